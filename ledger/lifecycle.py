@@ -1,0 +1,253 @@
+"""The life of a demand as a pure state machine.
+
+``apply(state, action, data, on)`` returns the state after one recorded step, or raises
+``Refused`` when the step makes no sense for the demand as it stands. The ledger writes a
+journal event and the new state through this one function, and ``replay`` folds the journal
+through it again, so the stored state can always be checked against what the journal says.
+Nothing here touches the database or the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable
+
+from .errors import Refused
+
+STATUSES = ("open", "suspended", "resolved", "closed")
+LEVELS = ("village", "township", "county")
+COMPLEXITIES = ("general", "complex")
+SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
+
+# Every field of the state, with its value before the demand is accepted.
+# These are exactly the columns of the ``demands`` projection (besides id and number).
+BLANK: dict[str, Any] = {
+    "text": None, "village_id": None, "grid_id": None, "resident_id": None, "visit_id": None,
+    "channel": None, "received_on": None, "category": None, "complexity": "general",
+    "type": None, "status": None, "level": None, "lead_unit_id": None, "co_unit_ids": [],
+    "handler": None, "leader": None, "summoned": [], "settled_on_spot": 0, "result": None,
+    "feedback": None, "resolved_on": None, "satisfaction": None, "followed_up_on": None,
+    "closed_on": None, "suspended_since": None, "suspended_days": 0,
+    "stage_started_on": None, "escalations": 0, "returns": 0, "extensions": 0,
+    "notices": 0, "reopen_count": 0, "updated_on": None,
+}
+STATE_FIELDS = tuple(BLANK)
+
+State = dict[str, Any]
+_Step = Callable[[State, dict[str, Any], str], None]
+_STEPS: dict[str, tuple[tuple[str, ...], _Step]] = {}
+
+ACTIONS: tuple[str, ...] = ()  # filled below, in the order of a demand's life
+
+
+def step(action: str, allowed: tuple[str, ...]) -> Callable[[_Step], _Step]:
+    """Register a step and the statuses it may be taken from."""
+
+    def register(fn: _Step) -> _Step:
+        _STEPS[action] = (allowed, fn)
+        return fn
+
+    return register
+
+
+def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> State:
+    """The state after ``action`` taken on day ``on`` (ISO date). Does not modify ``state``."""
+    if action not in _STEPS:
+        raise ValueError(f"unknown action {action!r}")
+    allowed, fn = _STEPS[action]
+    if action == "accept":
+        if state is not None:
+            raise Refused("step.already_accepted")
+        new = {k: (list(v) if isinstance(v, list) else v) for k, v in BLANK.items()}
+    else:
+        if state is None:
+            raise Refused("step.not_accepted")
+        if state["status"] not in allowed:
+            raise Refused(f"step.{action}.from_{state['status']}")
+        if on < state["received_on"]:
+            raise Refused("step.before_received", on=on, received=state["received_on"])
+        # One demand's steps are recorded in the order they happened.
+        if on < state["updated_on"]:
+            raise Refused("step.before_last", on=on, last=state["updated_on"])
+        new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+    fn(new, data, on)
+    new["updated_on"] = on
+    return new
+
+
+def replay(events: list[tuple[str, dict[str, Any], str]]) -> State | None:
+    """Fold journal events ``(action, data, on)`` into the state they describe."""
+    state: State | None = None
+    for action, data, on in events:
+        state = apply(state, action, data, on)
+    return state
+
+
+# --- the steps -------------------------------------------------------------------------
+
+LIVE = ("open", "suspended")
+
+
+@step("accept", ())
+def _accept(s: State, d: dict[str, Any], on: str) -> None:
+    for key in ("text", "village_id", "grid_id", "resident_id", "visit_id", "channel",
+                "category", "type"):
+        s[key] = d.get(key)
+    s["complexity"] = d.get("complexity") or "general"
+    s["level"] = d.get("level") or "village"
+    s["received_on"] = on
+    s["stage_started_on"] = on
+    s["status"] = "open"
+
+
+@step("classify", ("open", "suspended", "resolved"))
+def _classify(s: State, d: dict[str, Any], on: str) -> None:
+    for key in ("category", "complexity", "type"):
+        if key in d:
+            s[key] = d[key]
+
+
+@step("correct", STATUSES)
+def _correct(s: State, d: dict[str, Any], on: str) -> None:
+    s["text"] = d["text"]
+
+
+@step("settle", ("open",))
+def _settle(s: State, d: dict[str, Any], on: str) -> None:
+    if s["escalations"] or s["lead_unit_id"] is not None:
+        raise Refused("step.settle.not_on_spot")
+    s["status"] = "resolved"
+    s["settled_on_spot"] = 1
+    s["result"] = d["result"]
+    s["feedback"] = d.get("feedback")
+    s["resolved_on"] = on
+
+
+@step("escalate", ("open",))
+def _escalate(s: State, d: dict[str, Any], on: str) -> None:
+    i = LEVELS.index(s["level"])
+    if i == len(LEVELS) - 1:
+        raise Refused("step.escalate.top")
+    s["level"] = LEVELS[i + 1]
+    # The level above decides afresh who handles it: a new stage starts.
+    s["lead_unit_id"] = None
+    s["co_unit_ids"] = []
+    s["handler"] = None
+    s["stage_started_on"] = on
+    s["escalations"] += 1
+
+
+@step("assign", ("open",))
+def _assign(s: State, d: dict[str, Any], on: str) -> None:
+    s["lead_unit_id"] = d["lead_unit_id"]
+    s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
+    s["handler"] = d.get("handler")
+    s["stage_started_on"] = on
+
+
+@step("whistle", ("open", "suspended"))
+def _whistle(s: State, d: dict[str, Any], on: str) -> None:
+    already = {u for u, _ in s["summoned"]}
+    fresh = [u for u in d["unit_ids"] if u not in already]
+    if not fresh:
+        raise Refused("step.whistle.all_summoned")
+    s["summoned"] = s["summoned"] + [[u, None] for u in fresh]
+
+
+@step("report_in", ("open", "suspended"))
+def _report_in(s: State, d: dict[str, Any], on: str) -> None:
+    for pair in s["summoned"]:
+        if pair[0] == d["unit_id"]:
+            if pair[1] is not None:
+                raise Refused("step.report_in.already", on=pair[1])
+            pair[1] = on
+            return
+    raise Refused("step.report_in.not_summoned")
+
+
+@step("take_charge", LIVE)
+def _take_charge(s: State, d: dict[str, Any], on: str) -> None:
+    s["leader"] = d["leader"]
+
+
+@step("return", ("open",))
+def _return(s: State, d: dict[str, Any], on: str) -> None:
+    if s["lead_unit_id"] is None:
+        raise Refused("step.return.unassigned")
+    if d["unit_id"] != s["lead_unit_id"]:
+        raise Refused("step.return.not_lead")
+    s["lead_unit_id"] = None
+    s["co_unit_ids"] = []
+    s["handler"] = None
+    s["returns"] += 1
+
+
+@step("notify", LIVE)
+def _notify(s: State, d: dict[str, Any], on: str) -> None:
+    s["notices"] += 1
+
+
+@step("extend", LIVE)
+def _extend(s: State, d: dict[str, Any], on: str) -> None:
+    s["extensions"] += 1
+
+
+@step("suspend", ("open",))
+def _suspend(s: State, d: dict[str, Any], on: str) -> None:
+    s["status"] = "suspended"
+    s["suspended_since"] = on
+
+
+@step("resume", ("suspended",))
+def _resume(s: State, d: dict[str, Any], on: str) -> None:
+    # The day of suspension up to the day of resumption is counted out of the clock.
+    paused = (date.fromisoformat(on) - date.fromisoformat(s["suspended_since"])).days
+    s["suspended_days"] += paused
+    s["suspended_since"] = None
+    s["status"] = "open"
+
+
+@step("resolve", ("open",))
+def _resolve(s: State, d: dict[str, Any], on: str) -> None:
+    s["status"] = "resolved"
+    s["result"] = d["result"]
+    s["feedback"] = d.get("feedback")
+    s["resolved_on"] = on
+
+
+@step("follow_up", ("resolved",))
+def _follow_up(s: State, d: dict[str, Any], on: str) -> None:
+    s["satisfaction"] = d["satisfaction"]
+    s["followed_up_on"] = on
+    if d.get("reopen"):
+        if d["satisfaction"] != "dissatisfied":
+            raise Refused("step.follow_up.reopen_needs_dissatisfied")
+        _reopen_now(s)
+
+
+@step("close", ("resolved",))
+def _close(s: State, d: dict[str, Any], on: str) -> None:
+    if s["satisfaction"] is None:
+        raise Refused("step.close.no_follow_up")
+    if s["satisfaction"] == "dissatisfied" and not d.get("reason"):
+        raise Refused("step.close.dissatisfied_needs_reason")
+    s["status"] = "closed"
+    s["closed_on"] = on
+
+
+@step("reopen", ("resolved", "closed"))
+def _reopen(s: State, d: dict[str, Any], on: str) -> None:
+    _reopen_now(s)
+
+
+def _reopen_now(s: State) -> None:
+    # The earlier result and satisfaction stay in the journal; the reopened demand needs
+    # a new resolution and a new follow-up before it can be closed.
+    s["status"] = "open"
+    for key in ("result", "feedback", "resolved_on", "satisfaction", "followed_up_on", "closed_on"):
+        s[key] = None
+    s["settled_on_spot"] = 0
+    s["reopen_count"] += 1
+
+
+ACTIONS = tuple(_STEPS)

@@ -1,0 +1,212 @@
+"""Where the ledger lives and what its schema is.
+
+The schema is built by append-only named migrations (``m001_initial``, ``m002_...``),
+applied every time a ledger is opened, so a file written by an older version opens in a
+newer one. Never edit a migration that has shipped: add the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import LedgerFileError
+
+APP_NAME = "ledger"
+DB_FILENAME = "ledger.db"
+
+migrations = Migrations("ledger")
+
+# Seeded vocabularies: data, not code. A township adds its own with `ledger category add`,
+# `ledger channel add` and `ledger type add`.
+DEFAULT_CHANNELS = [
+    "入户走访", "在村接访", "带案下访", "民情联系卡", "意见箱",
+    "工作电话", "网格群", "说事室", "线上平台", "12345热线",
+]
+DEFAULT_CATEGORIES = [
+    "邻里纠纷", "宅基地地界", "婚姻家庭", "土地征用", "回迁安置", "物业", "环境卫生",
+    "噪声/油烟扰民", "养犬", "违章搭建", "基础设施", "生活困难", "信访积案", "公共安全",
+    "法治宣传", "意见建议",
+]
+DEFAULT_TYPES = ["咨询", "求助", "投诉", "建议", "举报", "其他"]
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["townships"].create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db["townships"].create_index(["name"], unique=True)
+
+    db["villages"].create(
+        {"id": int, "name": str, "township_id": int, "kind": str},
+        pk="id", not_null={"name"}, foreign_keys=[("township_id", "townships", "id")],
+    )
+    db["villages"].create_index(["township_id", "name"], unique=True)
+    db["villages"].create_index(["name"])
+
+    db["grids"].create(
+        {"id": int, "name": str, "village_id": int},
+        pk="id", not_null={"name", "village_id"}, foreign_keys=[("village_id", "villages", "id")],
+    )
+    db["grids"].create_index(["village_id", "name"], unique=True)
+
+    db["units"].create(
+        {"id": int, "name": str, "level": str}, pk="id", not_null={"name", "level"},
+    )
+    db["units"].create_index(["name"], unique=True)
+
+    db["cadres"].create(
+        {"id": int, "name": str, "unit_id": int, "phone": str},
+        pk="id", not_null={"name"}, foreign_keys=[("unit_id", "units", "id")],
+    )
+    db["cadres"].create_index(["name"], unique=True)
+
+    # Categories, channels and demand types: one vocabulary table, kind tells which.
+    db["terms"].create({"id": int, "kind": str, "name": str}, pk="id", not_null={"kind", "name"})
+    db["terms"].create_index(["kind", "name"], unique=True)
+    for kind, names in (
+        ("channel", DEFAULT_CHANNELS), ("category", DEFAULT_CATEGORIES), ("type", DEFAULT_TYPES),
+    ):
+        db["terms"].insert_all({"kind": kind, "name": n} for n in names)
+
+    db["residents"].create(
+        {
+            "id": int, "name": str, "village_id": int, "grid_id": int, "phone": str,
+            "id_number": str, "address": str, "note": str, "created_on": str,
+        },
+        pk="id", not_null={"name", "village_id"},
+        foreign_keys=[("village_id", "villages", "id"), ("grid_id", "grids", "id")],
+    )
+    db["residents"].create_index(["name"])
+    db["residents"].create_index(["village_id"])
+    db["residents"].create_index(["phone"])
+    db["residents"].create_index(["id_number"], unique=True)
+
+    db["resident_tags"].create(
+        {"resident_id": int, "tag": str}, pk=("resident_id", "tag"),
+        foreign_keys=[("resident_id", "residents", "id")],
+    )
+    db["resident_tags"].create_index(["tag"])
+
+    db["visits"].create(
+        {
+            "id": int, "visited_on": str, "village_id": int, "grid_id": int,
+            "resident_id": int, "channel": str, "note": str,
+        },
+        pk="id", not_null={"visited_on", "village_id"},
+        foreign_keys=[
+            ("village_id", "villages", "id"), ("grid_id", "grids", "id"),
+            ("resident_id", "residents", "id"),
+        ],
+    )
+    db["visits"].create_index(["visited_on"])
+    db["visits"].create_index(["resident_id"])
+    db["visit_cadres"].create(
+        {"visit_id": int, "cadre_id": int}, pk=("visit_id", "cadre_id"),
+        foreign_keys=[("visit_id", "visits", "id"), ("cadre_id", "cadres", "id")],
+    )
+
+    # The demand row is a projection: it always equals the replay of its journal events.
+    db["demands"].create(
+        {
+            "id": int, "number": str, "text": str, "village_id": int, "grid_id": int,
+            "resident_id": int, "visit_id": int, "channel": str, "received_on": str,
+            "category": str, "complexity": str, "type": str, "status": str, "level": str,
+            "lead_unit_id": int, "co_unit_ids": str, "handler": str, "leader": str,
+            "summoned": str, "settled_on_spot": int, "result": str, "feedback": str,
+            "resolved_on": str, "satisfaction": str, "followed_up_on": str, "closed_on": str,
+            "suspended_since": str, "suspended_days": int, "stage_started_on": str,
+            "escalations": int, "returns": int, "extensions": int, "notices": int,
+            "reopen_count": int, "updated_on": str,
+        },
+        pk="id", not_null={"number", "text", "village_id", "received_on", "status", "level"},
+        foreign_keys=[
+            ("village_id", "villages", "id"), ("grid_id", "grids", "id"),
+            ("resident_id", "residents", "id"), ("visit_id", "visits", "id"),
+            ("lead_unit_id", "units", "id"),
+        ],
+    )
+    db["demands"].create_index(["number"], unique=True)
+    for cols in (["status", "received_on"], ["village_id", "received_on"], ["resident_id"],
+                 ["lead_unit_id"], ["category"], ["received_on"], ["visit_id"]):
+        db["demands"].create_index(cols)
+
+    # The journal: append-only; every change to the ledger is one row here.
+    db["journal"].create(
+        {
+            "id": int, "subject": str, "subject_id": int, "action": str, "on_date": str,
+            "actor": str, "reason": str, "data": str, "recorded_at": str,
+        },
+        pk="id", not_null={"subject", "subject_id", "action", "on_date"},
+    )
+    db["journal"].create_index(["subject", "subject_id", "id"])
+    # Append-only is enforced by the file itself, not just by the code's good manners.
+    db.execute(
+        "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"
+    )
+
+
+def default_path() -> Path:
+    """The ledger file in the user's application folder (typer's app dir rule)."""
+    from typer import get_app_dir
+
+    return Path(get_app_dir(APP_NAME)) / DB_FILENAME
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """``--db`` if given, else ``LEDGER_DB``, else the application folder."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LEDGER_DB")
+    if env:
+        return Path(env)
+    return default_path()
+
+
+def open_ledger(path: str | os.PathLike[str] | None = None) -> Database:
+    """Open (creating if needed) a ledger file and bring its schema up to date.
+
+    ``":memory:"`` gives an in-memory ledger for tests.
+    """
+    if path is None or str(path) == ":memory:":
+        db = Database(memory=True)
+    else:
+        p = Path(path)
+        if p.is_dir():
+            raise LedgerFileError("file.is_dir", path=str(p))
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
+        try:
+            db = Database(sqlite3.connect(str(p)))
+        except sqlite3.Error as e:
+            raise LedgerFileError("file.cannot_open", path=str(p), why=str(e)) from None
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        _refuse_foreign_file(db, str(path))
+        migrations.apply(db)
+    except sqlite3.DatabaseError as e:
+        raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
+    return db
+
+
+def _refuse_foreign_file(db: Database, path: str) -> None:
+    """Never write our schema into someone else's database, nor open a newer ledger."""
+    tables = db.table_names()
+    if not tables:
+        return
+    applied = {m.name for m in migrations.applied(db)}
+    if not applied:
+        raise LedgerFileError("file.not_ledger", path=path, why="no ledger schema")
+    known = {m.name for m in migrations._migrations}
+    if applied - known:
+        raise LedgerFileError("file.too_new", path=path, names=", ".join(sorted(applied - known)))
