@@ -56,6 +56,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "notice": ("告知内容", "notice"), "handler": ("责任人", "responsible person"),
         "leader": ("包案领导", "leader"), "approver": ("审批人", "approver"),
         "address": ("地址", "address"), "number": ("编号", "number"),
+        "file": ("文件", "file"),
     },
     "col": {
         "number": ("编号", "No."), "received_on": ("受理日期", "Received"),

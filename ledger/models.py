@@ -488,6 +488,35 @@ class Ledger:
             ]
         return {"visit_id": vid, "numbers": numbers}
 
+    def list_visits(self, *, village: str | None = None, since: str | date | None = None,
+                    until: str | date | None = None, limit: int | None = None
+                    ) -> list[dict[str, Any]]:
+        """Visits in a date range (both ends included), oldest first."""
+        where, params = [], []
+        if village:
+            where.append("x.village_id = ?")
+            params.append(self.village(village)["id"])
+        if since:
+            where.append("x.visited_on >= ?")
+            params.append(parse_date(since).isoformat())
+        if until:
+            where.append("x.visited_on <= ?")
+            params.append(parse_date(until).isoformat())
+        sql = (
+            "select x.id, x.visited_on, v.name as village, r.name as resident, x.channel, x.note, "
+            "(select group_concat(c.name, '、') from visit_cadres vc join cadres c on c.id ="
+            " vc.cadre_id where vc.visit_id = x.id) as cadres, "
+            "(select count(*) from demands d where d.visit_id = x.id) as demands "
+            "from visits x join villages v on v.id = x.village_id "
+            "left join residents r on r.id = x.resident_id"
+        )
+        if where:
+            sql += " where " + " and ".join(where)
+        sql += " order by x.visited_on, x.id"
+        if limit:
+            sql += f" limit {int(limit)}"
+        return list(self.db.query(sql, params))
+
     # --- demands -----------------------------------------------------------------------
 
     def add_demand(self, text: str, *, village: str | None = None, on: str | date | None = None,

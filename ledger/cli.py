@@ -1,0 +1,693 @@
+"""The ``ledger`` command line: parse, open the ledger, make one domain call, render.
+
+Domain errors (``LedgerError``) become a one-line message and their exit code in exactly one
+place, the ``command`` decorator. Only this module reads the clock, and ``--today`` (or
+``LEDGER_TODAY``) pins it. Heavy modules are imported inside the commands that need them,
+so ``ledger --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from .models import Ledger
+
+HELP = """民情走访台账:走访、一人一账、诉求办理全过程。 The township visit-and-demand ledger.
+
+台账文件:--db PATH,或环境变量 LEDGER_DB,或用户应用目录下的 ledger.db。
+语言:默认中文,--lang en 或 LEDGER_LANG=en 为英文。"""
+
+app = typer.Typer(name="ledger", help=HELP, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+class _Settings:
+    """Options given before the command (``ledger --today D issue list``)."""
+
+    lang: str = "zh"
+    today: date | None = None
+    user: str | None = None
+
+
+settings = _Settings()
+
+
+def _fail(message: str, code: int) -> None:
+    prefix = "error: " if settings.lang == "en" else "错误:"
+    typer.echo(prefix + message, err=True)
+    raise typer.Exit(code)
+
+
+def command(group: typer.Typer, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+    """Register a command whose domain errors become one line and their exit code."""
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            import sqlite3
+
+            from .errors import LedgerError
+
+            try:
+                return fn(*args, **kwargs)
+            except LedgerError as e:
+                _fail(e.message(settings.lang), e.exit_code)
+            except sqlite3.Error as e:
+                from .i18n import t
+
+                _fail(t("file.cannot_open", settings.lang, path=_db_label(kwargs.get("db")),
+                        why=str(e)), 1)
+            except KeyboardInterrupt:
+                from .i18n import t
+
+                _fail(t("interrupted", settings.lang), 130)
+
+        return group.command(name)(run)
+
+    return decorate
+
+
+def _db_label(db: Path | None) -> str:
+    from .storage import resolve_path
+
+    return str(resolve_path(db))
+
+
+def _today() -> date:
+    return settings.today or date.today()
+
+
+def _ledger(db: Path | None) -> "Ledger":
+    from .models import Ledger
+    from .storage import open_ledger, resolve_path
+
+    from datetime import datetime
+
+    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    return Ledger(open_ledger(resolve_path(db)), today=_today(), user=settings.user or "",
+                  now=now)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Not a terminal (a file, a pipe, a test): no colour, and wide enough that Chinese
+    # tables are not folded at 80 columns.
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=200, no_color=True, highlight=False, soft_wrap=False)
+
+
+def _print(*renderables: Any) -> None:
+    _console().print(*renderables)
+
+
+def _say(key: str, **params: Any) -> None:
+    from .i18n import t
+
+    typer.echo(t(key, settings.lang, **params))
+
+
+# --- shared options --------------------------------------------------------------------
+
+DbOpt = Annotated[Optional[Path], typer.Option(
+    "--db", envvar="LEDGER_DB", show_default=False, dir_okay=False,
+    help="台账文件 Ledger file (默认 default: $LEDGER_DB, 或 or the app folder)")]
+DateOpt = Annotated[Optional[str], typer.Option(
+    "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
+Number = Annotated[str, typer.Argument(help="诉求编号 Demand number, e.g. 2026-000123",
+                                       show_default=False)]
+
+
+@app.callback()
+def main_options(
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", envvar="LEDGER_LANG", help="zh (默认) 或 or en")] = None,
+    today: Annotated[Optional[str], typer.Option(
+        "--today", envvar="LEDGER_TODAY", help="把“今天”固定为某日 Pin today's date (scripts, tests)")] = None,
+    user: Annotated[Optional[str], typer.Option(
+        "--user", envvar="LEDGER_USER", help="经办人 Who is recording (default: login name)")] = None,
+) -> None:
+    from .i18n import current_lang
+
+    settings.lang = current_lang(lang)
+    settings.today = None
+    if today:
+        from .deadlines import parse_date
+        from .errors import LedgerError
+
+        try:
+            settings.today = parse_date(today)
+        except LedgerError as e:
+            _fail(e.message(settings.lang), e.exit_code)
+    settings.user = user or _login_name()
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on some Windows service accounts
+        return ""
+
+
+# --- places, units, people and vocabularies ----------------------------------------------
+
+township_app = typer.Typer(help="镇/街道 Townships", no_args_is_help=True)
+village_app = typer.Typer(help="村/社区与网格 Villages, communities and grids", no_args_is_help=True)
+unit_app = typer.Typer(help="责任单位 Units (departments)", no_args_is_help=True)
+cadre_app = typer.Typer(help="干部 Cadres", no_args_is_help=True)
+category_app = typer.Typer(help="诉求类别 Demand categories", no_args_is_help=True)
+channel_app = typer.Typer(help="走访渠道 Visit channels", no_args_is_help=True)
+type_app = typer.Typer(help="诉求类型(咨询/求助/投诉/建议...) Demand types", no_args_is_help=True)
+resident_app = typer.Typer(help="群众,一人一账 Residents, one ledger page each", no_args_is_help=True)
+visit_app = typer.Typer(help="走访 Visits", no_args_is_help=True)
+issue_app = typer.Typer(help="诉求及其办理 Demands and their handling", no_args_is_help=True)
+for _sub, _name in ((township_app, "township"), (village_app, "village"), (unit_app, "unit"),
+                    (cadre_app, "cadre"), (category_app, "category"), (channel_app, "channel"),
+                    (type_app, "type"), (resident_app, "resident"), (visit_app, "visit"),
+                    (issue_app, "issue")):
+    app.add_typer(_sub, name=_name)
+
+
+@command(township_app, "add")
+def township_add(name: Annotated[str, typer.Argument(help="名称 Name")], db: DbOpt = None) -> None:
+    """新增镇/街道。 Add a township."""
+    _ledger(db).add_township(name)
+    _say("ok.added", what="township", name=name.strip())
+
+
+@command(township_app, "list")
+def township_list(db: DbOpt = None) -> None:
+    """列出镇/街道。 List townships."""
+    from . import render
+
+    _print(render.register(_ledger(db).listing("township"), ("name", "villages"), "townships",
+                           settings.lang))
+
+
+@command(village_app, "add")
+def village_add(
+    name: Annotated[str, typer.Argument(help="村/社区名 Name")],
+    township: Annotated[Optional[str], typer.Option("--township", help="所属镇/街道 Township")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="村 或 社区")] = "村",
+    db: DbOpt = None,
+) -> None:
+    """新增村/社区。 Add a village or community."""
+    _ledger(db).add_village(name, township=township, kind=kind)
+    _say("ok.added", what="village", name=name.strip())
+
+
+@command(village_app, "list")
+def village_list(db: DbOpt = None) -> None:
+    """列出村/社区。 List villages."""
+    from . import render
+
+    _print(render.register(_ledger(db).listing("village"),
+                           ("name", "township", "kind", "residents", "demands"), "villages",
+                           settings.lang))
+
+
+@command(village_app, "grid")
+def village_grid(
+    village: Annotated[str, typer.Argument(help="村/社区 Village")],
+    name: Annotated[str, typer.Argument(help="网格名 Grid name")],
+    db: DbOpt = None,
+) -> None:
+    """在村/社区下新增网格。 Add a grid to a village."""
+    _ledger(db).add_grid(name, village)
+    _say("ok.added", what="grid", name=name.strip())
+
+
+@command(unit_app, "add")
+def unit_add(
+    name: Annotated[str, typer.Argument(help="单位名称 Name")],
+    level: Annotated[str, typer.Option("--level", help="county|township|village (县级/镇级/村级)")] = "township",
+    db: DbOpt = None,
+) -> None:
+    """新增责任单位。 Add a unit (department) at its level."""
+    _ledger(db).add_unit(name, level)
+    _say("ok.added", what="unit", name=name.strip())
+
+
+@command(unit_app, "list")
+def unit_list(db: DbOpt = None) -> None:
+    """列出责任单位。 List units."""
+    from . import render
+
+    _print(render.register(_ledger(db).listing("unit"), ("name", "level", "open_demands"), "units",
+                           settings.lang))
+
+
+@command(cadre_app, "add")
+def cadre_add(
+    name: Annotated[str, typer.Argument(help="姓名 Name")],
+    unit: Annotated[Optional[str], typer.Option("--unit", help="所在单位 Unit")] = None,
+    phone: Annotated[Optional[str], typer.Option("--phone", help="电话 Phone")] = None,
+    db: DbOpt = None,
+) -> None:
+    """新增干部。 Add a cadre."""
+    _ledger(db).add_cadre(name, unit=unit, phone=phone)
+    _say("ok.added", what="cadre", name=name.strip())
+
+
+@command(cadre_app, "list")
+def cadre_list(db: DbOpt = None) -> None:
+    """列出干部。 List cadres."""
+    from . import render
+
+    _print(render.register(_ledger(db).listing("cadre"), ("name", "unit"), "cadres", settings.lang))
+
+
+def _term_commands(group: typer.Typer, kind: str, title: str, zh: str, en: str) -> None:
+    @command(group, "add")
+    def add(name: Annotated[str, typer.Argument(help="名称 Name")], db: DbOpt = None) -> None:
+        _ledger(db).add_term(kind, name)
+        _say("ok.added", what=kind, name=name.strip())
+
+    @command(group, "list")
+    def list_(db: DbOpt = None) -> None:
+        from . import render
+
+        _print(render.names(_ledger(db).terms(kind), title, settings.lang))
+
+    add.__doc__ = f"新增{zh}。 Add a {en}."
+    list_.__doc__ = f"列出{zh}。 List the {en}s."
+
+
+_term_commands(category_app, "category", "categories", "诉求类别", "demand category")
+_term_commands(channel_app, "channel", "channels", "走访渠道", "visit channel")
+_term_commands(type_app, "type", "types", "诉求类型", "demand type")
+
+
+# --- residents -------------------------------------------------------------------------
+
+@command(resident_app, "add")
+def resident_add(
+    name: Annotated[str, typer.Argument(help="姓名 Name")],
+    village: Annotated[str, typer.Option("--village", help="村/社区 Village")],
+    phone: Annotated[Optional[str], typer.Option("--phone", help="电话 Phone")] = None,
+    id_number: Annotated[Optional[str], typer.Option("--id-number", help="身份证号 ID number")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option(
+        "--tag", help="标签,可多次 Tag, repeatable: 困难群体, 独居老人, 长期上访户, 多次拨打12345 ...")] = None,
+    grid: Annotated[Optional[str], typer.Option("--grid", help="网格 Grid")] = None,
+    address: Annotated[Optional[str], typer.Option("--address", help="地址 Address")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="备注 Note")] = None,
+    db: DbOpt = None,
+) -> None:
+    """登记群众,建立一人一账。 Register a resident (one ledger page each)."""
+    rid = _ledger(db).add_resident(name, village, phone=phone, id_number=id_number,
+                                   tags=tag or [], grid=grid, address=address, note=note)
+    _say("ok.added", what="resident", name=f"#{rid} {name.strip()}")
+
+
+@command(resident_app, "show")
+def resident_show(
+    ref: Annotated[str, typer.Argument(
+        metavar="NAME-OR-ID", help="姓名、#编号、身份证号或手机号;重名时用 姓名/村名 Name, #number, ID number or phone")],
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话和身份证号 Show full phone and ID number")] = False,
+    db: DbOpt = None,
+) -> None:
+    """一人一账:群众的身份、标签、每次走访、每件诉求及结果。 One resident's whole page."""
+    from . import render
+
+    _print(render.resident_page(_ledger(db).resident_page(ref), settings.lang, unmask=unmask))
+
+
+@command(resident_app, "find")
+def resident_find(
+    query: Annotated[Optional[str], typer.Argument(help="姓名的一部分,或电话尾号 Part of a name, or a phone tail")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")] = None,
+    phone_tail: Annotated[Optional[str], typer.Option("--phone-tail", help="电话尾号 Phone tail")] = None,
+    tag: Annotated[Optional[str], typer.Option("--tag", help="标签 Tag")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话 Show full phone")] = False,
+    db: DbOpt = None,
+) -> None:
+    """按姓名、电话尾号、村或标签查找群众。 Find residents by name, phone tail, village or tag."""
+    from . import render
+
+    rows = _ledger(db).find_residents(query, village=village, phone_tail=phone_tail, tag=tag)
+    _print(render.residents(rows, settings.lang, unmask=unmask))
+    _say("count", n=len(rows))
+
+
+@command(resident_app, "tag")
+def resident_tag(
+    ref: Annotated[str, typer.Argument(metavar="NAME-OR-ID", help="群众 Resident")],
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="加标签 Tag to add")] = None,
+    remove: Annotated[Optional[list[str]], typer.Option("--remove", help="去标签 Tag to remove")] = None,
+    db: DbOpt = None,
+) -> None:
+    """给群众加/去标签。 Add or remove a resident's tags."""
+    ledger = _ledger(db)
+    tags = ledger.tag_resident(ref, add=add or [], remove=remove or [])
+    from .i18n import t
+
+    _say("ok.tags", name=ref, tags="、".join(tags) or t("none", settings.lang))
+
+
+# --- visits ----------------------------------------------------------------------------
+
+@command(visit_app, "log")
+def visit_log(
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village (默认为群众所在村)")] = None,
+    resident: Annotated[Optional[str], typer.Option("--resident", help="走访对象 Resident visited")] = None,
+    cadre: Annotated[Optional[list[str]], typer.Option("--cadre", help="走访干部,可多次 Cadre, repeatable")] = None,
+    channel: Annotated[Optional[str], typer.Option("--channel", help="渠道 Channel (默认 入户走访)")] = None,
+    date_: Annotated[Optional[str], typer.Option("--date", help="走访日期 Date (默认今天 default today)")] = None,
+    grid: Annotated[Optional[str], typer.Option("--grid", help="网格 Grid")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="走访情况 Notes")] = None,
+    issue: Annotated[Optional[list[str]], typer.Option(
+        "--issue", help="当场提出的诉求,可多次 A demand raised, repeatable")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="诉求类别(适用于本次各诉求) Category")] = None,
+    complex_: Annotated[bool, typer.Option("--complex", help="疑难复杂 Complex demands")] = False,
+    db: DbOpt = None,
+) -> None:
+    """登记一次走访及当场提出的诉求。 Log one visit and the demands raised in it."""
+    result = _ledger(db).log_visit(
+        village=village, on=date_, resident=resident, cadres=cadre or [], channel=channel,
+        grid=grid, note=note, issues=issue or [], category=category,
+        complexity="complex" if complex_ else None)
+    _say("ok.visit", id=result["visit_id"])
+    for number in result["numbers"]:
+        _say("ok.issue_added", number=number)
+
+
+@command(visit_app, "list")
+def visit_list(
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")] = None,
+    since: Annotated[Optional[str], typer.Option("--from", help="起 From date")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="止 To date")] = None,
+    db: DbOpt = None,
+) -> None:
+    """列出走访记录。 List visits."""
+    from . import render
+
+    _print(render.visits(_ledger(db).list_visits(village=village, since=since, until=until),
+                         settings.lang))
+
+
+# --- demands ---------------------------------------------------------------------------
+
+@command(issue_app, "add")
+def issue_add(
+    text: Annotated[str, typer.Argument(help="诉求内容 What the resident raised")],
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")] = None,
+    resident: Annotated[Optional[str], typer.Option("--resident", help="反映人 Resident")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="类别 Category")] = None,
+    complex_: Annotated[bool, typer.Option("--complex", help="疑难复杂 Complex")] = False,
+    channel: Annotated[Optional[str], typer.Option("--channel", help="渠道 Channel")] = None,
+    type_: Annotated[Optional[str], typer.Option("--type", help="类型 咨询/求助/投诉/建议 ...")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="受理层级 village|township|county")] = None,
+    date_: Annotated[Optional[str], typer.Option("--date", help="受理日期 Date received (默认今天)")] = None,
+    db: DbOpt = None,
+) -> None:
+    """受理一件诉求(不经走访,如 12345 转来)。 Accept a demand."""
+    number = _ledger(db).add_demand(
+        text, village=village, on=date_, resident=resident, category=category,
+        complexity="complex" if complex_ else None, channel=channel, type=type_, level=level)
+    _say("ok.issue_added", number=number)
+
+
+def _stepped(result: dict[str, Any], action: str) -> None:
+    _say("ok.step", number=result["number"], action=action, status=result["status"],
+         level=result["level"])
+
+
+@command(issue_app, "classify")
+def issue_classify(
+    number: Number,
+    category: Annotated[Optional[str], typer.Option("--category", help="类别 Category")] = None,
+    complex_: Annotated[Optional[bool], typer.Option(
+        "--complex/--general", help="疑难复杂/一般性 Complex or general", show_default=False)] = None,
+    type_: Annotated[Optional[str], typer.Option("--type", help="类型 Type")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """分类:类别、一般/疑难复杂、类型;原值留在办理记录中。 Classify a demand."""
+    complexity = None if complex_ is None else ("complex" if complex_ else "general")
+    _stepped(_ledger(db).classify(number, category=category, complexity=complexity, type=type_,
+                                  on=date_), "classify")
+
+
+@command(issue_app, "correct")
+def issue_correct(
+    number: Number,
+    text: Annotated[str, typer.Option("--text", help="更正后的诉求内容 Corrected text")],
+    reason: ReasonOpt, date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """更正诉求内容;原文保留在办理记录中。 Correct the text, keeping the original."""
+    _stepped(_ledger(db).correct(number, text, reason=reason, on=date_), "correct")
+
+
+@command(issue_app, "settle")
+def issue_settle(
+    number: Number,
+    result: Annotated[str, typer.Option("--result", help="解决情况 How it was settled")],
+    feedback: Annotated[Optional[str], typer.Option("--feedback", help="反馈情况 Feedback given")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """当场解决(小事不出村)。 Settled on the spot."""
+    _stepped(_ledger(db).settle(number, result=result, feedback=feedback, on=date_), "settle")
+
+
+@command(issue_app, "escalate")
+def issue_escalate(number: Number, reason: ReasonOpt, date_: DateOpt = None,
+                   db: DbOpt = None) -> None:
+    """上报一级(村→镇→县),说明本级无法解决的过程和原因。 Escalate one level up."""
+    _stepped(_ledger(db).escalate(number, reason=reason, on=date_), "escalate")
+
+
+@command(issue_app, "assign")
+def issue_assign(
+    number: Number,
+    unit: Annotated[str, typer.Option("--unit", help="牵头单位 Lead unit")],
+    co_unit: Annotated[Optional[list[str]], typer.Option("--co-unit", help="配合单位,可多次 Cooperating unit")] = None,
+    handler: Annotated[Optional[str], typer.Option("--handler", help="责任人 Responsible person")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """交办给责任单位(牵头、配合、责任人)。 Assign to a unit."""
+    _stepped(_ledger(db).assign(number, unit=unit, co_units=co_unit or [], handler=handler,
+                                on=date_), "assign")
+
+
+@command(issue_app, "whistle")
+def issue_whistle(
+    number: Number,
+    unit: Annotated[list[str], typer.Option("--unit", help="召集的单位,可多次 Unit summoned")],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="原因 Reason")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """吹哨:召集多个单位共同处理。 Whistle: summon several units."""
+    _stepped(_ledger(db).whistle(number, units=unit, reason=reason, on=date_), "whistle")
+
+
+@command(issue_app, "report-in")
+def issue_report_in(
+    number: Number, unit: Annotated[str, typer.Option("--unit", help="报到单位 Unit")],
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """报到:被召集的单位到场。 A summoned unit reports in."""
+    _stepped(_ledger(db).report_in(number, unit=unit, on=date_), "report_in")
+
+
+@command(issue_app, "take-charge")
+def issue_take_charge(
+    number: Number, leader: Annotated[str, typer.Option("--leader", help="包案领导 Leader")],
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """包案:领导亲自负责。 A named leader takes charge."""
+    _stepped(_ledger(db).take_charge(number, leader=leader, on=date_), "take_charge")
+
+
+@command(issue_app, "return")
+def issue_return(
+    number: Number, unit: Annotated[str, typer.Option("--unit", help="退回的单位 Unit")],
+    reason: ReasonOpt, date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """退回:责任单位说明理由后退回。 The lead unit sends the case back."""
+    _stepped(_ledger(db).return_(number, unit=unit, reason=reason, on=date_), "return")
+
+
+@command(issue_app, "notify")
+def issue_notify(
+    number: Number, text: Annotated[str, typer.Option("--text", help="告知内容 What the resident was told")],
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """告知群众办理进度。 Progress notice to the resident."""
+    _stepped(_ledger(db).notify(number, text=text, on=date_), "notify")
+
+
+@command(issue_app, "extend")
+def issue_extend(
+    number: Number, reason: ReasonOpt,
+    approver: Annotated[str, typer.Option("--approver", help="审批人 Who approved")],
+    days: Annotated[Optional[int], typer.Option("--days", help="延长天数 Days added")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """延期:说明原因和审批人。 Extend the deadline."""
+    _stepped(_ledger(db).extend(number, reason=reason, approver=approver, days=days, on=date_),
+             "extend")
+
+
+@command(issue_app, "suspend")
+def issue_suspend(number: Number, reason: ReasonOpt, date_: DateOpt = None,
+                  db: DbOpt = None) -> None:
+    """挂起:暂停计时(如等待群众补充材料)。 Suspend (pause the clock)."""
+    _stepped(_ledger(db).suspend(number, reason=reason, on=date_), "suspend")
+
+
+@command(issue_app, "resume")
+def issue_resume(number: Number, date_: DateOpt = None, db: DbOpt = None) -> None:
+    """恢复办理。 Resume a suspended demand."""
+    _stepped(_ledger(db).resume(number, on=date_), "resume")
+
+
+@command(issue_app, "resolve")
+def issue_resolve(
+    number: Number, result: Annotated[str, typer.Option("--result", help="办理结果 Result")],
+    feedback: Annotated[Optional[str], typer.Option("--feedback", help="反馈情况 Feedback given")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """办结:记录结果和向群众反馈情况。 Resolve a demand."""
+    _stepped(_ledger(db).resolve(number, result=result, feedback=feedback, on=date_), "resolve")
+
+
+@command(issue_app, "follow-up")
+def issue_follow_up(
+    number: Number,
+    satisfaction: Annotated[str, typer.Option("--satisfaction", help="满意|基本满意|不满意")],
+    note: Annotated[Optional[str], typer.Option("--note", help="回访情况 Notes")] = None,
+    reopen: Annotated[bool, typer.Option("--reopen", help="不满意时重新办理 Reopen when dissatisfied")] = False,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """回访:群众满意度;不满意可加 --reopen 重新办理。 Follow up with the resident."""
+    _stepped(_ledger(db).follow_up(number, satisfaction=satisfaction, note=note, reopen=reopen,
+                                   on=date_), "follow_up")
+
+
+@command(issue_app, "close")
+def issue_close(
+    number: Number,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="原因(不满意仍销号时必填)")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """销号:已办结并回访的诉求。 Close out a resolved, followed-up demand."""
+    _stepped(_ledger(db).close(number, reason=reason, on=date_), "close")
+
+
+@command(issue_app, "reopen")
+def issue_reopen(number: Number, reason: ReasonOpt, date_: DateOpt = None,
+                 db: DbOpt = None) -> None:
+    """重新办理已办结或已销号的诉求。 Reopen a resolved or closed demand."""
+    _stepped(_ledger(db).reopen(number, reason=reason, on=date_), "reopen")
+
+
+@command(issue_app, "show")
+def issue_show(number: Number, db: DbOpt = None) -> None:
+    """显示一件诉求及其全部办理记录。 Show a demand with its full history."""
+    from . import render
+
+    _print(render.demand_detail(_ledger(db).demand(number), settings.lang))
+
+
+@command(issue_app, "list")
+def issue_list(
+    status: Annotated[Optional[str], typer.Option("--status", help="open|suspended|resolved|closed (办理中/已挂起/已办结/已销号)")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="类别 Category")] = None,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="责任单位(牵头或配合) Unit, lead or cooperating")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="village|township|county")] = None,
+    resident: Annotated[Optional[str], typer.Option("--resident", help="反映人 Resident")] = None,
+    since: Annotated[Optional[str], typer.Option("--from", help="受理日期起 Received from")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="受理日期止 Received until")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="最多显示条数 At most this many")] = None,
+    db: DbOpt = None,
+) -> None:
+    """诉求台账,可按状态、村、类别、单位、层级、反映人、日期筛选。 List demands."""
+    from . import render
+
+    rows = _ledger(db).list_demands(status=status, village=village, category=category, unit=unit,
+                                    level=level, resident=resident, since=since, until=until,
+                                    limit=limit)
+    _print(render.demands(rows, settings.lang))
+    if not rows:
+        _say("none")
+
+
+# --- the demo --------------------------------------------------------------------------
+
+@command(app, "demo")
+def demo(
+    db: Annotated[Optional[Path], typer.Option(
+        "--db", dir_okay=False, help="建在此文件(默认临时文件) Build it in this file (default: a temporary one)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 Replace an existing file")] = False,
+) -> None:
+    """用 examples/ 中的示例乡镇建一个演示台账,并显示文书常看的内容。 Build and show a demo ledger."""
+    import tempfile
+
+    from . import render
+    from .demo import load_township, read_township
+    from .i18n import t
+    from .models import Ledger
+    from .storage import open_ledger
+
+    # Deliberately not $LEDGER_DB: the demo must never write into a clerk's real ledger.
+    if db is None:
+        path = Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo.db"
+    else:
+        path = db
+        if path.exists():
+            if not force:
+                _fail(t("exists", settings.lang, what="file", name=str(path)) + " (--force)", 1)
+            path.unlink()
+    data = read_township()
+    today = date.fromisoformat(data["today"])
+    ledger = Ledger(open_ledger(path), today=today, user=data["user"])
+    counts = load_township(ledger, data)
+    lang = settings.lang
+    _say("demo.built", path=str(path))
+    typer.echo("  ".join(f"{k}={v}" for k, v in counts.items()))
+    _print(render.register(ledger.listing("village"),
+                           ("name", "township", "kind", "residents", "demands"), "villages", lang))
+    _print(render.demands(ledger.list_demands(status="open"), lang))
+    busiest = ledger.db.execute(
+        "select resident_id from demands where resident_id is not null group by resident_id "
+        "order by count(*) desc, resident_id limit 1").fetchone()
+    if busiest:
+        _print(render.resident_page(ledger.resident_page(f"#{busiest[0]}"), lang))
+    longest = ledger.db.execute(
+        "select d.number from journal j join demands d on d.id = j.subject_id "
+        "where j.subject = 'demand' group by d.id order by count(*) desc, d.id limit 1").fetchone()
+    if longest:
+        _print(render.demand_detail(ledger.demand(longest[0]), lang))
+    _say("demo.next", today=today.isoformat(), path=str(path))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):
+        # A Windows console or a redirected file in GBK must not crash on a rare character.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure:
+            reconfigure(errors="replace")
+    if os.environ.get("LEDGER_DEBUG"):
+        app()
+        return
+    try:
+        app()
+    except Exception as e:  # the last guard: one line, never a traceback for a clerk
+        from .i18n import t
+
+        prefix = "error: " if settings.lang == "en" else "错误:"
+        typer.echo(prefix + t("internal", settings.lang, why=f"{type(e).__name__}: {e}"), err=True)
+        sys.exit(1)

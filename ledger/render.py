@@ -1,0 +1,194 @@
+"""Rich tables for what the domain returns. Each function takes results and a language and
+returns something rich can print; none of them reads the ledger."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+
+from .i18n import label, t
+from .privacy import mask_id_number, mask_phone
+
+TEXT_WIDTH = 28
+
+
+def _col(name: str, lang: str) -> str:
+    return label("col", name, lang)
+
+
+def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(title: str | None, columns: Sequence[str], lang: str) -> Table:
+    table = Table(title=label("title", title, lang) if title else None, box=box.SIMPLE_HEAD,
+                  title_justify="left", show_edge=False)
+    for c in columns:
+        table.add_column(_col(c, lang), overflow="fold")
+    return table
+
+
+def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
+    """Any plain register: townships, villages, units, cadres."""
+    table = _table(title, columns, lang)
+    for r in rows:
+        table.add_row(*(label(c, r[c], lang) if c == "level" else _cell(r.get(c)) for c in columns))
+    return table
+
+
+def names(values: Iterable[str], title: str, lang: str) -> Table:
+    table = _table(title, ["name"], lang)
+    for v in values:
+        table.add_row(v)
+    return table
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+DEMAND_COLUMNS = ("number", "received_on", "status", "level", "village", "resident",
+                  "category", "complexity", "unit", "text")
+
+
+def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list") -> Table:
+    table = _table(title, DEMAND_COLUMNS, lang)
+    for r in rows:
+        table.add_row(
+            r["number"], r["received_on"], label("status", r["status"], lang),
+            label("level", r["level"], lang), r["village"], _cell(r["resident"]),
+            _cell(r["category"]), label("complexity", r["complexity"], lang), _cell(r["unit"]),
+            _short(r["text"]),
+        )
+    if rows:
+        table.caption = t("count", lang, n=len(rows))
+    return table
+
+
+def demand_detail(d: dict[str, Any], lang: str) -> Group:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    rows: list[tuple[str, Any]] = [
+        ("number", d["number"]), ("text", d["text"]), ("status", label("status", d["status"], lang)),
+        ("level", label("level", d["level"], lang)), ("received_on", d["received_on"]),
+        ("village", d["village"]), ("resident", d["resident"]), ("channel", d["channel"]),
+        ("category", d["category"]), ("complexity", label("complexity", d["complexity"], lang)),
+        ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
+        ("handler", d["handler"]), ("leader", d["leader"]),
+        ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
+        ("suspended_since", d["suspended_since"]), ("result", d["result"]),
+        ("feedback", d["feedback"]), ("resolved_on", d["resolved_on"]),
+        ("satisfaction", label("satisfaction", d["satisfaction"], lang)),
+        ("closed_on", d["closed_on"]), ("reopen_count", d["reopen_count"] or None),
+    ]
+    for key, value in rows:
+        if value not in (None, ""):
+            facts.add_row(_col(key, lang), str(value))
+    history = _table("history", ("date", "action", "actor", "detail", "reason"), lang)
+    for e in d["events"]:
+        history.add_row(e["on"], label("action", e["action"], lang), _cell(e["actor"]),
+                        describe_event(e, lang), _cell(e["reason"]))
+    return Group(facts, "", history)
+
+
+def describe_event(e: dict[str, Any], lang: str) -> str:
+    """One line saying what a journal event did, from its data."""
+    d = e["data"]
+    sep = "; " if lang == "en" else ";"
+    parts: list[str] = []
+
+    def add(col: str, value: Any) -> None:
+        if value not in (None, "", []):
+            parts.append(f"{_col(col, lang)}: {value}" if lang == "en" else f"{_col(col, lang)}:{value}")
+
+    action = e["action"]
+    if action == "accept":
+        add("text", d.get("text"))
+        add("channel", d.get("channel"))
+    elif action == "classify":
+        for key in ("category", "complexity", "type"):
+            if key in d:
+                before = d.get("before", {}).get(key)
+                kind = "complexity" if key == "complexity" else ""
+                old = label(kind, before, lang) if kind else before
+                new = label(kind, d[key], lang) if kind else d[key]
+                add(key, f"{old or '—'} → {new}")
+    elif action == "correct":
+        add("text", f"{d.get('before')} → {d.get('text')}")
+    elif action in ("settle", "resolve"):
+        add("result", d.get("result"))
+        add("feedback", d.get("feedback"))
+    elif action == "assign":
+        add("unit", d.get("lead_unit"))
+        add("co_units", "、".join(d.get("co_units") or []))
+        add("handler", d.get("handler"))
+    elif action == "whistle":
+        add("summoned", "、".join(d.get("units") or []))
+    elif action in ("report_in", "return"):
+        add("unit", d.get("unit"))
+    elif action == "take_charge":
+        add("leader", d.get("leader"))
+    elif action == "notify":
+        add("note", d.get("text"))
+    elif action == "extend":
+        parts.append(("approver: " if lang == "en" else "审批人:") + str(d.get("approver")))
+        if d.get("days"):
+            parts.append(f"+{d['days']} " + ("days" if lang == "en" else "天"))
+    elif action == "follow_up":
+        add("satisfaction", label("satisfaction", d.get("satisfaction"), lang))
+        add("note", d.get("note"))
+        if d.get("reopen"):
+            parts.append(label("action", "reopen", lang))
+    return sep.join(parts)
+
+
+def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Table:
+    table = _table("residents", ("id", "name", "village", "phone", "tags", "visits", "demands"), lang)
+    for r in rows:
+        phone = r["phone"] if unmask else mask_phone(r["phone"])
+        table.add_row(f"#{r['id']}", r["name"], r["village"], _cell(phone), _cell(r["tags"]),
+                      str(r["visits"]), str(r["demands"]))
+    return table
+
+
+def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Group:
+    r = page["resident"]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    phone = r["phone"] if unmask else mask_phone(r["phone"])
+    idn = r["id_number"] if unmask else mask_id_number(r["id_number"])
+    for key, value in (("id", f"#{r['id']}"), ("name", r["name"]), ("village", r["village"]),
+                       ("grid", r["grid"]), ("phone", phone), ("id_number", idn),
+                       ("address", r["address"]), ("tags", "、".join(page["tags"])),
+                       ("note", r["note"])):
+        if value:
+            facts.add_row(_col(key, lang), str(value))
+    visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
+    for v in page["visits"]:
+        visits.add_row(v["visited_on"], v["village"], _cell(v["channel"]), _cell(v["cadres"]),
+                       _short(v["note"], 40))
+    parts: list[Any] = [label("title", "resident", lang), facts, "", visits]
+    if not page["visits"]:
+        parts.append(t("none", lang))
+    parts += ["", demands(page["demands"], lang, title="demands")]
+    if not page["demands"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def visits(rows: list[dict[str, Any]], lang: str) -> Table:
+    table = _table("visits", ("visit", "date", "village", "resident", "channel", "cadres",
+                              "demands", "note"), lang)
+    for v in rows:
+        table.add_row(f"#{v['id']}", v["visited_on"], v["village"], _cell(v["resident"]),
+                      _cell(v["channel"]), _cell(v["cadres"]), str(v["demands"]),
+                      _short(v["note"], 30))
+    return table
