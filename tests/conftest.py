@@ -1,0 +1,89 @@
+"""Fixtures: every test runs against temporary ledgers only, never a real file."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.cli import app
+from ledger.models import Ledger
+from ledger.storage import open_ledger
+
+TODAY = date(2026, 11, 17)  # a Tuesday (民情走访日)
+
+# A valid 18-character ID number (checksum X) and a second valid one.
+ID_1 = "11010519491231002X"
+ID_2 = "110101199003071014"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the app at a temporary folder; no test touches the user's real ledger."""
+    db = tmp_path / "ledger.db"
+    monkeypatch.setenv("LEDGER_DB", str(db))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "appdata"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for var in ("LEDGER_LANG", "LEDGER_TODAY", "LEDGER_USER"):
+        monkeypatch.delenv(var, raising=False)
+    return db
+
+
+def setup_township(ledger: Ledger) -> Ledger:
+    """A small township: villages at one township, units at every level, people."""
+    ledger.add_township("青石镇")
+    for v in ("东坪村", "西岭村", "河口社区"):
+        ledger.add_village(v)
+    ledger.add_grid("一组", "东坪村")
+    ledger.add_unit("东坪村委会", "village")
+    ledger.add_unit("镇司法所", "township")
+    ledger.add_unit("镇综治中心", "township")
+    ledger.add_unit("县住建局", "county")
+    ledger.add_unit("县自然资源局", "county")
+    ledger.add_cadre("王建国", unit="镇综治中心")
+    ledger.add_cadre("李梅", unit="镇司法所")
+    ledger.add_resident("张秀兰", "东坪村", phone="13812345678", id_number=ID_1,
+                        tags=["独居老人"], grid="一组")
+    ledger.add_resident("王芳", "东坪村", phone="13900001111")
+    ledger.add_resident("王芳", "西岭村", phone="13900002222", id_number=ID_2)
+    return ledger
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    """An in-memory ledger holding the small township."""
+    return setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
+
+
+@pytest.fixture
+def db_path(isolated: Path) -> Path:
+    """The temporary ledger file, with the small township already entered."""
+    setup_township(Ledger(open_ledger(isolated), today=TODAY, user="刘洁"))
+    return isolated
+
+
+class Cli:
+    """Run `ledger` in-process with today pinned; read the file back through the domain."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, today: str = TODAY.isoformat(), lang: str | None = None):
+        pre = ["--today", today, "--user", "刘洁"] + (["--lang", lang] if lang else [])
+        return self.runner.invoke(app, [*pre, *args], catch_exceptions=False)
+
+    def ledger(self) -> Ledger:
+        return Ledger(open_ledger(self.path), today=TODAY, user="check")
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def cli(db_path: Path) -> Cli:
+    return Cli(db_path)
