@@ -67,32 +67,39 @@ def load_township(ledger: Ledger, data: dict[str, Any]) -> dict[str, int]:
                 tags=r.get("tags", []), grid=r.get("grid"), address=r.get("address"),
                 note=r.get("note"))
             counts["residents"] += 1
-        for visit in data.get("visits", []):
-            issues = visit.get("issues", [])
-            logged = ledger.log_visit(
-                village=visit.get("village"), on=visit["date"], resident=visit.get("resident"),
-                cadres=visit.get("cadres", []), channel=visit.get("channel"),
-                grid=visit.get("grid"), note=visit.get("note"),
-                issues=[i["text"] for i in issues])
-            counts["visits"] += 1
-            for number, issue in zip(logged["numbers"], issues):
-                counts["steps"] += _describe(ledger, number, issue, visit["date"])
+        # Visits and stand-alone demands in the order they happened, so numbers follow dates.
+        entries = [("visit", v) for v in data.get("visits", [])] + \
+                  [("issue", i) for i in data.get("issues", [])]
+        for kind, entry in sorted(entries, key=lambda e: e[1]["date"]):
+            if kind == "visit":
+                issues = entry.get("issues", [])
+                logged = ledger.log_visit(
+                    village=entry.get("village"), on=entry["date"], resident=entry.get("resident"),
+                    cadres=entry.get("cadres", []), channel=entry.get("channel"),
+                    grid=entry.get("grid"), note=entry.get("note"),
+                    issues=[i["text"] for i in issues])
+                counts["visits"] += 1
+                pairs = list(zip(logged["numbers"], issues))
+            else:
+                number = ledger.add_demand(
+                    entry["text"], village=entry.get("village"), on=entry["date"],
+                    resident=entry.get("resident"), channel=entry.get("channel"),
+                    level=entry.get("level"))
+                pairs = [(number, entry)]
+            for number, issue in pairs:
+                counts["steps"] += _describe(ledger, number, issue, entry["date"])
                 counts["demands"] += 1
-        for issue in data.get("issues", []):
-            number = ledger.add_demand(
-                issue["text"], village=issue.get("village"), on=issue["date"],
-                resident=issue.get("resident"), channel=issue.get("channel"),
-                level=issue.get("level"))
-            counts["steps"] += _describe(ledger, number, issue, issue["date"])
-            counts["demands"] += 1
     return counts
 
 
 def _describe(ledger: Ledger, number: str, issue: dict[str, Any], received: str) -> int:
     """Classify a fresh demand as described, then take its steps in order."""
-    if any(k in issue for k in ("category", "complexity", "type")):
-        ledger.classify(number, category=issue.get("category"),
-                        complexity=issue.get("complexity"), type=issue.get("type"), on=received)
+    current = ledger.demand(number)
+    wanted = {k: issue[k] for k in ("category", "complexity", "type") if k in issue}
+    if "complexity" in wanted and wanted["complexity"] == current["complexity"]:
+        del wanted["complexity"]  # general is the default: restating it changes nothing
+    if wanted:
+        ledger.classify(number, on=received, **wanted)
     for step in issue.get("steps", []):
         kwargs = {k: v for k, v in step.items() if k not in ("action", "date")}
         getattr(ledger, _STEPS[step["action"]])(number, on=step["date"], **kwargs)

@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "text": ("诉求内容", "Demand"), "resolved_on": ("办结日期", "Resolved"),
         "satisfaction": ("满意度", "Satisfaction"), "date": ("日期", "Date"),
         "action": ("环节", "Step"), "actor": ("经办人", "By"), "detail": ("内容", "Details"),
-        "reason": ("原因", "Reason"), "name": ("名称", "Name"), "township": ("镇/街道", "Township"),
+        "reason": ("原因", "Reason"), "name": ("名称", "Name"), "person": ("姓名", "Name"), "township": ("镇/街道", "Township"),
         "kind": ("类型", "Kind"), "residents": ("群众数", "Residents"),
         "demands": ("诉求数", "Demands"), "open_demands": ("在办诉求", "Open demands"),
         "villages": ("村/社区数", "Villages"), "phone": ("电话", "Phone"),

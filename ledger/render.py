@@ -150,7 +150,7 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
 
 
 def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Table:
-    table = _table("residents", ("id", "name", "village", "phone", "tags", "visits", "demands"), lang)
+    table = _table("residents", ("id", "person", "village", "phone", "tags", "visits", "demands"), lang)
     for r in rows:
         phone = r["phone"] if unmask else mask_phone(r["phone"])
         table.add_row(f"#{r['id']}", r["name"], r["village"], _cell(phone), _cell(r["tags"]),
@@ -165,7 +165,7 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
     facts.add_column()
     phone = r["phone"] if unmask else mask_phone(r["phone"])
     idn = r["id_number"] if unmask else mask_id_number(r["id_number"])
-    for key, value in (("id", f"#{r['id']}"), ("name", r["name"]), ("village", r["village"]),
+    for key, value in (("id", f"#{r['id']}"), ("person", r["name"]), ("village", r["village"]),
                        ("grid", r["grid"]), ("phone", phone), ("id_number", idn),
                        ("address", r["address"]), ("tags", "、".join(page["tags"])),
                        ("note", r["note"])):
