@@ -136,7 +136,7 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
     elif action == "take_charge":
         add("leader", d.get("leader"))
     elif action == "notify":
-        add("note", d.get("text"))
+        add("notice", d.get("text"))
     elif action == "extend":
         parts.append(("approver: " if lang == "en" else "审批人:") + str(d.get("approver")))
         if d.get("days"):
