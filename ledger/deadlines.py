@@ -7,7 +7,11 @@ Every function takes the date it works for; nothing here reads the clock.
 from __future__ import annotations
 
 import re
-from datetime import date
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from typing import Callable, Iterable
 
 from .errors import BadInput
 
@@ -27,3 +31,126 @@ def parse_date(text: str | date) -> date:
         return date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         raise BadInput("date.impossible", value=text) from None
+
+
+# --- the Chinese working calendar ------------------------------------------------------
+#
+# A day is a working day when the State Council's schedule for its year says so: Monday to
+# Friday unless a statutory rest day, plus the weekend make-up days (调休). A year whose
+# schedule the ledger does not have is counted as if weekends were the only rest days, and
+# every deadline that touches it is marked provisional: never a silent guess.
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's official rest days and make-up working days, with the notice they come from."""
+
+    year: int
+    notice: str
+    rest: frozenset[date]
+    work: frozenset[date]
+    source: str = "shipped"
+
+
+def _expand(items: Iterable[str], year: int, what: str) -> set[date]:
+    days: set[date] = set()
+    for item in items:
+        first, _, last = str(item).partition("..")
+        a, b = parse_date(first), parse_date(last) if last else None
+        b = b or a
+        if b < a:
+            raise BadInput("calendar.backward_range", value=item)
+        if a.year != year or b.year != year:
+            raise BadInput("calendar.outside_year", value=item, year=year)
+        while a <= b:
+            days.add(a)
+            a += ONE_DAY
+    return days
+
+
+def parse_schedule(text: str, source: str = "ledger") -> YearSchedule:
+    """Read and check one year's schedule file (TOML: year, notice, rest, work)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise BadInput("calendar.malformed", why=str(e)) from None
+    year = data.get("year")
+    if not isinstance(year, int) or not 1949 <= year <= 2200:
+        raise BadInput("calendar.year", value=year)
+    notice = str(data.get("notice") or "").strip()
+    if not notice:
+        raise BadInput("calendar.notice")
+    rest = _expand(data.get("rest", []), year, "rest")
+    work = _expand(data.get("work", []), year, "work")
+    for d in sorted(work):
+        if d.weekday() < 5:
+            raise BadInput("calendar.work_not_weekend", value=d.isoformat())
+    both = sorted(rest & work)
+    if both:
+        raise BadInput("calendar.both", value=both[0].isoformat())
+    if not rest:
+        raise BadInput("calendar.no_rest", year=year)
+    return YearSchedule(year, notice, frozenset(rest), frozenset(work), source)
+
+
+def shipped_schedules() -> dict[int, YearSchedule]:
+    """The official schedules that ship with the package (ledger/calendars/YYYY.toml)."""
+    out = {}
+    for entry in resources.files("ledger").joinpath("calendars").iterdir():
+        if entry.name.endswith(".toml"):
+            s = parse_schedule(entry.read_text(encoding="utf-8"), source="shipped")
+            out[s.year] = s
+    return out
+
+
+@dataclass
+class WorkCalendar:
+    """Working-day arithmetic over known year schedules."""
+
+    schedules: dict[int, YearSchedule] = field(default_factory=dict)
+
+    def knows(self, year: int) -> bool:
+        return year in self.schedules
+
+    def is_workday(self, day: date) -> bool:
+        s = self.schedules.get(day.year)
+        if s is not None:
+            if day in s.work:
+                return True
+            if day in s.rest:
+                return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, n: int,
+                         paused: Callable[[date], bool] | None = None) -> tuple[date, bool]:
+        """The n-th working day after ``start`` (the start day is not counted).
+
+        Days for which ``paused`` is true are not counted. Returns the day and whether the
+        count crossed a year whose schedule is unknown (provisional).
+        """
+        day, left, provisional = start, n, not self.knows(start.year)
+        while left > 0:
+            day += ONE_DAY
+            provisional = provisional or not self.knows(day.year)
+            if self.is_workday(day) and not (paused and paused(day)):
+                left -= 1
+        return day, provisional
+
+    def add_calendar_days(self, start: date, n: int) -> tuple[date, bool]:
+        """n calendar days after ``start``; ending on a rest day moves to the next working day."""
+        day = start + timedelta(days=n)
+        provisional = not (self.knows(start.year) and self.knows(day.year))
+        while not self.is_workday(day):
+            day += ONE_DAY
+            provisional = provisional or not self.knows(day.year)
+        return day, provisional
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
+        count, day = 0, start
+        while day < end:
+            day += ONE_DAY
+            count += self.is_workday(day)
+        return count
