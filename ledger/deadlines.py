@@ -154,3 +154,104 @@ class WorkCalendar:
             day += ONE_DAY
             count += self.is_workday(day)
         return count
+
+
+# --- policies and the deadline of a demand ---------------------------------------------
+
+UNITS = ("working_days", "calendar_days", "hours")
+POLICY_KINDS = ("category", "type", "complexity")  # most specific first
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which clock applies to the demands matching ``kind = value``."""
+
+    kind: str
+    value: str
+    amount: int
+    unit: str
+    max_extensions: int | None = None
+    extension_days: int | None = None
+
+
+def pick_policy(policies: Iterable[Policy], *, category: str | None, type: str | None,
+                complexity: str | None) -> Policy | None:
+    """The most specific policy: by category, then by type, then by difficulty."""
+    wanted = {"category": category, "type": type, "complexity": complexity or "general"}
+    by_key = {(p.kind, p.value): p for p in policies}
+    for kind in POLICY_KINDS:
+        p = by_key.get((kind, wanted[kind]))
+        if p is not None:
+            return p
+    return None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_on: date
+    provisional: bool
+    stage_started_on: date
+
+
+def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | None,
+                    calendar: WorkCalendar) -> Deadline | None:
+    """The current stage's deadline, from the demand's journal events ``(action, data, on)``.
+
+    A stage starts when the demand is accepted, escalated, assigned or reopened; the new
+    handler's clock starts that day (the day itself not counted). Extensions in the stage add
+    time; days between a suspension and its resumption are counted out.
+    """
+    if policy is None:
+        return None
+    stage: date | None = None
+    extra = 0
+    pauses: list[tuple[date, date]] = []
+    paused_since: date | None = None
+    for action, data, on in events:
+        day = date.fromisoformat(on)
+        if action in ("accept", "escalate", "assign", "reopen") or (
+                action == "follow_up" and data.get("reopen")):
+            stage, extra, pauses, paused_since = day, 0, [], None
+        elif action == "extend":
+            extra += data.get("days") or policy.extension_days or policy.amount
+        elif action == "suspend":
+            paused_since = day
+        elif action == "resume" and paused_since is not None:
+            pauses.append((paused_since, day))
+            paused_since = None
+    if stage is None:
+        return None
+
+    def paused(d: date) -> bool:
+        return any(a < d <= b for a, b in pauses)
+
+    if policy.unit == "working_days":
+        due, provisional = calendar.add_working_days(stage, policy.amount + extra, paused)
+    else:
+        length = policy.amount if policy.unit == "calendar_days" else -(-policy.amount // 24)
+        shift = sum((b - a).days for a, b in pauses)
+        if policy.unit == "calendar_days":
+            due, provisional = calendar.add_calendar_days(stage, length + extra + shift)
+        else:
+            due = stage + timedelta(days=length + extra + shift)
+            provisional = not calendar.knows(due.year)
+    return Deadline(due, provisional, stage)
+
+
+LIGHTS = ("on_time", "due_soon", "overdue", "suspended", "done", "none")
+
+
+def light(status: str, due_on: date | None, today: date, calendar: WorkCalendar,
+          soon: int = 1) -> str:
+    """The traffic light of a demand on ``today``: due soon means within ``soon`` working days."""
+    if status in ("resolved", "closed"):
+        return "done"
+    if status == "suspended":
+        return "suspended"
+    if due_on is None:
+        return "none"
+    if due_on < today:
+        return "overdue"
+    if calendar.working_days_between(today, due_on) <= soon:
+        return "due_soon"
+    return "on_time"

@@ -17,7 +17,10 @@ from typing import Any, Iterable, Sequence
 from sqlite_utils import Database
 
 from . import lifecycle
-from .deadlines import parse_date
+from .deadlines import (
+    POLICY_KINDS, UNITS, Policy, WorkCalendar, YearSchedule, demand_deadline, parse_date,
+    parse_schedule, pick_policy, shipped_schedules,
+)
 from .errors import BadInput, NotFound, Refused
 
 # --- enumerations: stored in English, typed by clerks in Chinese or English ------------
@@ -129,6 +132,61 @@ def _suggest(name: str, names: Sequence[str]) -> list[str]:
     return picked or list(names)[:8]
 
 
+# --- deadlines over the database -------------------------------------------------------
+
+def load_calendar(db: Database) -> WorkCalendar:
+    """The shipped schedules, overridden by the years a clerk added to this ledger."""
+    schedules = shipped_schedules()
+    for row in db.query("select * from calendar_years"):
+        schedules[row["year"]] = YearSchedule(
+            row["year"], row["notice"], frozenset(map(date.fromisoformat, json.loads(row["rest"]))),
+            frozenset(map(date.fromisoformat, json.loads(row["work"]))), source="ledger")
+    return WorkCalendar(schedules)
+
+
+def load_policies(db: Database) -> list[Policy]:
+    return [Policy(r["kind"], r["value"], r["amount"], r["unit"], r["max_extensions"],
+                   r["extension_days"]) for r in db.query("select * from policies order by id")]
+
+
+def demand_events(db: Database, demand_id: int) -> list[tuple[str, dict[str, Any], str]]:
+    """A demand's journal as ``(action, data, on)``, the reason folded into the data."""
+    events = []
+    for e in db.query("select action, data, reason, on_date from journal where subject ="
+                      " 'demand' and subject_id = ? order by id", [demand_id]):
+        data = json.loads(e["data"])
+        if e["reason"]:
+            data["reason"] = e["reason"]
+        events.append((e["action"], data, e["on_date"]))
+    return events
+
+
+def refresh_deadlines(db: Database, where: str = "1 = 1", params: Sequence[Any] = (),
+                      calendar: WorkCalendar | None = None,
+                      policies: list[Policy] | None = None) -> int:
+    """Recompute ``due_on``/``due_provisional`` of the demands matching ``where``."""
+    calendar = calendar or load_calendar(db)
+    policies = load_policies(db) if policies is None else policies
+    rows = list(db.query(f"select id, category, type, complexity from demands where {where}",
+                         params))
+    for row in rows:
+        policy = pick_policy(policies, category=row["category"], type=row["type"],
+                             complexity=row["complexity"])
+        dl = demand_deadline(demand_events(db, row["id"]), policy, calendar)
+        db.execute("update demands set due_on = ?, due_provisional = ? where id = ?",
+                   [dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0,
+                    row["id"]])
+    return len(rows)
+
+
+SOON_WORKING_DAYS = 1  # "due soon": due today or on the next working day
+
+_UNIT_NAMES = {"working_days": "working_days", "工作日": "working_days", "wd": "working_days",
+               "calendar_days": "calendar_days", "自然日": "calendar_days", "日": "calendar_days",
+               "天": "calendar_days", "days": "calendar_days",
+               "hours": "hours", "小时": "hours", "h": "hours"}
+
+
 class Ledger:
     """The ledger over an open database."""
 
@@ -137,6 +195,23 @@ class Ledger:
         self.today = today
         self.user = user or None
         self.now = now
+        self._calendar: WorkCalendar | None = None
+        self._policies: list[Policy] | None = None
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        if self._calendar is None:
+            self._calendar = load_calendar(self.db)
+        return self._calendar
+
+    @property
+    def policies(self) -> list[Policy]:
+        if self._policies is None:
+            self._policies = load_policies(self.db)
+        return self._policies
+
+    def _refresh(self, where: str, params: Sequence[Any] = ()) -> int:
+        return refresh_deadlines(self.db, where, params, self.calendar, self.policies)
 
     # --- small helpers -----------------------------------------------------------------
 
@@ -557,6 +632,7 @@ class Ledger:
         number = self._next_number(on[:4])
         did = self.db["demands"].insert({"number": number, **self._to_row(state)}).last_pk
         self._journal("demand", did, "accept", on, data)
+        self._refresh("id = ?", [did])
         return number
 
     def _next_number(self, year: str) -> str:
@@ -612,6 +688,7 @@ class Ledger:
             raise
         self._journal("demand", row["id"], action, day, data, reason)
         self.db["demands"].update(row["id"], self._to_row(new))
+        self._refresh("id = ?", [row["id"]])
         return {"number": row["number"], **new}
 
     def classify(self, number: str, *, category: str | None = None,
@@ -712,6 +789,15 @@ class Ledger:
         if days is not None and not 1 <= days <= 366:
             raise BadInput("extend.days", value=days)
         with self.db.atomic():
+            row = self._demand_row(number)
+            policy = pick_policy(self.policies, category=row["category"], type=row["type"],
+                                 complexity=row["complexity"])
+            if policy and policy.max_extensions is not None and \
+                    row["extensions"] >= policy.max_extensions:
+                raise Refused("extend.too_many", number=row["number"], max=policy.max_extensions)
+            if policy and policy.extension_days and days and days > policy.extension_days:
+                raise Refused("extend.too_long", number=row["number"], days=days,
+                              max=policy.extension_days)
             return self._step(number, "extend", on,
                               {"approver": clean_name(approver, "approver"), "days": days}, reason)
 
@@ -753,14 +839,26 @@ class Ledger:
 
     # --- reading -----------------------------------------------------------------------
 
+    # The light is computed in SQL from today and the last day that still counts as "due
+    # soon" (the first two parameters of every query built on this).
     _LIST_SQL = (
         "select d.number, d.received_on, d.status, d.level, v.name as village, "
         "r.name as resident, d.category, d.complexity, d.type, d.channel, u.name as unit, "
-        "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot "
+        "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot, "
+        "d.due_on, d.due_provisional, case "
+        "when d.status in ('resolved', 'closed') then 'done' "
+        "when d.status = 'suspended' then 'suspended' "
+        "when d.due_on is null then 'none' "
+        "when d.due_on < ? then 'overdue' "
+        "when d.due_on <= ? then 'due_soon' else 'on_time' end as light "
         "from demands d join villages v on v.id = d.village_id "
         "left join residents r on r.id = d.resident_id "
         "left join units u on u.id = d.lead_unit_id"
     )
+
+    def _light_params(self) -> list[str]:
+        soon, _ = self.calendar.add_working_days(self.today, SOON_WORKING_DAYS)
+        return [self.today.isoformat(), soon.isoformat()]
 
     def list_demands(self, *, status: str | None = None, village: str | None = None,
                      category: str | None = None, unit: str | None = None,
@@ -804,12 +902,12 @@ class Ledger:
         sql += " order by d.received_on, d.number"
         if limit:
             sql += f" limit {int(limit)}"
-        return list(self.db.query(sql, params))
+        return list(self.db.query(sql, [*self._light_params(), *params]))
 
     def demand(self, number: str) -> dict[str, Any]:
         """One demand with names resolved and its whole journal."""
         row = self._demand_row(number)
-        d = self._one(self._LIST_SQL + " where d.id = ?", [row["id"]])
+        d = self._one(self._LIST_SQL + " where d.id = ?", [*self._light_params(), row["id"]])
         assert d is not None
         state = self._state(row)
         units = {u["id"]: u["name"] for u in self.db.query("select id, name from units")}
@@ -840,18 +938,138 @@ class Ledger:
 
     def replayed(self, number: str) -> dict[str, Any] | None:
         """What the journal says the demand's state is."""
-        row = self._demand_row(number)
-        events = []
-        for e in self.db.query("select action, data, reason, on_date from journal where subject ="
-                               " 'demand' and subject_id = ? order by id", [row["id"]]):
-            data = json.loads(e["data"])
-            if e["reason"]:
-                data["reason"] = e["reason"]
-            events.append((e["action"], data, e["on_date"]))
-        return lifecycle.replay(events)
+        return lifecycle.replay(demand_events(self.db, self._demand_row(number)["id"]))
 
     def disagreements(self, number: str) -> list[str]:
         """Fields where the stored demand differs from the replay of its journal."""
         stored = self._state(self._demand_row(number))
         replayed = self.replayed(number) or {}
         return [k for k in lifecycle.STATE_FIELDS if stored.get(k) != replayed.get(k)]
+
+    # --- the working calendar and the clocks -------------------------------------------
+
+    def add_calendar_year(self, text: str) -> dict[str, Any]:
+        """Add (or correct) a year's holiday schedule; recompute the deadlines it touches."""
+        schedule = parse_schedule(text)
+        with self.db.atomic():
+            self.db["calendar_years"].upsert({
+                "year": schedule.year, "notice": schedule.notice,
+                "rest": json.dumps(sorted(d.isoformat() for d in schedule.rest)),
+                "work": json.dumps(sorted(d.isoformat() for d in schedule.work)),
+                "added_on": self.today.isoformat(),
+            }, pk="year")
+            self._journal("calendar", schedule.year, "add", self.today.isoformat(),
+                          {"notice": schedule.notice, "rest": len(schedule.rest),
+                           "work": len(schedule.work)})
+            self._calendar = None
+            # Every provisional deadline, and every live one: a corrected year moves them too.
+            n = self._refresh("due_provisional = 1 or status in ('open', 'suspended')")
+            still = self.db.execute(
+                "select count(*) from demands where due_provisional = 1").fetchone()[0]
+        return {"year": schedule.year, "recomputed": n, "still_provisional": still}
+
+    def calendar_years(self) -> list[dict[str, Any]]:
+        return [{"year": s.year, "notice": s.notice, "source": s.source, "rest": len(s.rest),
+                 "work": len(s.work)} for _, s in sorted(self.calendar.schedules.items())]
+
+    def calendar_month(self, year: int, month: int) -> list[dict[str, Any]]:
+        """Every day of a month: working or not, and why (holiday, make-up day, weekend)."""
+        if not 1 <= month <= 12 or not 1900 <= year <= 2200:
+            raise BadInput("calendar.month", year=year, month=month)
+        schedule = self.calendar.schedules.get(year)
+        day, out = date(year, month, 1), []
+        while day.month == month:
+            if schedule and day in schedule.work:
+                kind = "makeup"
+            elif schedule and day in schedule.rest:
+                kind = "holiday"
+            elif day.weekday() >= 5:
+                kind = "weekend"
+            else:
+                kind = "workday"
+            out.append({"date": day, "kind": kind, "known": schedule is not None})
+            day = date.fromordinal(day.toordinal() + 1)
+        return out
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select kind, value, amount, unit, max_extensions, "
+                                  "extension_days from policies order by id"))
+
+    def _policy_key(self, kind: str, value: str) -> tuple[str, str]:
+        if kind not in POLICY_KINDS:
+            raise BadInput("enum.unknown", what="policy", name=kind, choices=list(POLICY_KINDS))
+        if kind == "complexity":
+            return kind, enum_value("complexity", value)
+        return kind, self.term(kind, value)
+
+    def set_policy(self, kind: str, value: str, *, amount: int, unit: str = "working_days",
+                   max_extensions: int | None = None,
+                   extension_days: int | None = None) -> int:
+        """Set the clock for demands of one category, type or difficulty; returns how many
+        live deadlines were recomputed."""
+        kind, value = self._policy_key(kind, value)
+        unit_key = _UNIT_NAMES.get((unit or "").strip().lower())
+        if unit_key is None:
+            raise BadInput("enum.unknown", what="unit_of_time", name=unit,
+                           choices=[k for k in _UNIT_NAMES if not k.isascii()] + list(UNITS))
+        for name, number, low in (("amount", amount, 1), ("max_extensions", max_extensions, 0),
+                                  ("extension_days", extension_days, 1)):
+            if number is not None and not low <= number <= 3650:
+                raise BadInput("policy.number", what=name, value=number)
+        with self.db.atomic():
+            self._upsert_policy(kind, value, amount, unit_key, max_extensions, extension_days)
+            self._journal("policy", 0, "set", self.today.isoformat(),
+                          {"kind": kind, "value": value, "amount": amount, "unit": unit_key,
+                           "max_extensions": max_extensions, "extension_days": extension_days})
+            self._policies = None
+            return self._refresh("status in ('open', 'suspended')")
+
+    def _upsert_policy(self, kind: str, value: str, amount: int, unit: str,
+                       max_extensions: int | None, extension_days: int | None) -> None:
+        self.db.execute(
+            "insert into policies (kind, value, amount, unit, max_extensions, extension_days) "
+            "values (?, ?, ?, ?, ?, ?) on conflict (kind, value) do update set "
+            "amount = excluded.amount, unit = excluded.unit, "
+            "max_extensions = excluded.max_extensions, extension_days = excluded.extension_days",
+            [kind, value, amount, unit, max_extensions, extension_days])
+
+    def remove_policy(self, kind: str, value: str) -> int:
+        kind, value = self._policy_key(kind, value)
+        if kind == "complexity":
+            raise Refused("policy.keep_complexity", value=value)
+        with self.db.atomic():
+            if not self.db.execute("delete from policies where kind = ? and value = ?",
+                                   [kind, value]).rowcount:
+                raise NotFound("policy.unknown", kind=kind, value=value)
+            self._journal("policy", 0, "remove", self.today.isoformat(),
+                          {"kind": kind, "value": value})
+            self._policies = None
+            return self._refresh("status in ('open', 'suspended')")
+
+    def due(self, within: int = 0) -> list[dict[str, Any]]:
+        """Open demands due today or within ``within`` working days, soonest first."""
+        if not 0 <= within <= 60:
+            raise BadInput("due.within", value=within)
+        until, _ = self.calendar.add_working_days(self.today, within)
+        sql = self._LIST_SQL + (" where d.status = 'open' and d.due_on >= ? and d.due_on <= ?"
+                                " order by d.due_on, d.number")
+        return list(self.db.query(sql, [*self._light_params(), self.today.isoformat(),
+                                        until.isoformat()]))
+
+    def overdue(self) -> dict[str, Any]:
+        """Open demands past their deadline, with working days late, by unit and village."""
+        sql = self._LIST_SQL + " where d.status = 'open' and d.due_on < ? order by d.due_on, d.number"
+        rows = list(self.db.query(sql, [*self._light_params(), self.today.isoformat()]))
+        for r in rows:
+            r["days_late"] = self.calendar.working_days_between(
+                date.fromisoformat(r["due_on"]), self.today)
+        groups = {}
+        for key in ("unit", "village"):
+            counts: dict[str, dict[str, Any]] = {}
+            for r in rows:
+                g = counts.setdefault(r[key] or "", {"name": r[key] or "", "overdue": 0,
+                                                     "max_days_late": 0})
+                g["overdue"] += 1
+                g["max_days_late"] = max(g["max_days_late"], r["days_late"])
+            groups[key] = sorted(counts.values(), key=lambda g: (-g["overdue"], g["name"]))
+        return {"demands": rows, "by_unit": groups["unit"], "by_village": groups["village"]}

@@ -154,6 +154,40 @@ def m001_initial(db: Database) -> None:
     )
 
 
+# The clocks seen in practice (DOMAIN.md): general demands 1 working day, complex ones 7,
+# petition cases 60 calendar days with at most one extension of at most 30 days.
+DEFAULT_POLICIES = [
+    {"kind": "complexity", "value": "general", "amount": 1, "unit": "working_days"},
+    {"kind": "complexity", "value": "complex", "amount": 7, "unit": "working_days"},
+    {"kind": "category", "value": "信访积案", "amount": 60, "unit": "calendar_days",
+     "max_extensions": 1, "extension_days": 30},
+]
+
+
+@migrations()
+def m002_deadlines(db: Database) -> None:
+    db["policies"].create(
+        {"id": int, "kind": str, "value": str, "amount": int, "unit": str,
+         "max_extensions": int, "extension_days": int},
+        pk="id", not_null={"kind", "value", "amount", "unit"},
+    )
+    db["policies"].create_index(["kind", "value"], unique=True)
+    db["policies"].insert_all(DEFAULT_POLICIES)
+    # Years of the working calendar a clerk added (or corrected); they take precedence over
+    # the schedules shipped with the package.
+    db["calendar_years"].create(
+        {"year": int, "notice": str, "rest": str, "work": str, "added_on": str}, pk="year",
+        not_null={"notice", "rest", "work"},
+    )
+    db["demands"].add_column("due_on", str)
+    db["demands"].add_column("due_provisional", int, not_null_default=0)
+    db["demands"].create_index(["status", "due_on"])
+    # Ledgers written before deadlines existed get theirs now, from their journals.
+    from .models import refresh_deadlines
+
+    refresh_deadlines(db)
+
+
 def default_path() -> Path:
     """The ledger file in the user's application folder (typer's app dir rule)."""
     from typer import get_app_dir
