@@ -124,6 +124,8 @@ DbOpt = Annotated[Optional[Path], typer.Option(
 DateOpt = Annotated[Optional[str], typer.Option(
     "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
+FormatOpt = Annotated[str, typer.Option(
+    "--format", help="table 或 or json")]
 Number = Annotated[str, typer.Argument(help="诉求编号 Demand number, e.g. 2026-000123",
                                        show_default=False)]
 
@@ -173,10 +175,12 @@ type_app = typer.Typer(help="诉求类型(咨询/求助/投诉/建议...) Demand
 resident_app = typer.Typer(help="群众,一人一账 Residents, one ledger page each", no_args_is_help=True)
 visit_app = typer.Typer(help="走访 Visits", no_args_is_help=True)
 issue_app = typer.Typer(help="诉求及其办理 Demands and their handling", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历:法定节假日与调休 The working calendar", no_args_is_help=True)
+policy_app = typer.Typer(help="办理时限规则 Deadline policies", no_args_is_help=True)
 for _sub, _name in ((township_app, "township"), (village_app, "village"), (unit_app, "unit"),
                     (cadre_app, "cadre"), (category_app, "category"), (channel_app, "channel"),
                     (type_app, "type"), (resident_app, "resident"), (visit_app, "visit"),
-                    (issue_app, "issue")):
+                    (issue_app, "issue"), (calendar_app, "calendar"), (policy_app, "policy")):
     app.add_typer(_sub, name=_name)
 
 
@@ -611,17 +615,192 @@ def issue_list(
     since: Annotated[Optional[str], typer.Option("--from", help="受理日期起 Received from")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="受理日期止 Received until")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="最多显示条数 At most this many")] = None,
+    fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
     """诉求台账,可按状态、村、类别、单位、层级、反映人、日期筛选。 List demands."""
-    from . import render
-
     rows = _ledger(db).list_demands(status=status, village=village, category=category, unit=unit,
                                     level=level, resident=resident, since=since, until=until,
                                     limit=limit)
-    _print(render.demands(rows, settings.lang))
+    _show_demands(rows, _format(fmt))
+
+
+# Stable English keys of a demand row for scripts (documented in the README).
+JSON_KEYS = ("number", "status", "level", "village", "category", "complexity", "type", "channel",
+             "unit", "received_on", "due_on", "due_provisional", "light", "resolved_on",
+             "closed_on", "satisfaction", "settled_on_spot", "text")
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        row = {k: r.get(k) for k in JSON_KEYS}
+        row["due_provisional"] = bool(row["due_provisional"])
+        row["settled_on_spot"] = bool(row["settled_on_spot"])
+        out.append(row)
+    return out
+
+
+def _emit_json(payload: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _show_demands(rows: list[dict[str, Any]], fmt: str, title: str = "issue_list",
+                  extra: tuple[str, ...] = ()) -> None:
+    from . import render
+
+    if fmt == "json":
+        _emit_json(_json_rows(rows))
+        return
+    _print(render.demands(rows, settings.lang, title=title, extra=extra))
     if not rows:
         _say("none")
+    _warn_provisional(rows)
+
+
+def _warn_provisional(rows: list[dict[str, Any]]) -> None:
+    from . import render
+    from .i18n import t
+
+    years = render.provisional_years(rows)
+    if years:
+        n = sum(1 for r in rows if r.get("due_provisional"))
+        typer.echo(t("provisional.warning", settings.lang, n=n, years="、".join(years)), err=True)
+
+
+# --- deadlines -------------------------------------------------------------------------
+
+@command(app, "due")
+def due(
+    within: Annotated[int, typer.Option("--within", help="今天及之后 N 个工作日内到期 Due today or within N working days")] = 0,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """临期:今天(或 N 个工作日内)到期的在办诉求。 Demands due today or within N working days."""
+    _show_demands(_ledger(db).due(within), _format(fmt), title="due")
+
+
+@command(app, "overdue")
+def overdue(fmt: FormatOpt = "table", db: DbOpt = None) -> None:
+    """超期:已过时限的在办诉求,超期工作日数,按单位和村汇总。 Overdue demands, by unit and village."""
+    from . import render
+
+    result = _ledger(db).overdue()
+    if _format(fmt) == "json":
+        _emit_json({"demands": [{**r, "days_late": d["days_late"]} for r, d in
+                                zip(_json_rows(result["demands"]), result["demands"])],
+                    "by_unit": result["by_unit"], "by_village": result["by_village"]})
+        return
+    _show_demands(result["demands"], "table", title="overdue", extra=("days_late",))
+    if result["demands"]:
+        cols = ("name", "overdue", "max_days_late")
+        _print(render.groups(result["by_unit"], cols, "overdue_by_unit", settings.lang))
+        _print(render.groups(result["by_village"], cols, "overdue_by_village", settings.lang))
+
+
+def _format(fmt: str) -> str:
+    from .errors import BadInput
+
+    value = (fmt or "table").strip().lower()
+    if value not in ("table", "json"):
+        raise BadInput("enum.unknown", what="format", name=fmt, choices=["table", "json"])
+    return value
+
+
+@command(calendar_app, "show")
+def calendar_show(
+    year: Annotated[Optional[int], typer.Argument(help="年份 Year (默认今年)")] = None,
+    month: Annotated[Optional[int], typer.Option("--month", help="只显示一个月 One month, as a grid")] = None,
+    db: DbOpt = None,
+) -> None:
+    """显示一年(或一个月)的工作日历:假=法定休息日,补班=调休上班日。 Show a year or a month."""
+    from . import render
+
+    ledger = _ledger(db)
+    year = year or _today().year
+    months = [month] if month else list(range(1, 13))
+    for m in months:
+        _print(render.month_grid(ledger.calendar_month(year, m), settings.lang))
+    schedule = ledger.calendar.schedules.get(year)
+    if schedule:
+        typer.echo(schedule.notice)
+    else:
+        from .i18n import t
+
+        typer.echo(t("calendar.unknown_year", settings.lang, year=year), err=True)
+
+
+@command(calendar_app, "list")
+def calendar_list(db: DbOpt = None) -> None:
+    """列出台账已有节假日安排的年份及其依据。 List the years the ledger knows."""
+    from . import render
+
+    _print(render.calendar_years(_ledger(db).calendar_years(), settings.lang))
+
+
+@command(calendar_app, "add")
+def calendar_add(
+    file: Annotated[Path, typer.Argument(help="一年的安排文件(格式见 README) A year's schedule file", dir_okay=False)],
+    db: DbOpt = None,
+) -> None:
+    """从文件加入(或更正)一年的节假日安排,并重算受影响的时限。 Add or correct a year."""
+    from .errors import BadInput
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput("calendar.file", path=str(file), why=getattr(e, "strerror", None) or str(e)) from None
+    _say("calendar.added", **_ledger(db).add_calendar_year(text))
+
+
+@command(policy_app, "list")
+def policy_list(db: DbOpt = None) -> None:
+    """列出办理时限规则。 List deadline policies."""
+    from . import render
+
+    _print(render.policies(_ledger(db).list_policies(), settings.lang))
+
+
+@command(policy_app, "set")
+def policy_set(
+    category: Annotated[Optional[str], typer.Option("--category", help="按类别 For a category")] = None,
+    type_: Annotated[Optional[str], typer.Option("--type", help="按诉求类型 For a type")] = None,
+    complexity: Annotated[Optional[str], typer.Option("--complexity", help="按难易 general|complex (一般性/疑难复杂)")] = None,
+    amount: Annotated[int, typer.Option("--amount", help="时限长度 Length of the period")] = 1,
+    unit: Annotated[str, typer.Option("--unit", help="working_days|calendar_days|hours (工作日/自然日/小时)")] = "working_days",
+    max_extensions: Annotated[Optional[int], typer.Option("--max-extensions", help="最多延期次数 At most this many extensions")] = None,
+    extension_days: Annotated[Optional[int], typer.Option("--extension-days", help="每次最多延期天数 Days per extension at most")] = None,
+    db: DbOpt = None,
+) -> None:
+    """设定某类别、类型或难易程度的办理时限;在办诉求随之重算。 Set a deadline policy."""
+    kind, value = _policy_target(category, type_, complexity)
+    n = _ledger(db).set_policy(kind, value, amount=amount, unit=unit,
+                               max_extensions=max_extensions, extension_days=extension_days)
+    _say("policy.set", n=n)
+
+
+@command(policy_app, "remove")
+def policy_remove(
+    category: Annotated[Optional[str], typer.Option("--category", help="类别 Category")] = None,
+    type_: Annotated[Optional[str], typer.Option("--type", help="诉求类型 Type")] = None,
+    db: DbOpt = None,
+) -> None:
+    """删除按类别或类型设定的时限规则。 Remove a category or type policy."""
+    kind, value = _policy_target(category, type_, None)
+    _say("policy.set", n=_ledger(db).remove_policy(kind, value))
+
+
+def _policy_target(category: str | None, type_: str | None,
+                   complexity: str | None) -> tuple[str, str]:
+    from .errors import BadInput
+
+    given = [(k, v) for k, v in (("category", category), ("type", type_),
+                                  ("complexity", complexity)) if v]
+    if len(given) != 1:
+        raise BadInput("policy.target")
+    return given[0]
 
 
 # --- the demo --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any, Iterable, Sequence
 
 from rich import box
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
 from .i18n import label, t
@@ -23,7 +24,7 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
     if not text:
         return ""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def _table(title: str | None, columns: Sequence[str], lang: str) -> Table:
@@ -45,30 +46,51 @@ def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lan
 def names(values: Iterable[str], title: str, lang: str) -> Table:
     table = _table(title, ["name"], lang)
     for v in values:
-        table.add_row(v)
+        table.add_row(_cell(v))
     return table
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    """User text as a cell: never read as rich markup."""
+    return "" if value is None else escape(str(value))
 
 
 DEMAND_COLUMNS = ("number", "received_on", "status", "level", "village", "resident",
-                  "category", "complexity", "unit", "text")
+                  "category", "complexity", "unit", "due_on", "light", "text")
+LIGHT_STYLE = {"overdue": "bold red", "due_soon": "yellow", "on_time": "green",
+               "suspended": "magenta", "done": "dim"}
 
 
-def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list") -> Table:
-    table = _table(title, DEMAND_COLUMNS, lang)
+def due_cell(r: dict[str, Any]) -> str:
+    """The deadline, starred when it is provisional (its year's schedule is unknown)."""
+    if not r.get("due_on"):
+        return ""
+    return r["due_on"] + ("*" if r.get("due_provisional") else "")
+
+
+def light_cell(r: dict[str, Any], lang: str) -> str:
+    style = LIGHT_STYLE.get(r["light"])
+    text = label("light", r["light"], lang)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list",
+            extra: Sequence[str] = ()) -> Table:
+    table = _table(title, (*DEMAND_COLUMNS[:-1], *extra, DEMAND_COLUMNS[-1]), lang)
     for r in rows:
         table.add_row(
             r["number"], r["received_on"], label("status", r["status"], lang),
-            label("level", r["level"], lang), r["village"], _cell(r["resident"]),
+            label("level", r["level"], lang), _cell(r["village"]), _cell(r["resident"]),
             _cell(r["category"]), label("complexity", r["complexity"], lang), _cell(r["unit"]),
-            _short(r["text"]),
+            due_cell(r), light_cell(r, lang), *(_cell(r[c]) for c in extra), _short(r["text"]),
         )
     if rows:
         table.caption = t("count", lang, n=len(rows))
     return table
+
+
+def provisional_years(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted({r["due_on"][:4] for r in rows if r.get("due_provisional") and r.get("due_on")})
 
 
 def demand_detail(d: dict[str, Any], lang: str) -> Group:
@@ -83,18 +105,20 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
         ("handler", d["handler"]), ("leader", d["leader"]),
         ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
-        ("suspended_since", d["suspended_since"]), ("result", d["result"]),
+        ("suspended_since", d["suspended_since"]),
+        ("stage_started_on", d["stage_started_on"]), ("due_on", due_cell(d)),
+        ("light", label("light", d["light"], lang)), ("result", d["result"]),
         ("feedback", d["feedback"]), ("resolved_on", d["resolved_on"]),
         ("satisfaction", label("satisfaction", d["satisfaction"], lang)),
         ("closed_on", d["closed_on"]), ("reopen_count", d["reopen_count"] or None),
     ]
     for key, value in rows:
         if value not in (None, ""):
-            facts.add_row(_col(key, lang), str(value))
+            facts.add_row(_col(key, lang), _cell(value))
     history = _table("history", ("date", "action", "actor", "detail", "reason"), lang)
     for e in d["events"]:
         history.add_row(e["on"], label("action", e["action"], lang), _cell(e["actor"]),
-                        describe_event(e, lang), _cell(e["reason"]))
+                        _cell(describe_event(e, lang)), _cell(e["reason"]))
     return Group(facts, "", history)
 
 
@@ -153,7 +177,7 @@ def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Ta
     table = _table("residents", ("id", "person", "village", "phone", "tags", "visits", "demands"), lang)
     for r in rows:
         phone = r["phone"] if unmask else mask_phone(r["phone"])
-        table.add_row(f"#{r['id']}", r["name"], r["village"], _cell(phone), _cell(r["tags"]),
+        table.add_row(f"#{r['id']}", _cell(r["name"]), _cell(r["village"]), _cell(phone), _cell(r["tags"]),
                       str(r["visits"]), str(r["demands"]))
     return table
 
@@ -170,10 +194,10 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
                        ("address", r["address"]), ("tags", "、".join(page["tags"])),
                        ("note", r["note"])):
         if value:
-            facts.add_row(_col(key, lang), str(value))
+            facts.add_row(_col(key, lang), _cell(value))
     visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
     for v in page["visits"]:
-        visits.add_row(v["visited_on"], v["village"], _cell(v["channel"]), _cell(v["cadres"]),
+        visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]), _cell(v["cadres"]),
                        _short(v["note"], 40))
     parts: list[Any] = [label("title", "resident", lang), facts, "", visits]
     if not page["visits"]:
@@ -188,7 +212,61 @@ def visits(rows: list[dict[str, Any]], lang: str) -> Table:
     table = _table("visits", ("visit", "date", "village", "resident", "channel", "cadres",
                               "demands", "note"), lang)
     for v in rows:
-        table.add_row(f"#{v['id']}", v["visited_on"], v["village"], _cell(v["resident"]),
+        table.add_row(f"#{v['id']}", v["visited_on"], _cell(v["village"]), _cell(v["resident"]),
                       _cell(v["channel"]), _cell(v["cadres"]), str(v["demands"]),
                       _short(v["note"], 30))
+    return table
+
+
+def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
+    table = _table(title, columns, lang)
+    for r in rows:
+        table.add_row(*(_cell(r[c]) for c in columns))
+    return table
+
+
+def calendar_years(rows: list[dict[str, Any]], lang: str) -> Table:
+    table = _table("calendar_years", ("year", "rest", "work", "source", "notice"), lang)
+    for r in rows:
+        source = {"shipped": ("随软件发布", "shipped"), "ledger": ("本台账添加", "added here")}[r["source"]]
+        table.add_row(str(r["year"]), str(r["rest"]), str(r["work"]),
+                      source[1 if lang == "en" else 0], _cell(r["notice"]))
+    return table
+
+
+WEEKDAYS = {"zh": ("一", "二", "三", "四", "五", "六", "日"),
+            "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+DAY_STYLE = {"holiday": "bold red", "makeup": "bold yellow", "weekend": "dim"}
+
+
+def month_grid(days: list[dict[str, Any]], lang: str) -> Table:
+    """A month as a calendar: holidays (假) and make-up working days (补班) marked."""
+    first = days[0]["date"]
+    table = Table(title=f"{first.year}-{first.month:02d}", box=box.SIMPLE_HEAD,
+                  title_justify="left", show_edge=False)
+    for name in WEEKDAYS["en" if lang == "en" else "zh"]:
+        table.add_column(name, justify="right")
+    week: list[str] = [""] * first.weekday()
+    for d in days:
+        mark = {"holiday": label("day_kind", "holiday", lang),
+                "makeup": label("day_kind", "makeup", lang)}.get(d["kind"], "")
+        text = f"{d['date'].day}{mark}"
+        style = DAY_STYLE.get(d["kind"])
+        week.append(f"[{style}]{text}[/]" if style else text)
+        if len(week) == 7:
+            table.add_row(*week)
+            week = []
+    if week:
+        table.add_row(*(week + [""] * (7 - len(week))))
+    return table
+
+
+def policies(rows: list[dict[str, Any]], lang: str) -> Table:
+    table = _table("policies", ("policy_kind", "value", "amount", "max_extensions",
+                                "extension_days"), lang)
+    for r in rows:
+        value = label("complexity", r["value"], lang) if r["kind"] == "complexity" else r["value"]
+        table.add_row(label("policy_kind", r["kind"], lang), _cell(value),
+                      f"{r['amount']} {label('unit_of_time', r['unit'], lang)}",
+                      _cell(r["max_extensions"]), _cell(r["extension_days"]))
     return table
