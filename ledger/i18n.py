@@ -214,6 +214,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ok.step": ("诉求 {number}:{action}完成,当前{status}({level})", "demand {number}: {action} done; now {status} ({level})"),
     "ok.tags": ("{name} 的标签:{tags}", "tags of {name}: {tags}"),
     "none": ("(无)", "(none)"),
+    "unassigned": ("(未交办)", "(unassigned)"),
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),

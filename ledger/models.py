@@ -1067,9 +1067,10 @@ class Ledger:
         for key in ("unit", "village"):
             counts: dict[str, dict[str, Any]] = {}
             for r in rows:
-                g = counts.setdefault(r[key] or "", {"name": r[key] or "", "overdue": 0,
-                                                     "max_days_late": 0})
+                # name None: demands not assigned to any unit yet
+                g = counts.setdefault(r[key], {"name": r[key], "overdue": 0, "max_days_late": 0})
                 g["overdue"] += 1
                 g["max_days_late"] = max(g["max_days_late"], r["days_late"])
-            groups[key] = sorted(counts.values(), key=lambda g: (-g["overdue"], g["name"]))
+            groups[key] = sorted(counts.values(), key=lambda g: (
+                -g["overdue"], -g["max_days_late"], g["name"] is None, g["name"] or ""))
         return {"demands": rows, "by_unit": groups["unit"], "by_village": groups["village"]}

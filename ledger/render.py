@@ -220,8 +220,9 @@ def visits(rows: list[dict[str, Any]], lang: str) -> Table:
 
 def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
     table = _table(title, columns, lang)
+    unnamed = t("unassigned", lang)
     for r in rows:
-        table.add_row(*(_cell(r[c]) for c in columns))
+        table.add_row(*(_cell(unnamed if c == "name" and r[c] is None else r[c]) for c in columns))
     return table
 
 
