@@ -601,7 +601,9 @@ def issue_show(number: Number, db: DbOpt = None) -> None:
     """显示一件诉求及其全部办理记录。 Show a demand with its full history."""
     from . import render
 
-    _print(render.demand_detail(_ledger(db).demand(number), settings.lang))
+    d = _ledger(db).demand(number)
+    _print(render.demand_detail(d, settings.lang))
+    _warn_provisional([d])
 
 
 @command(issue_app, "list")
