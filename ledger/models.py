@@ -238,6 +238,16 @@ class Ledger:
     def _names(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         return [r[0] for r in self.db.execute(sql, params).fetchall()]
 
+    def _named(self, table: str, what: str, name: str, where: str = "",
+               params: Sequence[Any] = ()) -> dict[str, Any]:
+        """A register row by its exact name, or ``NotFound`` with the nearest names."""
+        name = clean_name(name, what)
+        row = self._one(f"select * from {table} where name = ? {where}", [name, *params])
+        if row is None:
+            names = self._names(f"select name from {table} where 1 = 1 {where} order by id", params)
+            raise NotFound("unknown", what=what, name=name, choices=_suggest(name, names))
+        return row
+
     def _exists(self, what: str, sql: str, params: Sequence[Any], name: str) -> None:
         if self._one(sql, params):
             raise Refused("exists", what=what, name=name)
@@ -253,12 +263,7 @@ class Ledger:
         return tid
 
     def township(self, name: str) -> dict[str, Any]:
-        name = clean_name(name, "township")
-        row = self._one("select * from townships where name = ?", [name])
-        if row is None:
-            raise NotFound("unknown", what="township", name=name,
-                           choices=_suggest(name, self._names("select name from townships order by name")))
-        return row
+        return self._named("townships", "township", name)
 
     def add_village(self, name: str, township: str | None = None, kind: str = "村") -> int:
         name = clean_name(name, "village")
@@ -310,13 +315,7 @@ class Ledger:
         return gid
 
     def grid(self, name: str, village_id: int) -> dict[str, Any]:
-        name = clean_name(name, "grid")
-        row = self._one("select * from grids where name = ? and village_id = ?", [name, village_id])
-        if row is None:
-            raise NotFound("unknown", what="grid", name=name, choices=_suggest(
-                name, self._names("select name from grids where village_id = ? order by id",
-                                  [village_id])))
-        return row
+        return self._named("grids", "grid", name, "and village_id = ?", [village_id])
 
     def add_unit(self, name: str, level: str = "township") -> int:
         name = clean_name(name, "unit")
@@ -329,12 +328,7 @@ class Ledger:
         return uid
 
     def unit(self, name: str) -> dict[str, Any]:
-        name = clean_name(name, "unit")
-        row = self._one("select * from units where name = ?", [name])
-        if row is None:
-            raise NotFound("unknown", what="unit", name=name,
-                           choices=_suggest(name, self._names("select name from units order by id")))
-        return row
+        return self._named("units", "unit", name)
 
     def add_cadre(self, name: str, unit: str | None = None, phone: str | None = None) -> int:
         name = clean_name(name, "cadre")
@@ -348,12 +342,7 @@ class Ledger:
         return cid
 
     def cadre(self, name: str) -> dict[str, Any]:
-        name = clean_name(name, "cadre")
-        row = self._one("select * from cadres where name = ?", [name])
-        if row is None:
-            raise NotFound("unknown", what="cadre", name=name,
-                           choices=_suggest(name, self._names("select name from cadres order by id")))
-        return row
+        return self._named("cadres", "cadre", name)
 
     def add_term(self, kind: str, name: str) -> int:
         """Add a category, channel or demand type to the township's vocabulary."""
@@ -365,11 +354,7 @@ class Ledger:
         return tid
 
     def term(self, kind: str, name: str) -> str:
-        name = clean_name(name, kind)
-        if self._one("select id from terms where kind = ? and name = ?", [kind, name]) is None:
-            raise NotFound("unknown", what=kind, name=name, choices=_suggest(
-                name, self._names("select name from terms where kind = ? order by id", [kind])))
-        return name
+        return self._named("terms", kind, name, "and kind = ?", [kind])["name"]
 
     def terms(self, kind: str) -> list[str]:
         return self._names("select name from terms where kind = ? order by id", [kind])
@@ -526,6 +511,21 @@ class Ledger:
 
     # --- visits ------------------------------------------------------------------------
 
+    def _place(self, village: str | None, resident: str | None, grid: str | None,
+               missing: str) -> tuple[dict[str, Any] | None, int, int | None]:
+        """The resident (if any), village id and grid id of a visit or demand; the village
+        and grid default to the resident's own."""
+        r = self.resident(resident) if resident else None
+        if village:
+            village_id = self.village(village)["id"]
+        elif r:
+            village_id = r["village_id"]
+        else:
+            raise BadInput(missing)
+        if grid:
+            return r, village_id, self.grid(grid, village_id)["id"]
+        return r, village_id, r["grid_id"] if r else None
+
     def log_visit(self, *, village: str | None = None, on: str | date | None = None,
                   resident: str | None = None, cadres: Sequence[str] = (),
                   channel: str | None = None, grid: str | None = None,
@@ -536,27 +536,20 @@ class Ledger:
         texts = [clean_text(t, "issue") for t in issues]
         note = optional_text(note, "note")
         with self.db.atomic():
-            r = self.resident(resident) if resident else None
-            if village:
-                v = self.village(village)
-            elif r:
-                v = {"id": r["village_id"]}
-            else:
-                raise BadInput("visit.needs_village")
-            gid = self.grid(grid, v["id"])["id"] if grid else (r["grid_id"] if r else None)
+            r, village_id, gid = self._place(village, resident, grid, "visit.needs_village")
             chan = self.term("channel", channel or "入户走访")
             cadre_ids = list(dict.fromkeys(self.cadre(c)["id"] for c in cadres))
             vid = self.db["visits"].insert({
-                "visited_on": day, "village_id": v["id"], "grid_id": gid,
+                "visited_on": day, "village_id": village_id, "grid_id": gid,
                 "resident_id": r["id"] if r else None, "channel": chan, "note": note,
             }).last_pk
             self.db["visit_cadres"].insert_all({"visit_id": vid, "cadre_id": c} for c in cadre_ids)
             self._journal("visit", vid, "log", day, {
-                "village_id": v["id"], "resident_id": r["id"] if r else None,
+                "village_id": village_id, "resident_id": r["id"] if r else None,
                 "cadre_ids": cadre_ids, "channel": chan,
             })
             numbers = [
-                self._accept(text, village_id=v["id"], grid_id=gid,
+                self._accept(text, village_id=village_id, grid_id=gid,
                              resident_id=r["id"] if r else None, visit_id=vid, channel=chan,
                              on=day, category=category, complexity=complexity)
                 for text in texts
@@ -603,16 +596,9 @@ class Ledger:
         day = self._day(on)
         text = clean_text(text, "issue")
         with self.db.atomic():
-            r = self.resident(resident) if resident else None
-            if village:
-                v = self.village(village)
-            elif r:
-                v = {"id": r["village_id"]}
-            else:
-                raise BadInput("issue.needs_village")
-            gid = self.grid(grid, v["id"])["id"] if grid else (r["grid_id"] if r else None)
+            r, village_id, gid = self._place(village, resident, grid, "issue.needs_village")
             return self._accept(
-                text, village_id=v["id"], grid_id=gid, resident_id=r["id"] if r else None,
+                text, village_id=village_id, grid_id=gid, resident_id=r["id"] if r else None,
                 visit_id=None, channel=self.term("channel", channel) if channel else None,
                 on=day, category=category, complexity=complexity, type=type, level=level)
 
