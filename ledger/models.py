@@ -73,20 +73,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: str | None, field: str, *, max_len: int = TEXT_MAX,
-               multiline: bool = True) -> str:
+               multiline: bool = True, kind: str = "text") -> str:
     """Stripped text, refusing empty, over-long or control-character input."""
     text = (value or "").strip()
     if not text:
-        raise BadInput("text.empty", what=field)
+        raise BadInput(f"{kind}.empty", what=field)
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text)):
-        raise BadInput("text.control", what=field)
+        raise BadInput(f"{kind}.control", what=field)
     if len(text) > max_len:
-        raise BadInput("text.too_long", what=field, length=len(text), max=max_len)
+        raise BadInput(f"{kind}.too_long", what=field, length=len(text), max=max_len)
     return text
 
 
 def clean_name(value: str | None, field: str) -> str:
-    return clean_text(value, field, max_len=NAME_MAX, multiline=False)
+    """A name (of a village, unit, person ...): one line, at most NAME_MAX characters."""
+    return clean_text(value, field, max_len=NAME_MAX, multiline=False, kind="name")
 
 
 def optional_text(value: str | None, field: str) -> str | None:
@@ -126,6 +127,7 @@ _NUMBER = re.compile(r"^\s*(\d{4})-(\d{1,6})\s*$")
 
 def _suggest(name: str, names: Sequence[str]) -> list[str]:
     """Nearest valid names: containing matches first, then similar ones, else the list."""
+    names = list(dict.fromkeys(names))
     contains = [n for n in names if name in n or n in name]
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
     picked = list(dict.fromkeys(contains + close))[:5]
@@ -466,13 +468,13 @@ class Ledger:
         where, params = [], []
         if query:
             q = clean_name(query, "resident")
-            if re.fullmatch(r"\d{4}", q) and phone_tail is None:
-                phone_tail = q
+            if re.fullmatch(r"\d{3,11}", q) and phone_tail is None:
+                phone_tail = q  # names have no digits: digits are (the end of) a phone number
             else:
                 where.append("r.name like ?")
                 params.append(f"%{q}%")
         if phone_tail:
-            if not re.fullmatch(r"\d{3,8}", phone_tail.strip()):
+            if not re.fullmatch(r"\d{3,11}", phone_tail.strip()):
                 raise BadInput("phone.tail", value=phone_tail)
             where.append("r.phone like ?")
             params.append(f"%{phone_tail.strip()}")

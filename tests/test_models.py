@@ -467,3 +467,23 @@ def test_where_the_ledger_lives(tmp_path, monkeypatch) -> None:
 def test_domain_never_reads_the_clock(ledger: Ledger) -> None:
     later = Ledger(ledger.db, today=date(2030, 1, 1))
     assert later.add_demand("x", village="东坪村") == "2030-000001"
+
+
+@pytest.mark.parametrize("query,ids", [("13900002222", [3]), ("222", [3]), ("1111", [2]),
+                                       ("139", [])])  # the start is not a tail
+def test_find_residents_by_any_end_of_their_phone(ledger: Ledger, query: str, ids: list[int]) -> None:
+    assert [r["id"] for r in ledger.find_residents(query)] == ids
+
+
+def test_a_long_name_is_called_a_name() -> None:
+    from ledger.models import clean_name
+
+    with pytest.raises(BadInput) as e:
+        clean_name("张" * 61, "resident")
+    assert e.value.message() == "群众的名称太长(61 字,最多 60 字)"
+
+
+def test_hints_do_not_repeat_a_name(ledger: Ledger) -> None:
+    with pytest.raises(NotFound) as e:
+        ledger.resident("王方")
+    assert e.value.params["choices"].count("王芳") == 1
