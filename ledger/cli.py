@@ -35,6 +35,7 @@ class _Settings:
     lang: str = "zh"
     today: date | None = None
     user: str | None = None
+    db: Path | None = None
 
 
 settings = _Settings()
@@ -78,7 +79,7 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[Callable[.
 def _db_label(db: Path | None) -> str:
     from .storage import resolve_path
 
-    return str(resolve_path(db))
+    return str(resolve_path(db or settings.db))
 
 
 def _today() -> date:
@@ -92,8 +93,9 @@ def _ledger(db: Path | None) -> "Ledger":
     from datetime import datetime
 
     now = datetime.now().astimezone().isoformat(timespec="seconds")
-    return Ledger(open_ledger(resolve_path(db)), today=_today(), user=settings.user or "",
-                  now=now)
+    # --db after the command, else --db before it, else $LEDGER_DB, else the app folder.
+    return Ledger(open_ledger(resolve_path(db or settings.db)), today=_today(),
+                  user=settings.user or "", now=now)
 
 
 def _console() -> Any:
@@ -119,7 +121,7 @@ def _say(key: str, **params: Any) -> None:
 # --- shared options --------------------------------------------------------------------
 
 DbOpt = Annotated[Optional[Path], typer.Option(
-    "--db", envvar="LEDGER_DB", show_default=False, dir_okay=False,
+    "--db", show_default=False, dir_okay=False,
     help="台账文件 Ledger file (默认 default: $LEDGER_DB, 或 or the app folder)")]
 DateOpt = Annotated[Optional[str], typer.Option(
     "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
@@ -138,6 +140,8 @@ def main_options(
         "--today", envvar="LEDGER_TODAY", help="把“今天”固定为某日 Pin today's date (scripts, tests)")] = None,
     user: Annotated[Optional[str], typer.Option(
         "--user", envvar="LEDGER_USER", help="经办人 Who is recording (default: login name)")] = None,
+    db: Annotated[Optional[Path], typer.Option(
+        "--db", dir_okay=False, help="台账文件 Ledger file (default: $LEDGER_DB, or the app folder)")] = None,
 ) -> None:
     from .i18n import current_lang
 
@@ -152,6 +156,7 @@ def main_options(
         except LedgerError as e:
             _fail(e.message(settings.lang), e.exit_code)
     settings.user = user or _login_name()
+    settings.db = db
 
 
 def _login_name() -> str:

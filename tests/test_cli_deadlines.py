@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ledger.cli import app
+
 from .conftest import Cli
 
 
@@ -106,3 +108,19 @@ def test_policy_set_list_and_bad_input(cli: Cli) -> None:
 def test_bad_format_is_refused(cli: Cli) -> None:
     r = cli("issue", "list", "--format", "xml")
     assert r.exit_code == 2 and "xml" in r.output
+
+
+def test_db_may_come_before_or_after_the_command(cli: Cli, tmp_path) -> None:
+    other = tmp_path / "other.db"
+    before = cli.digest()
+    r = cli.runner.invoke(app,
+                          ["--db", str(other), "--today", "2026-11-17", "township", "add", "白关镇"])
+    assert r.exit_code == 0, r.output
+    r = cli("township", "list", "--db", str(other))
+    assert "白关镇" in r.output
+    third = tmp_path / "third.db"
+    r = cli.runner.invoke(app,
+                          ["--db", str(other), "township", "add", "柳镇", "--db", str(third)])
+    assert r.exit_code == 0  # the option after the command wins
+    assert "柳镇" not in cli("township", "list", "--db", str(other)).output
+    assert cli.digest() == before  # $LEDGER_DB untouched throughout
