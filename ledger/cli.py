@@ -36,6 +36,7 @@ class _Settings:
     today: date | None = None
     user: str | None = None
     db: Path | None = None
+    plain: bool = True  # not a terminal: no colour, no box drawing
 
 
 settings = _Settings()
@@ -112,6 +113,14 @@ def _print(*renderables: Any) -> None:
     _console().print(*renderables)
 
 
+def _render() -> Any:
+    """The rendering module, set for a terminal or for a file before any table is built."""
+    from . import render
+
+    render.set_plain(settings.plain)
+    return render
+
+
 def _say(key: str, **params: Any) -> None:
     from .i18n import t
 
@@ -127,7 +136,7 @@ DateOpt = Annotated[Optional[str], typer.Option(
     "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
 FormatOpt = Annotated[str, typer.Option(
-    "--format", help="table 或 or json")]
+    "--format", help="table、csv 或 or json (keys: README)")]
 Number = Annotated[str, typer.Argument(help="诉求编号 Demand number, e.g. 2026-000123",
                                        show_default=False)]
 
@@ -157,6 +166,7 @@ def main_options(
             _fail(e.message(settings.lang), e.exit_code)
     settings.user = user or _login_name()
     settings.db = db
+    settings.plain = not sys.stdout.isatty()
 
 
 def _login_name() -> str:
@@ -199,7 +209,7 @@ def township_add(name: Annotated[str, typer.Argument(help="名称 Name")], db: D
 @command(township_app, "list")
 def township_list(db: DbOpt = None) -> None:
     """列出镇/街道。 List townships."""
-    from . import render
+    render = _render()
 
     _print(render.register(_ledger(db).listing("township"), ("name", "villages"), "townships",
                            settings.lang))
@@ -220,7 +230,7 @@ def village_add(
 @command(village_app, "list")
 def village_list(db: DbOpt = None) -> None:
     """列出村/社区。 List villages."""
-    from . import render
+    render = _render()
 
     _print(render.register(_ledger(db).listing("village"),
                            ("name", "township", "kind", "residents", "demands"), "villages",
@@ -252,7 +262,7 @@ def unit_add(
 @command(unit_app, "list")
 def unit_list(db: DbOpt = None) -> None:
     """列出责任单位。 List units."""
-    from . import render
+    render = _render()
 
     _print(render.register(_ledger(db).listing("unit"), ("name", "level", "open_demands"), "units",
                            settings.lang))
@@ -273,7 +283,7 @@ def cadre_add(
 @command(cadre_app, "list")
 def cadre_list(db: DbOpt = None) -> None:
     """列出干部。 List cadres."""
-    from . import render
+    render = _render()
 
     _print(render.register(_ledger(db).listing("cadre"), ("name", "unit"), "cadres", settings.lang))
 
@@ -286,7 +296,7 @@ def _term_commands(group: typer.Typer, kind: str, title: str, zh: str, en: str) 
 
     @command(group, "list")
     def list_(db: DbOpt = None) -> None:
-        from . import render
+        render = _render()
 
         _print(render.names(_ledger(db).terms(kind), title, settings.lang))
 
@@ -328,7 +338,7 @@ def resident_show(
     db: DbOpt = None,
 ) -> None:
     """一人一账:群众的身份、标签、每次走访、每件诉求及结果。 One resident's whole page."""
-    from . import render
+    render = _render()
 
     _print(render.resident_page(_ledger(db).resident_page(ref), settings.lang, unmask=unmask))
 
@@ -343,7 +353,7 @@ def resident_find(
     db: DbOpt = None,
 ) -> None:
     """按姓名、电话尾号、村或标签查找群众。 Find residents by name, phone tail, village or tag."""
-    from . import render
+    render = _render()
 
     rows = _ledger(db).find_residents(query, village=village, phone_tail=phone_tail, tag=tag)
     _print(render.residents(rows, settings.lang, unmask=unmask))
@@ -400,7 +410,7 @@ def visit_list(
     db: DbOpt = None,
 ) -> None:
     """列出走访记录。 List visits."""
-    from . import render
+    render = _render()
 
     _print(render.visits(_ledger(db).list_visits(village=village, since=since, until=until),
                          settings.lang))
@@ -604,7 +614,7 @@ def issue_reopen(number: Number, reason: ReasonOpt, date_: DateOpt = None,
 @command(issue_app, "show")
 def issue_show(number: Number, db: DbOpt = None) -> None:
     """显示一件诉求及其全部办理记录。 Show a demand with its full history."""
-    from . import render
+    render = _render()
 
     d = _ledger(db).demand(number)
     _print(render.demand_detail(d, settings.lang))
@@ -654,12 +664,28 @@ def _emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
+def _emit_csv(rows: list[dict[str, Any]], keys: tuple[str, ...] | list[str]) -> None:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(keys), extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    typer.echo(out.getvalue(), nl=False)
+
+
 def _show_demands(rows: list[dict[str, Any]], fmt: str, title: str = "issue_list",
                   extra: tuple[str, ...] = ()) -> None:
-    from . import render
+    render = _render()
 
     if fmt == "json":
         _emit_json(_json_rows(rows))
+        return
+    if fmt == "csv":
+        _emit_csv([{**j, **{k: r[k] for k in extra}} for j, r in zip(_json_rows(rows), rows)],
+                  (*JSON_KEYS, *extra))
         return
     _print(render.demands(rows, settings.lang, title=title, extra=extra))
     if not rows:
@@ -668,7 +694,7 @@ def _show_demands(rows: list[dict[str, Any]], fmt: str, title: str = "issue_list
 
 
 def _warn_provisional(rows: list[dict[str, Any]]) -> None:
-    from . import render
+    render = _render()
     from .i18n import t
 
     years = render.provisional_years(rows)
@@ -692,10 +718,14 @@ def due(
 @command(app, "overdue")
 def overdue(fmt: FormatOpt = "table", db: DbOpt = None) -> None:
     """超期:已过时限的在办诉求,超期工作日数,按单位和村汇总。 Overdue demands, by unit and village."""
-    from . import render
+    render = _render()
 
     result = _ledger(db).overdue()
-    if _format(fmt) == "json":
+    fmt = _format(fmt)
+    if fmt == "csv":
+        _show_demands(result["demands"], "csv", extra=("days_late",))
+        return
+    if fmt == "json":
         _emit_json({"demands": [{**r, "days_late": d["days_late"]} for r, d in
                                 zip(_json_rows(result["demands"]), result["demands"])],
                     "by_unit": result["by_unit"], "by_village": result["by_village"]})
@@ -711,8 +741,8 @@ def _format(fmt: str) -> str:
     from .errors import BadInput
 
     value = (fmt or "table").strip().lower()
-    if value not in ("table", "json"):
-        raise BadInput("enum.unknown", what="format", name=fmt, choices=["table", "json"])
+    if value not in ("table", "csv", "json"):
+        raise BadInput("enum.unknown", what="format", name=fmt, choices=["table", "csv", "json"])
     return value
 
 
@@ -723,7 +753,7 @@ def calendar_show(
     db: DbOpt = None,
 ) -> None:
     """显示一年(或一个月)的工作日历:假=法定休息日,补班=调休上班日。 Show a year or a month."""
-    from . import render
+    render = _render()
 
     ledger = _ledger(db)
     year = year or _today().year
@@ -742,7 +772,7 @@ def calendar_show(
 @command(calendar_app, "list")
 def calendar_list(db: DbOpt = None) -> None:
     """列出台账已有节假日安排的年份及其依据。 List the years the ledger knows."""
-    from . import render
+    render = _render()
 
     _print(render.calendar_years(_ledger(db).calendar_years(), settings.lang))
 
@@ -765,7 +795,7 @@ def calendar_add(
 @command(policy_app, "list")
 def policy_list(db: DbOpt = None) -> None:
     """列出办理时限规则。 List deadline policies."""
-    from . import render
+    render = _render()
 
     _print(render.policies(_ledger(db).list_policies(), settings.lang))
 
@@ -810,6 +840,102 @@ def _policy_target(category: str | None, type_: str | None,
     return given[0]
 
 
+# --- the Tuesday summary and the report card --------------------------------------------
+
+setting_app = typer.Typer(help="督查设置:权重、阈值 Supervision settings", no_args_is_help=True)
+app.add_typer(setting_app, name="setting")
+
+
+@command(app, "summary")
+def summary(
+    week: Annotated[Optional[str], typer.Option("--week", help="含该日的台账周(星期二至下星期一) The week containing this date")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示群众全名 Show residents' full names")] = False,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """民情走访周汇总:本周受理、办理、在办、到期、超期、多次反映。 The Tuesday summary."""
+    from . import reports
+
+    render = _render()
+    from .deadlines import parse_date
+    from .privacy import mask_name
+
+    s = reports.summary(_ledger(db), parse_date(week) if week else None)
+    fmt = _format(fmt)
+    if not unmask:
+        for r in s["repeat_residents"]:
+            r["resident"] = mask_name(r["resident"])
+    if fmt == "json":
+        _emit_json({**s, **{k: _json_rows(s[k]) for k in
+                            ("carried_over_demands", "due_demands", "overdue_demands")},
+                    "overdue_demands": [{**j, "days_late": r["days_late"]} for j, r in
+                                        zip(_json_rows(s["overdue_demands"]), s["overdue_demands"])]})
+        return
+    if fmt == "csv":
+        rows = [{"dimension": "total", "name": "", **s}]
+        for key in ("village", "category", "channel"):
+            rows += [{"dimension": key, **r} for r in s[f"by_{key}"]]
+        _emit_csv(rows, ("dimension", "name", *reports.WEEK_COUNTS))
+        return
+    _print(render.summary(s, settings.lang, unmask=True))
+    _warn_provisional(s["carried_over_demands"] + s["due_demands"] + s["overdue_demands"])
+
+
+REPORT_KEYS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
+               "resolution_rate", "on_time_rate", "satisfaction_rate", "score")
+
+
+@command(app, "report")
+def report(
+    by: Annotated[str, typer.Option("--by", help="unit|township|village")] = "unit",
+    since: Annotated[Optional[str], typer.Option("--from", help="受理日期起 Received from")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="受理日期止 Received until")] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """督查成绩单:按单位、镇或村排名,附约谈名单。 The report card, ranked."""
+    from . import reports
+
+    render = _render()
+    from .deadlines import parse_date
+
+    r = reports.report(_ledger(db), by.strip().lower(), parse_date(since) if since else None,
+                       parse_date(until) if until else None)
+    fmt = _format(fmt)
+    if fmt == "json":
+        _emit_json({"by": r["by"], "from": r["from"], "to": r["to"],
+                    "rows": [{k: row[k] for k in REPORT_KEYS} for row in r["rows"]],
+                    "talk": r["talk"], "settings": r["settings"]})
+        return
+    if fmt == "csv":
+        _emit_csv(r["rows"], REPORT_KEYS)
+        return
+    _print(render.report(r, settings.lang))
+
+
+@command(setting_app, "list")
+def setting_list(db: DbOpt = None) -> None:
+    """列出督查设置(权重、满意折算、响应时限、约谈阈值)。 List supervision settings."""
+    from . import reports
+
+    render = _render()
+
+    _print(render.settings(reports.settings(_ledger(db)), settings.lang))
+
+
+@command(setting_app, "set")
+def setting_set(
+    key: Annotated[str, typer.Argument(help="设置项 Setting, e.g. weight.resolution")],
+    value: Annotated[str, typer.Argument(help="值 Value")],
+    db: DbOpt = None,
+) -> None:
+    """修改一项督查设置。 Change a supervision setting."""
+    from . import reports
+
+    reports.set_setting(_ledger(db), key.strip(), value.strip())
+    _say("setting.set", key=key.strip(), value=value.strip())
+
+
 # --- the demo --------------------------------------------------------------------------
 
 @command(app, "demo")
@@ -821,7 +947,7 @@ def demo(
     """用 examples/ 中的示例乡镇建一个演示台账,并显示文书常看的内容。 Build and show a demo ledger."""
     import tempfile
 
-    from . import render
+    render = _render()
     from .demo import load_township, read_township
     from .i18n import t
     from .models import Ledger

@@ -720,7 +720,11 @@ class Ledger:
         """Report one level up, with why it could not be settled below."""
         reason = clean_text(reason, "reason")
         with self.db.atomic():
-            return self._step(number, "escalate", on, {}, reason)
+            row = self._demand_row(number)
+            # The levels are recorded so that week summaries can tell 上报到镇 from 上报到县.
+            i = lifecycle.LEVELS.index(row["level"])
+            to = lifecycle.LEVELS[min(i + 1, len(lifecycle.LEVELS) - 1)]
+            return self._step(number, "escalate", on, {"from": row["level"], "to": to}, reason)
 
     def assign(self, number: str, *, unit: str, co_units: Sequence[str] = (),
                handler: str | None = None, on: str | date | None = None) -> dict[str, Any]:

@@ -15,6 +15,15 @@ from .privacy import mask_id_number, mask_phone
 
 TEXT_WIDTH = 28
 
+# Tables on a terminal get a header rule; in a file or a pipe they are plain columns, with
+# no box-drawing characters that a GBK file or a printer would garble.
+BOX: box.Box | None = box.SIMPLE_HEAD
+
+
+def set_plain(plain: bool) -> None:
+    global BOX
+    BOX = None if plain else box.SIMPLE_HEAD
+
 
 def _col(name: str, lang: str) -> str:
     return label("col", name, lang)
@@ -28,7 +37,7 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
 
 
 def _table(title: str | None, columns: Sequence[str], lang: str) -> Table:
-    table = Table(title=label("title", title, lang) if title else None, box=box.SIMPLE_HEAD,
+    table = Table(title=label("title", title, lang) if title else None, box=BOX,
                   title_justify="left", show_edge=False)
     for c in columns:
         table.add_column(_col(c, lang), overflow="fold")
@@ -243,7 +252,7 @@ DAY_STYLE = {"holiday": "bold red", "makeup": "bold yellow", "weekend": "dim"}
 def month_grid(days: list[dict[str, Any]], lang: str) -> Table:
     """A month as a calendar: holidays (假) and make-up working days (补班) marked."""
     first = days[0]["date"]
-    table = Table(title=f"{first.year}-{first.month:02d}", box=box.SIMPLE_HEAD,
+    table = Table(title=f"{first.year}-{first.month:02d}", box=BOX,
                   title_justify="left", show_edge=False)
     for name in WEEKDAYS["en" if lang == "en" else "zh"]:
         table.add_column(name, justify="right")
@@ -270,4 +279,77 @@ def policies(rows: list[dict[str, Any]], lang: str) -> Table:
         table.add_row(label("policy_kind", r["kind"], lang), _cell(value),
                       f"{r['amount']} {label('unit_of_time', r['unit'], lang)}",
                       _cell(r["max_extensions"]), _cell(r["extension_days"]))
+    return table
+
+
+SUMMARY_COLUMNS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
+                   "resolved", "closed", "open", "overdue")
+TOTAL_ROWS = ("received", "settled_on_spot", "to_township", "escalated", "assigned", "resolved",
+              "closed", "open", "carried_over", "overdue", "due_next")
+
+
+def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
+    """The Tuesday summary, table by table in the order the meeting goes through it."""
+    from .privacy import mask_name
+
+    parts: list[Any] = [
+        label("title", "summary", lang),
+        t("summary.week", lang, start=s["week_start"], end=s["week_end"], as_of=s["as_of"]),
+    ]
+    for key in ("village", "category", "channel"):
+        table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
+        for r in s[f"by_{key}"]:
+            table.add_row(_cell(r["name"] or "—"), *(str(r[c]) for c in SUMMARY_COLUMNS))
+        parts.append(table)
+    totals = _table("summary_totals", ("item", "count"), lang)
+    for c in TOTAL_ROWS:
+        totals.add_row(_col(c, lang), str(s[c]))
+    parts.append(totals)
+    for key, title, extra in (("carried_over_demands", "carried_over", ()),
+                              ("due_demands", "due_next", ()),
+                              ("overdue_demands", "overdue", ("days_late",))):
+        parts.append(demands(s[key], lang, title=title, extra=extra))
+        if not s[key]:
+            parts.append(t("none", lang))
+    repeat = _table("repeat_residents", ("person", "village", "demands", "this_week", "first_on"),
+                    lang)
+    for r in s["repeat_residents"]:
+        name = r["resident"] if unmask else mask_name(r["resident"])
+        repeat.add_row(_cell(name), _cell(r["village"]), str(r["demands"]), str(r["this_week"]),
+                       r["first_on"])
+    parts.append(repeat)
+    if not s["repeat_residents"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
+                  "resolution_rate", "on_time_rate", "satisfaction_rate", "score")
+
+
+def report(r: dict[str, Any], lang: str) -> Group:
+    table = _table("report", REPORT_COLUMNS, lang)
+    for row in r["rows"]:
+        table.add_row(*(percent(row[c]) if c.endswith("_rate") else
+                        ("—" if row[c] is None else _cell(row[c])) for c in REPORT_COLUMNS))
+    parts: list[Any] = [table]
+    if r["by"] == "unit":
+        talk = _table("talk", ("name", "overdue", "max_days_late", "numbers"), lang)
+        for u in r["talk"]:
+            talk.add_row(_cell(u["name"]), str(u["overdue"]), str(u["max_days_late"]),
+                         "、".join(u["numbers"]))
+        parts.append(talk)
+        if not r["talk"]:
+            parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def settings(values: dict[str, float], lang: str) -> Table:
+    table = _table("settings", ("key", "value"), lang)
+    for k, v in sorted(values.items()):
+        table.add_row(k, f"{v:g}")
     return table

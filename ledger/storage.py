@@ -188,6 +188,26 @@ def m002_deadlines(db: Database) -> None:
     refresh_deadlines(db)
 
 
+# Supervision settings (DOMAIN.md: rates, weights and thresholds differ between localities).
+DEFAULT_SETTINGS = {
+    "weight.response": "0.1",          # 响应率 in the weighted score
+    "weight.resolution": "0.5",        # 解决率
+    "weight.satisfaction": "0.4",      # 满意率
+    "weight.on_time": "0",             # 按期办结率 (not weighted by default)
+    "satisfaction.basic": "0.9",       # 基本满意 counts as 0.9 of 满意
+    "response.working_days": "1",      # a first step within this many working days is a response
+    "talk.overdue_threshold": "1",     # units with at least this many overdue demands: 约谈
+}
+
+
+@migrations()
+def m003_reports(db: Database) -> None:
+    db["settings"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["settings"].insert_all({"key": k, "value": v} for k, v in DEFAULT_SETTINGS.items())
+    # Week summaries and report cards aggregate the journal by date.
+    db["journal"].create_index(["subject", "on_date"])
+
+
 def default_path() -> Path:
     """The ledger file in the user's application folder (typer's app dir rule)."""
     from typer import get_app_dir
