@@ -60,7 +60,7 @@ def _date_span(ledger: Ledger) -> tuple[date, date]:
 #   open             open or suspended now, received by the end of the week (or today)
 #   carried_over     of those, received before the week began
 #   overdue          open (not suspended) and past its deadline as of the summary's day
-#   due_next         open and due within 7 days after the summary's day
+#   due_next         open and due on the summary's day or within the 7 days after it
 _FLAGS = """
 with ev as (
     select subject_id as id,
@@ -85,7 +85,7 @@ select d.id, v.name as village, d.category, d.channel,
     (d.status in ('open', 'suspended') and d.received_on <= :ref) as open,
     (d.status in ('open', 'suspended') and d.received_on < :start) as carried_over,
     (d.status = 'open' and d.due_on < :ref) as overdue,
-    (d.status = 'open' and d.due_on > :ref and d.due_on <= :next) as due_next
+    (d.status = 'open' and d.due_on >= :ref and d.due_on <= :next) as due_next
 from demands d
 join villages v on v.id = d.village_id
 left join ev on ev.id = d.id
@@ -262,13 +262,13 @@ def set_setting(ledger: Ledger, key: str, value: str) -> None:
     try:
         number = float(value)
     except ValueError:
-        raise BadInput("setting.number", key=key, value=value) from None
+        raise BadInput("setting.number", setting=key, value=value) from None
     limits = {"satisfaction.basic": (0, 1), "response.working_days": (0, 60),
               "talk.overdue_threshold": (1, 10000)}
     lo, hi = limits.get(key, (0, 1))
     if not lo <= number <= hi or (key in ("response.working_days", "talk.overdue_threshold")
                                   and number != int(number)):
-        raise BadInput("setting.range", key=key, value=value, lo=lo, hi=hi)
+        raise BadInput("setting.range", setting=key, value=value, lo=lo, hi=hi)
     with ledger.db.atomic():
         ledger.db["settings"].upsert({"key": key, "value": value}, pk="key")
         ledger._journal("setting", 0, "set", ledger.today.isoformat(), {"key": key, "value": value})
