@@ -933,7 +933,7 @@ def setting_set(
     from . import reports
 
     reports.set_setting(_ledger(db), key.strip(), value.strip())
-    _say("setting.set", key=key.strip(), value=value.strip())
+    _say("setting.set", setting=key.strip(), value=value.strip())
 
 
 # --- the demo --------------------------------------------------------------------------

@@ -232,7 +232,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary.week": ("{start} 至 {end}(星期二至下星期一),数据截至 {as_of}", "{start} to {end} (Tuesday to Monday), as of {as_of}"),
     "setting.number": ("设置 {setting} 的值“{value}”不是数字", "setting {setting}: '{value}' is not a number"),
     "setting.range": ("设置 {setting} 的值 {value} 应在 {lo} 到 {hi} 之间", "setting {setting}: {value} must be between {lo} and {hi}"),
-    "setting.set": ("已设置 {key} = {value}", "{key} set to {value}"),
+    "setting.set": ("已设置 {setting} = {value}", "{setting} set to {value}"),
     "due.within": ("--within 应在 0 到 60 个工作日之间", "--within must be between 0 and 60 working days"),
     "provisional.warning": ("有 {n} 件诉求的时限跨入没有节假日安排的年份({years}),标“*”者为暂定;请用 ledger calendar add FILE 加入该年安排", "{n} deadlines reach a year without a holiday schedule ({years}); those marked * are provisional: add the year with ledger calendar add FILE"),
     "hint.choices": (";可选:{choices}", "; choices: {choices}"),

@@ -21,7 +21,8 @@ def mask_id_number(id_number: str | None) -> str | None:
 
 
 def mask_name(name: str | None) -> str | None:
-    """张*, 欧阳** : the surname's first character only."""
+    """张*: the first character only, and one star whatever the length, so that the mask
+    does not tell how long the name is."""
     if not name:
         return name
-    return name[0] + "*" * (len(name) - 1) if len(name) > 1 else name
+    return name[0] + "*"

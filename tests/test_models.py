@@ -123,8 +123,9 @@ def test_bad_phone_numbers(value: str) -> None:
 def test_masks() -> None:
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id_number("110101199003071014") == "110101********1014"
-    assert mask_name("张秀兰") == "张**"
-    assert mask_name("张") == "张"
+    assert mask_name("张秀兰") == "张*"
+    assert mask_name("欧阳修") == "欧*"
+    assert mask_name("张") == "张*"
     assert mask_phone(None) is None
 
 

@@ -18,6 +18,11 @@ D = date.fromisoformat
 
 @pytest.fixture
 def town() -> Ledger:
+    return build_town(setup_township(Ledger(open_ledger(":memory:"), today=D("2026-11-17"),
+                                             user="刘洁")))
+
+
+def build_town(L: Ledger) -> Ledger:
     """Five demands around the week of 2026-11-10 and one over National Day; today 11-17.
 
     A 11-03 东坪村 张秀兰: to township, 镇司法所, resolved, 不满意 -> reopened, resolved, closed
@@ -27,7 +32,6 @@ def town() -> Ledger:
     E 11-16 西岭村 王芳 (12345热线): open, due 11-17
     F 09-30 东坪村: 东坪村委会, due 10-08 (National Day), resolved 10-09 (late), 满意
     """
-    L = setup_township(Ledger(open_ledger(":memory:"), today=D("2026-11-17"), user="刘洁"))
     F = L.add_demand("路灯坏了", village="东坪村", on="2026-09-30", category="基础设施")
     L.assign(F, unit="东坪村委会", on="2026-09-30")
     L.resolve(F, result="已修", on="2026-10-09")
