@@ -37,6 +37,7 @@ class _Settings:
     user: str | None = None
     db: Path | None = None
     plain: bool = True  # not a terminal: no colour, no box drawing
+    output: Any = None  # a file the command writes to instead of standard output
 
 
 settings = _Settings()
@@ -104,9 +105,10 @@ def _console() -> Any:
 
     # Not a terminal (a file, a pipe, a test): no colour, and wide enough that Chinese
     # tables are not folded at 80 columns.
-    if sys.stdout.isatty():
+    if settings.output is None and sys.stdout.isatty():
         return Console()
-    return Console(width=200, no_color=True, highlight=False, soft_wrap=False)
+    return Console(file=settings.output, width=200, no_color=True, highlight=False,
+                   soft_wrap=False)
 
 
 def _print(*renderables: Any) -> None:
@@ -124,7 +126,41 @@ def _render() -> Any:
 def _say(key: str, **params: Any) -> None:
     from .i18n import t
 
-    typer.echo(t(key, settings.lang, **params))
+    typer.echo(t(key, settings.lang, **params), file=settings.output)
+
+
+class _OutputFile:
+    """``--output FILE``: the command's output goes to FILE, written whole or not at all.
+
+    Text and CSV get a UTF-8 BOM so that Notepad and Excel on Chinese Windows open them
+    correctly; JSON is plain UTF-8.
+    """
+
+    def __init__(self, path: Path | None, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+
+    def __enter__(self) -> None:
+        import io
+
+        if self.path is not None:
+            settings.output = io.StringIO()
+            settings.plain = True
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        buffer, settings.output = settings.output, None
+        if self.path is None or exc_type is not None:
+            return
+        from .errors import LedgerFileError
+
+        encoding = "utf-8" if self.fmt == "json" else "utf-8-sig"
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(buffer.getvalue(), encoding=encoding, newline="")
+            tmp.replace(self.path)
+        except OSError as e:
+            raise LedgerFileError("file.cannot_write", path=str(self.path),
+                                  why=e.strerror or str(e)) from None
 
 
 # --- shared options --------------------------------------------------------------------
@@ -135,6 +171,8 @@ DbOpt = Annotated[Optional[Path], typer.Option(
 DateOpt = Annotated[Optional[str], typer.Option(
     "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
+OutputOpt = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", dir_okay=False, help="写入文件(UTF-8) Write to this file instead")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", help="table、csv 或 or json (keys: README)")]
 Number = Annotated[str, typer.Argument(help="诉求编号 Demand number, e.g. 2026-000123",
@@ -661,7 +699,7 @@ def _json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _emit_json(payload: Any) -> None:
     import json
 
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2), file=settings.output)
 
 
 def _emit_csv(rows: list[dict[str, Any]], keys: tuple[str, ...] | list[str]) -> None:
@@ -673,7 +711,7 @@ def _emit_csv(rows: list[dict[str, Any]], keys: tuple[str, ...] | list[str]) -> 
                             lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    typer.echo(out.getvalue(), nl=False)
+    typer.echo(out.getvalue(), nl=False, file=settings.output)
 
 
 def _show_demands(rows: list[dict[str, Any]], fmt: str, title: str = "issue_list",
@@ -851,9 +889,15 @@ def summary(
     week: Annotated[Optional[str], typer.Option("--week", help="含该日的台账周(星期二至下星期一) The week containing this date")] = None,
     unmask: Annotated[bool, typer.Option("--unmask", help="显示群众全名 Show residents' full names")] = False,
     fmt: FormatOpt = "table",
+    output: OutputOpt = None,
     db: DbOpt = None,
 ) -> None:
     """民情走访周汇总:本周受理、办理、在办、到期、超期、多次反映。 The Tuesday summary."""
+    with _OutputFile(output, _format(fmt)):
+        _summary(week, unmask, _format(fmt), db)
+
+
+def _summary(week: str | None, unmask: bool, fmt: str, db: Path | None) -> None:
     from . import reports
 
     render = _render()
@@ -861,7 +905,6 @@ def summary(
     from .privacy import mask_name
 
     s = reports.summary(_ledger(db), parse_date(week) if week else None)
-    fmt = _format(fmt)
     if not unmask:
         for r in s["repeat_residents"]:
             r["resident"] = mask_name(r["resident"])
@@ -891,9 +934,15 @@ def report(
     since: Annotated[Optional[str], typer.Option("--from", help="受理日期起 Received from")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="受理日期止 Received until")] = None,
     fmt: FormatOpt = "table",
+    output: OutputOpt = None,
     db: DbOpt = None,
 ) -> None:
     """督查成绩单:按单位、镇或村排名,附约谈名单。 The report card, ranked."""
+    with _OutputFile(output, _format(fmt)):
+        _report(by, since, until, _format(fmt), db)
+
+
+def _report(by: str, since: str | None, until: str | None, fmt: str, db: Path | None) -> None:
     from . import reports
 
     render = _render()
@@ -901,7 +950,6 @@ def report(
 
     r = reports.report(_ledger(db), by.strip().lower(), parse_date(since) if since else None,
                        parse_date(until) if until else None)
-    fmt = _format(fmt)
     if fmt == "json":
         _emit_json({"by": r["by"], "from": r["from"], "to": r["to"],
                     "rows": [{k: row[k] for k in REPORT_KEYS} for row in r["rows"]],

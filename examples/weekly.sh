@@ -1,0 +1,25 @@
+#!/bin/sh
+# 每周二早上运行:上一台账周(上周二至昨天周一)的周汇总和督查成绩单,写入以日期命名的文件夹。
+# Every Tuesday morning: last ledger week's summary and the report cards, into a dated folder.
+#
+#   crontab -e   then:   0 7 * * 2  /path/to/weekly.sh /path/to/周报
+#
+# The ledger file is $LEDGER_DB (or the default one); LEDGER=/path/to/ledger picks the program.
+set -eu
+LEDGER=${LEDGER:-ledger}
+ROOT=${1:-"$HOME/民情走访周报"}
+today=$(date +%Y-%m-%d)
+# Yesterday (Monday) lies in the week just ended. GNU date, else BSD/macOS date.
+lastweek=$(date -d yesterday +%Y-%m-%d 2>/dev/null || date -v-1d +%Y-%m-%d)
+dir="$ROOT/$today"
+mkdir -p "$dir"
+
+"$LEDGER" summary --week "$lastweek" --output "$dir/周汇总.txt"
+"$LEDGER" summary --week "$lastweek" --format json --output "$dir/summary.json"
+"$LEDGER" summary --week "$lastweek" --format csv --output "$dir/周汇总.csv"
+for by in unit township village; do
+    "$LEDGER" report --by "$by" --output "$dir/督查成绩单-$by.txt"
+    "$LEDGER" report --by "$by" --format csv --output "$dir/督查成绩单-$by.csv"
+done
+"$LEDGER" overdue --format csv > "$dir/超期诉求.csv"
+echo "$dir"

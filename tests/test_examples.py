@@ -1,0 +1,60 @@
+"""The weekly script in examples/ runs end to end and writes files Excel and Notepad open."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ledger.models import Ledger
+from ledger.storage import open_ledger
+
+from .test_reports import build_town
+from .conftest import setup_township
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def installed_ledger() -> str | None:
+    here = Path(sys.executable).parent
+    for name in ("ledger", "ledger.exe"):
+        if (here / name).exists():
+            return str(here / name)
+    return shutil.which("ledger")
+
+
+@pytest.mark.skipif(shutil.which("sh") is None or os.name == "nt", reason="needs a POSIX shell")
+def test_weekly_script_writes_a_dated_folder(tmp_path: Path) -> None:
+    program = installed_ledger()
+    if program is None:
+        pytest.skip("the ledger console script is not installed")
+    db = tmp_path / "ledger.db"
+    build_town(setup_township(Ledger(open_ledger(db), today=date(2026, 11, 17), user="刘洁")))
+    env = {**os.environ, "LEDGER": program, "LEDGER_DB": str(db)}
+    env.pop("LEDGER_TODAY", None)
+    result = subprocess.run(["sh", str(EXAMPLES / "weekly.sh"), str(tmp_path / "out")],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert folder.parent == tmp_path / "out" and folder.name == date.today().isoformat()
+    names = {p.name for p in folder.iterdir()}
+    assert {"周汇总.txt", "summary.json", "周汇总.csv", "督查成绩单-unit.txt",
+            "督查成绩单-unit.csv", "督查成绩单-township.txt", "督查成绩单-village.csv"} <= names
+    text = (folder / "周汇总.txt").read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "民情走访周汇总".encode() in text
+    assert "─".encode() not in text
+    assert "督查成绩单".encode() in (folder / "督查成绩单-unit.txt").read_bytes()
+    assert (folder / "督查成绩单-unit.csv").read_bytes().startswith(b"\xef\xbb\xbfrank,name")
+    assert not (folder / "summary.json").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_windows_scripts_are_present_and_call_ledger_with_output_files() -> None:
+    ps1 = (EXAMPLES / "weekly.ps1").read_text(encoding="utf-8")
+    assert "--output" in ps1 and "AddDays(-1)" in ps1
+    assert b"weekly.ps1" in (EXAMPLES / "weekly.cmd").read_bytes()
+    assert b"\r\n" in (EXAMPLES / "weekly.cmd").read_bytes()
