@@ -1,3 +1,3 @@
 @echo off
-rem 每周二早上运行 / Every Tuesday morning: see weekly.ps1
+rem Every Tuesday morning (see weekly.ps1): last week's summary and report cards
 powershell.exe -NoProfile -ExecutionPolicy Bypass -File "%~dp0weekly.ps1" %*

@@ -1,4 +1,4 @@
-# 每周二早上运行:上一台账周的周汇总和督查成绩单,写入以日期命名的文件夹。
+﻿# 每周二早上运行:上一台账周的周汇总和督查成绩单,写入以日期命名的文件夹。
 # Every Tuesday morning: last ledger week's summary and the report cards, into a dated folder.
 #
 # Task Scheduler (任务计划程序): a weekly task on Tuesday 07:00 whose action is

@@ -54,7 +54,11 @@ def test_weekly_script_writes_a_dated_folder(tmp_path: Path) -> None:
 
 
 def test_windows_scripts_are_present_and_call_ledger_with_output_files() -> None:
-    ps1 = (EXAMPLES / "weekly.ps1").read_text(encoding="utf-8")
+    raw = (EXAMPLES / "weekly.ps1").read_bytes()
+    # Windows PowerShell 5.1 reads a script without a BOM in the ANSI code page (GBK).
+    assert raw.startswith(b"\xef\xbb\xbf")
+    ps1 = raw.decode("utf-8-sig")
     assert "--output" in ps1 and "AddDays(-1)" in ps1
-    assert b"weekly.ps1" in (EXAMPLES / "weekly.cmd").read_bytes()
-    assert b"\r\n" in (EXAMPLES / "weekly.cmd").read_bytes()
+    cmd = (EXAMPLES / "weekly.cmd").read_bytes()
+    assert b"weekly.ps1" in cmd and b"\r\n" in cmd
+    assert cmd.isascii()  # cmd.exe reads batch files in the OEM code page
