@@ -197,7 +197,7 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
                     calendar: WorkCalendar) -> Deadline | None:
     """The current stage's deadline, from the demand's journal events ``(action, data, on)``.
 
-    A stage starts when the demand is accepted, escalated, assigned or reopened; the new
+    A stage starts when the demand is accepted, imported, escalated, assigned or reopened; the new
     handler's clock starts that day (the day itself not counted). Extensions in the stage add
     time; days between a suspension and its resumption are counted out.
     """
@@ -212,6 +212,14 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
         if action in ("accept", "escalate", "assign", "reopen") or (
                 action == "follow_up" and data.get("reopen")):
             stage, extra, pauses, paused_since = day, 0, [], None
+        elif action == "import":
+            # A demand imported from an export: its stage began on the imported stage start;
+            # ``extra_days`` carries the time its extensions and past pauses had added, and
+            # a suspension still running is counted out from the day it began.
+            stage = date.fromisoformat(data.get("stage_started_on") or on)
+            extra, pauses = data.get("extra_days") or 0, []
+            since = data.get("suspended_since") if data.get("status") == "suspended" else None
+            paused_since = date.fromisoformat(since) if since else None
         elif action == "extend":
             extra += data.get("days") or policy.extension_days or policy.amount
         elif action == "suspend":

@@ -33,6 +33,10 @@ BLANK: dict[str, Any] = {
 }
 STATE_FIELDS = tuple(BLANK)
 
+# Steps that begin a demand's journal: accepted here, or brought in whole from a CSV export
+# (``import``, whose data is the demand's state at the time of the export).
+FIRST_STEPS = ("accept", "import")
+
 State = dict[str, Any]
 _Step = Callable[[State, dict[str, Any], str], None]
 _STEPS: dict[str, tuple[tuple[str, ...], _Step]] = {}
@@ -55,7 +59,7 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     if action not in _STEPS:
         raise ValueError(f"unknown action {action!r}")
     allowed, fn = _STEPS[action]
-    if action == "accept":
+    if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
         new = {k: (list(v) if isinstance(v, list) else v) for k, v in BLANK.items()}
@@ -71,7 +75,8 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
             raise Refused("step.before_last", on=on, last=state["updated_on"])
         new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     fn(new, data, on)
-    new["updated_on"] = on
+    # An imported snapshot carries the date of its last recorded step.
+    new["updated_on"] = max(on, data.get("updated_on") or on) if action == "import" else on
     return new
 
 
@@ -98,6 +103,36 @@ def _accept(s: State, d: dict[str, Any], on: str) -> None:
     s["received_on"] = on
     s["stage_started_on"] = on
     s["status"] = "open"
+
+
+# What an imported snapshot may set; the rest (summoned units, counts of returns, notices,
+# extensions, paused days) keep their blank value: an export does not carry them.
+IMPORT_FIELDS = (
+    "text", "village_id", "grid_id", "resident_id", "visit_id", "channel", "category",
+    "complexity", "type", "status", "level", "lead_unit_id", "co_unit_ids", "handler", "leader",
+    "settled_on_spot", "result", "feedback", "resolved_on", "satisfaction", "followed_up_on",
+    "closed_on", "suspended_since", "stage_started_on", "escalations", "reopen_count",
+)
+
+
+@step("import", ())
+def _import(s: State, d: dict[str, Any], on: str) -> None:
+    """A demand imported from a CSV export: its whole state at once, received on ``on``."""
+    for key in IMPORT_FIELDS:
+        if key in d and d[key] is not None:
+            s[key] = list(d[key]) if isinstance(d[key], list) else d[key]
+    s["status"] = s["status"] or "open"
+    s["level"] = s["level"] or "village"
+    checks = (("status", STATUSES), ("level", LEVELS), ("complexity", COMPLEXITIES))
+    for key, allowed in checks:
+        if s[key] not in allowed:
+            raise Refused("step.import.bad_value", field=key, value=s[key])
+    if s["satisfaction"] is not None and s["satisfaction"] not in SATISFACTIONS:
+        raise Refused("step.import.bad_value", field="satisfaction", value=s["satisfaction"])
+    s["received_on"] = on
+    s["stage_started_on"] = s["stage_started_on"] or on
+    if s["status"] == "suspended" and s["suspended_since"] is None:
+        s["suspended_since"] = s["stage_started_on"]
 
 
 @step("classify", ("open", "suspended", "resolved"))
