@@ -526,7 +526,9 @@ class Ledger:
             raise BadInput(missing)
         if grid:
             return r, village_id, self.grid(grid, village_id)["id"]
-        return r, village_id, r["grid_id"] if r else None
+        # The resident's grid only where the resident lives: a grid belongs to one village.
+        at_home = r is not None and r["village_id"] == village_id
+        return r, village_id, r["grid_id"] if at_home else None
 
     def log_visit(self, *, village: str | None = None, on: str | date | None = None,
                   resident: str | None = None, cadres: Sequence[str] = (),

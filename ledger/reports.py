@@ -178,6 +178,8 @@ def report(ledger: Ledger, by: str = "unit", since: date | None = None,
     on_time          of the resolved, resolved on or before their deadline
     overdue          of those received, open (not suspended) and past the deadline today
     response_rate    first step after acceptance within `response.working_days` / received
+                     (a demand imported from another ledger brings no steps: not responded
+                     until a step is taken here)
     resolution_rate  resolved / received
     on_time_rate     on_time / resolved
     satisfaction_rate (满意 + satisfaction.basic x 基本满意) / followed up
@@ -199,7 +201,8 @@ def report(ledger: Ledger, by: str = "unit", since: date | None = None,
         with base as (
             select d.*, {name} as name,
                 (select min(j.on_date) from journal j where j.subject = 'demand'
-                    and j.subject_id = d.id and j.action != 'accept') as first_step
+                    and j.subject_id = d.id and j.action not in ('accept', 'import'))
+                    as first_step
             from demands d join villages v on v.id = d.village_id {join}
             where d.received_on between :since and :until
         )

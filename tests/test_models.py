@@ -488,3 +488,10 @@ def test_hints_do_not_repeat_a_name(ledger: Ledger) -> None:
     with pytest.raises(NotFound) as e:
         ledger.resident("王方")
     assert e.value.params["choices"].count("王芳") == 1
+
+
+def test_a_residents_grid_is_not_carried_into_another_village(ledger: Ledger) -> None:
+    home = ledger.add_demand("a", village="东坪村", resident="张秀兰")
+    away = ledger.add_demand("b", village="西岭村", resident="张秀兰")
+    grids = dict(ledger.db.execute("select number, grid_id from demands").fetchall())
+    assert (grids[home], grids[away]) == (1, None)
