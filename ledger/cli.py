@@ -984,6 +984,98 @@ def setting_set(
     _say("setting.set", setting=key.strip(), value=value.strip())
 
 
+# --- export and import -------------------------------------------------------------------
+
+EXPORT_FILE_NAMES = {"demands": "诉求台账", "visits": "走访记录", "residents": "群众名册"}
+
+
+@command(app, "export")
+def export(
+    what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众)")] = "demands",
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", dir_okay=False, help="写入文件 Write to this file (默认:当前文件夹下“诉求台账-日期.csv”)")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
+    unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
+    mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
+    status: Annotated[Optional[str], typer.Option("--status", help="诉求状态 Demand status")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")] = None,
+    since: Annotated[Optional[str], typer.Option("--from", help="日期起 From date")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="日期止 To date")] = None,
+    db: DbOpt = None,
+) -> None:
+    """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
+    from .csvio import export_csv
+    from .errors import LedgerFileError
+
+    filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
+                                 ("until", until)) if v}
+    ledger = _ledger(db)
+    kind = what.strip().lower()
+    if output is None and not sys.stdout.isatty():
+        # A pipe or a redirect: the CSV goes to standard output.
+        n = export_csv(ledger, kind, typer.get_binary_stream("stdout"), encoding=encoding,
+                       unmask=unmask, mask_names=mask_names, **filters)
+        return
+    path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{_today().isoformat()}.csv")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as out:
+            n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
+                           mask_names=mask_names, **filters)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise LedgerFileError("file.cannot_write", path=str(path), why=e.strerror or str(e)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _say("export.done", n=n, path=str(path))
+    if unmask:
+        _say("export.unmasked")
+
+
+@command(app, "import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV 文件(ledger export 的格式) A CSV in the export format", dir_okay=False)],
+    what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents")] = "demands",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
+    create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
+    errors: Annotated[Optional[Path], typer.Option("--errors", dir_okay=False, help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    db: DbOpt = None,
+) -> None:
+    """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
+    from .csvio import ImportRefused, import_csv, write_errors_csv
+    from .errors import BadInput
+    from .i18n import t
+
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise BadInput("calendar.file", path=str(file), why=e.strerror or str(e)) from None
+    ledger = _ledger(db)
+    try:
+        result = import_csv(ledger, data, what=what.strip().lower(), dry_run=dry_run,
+                            create_missing=create_missing)
+    except ImportRefused as e:
+        problems = e.params["errors"]
+        typer.echo(("error: " if settings.lang == "en" else "错误:") + e.message(settings.lang),
+                   err=True)
+        for p in problems:
+            row, column, value, why = p.as_row(settings.lang)
+            typer.echo(f"  {row}\t{column}\t{value}\t{why}", err=True)
+        if errors is not None:
+            with open(errors, "wb") as out:
+                write_errors_csv(problems, out, lang=settings.lang)
+            typer.echo(t("import.errors_written", settings.lang, path=str(errors)), err=True)
+        raise typer.Exit(e.exit_code) from None
+    _say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
+    for kind, names in result.created.items():
+        _say("import.created", what=kind, names="、".join(names))
+    if dry_run:
+        _say("import.dry_run")
+
+
 # --- the demo --------------------------------------------------------------------------
 
 @command(app, "demo")
