@@ -27,4 +27,5 @@ foreach ($by in "unit", "township", "village") {
     Run @("report", "--by", $by, "--output", (Join-Path $dir "督查成绩单-$by.txt"))
     Run @("report", "--by", $by, "--format", "csv", "--output", (Join-Path $dir "督查成绩单-$by.csv"))
 }
+Run @("export", "demands", "--output", (Join-Path $dir "诉求台账.csv"))
 Write-Output $dir

@@ -21,5 +21,6 @@ for by in unit township village; do
     "$LEDGER" report --by "$by" --output "$dir/督查成绩单-$by.txt"
     "$LEDGER" report --by "$by" --format csv --output "$dir/督查成绩单-$by.csv"
 done
-"$LEDGER" overdue --format csv > "$dir/超期诉求.csv"
+"$LEDGER" overdue --format csv > "$dir/overdue.csv"
+"$LEDGER" export demands --output "$dir/诉求台账.csv"     # masked, UTF-8 with BOM for Excel
 echo "$dir"

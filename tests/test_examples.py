@@ -43,7 +43,7 @@ def test_weekly_script_writes_a_dated_folder(tmp_path: Path) -> None:
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "out" and folder.name == date.today().isoformat()
     names = {p.name for p in folder.iterdir()}
-    assert {"周汇总.txt", "summary.json", "周汇总.csv", "督查成绩单-unit.txt",
+    assert {"周汇总.txt", "summary.json", "周汇总.csv", "督查成绩单-unit.txt", "诉求台账.csv",
             "督查成绩单-unit.csv", "督查成绩单-township.txt", "督查成绩单-village.csv"} <= names
     text = (folder / "周汇总.txt").read_bytes()
     assert text.startswith(b"\xef\xbb\xbf") and "民情走访周汇总".encode() in text
