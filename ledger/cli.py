@@ -1076,6 +1076,21 @@ def import_(
         _say("import.dry_run")
 
 
+@command(app, "merge")
+def merge(
+    other: Annotated[Path, typer.Argument(help="另一个乡镇的台账文件 Another ledger file", dir_okay=False)],
+    db: DbOpt = None,
+) -> None:
+    """合并另一本台账(如县里汇总各乡镇):编号重排、来源留记录,重复合并不会重复添加。 Merge a ledger."""
+    from .merge import merge_ledger
+
+    result = merge_ledger(_ledger(db), other)
+    _say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
+         visits=result.visits, residents=result.residents)
+    for kind, n in sorted(result.created.items()):
+        _say("merge.created", what=kind, n=n)
+
+
 # --- the demo --------------------------------------------------------------------------
 
 @command(app, "demo")

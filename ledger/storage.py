@@ -208,6 +208,27 @@ def m003_reports(db: Database) -> None:
     db["journal"].create_index(["subject", "on_date"])
 
 
+@migrations()
+def m004_origins(db: Database) -> None:
+    # Each ledger has an identity, so that what is merged from it can be recognised again.
+    import uuid
+
+    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["meta"].insert({"key": "ledger_id", "value": uuid.uuid4().hex})
+    # Where a merged row came from: the other ledger's identity and its own number or id.
+    for table, key in (("demands", "origin_number"), ("visits", "origin_id"),
+                       ("residents", "origin_id")):
+        db[table].add_column("origin_ledger", str)
+        db[table].add_column(key, str)
+        db[table].create_index(["origin_ledger", key], unique=True)
+    db["origins"].create({"ledger_id": str, "name": str, "path": str, "merged_on": str},
+                         pk="ledger_id")
+
+
+def ledger_id(db: Database) -> str:
+    return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
+
+
 def default_path() -> Path:
     """The ledger file in the user's application folder (typer's app dir rule)."""
     from typer import get_app_dir
