@@ -904,7 +904,8 @@ def _summary(week: str | None, unmask: bool, fmt: str, db: Path | None) -> None:
     from .deadlines import parse_date
     from .privacy import mask_name
 
-    s = reports.summary(_ledger(db), parse_date(week) if week else None)
+    s = reports.summary(_ledger(db), parse_date(week) if week else None,
+                        limit=render.SUMMARY_LIST_LIMIT if fmt == "table" else None)
     if not unmask:
         for r in s["repeat_residents"]:
             r["resident"] = mask_name(r["resident"])

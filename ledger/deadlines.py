@@ -149,11 +149,43 @@ class WorkCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
-        count, day = 0, start
-        while day < end:
-            day += ONE_DAY
-            count += self.is_workday(day)
-        return count
+        if end <= start:
+            return 0
+        return self._ordinal(end) - self._ordinal(start)
+
+    def _ordinal(self, day: date) -> int:
+        """Working days from the start of ``day``'s year up to and including ``day``, plus
+        all working days of the years before it since 1900: differences are O(1)."""
+        cache = self.__dict__.setdefault("_cumulative", {})
+        year = cache.get(day.year)
+        if year is None:
+            first = date(day.year, 1, 1)
+            running, counts = 0, []
+            d = first
+            while d.year == day.year:
+                running += self.is_workday(d)
+                counts.append(running)
+                d += ONE_DAY
+            before = sum(self._year_total(y) for y in range(1900, day.year))
+            year = cache[day.year] = (before, counts)
+        before, counts = year
+        return before + counts[day.timetuple().tm_yday - 1]
+
+    def _year_total(self, year: int) -> int:
+        totals = self.__dict__.setdefault("_totals", {})
+        if year not in totals:
+            if year in self.schedules:
+                d, n = date(year, 1, 1), 0
+                while d.year == year:
+                    n += self.is_workday(d)
+                    d += ONE_DAY
+            else:
+                # Weekends only: count weekdays arithmetically.
+                days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+                start = date(year, 1, 1).weekday()
+                n = sum(1 for i in range(days) if (start + i) % 7 < 5)
+            totals[year] = n
+        return totals[year]
 
 
 # --- policies and the deadline of a demand ---------------------------------------------

@@ -232,6 +232,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "policy.set": ("时限规则已更新;重算 {n} 件在办诉求的时限", "policy set; {n} live deadlines recomputed"),
     "policy.target": ("请只给出一个:--category、--type 或 --complexity", "give exactly one of --category, --type or --complexity"),
     "summary.future_week": ("{start} 开始的那一周还没到(今天 {today})", "the week starting {start} has not begun (today is {today})"),
+    "summary.more": ("……另有 {n} 件未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
+    "talk.more": ("等 {n} 件", " ({n} in all)"),
     "summary.week": ("{start} 至 {end}(星期二至下星期一),数据截至 {as_of}", "{start} to {end} (Tuesday to Monday), as of {as_of}"),
     "setting.number": ("设置 {setting} 的值“{value}”不是数字", "setting {setting}: '{value}' is not a number"),
     "setting.range": ("设置 {setting} 的值 {value} 应在 {lo} 到 {hi} 之间", "setting {setting}: {value} must be between {lo} and {hi}"),

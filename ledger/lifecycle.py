@@ -29,7 +29,7 @@ BLANK: dict[str, Any] = {
     "feedback": None, "resolved_on": None, "satisfaction": None, "followed_up_on": None,
     "closed_on": None, "suspended_since": None, "suspended_days": 0,
     "stage_started_on": None, "escalations": 0, "returns": 0, "extensions": 0,
-    "notices": 0, "reopen_count": 0, "updated_on": None,
+    "notices": 0, "reopen_count": 0, "updated_on": None, "first_step_on": None,
 }
 STATE_FIELDS = tuple(BLANK)
 
@@ -75,6 +75,8 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
             raise Refused("step.before_last", on=on, last=state["updated_on"])
         new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     fn(new, data, on)
+    if action not in FIRST_STEPS and new["first_step_on"] is None:
+        new["first_step_on"] = on  # the response to the demand: its first step after acceptance
     # An imported snapshot carries the date of its last recorded step.
     new["updated_on"] = max(on, data.get("updated_on") or on) if action == "import" else on
     return new

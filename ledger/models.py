@@ -835,7 +835,7 @@ class Ledger:
 
     # The light is computed in SQL from today and the last day that still counts as "due
     # soon" (the first two parameters of every query built on this).
-    _LIST_SQL = (
+    _LIST_COLUMNS = (
         "select d.number, d.received_on, d.status, d.level, v.name as village, "
         "r.name as resident, d.category, d.complexity, d.type, d.channel, u.name as unit, "
         "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot, "
@@ -845,10 +845,23 @@ class Ledger:
         "when d.due_on is null then 'none' "
         "when d.due_on < ? then 'overdue' "
         "when d.due_on <= ? then 'due_soon' else 'on_time' end as light "
-        "from demands d join villages v on v.id = d.village_id "
+    )
+    _LIST_JOINS = (
+        " join villages v on v.id = d.village_id "
         "left join residents r on r.id = d.resident_id "
         "left join units u on u.id = d.lead_unit_id"
     )
+    _LIST_SQL = _LIST_COLUMNS + "from demands d" + _LIST_JOINS
+
+    def demands_of(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
+                   limit: int | None = None) -> list[dict[str, Any]]:
+        """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
+        column), which drives the query: never a walk over every demand."""
+        sql = (self._LIST_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
+               + self._LIST_JOINS + f" where {where} order by {order}")
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return list(self.db.query(sql, self._light_params()))
 
     def _light_params(self) -> list[str]:
         soon, _ = self.calendar.add_working_days(self.today, SOON_WORKING_DAYS)

@@ -282,6 +282,7 @@ def policies(rows: list[dict[str, Any]], lang: str) -> Table:
     return table
 
 
+SUMMARY_LIST_LIMIT = 30
 SUMMARY_COLUMNS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
                    "resolved", "closed", "open", "overdue")
 TOTAL_ROWS = ("received", "settled_on_spot", "to_township", "escalated", "assigned", "resolved",
@@ -305,12 +306,16 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     for c in TOTAL_ROWS:
         totals.add_row(_col(c, lang), str(s[c]))
     parts.append(totals)
-    for key, title, extra in (("carried_over_demands", "carried_over", ()),
+    for key, count, extra in (("carried_over_demands", "carried_over", ()),
                               ("due_demands", "due_next", ()),
                               ("overdue_demands", "overdue", ("days_late",))):
-        parts.append(demands(s[key], lang, title=title, extra=extra))
-        if not s[key]:
+        rows = s[key][:SUMMARY_LIST_LIMIT]
+        # A meeting reads the first ones; the CSV and JSON carry every demand.
+        parts.append(demands(rows, lang, title=count, extra=extra))
+        if not rows:
             parts.append(t("none", lang))
+        elif s[count] > len(rows):
+            parts.append(t("summary.more", lang, n=s[count] - len(rows)))
     repeat = _table("repeat_residents", ("person", "village", "demands", "this_week", "first_on"),
                     lang)
     for r in s["repeat_residents"]:
@@ -327,6 +332,7 @@ def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+TALK_NUMBERS = 10  # on screen; JSON and CSV list every overdue demand
 REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
                   "resolution_rate", "on_time_rate", "satisfaction_rate", "score")
 
@@ -340,8 +346,10 @@ def report(r: dict[str, Any], lang: str) -> Group:
     if r["by"] == "unit":
         talk = _table("talk", ("name", "overdue", "max_days_late", "numbers"), lang)
         for u in r["talk"]:
-            talk.add_row(_cell(u["name"]), str(u["overdue"]), str(u["max_days_late"]),
-                         "、".join(u["numbers"]))
+            shown = "、".join(u["numbers"][:TALK_NUMBERS])
+            if len(u["numbers"]) > TALK_NUMBERS:
+                shown += t("talk.more", lang, n=len(u["numbers"]))
+            talk.add_row(_cell(u["name"]), str(u["overdue"]), str(u["max_days_late"]), shown)
         parts.append(talk)
         if not r["talk"]:
             parts.append(t("none", lang))

@@ -38,15 +38,6 @@ def _workday_index(ledger: Ledger, first: date, last: date) -> None:
     ledger.db.conn.executemany("insert into workday_index values (?, ?)", rows)
 
 
-def _date_span(ledger: Ledger) -> tuple[date, date]:
-    lo, hi = ledger.db.execute(
-        "select min(received_on), max(max(coalesce(due_on, received_on)), max(received_on)) "
-        "from demands").fetchone()
-    lo = date.fromisoformat(lo) if lo else ledger.today
-    hi = max(date.fromisoformat(hi) if hi else ledger.today, ledger.today)
-    return min(lo, ledger.today), hi
-
-
 # --- the week summary ------------------------------------------------------------------
 
 # One row per demand touched by the week, with a 0/1 flag per count:
@@ -73,8 +64,15 @@ with ev as (
     from journal
     where subject = 'demand' and on_date between :start and :end
     group by subject_id
+),
+-- The demands the week touches, each set found through its own index.
+touched as (
+    select id from demands where received_on between :start and :end
+    union select id from ev
+    union select id from demands
+        where status in ('open', 'suspended') and received_on <= :ref
 )
-select d.id, v.name as village, d.category, d.channel,
+select d.id, v.name as village, d.category, d.channel, d.due_on,
     (d.received_on between :start and :end) as received,
     coalesce(ev.settled_on_spot, 0) as settled_on_spot,
     coalesce(ev.to_township, 0) as to_township,
@@ -86,27 +84,33 @@ select d.id, v.name as village, d.category, d.channel,
     (d.status in ('open', 'suspended') and d.received_on < :start) as carried_over,
     (d.status = 'open' and d.due_on < :ref) as overdue,
     (d.status = 'open' and d.due_on >= :ref and d.due_on <= :next) as due_next
-from demands d
+from touched
+join demands d on d.id = touched.id
 join villages v on v.id = d.village_id
 left join ev on ev.id = d.id
-where d.received_on between :start and :end
-   or ev.id is not null
-   or (d.status in ('open', 'suspended') and d.received_on <= :ref)
 """
 
 
-def summary(ledger: Ledger, week_of: date | None = None) -> dict[str, Any]:
-    """The Tuesday summary of the ledger week containing ``week_of`` (default: today's)."""
+def summary(ledger: Ledger, week_of: date | None = None,
+            limit: int | None = None) -> dict[str, Any]:
+    """The Tuesday summary of the ledger week containing ``week_of`` (default: today's).
+
+    ``limit`` caps the demands listed (carried over, overdue, due); the counts are exact.
+    """
     start, end = ledger_week(week_of or ledger.today)
     if start > ledger.today:
         raise BadInput("summary.future_week", start=start.isoformat(), today=ledger.today.isoformat())
     ref = min(ledger.today, end)
     params = {"start": start.isoformat(), "end": end.isoformat(), "ref": ref.isoformat(),
               "next": (ref + timedelta(days=7)).isoformat()}
+    db = ledger.db
+    # One pass over the week's demands; every table below is an aggregate of this one.
+    db.execute("drop table if exists temp.week_flags")
+    db.execute(f"create temp table week_flags as {_FLAGS}", params)
     sums = ", ".join(f"sum({c}) as {c}" for c in WEEK_COUNTS)
-    grouped = list(ledger.db.query(
-        f"select village, category, channel, {sums} from ({_FLAGS}) "
-        "group by village, category, channel", params))
+    grouped = list(db.query(
+        f"select village, category, channel, {sums} from temp.week_flags "
+        "group by village, category, channel"))
 
     def rollup(key: str) -> list[dict[str, Any]]:
         out: dict[Any, dict[str, Any]] = {}
@@ -118,20 +122,22 @@ def summary(ledger: Ledger, week_of: date | None = None) -> dict[str, Any]:
                                                    r["name"] or ""))
 
     totals = {c: sum(g[c] for g in grouped) for c in WEEK_COUNTS}
-    numbers = {c: [r["number"] for r in ledger.db.query(
-        f"select d.number from ({_FLAGS}) f join demands d on d.id = f.id where f.{c} "
-        "order by d.due_on, d.number", params)] for c in ("carried_over", "overdue", "due_next")}
-    lists = {c: _demands_by_number(ledger, numbers[c]) for c in numbers}
+    # Driven from the week's own rows (a few thousand), never from all demands by date.
+    lists = {c: ledger.demands_of("temp.week_flags", f"x.{c}", "d.due_on, d.number", limit)
+             for c in ("carried_over", "overdue", "due_next")}
     for r in lists["overdue"]:
         r["days_late"] = ledger.calendar.working_days_between(date.fromisoformat(r["due_on"]), ref)
-    repeat = list(ledger.db.query(
+    repeat = list(db.query(
         "select r.id as resident_id, r.name as resident, v.name as village, "
         "count(*) as demands, sum(d.received_on between :start and :end) as this_week, "
         "min(d.received_on) as first_on "
-        "from demands d join residents r on r.id = d.resident_id "
-        "join villages v on v.id = r.village_id where d.received_on <= :end "
-        "group by r.id having this_week >= 1 and count(*) >= 2 "
+        "from residents r join villages v on v.id = r.village_id "
+        "join demands d on d.resident_id = r.id and d.received_on <= :end "
+        "where r.id in (select resident_id from demands "
+        "               where received_on between :start and :end) "
+        "group by r.id having count(*) >= 2 "
         "order by demands desc, r.id", params))
+    db.execute("drop table temp.week_flags")
     return {
         "week_start": start.isoformat(), "week_end": end.isoformat(), "as_of": ref.isoformat(),
         **totals,
@@ -142,23 +148,19 @@ def summary(ledger: Ledger, week_of: date | None = None) -> dict[str, Any]:
     }
 
 
-def _demands_by_number(ledger: Ledger, numbers: list[str]) -> list[dict[str, Any]]:
-    if not numbers:
-        return []
-    marks = ", ".join("?" for _ in numbers)
-    rows = {r["number"]: r for r in ledger.db.query(
-        ledger._LIST_SQL + f" where d.number in ({marks})", [*ledger._light_params(), *numbers])}
-    return [rows[n] for n in numbers]
-
-
 # --- the report card -------------------------------------------------------------------
 
+# What the report groups by: the demand column, its covering index, and the names.
 REPORT_BY = {
-    "unit": ("u.name", "join units u on u.id = d.lead_unit_id"),
-    "village": ("v.name", ""),
-    "township": ("coalesce(t.name, '')", "left join townships t on t.id = v.township_id"),
+    "unit": ("lead_unit_id", "idx_demands_unit_report", "select id, name from units"),
+    "village": ("village_id", "idx_demands_village_report", "select id, name from villages"),
+    "township": ("village_id", "idx_demands_village_report",
+                 "select v.id, coalesce(t.name, '') from villages v "
+                 "left join townships t on t.id = v.township_id"),
 }
 RATES = ("response_rate", "resolution_rate", "on_time_rate", "satisfaction_rate")
+_COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
+           "basically")
 
 
 def settings(ledger: Ledger) -> dict[str, float]:
@@ -191,38 +193,45 @@ def report(ledger: Ledger, by: str = "unit", since: date | None = None,
     if since and until and since > until:
         raise BadInput("date.range", since=since.isoformat(), until=until.isoformat())
     s = settings(ledger)
-    name, join = REPORT_BY[by]
-    lo, hi = _date_span(ledger)
-    _workday_index(ledger, min(lo, since or lo), max(hi, until or hi))
+    column, index, names_sql = REPORT_BY[by]
+    first = ledger.db.execute("select min(received_on) from demands").fetchone()[0]
+    lo = since or (date.fromisoformat(first) if first else ledger.today)
+    _workday_index(ledger, min(lo, ledger.today), max(until or ledger.today, ledger.today))
     params = {"since": (since or date.min).isoformat(), "until": (until or date.max).isoformat(),
-              "today": ledger.today.isoformat(), "response": s["response.working_days"],
-              "basic": s["satisfaction.basic"]}
-    rows = list(ledger.db.query(f"""
-        with base as (
-            select d.*, {name} as name,
-                (select min(j.on_date) from journal j where j.subject = 'demand'
-                    and j.subject_id = d.id and j.action not in ('accept', 'import'))
-                    as first_step
-            from demands d join villages v on v.id = d.village_id {join}
-            where d.received_on between :since and :until
-        )
-        select name, count(*) as received,
-            sum(status in ('resolved', 'closed')) as resolved,
-            sum(status in ('resolved', 'closed') and resolved_on <= due_on) as on_time,
-            sum(status = 'open' and due_on < :today) as overdue,
-            sum(first_step is not null and (select idx from workday_index where day = first_step)
-                - (select idx from workday_index where day = received_on) <= :response) as responded,
-            sum(satisfaction is not null) as rated,
-            sum(satisfaction = 'satisfied') + :basic * sum(satisfaction = 'basically_satisfied')
-                as satisfied
-        from base group by name""", params))
+              "today": ledger.today.isoformat(), "response": s["response.working_days"]}
+    # One pass over the covering index, grouped by id; names are joined afterwards.
+    by_id = ledger.db.execute(f"""
+        select {column},
+            count(*),
+            sum(status in ('resolved', 'closed')),
+            sum(status in ('resolved', 'closed') and resolved_on <= due_on),
+            sum(status = 'open' and due_on < :today),
+            sum(case when first_step_on is null then 0
+                     when first_step_on <= received_on then 1
+                     else (select idx from workday_index where day = first_step_on)
+                        - (select idx from workday_index where day = received_on) <= :response
+                end),
+            sum(satisfaction is not null),
+            sum(satisfaction = 'satisfied'),
+            sum(satisfaction = 'basically_satisfied')
+        from demands indexed by {index}
+        where {column} is not null and received_on between :since and :until
+        group by {column}""", params).fetchall()
+    names = dict(ledger.db.execute(names_sql).fetchall())
+    groups: dict[str, dict[str, Any]] = {}
+    for key, *counts in by_id:
+        g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS}})
+        for c, n in zip(_COUNTS, counts):
+            g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+    rows = list(groups.values())
     weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
                "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"]}
     for r in rows:
         r["response_rate"] = _rate(r.pop("responded"), r["received"])
         r["resolution_rate"] = _rate(r["resolved"], r["received"])
         r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
-        r["satisfaction_rate"] = _rate(r.pop("satisfied"), r.pop("rated"))
+        satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
+        r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
         present = {k: w for k, w in weights.items() if w and r[k] is not None}
         total = sum(present.values())
         r["score"] = round(100 * sum(r[k] * w for k, w in present.items()) / total, 1) \
@@ -243,18 +252,16 @@ def _rate(part: float, whole: int) -> float | None:
 
 def _talk_list(ledger: Ledger, threshold: int) -> list[dict[str, Any]]:
     """Units with at least ``threshold`` overdue demands now (约谈名单), with those demands."""
-    overdue = ledger.overdue()["demands"]
-    units: dict[str, dict[str, Any]] = {}
-    for r in overdue:
-        if r["unit"] is None:
-            continue
-        u = units.setdefault(r["unit"], {"name": r["unit"], "overdue": 0, "max_days_late": 0,
-                                         "numbers": []})
-        u["overdue"] += 1
-        u["max_days_late"] = max(u["max_days_late"], r["days_late"])
-        u["numbers"].append(r["number"])
-    return sorted((u for u in units.values() if u["overdue"] >= max(threshold, 1)),
-                  key=lambda u: (-u["overdue"], -u["max_days_late"], u["name"]))
+    rows = ledger.db.execute(
+        "select u.name, count(*), min(d.due_on), group_concat(d.number, ',') "
+        "from demands d join units u on u.id = d.lead_unit_id "
+        "where d.status = 'open' and d.due_on < ? group by u.id having count(*) >= ?",
+        [ledger.today.isoformat(), max(threshold, 1)]).fetchall()
+    talk = [{"name": name, "overdue": n,
+             "max_days_late": ledger.calendar.working_days_between(date.fromisoformat(oldest),
+                                                                   ledger.today),
+             "numbers": sorted(numbers.split(","))} for name, n, oldest, numbers in rows]
+    return sorted(talk, key=lambda u: (-u["overdue"], -u["max_days_late"], u["name"]))
 
 
 def set_setting(ledger: Ledger, key: str, value: str) -> None:
