@@ -1141,6 +1141,56 @@ def demo(
     _say("demo.next", today=today.isoformat(), path=str(path))
 
 
+_VALUE_OPTIONS = ("--lang", "--today", "--user", "--db")
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command being run registered.
+
+    Typer builds every registered command's parameters on each call; a clerk's command needs
+    just its own. Help, unknown commands and anything unusual get the whole app.
+    """
+    import copy
+
+    words, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif token.startswith("-"):
+            if token in ("--help", "-h") or "=" in token:
+                return app
+            if words:
+                break  # the command's own options begin
+        else:
+            words.append(token)
+            if len(words) == 2:
+                break
+    if not words:
+        return app
+
+    def name(c: Any) -> str:
+        return c.name or c.callback.__name__
+
+    commands = [c for c in app.registered_commands if name(c) == words[0]]
+    groups = [g for g in app.registered_groups if g.name == words[0]]
+    if not (commands or groups):
+        return app
+    if groups and len(words) == 2:
+        sub = groups[0].typer_instance
+        chosen = [c for c in sub.registered_commands if name(c) == words[1]]
+        if chosen:
+            slim_sub = copy.copy(sub)
+            slim_sub.registered_commands = chosen
+            group = copy.copy(groups[0])
+            group.typer_instance = slim_sub
+            groups = [group]
+    slim = copy.copy(app)
+    slim.registered_commands, slim.registered_groups = commands, groups
+    return slim
+
+
 def main() -> None:
     """Console-script entry point."""
     for stream in (sys.stdout, sys.stderr):
@@ -1148,11 +1198,12 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure:
             reconfigure(errors="replace")
+    run = _app_for(sys.argv[1:])
     if os.environ.get("LEDGER_DEBUG"):
-        app()
+        run()
         return
     try:
-        app()
+        run()
     except Exception as e:  # the last guard: one line, never a traceback for a clerk
         from .i18n import t
 

@@ -124,3 +124,31 @@ def test_db_may_come_before_or_after_the_command(cli: Cli, tmp_path) -> None:
     assert r.exit_code == 0  # the option after the command wins
     assert "柳镇" not in cli("township", "list", "--db", str(other)).output
     assert cli.digest() == before  # $LEDGER_DB untouched throughout
+
+
+def test_the_console_entry_builds_only_the_command_being_run() -> None:
+    from ledger.cli import _app_for
+
+    slim = _app_for(["--today", "2026-11-17", "issue", "show", "1"])
+    assert [g.name for g in slim.registered_groups] == ["issue"]
+    assert [c.callback.__name__ for c in slim.registered_groups[0].typer_instance.registered_commands] \
+        == ["issue_show"]
+    assert _app_for(["summary", "--week", "2026-11-10"]).registered_groups == []
+    for argv in (["--help"], ["issue", "--help"], ["nonsense"], []):
+        assert _app_for(argv) is app
+
+
+def test_the_console_entry_runs_a_trimmed_command(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "l.db"
+    env = {"LEDGER_DB": str(db), "LEDGER_TODAY": "2026-11-17", "PATH": ""}
+    run = lambda *a: subprocess.run([sys.executable, "-c", "from ledger.cli import main; main()", *a],
+                                    capture_output=True, text=True, env=env, timeout=60)
+    assert run("township", "add", "青石镇").returncode == 0
+    assert run("village", "add", "东坪村").returncode == 0
+    r = run("issue", "add", "路灯坏了", "--village", "东坪村")
+    assert r.returncode == 0 and "2026-000001" in r.stdout
+    r = run("issue", "lst")
+    assert r.returncode == 2 and "list" in r.stderr
