@@ -605,6 +605,9 @@ class _Refs:
         self.new: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {
             k: {} for k in ("township", "village", "grid", "unit", "category", "channel",
                             "type", "cadre", "resident")}
+        # Residents to be created, by name: a file of many rows meets each name again.
+        self.new_residents: dict[str, list[tuple[Any, ...]]] = {}
+        self.resident_rows: dict[tuple[str, Any], list[dict[str, Any]]] = {}
 
     def _cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         if key not in self.cache:
@@ -734,10 +737,12 @@ class _Refs:
         name = clean_name(name, "resident")
         rows: list[dict[str, Any]] = []
         if isinstance(village, int):
-            rows = list(self.L.db.query(
-                "select r.id, r.name, r.phone, v.name as village from residents r join villages v"
-                " on v.id = r.village_id where r.name = ? and r.village_id = ? order by r.id",
-                [name, village]))
+            if (name, village) not in self.resident_rows:
+                self.resident_rows[(name, village)] = list(self.L.db.query(
+                    "select r.id, r.name, r.phone, v.name as village from residents r join "
+                    "villages v on v.id = r.village_id where r.name = ? and r.village_id = ? "
+                    "order by r.id", [name, village]))
+            rows = self.resident_rows[(name, village)]
         if phone.pattern:
             hits = [r for r in rows if phone.matches(r["phone"])]
             if not hits:  # someone of that name and phone living in another village?
@@ -752,16 +757,18 @@ class _Refs:
         if len(rows) > 1:
             raise BadInput("resident.ambiguous", name=name,
                            choices=[self.L._resident_label(r) for r in rows])
-        for key, info in self.new["resident"].items():  # met earlier in the file
-            if key[0] != name:
-                continue
+        for key in self.new_residents.get(name, ()):  # met earlier in the file
+            info = self.new["resident"][key]
             if phone.matches(info["phone"]):
                 return _New("resident", key)
             if key[1] == village and (info["phone"] is None or not phone.pattern):
                 info["phone"] = info["phone"] or phone.full
                 return _New("resident", key)
-        return self._add("resident", (name, village, phone.full), name=name, village=village,
-                         phone=phone.full, grid=None)
+        key = (name, village, phone.full)
+        if key not in self.new["resident"]:
+            self.new_residents.setdefault(name, []).append(key)
+        return self._add("resident", key, name=name, village=village, phone=phone.full,
+                         grid=None)
 
 
 @dataclass(frozen=True)
@@ -1058,15 +1065,29 @@ def _import_demands(L: Ledger, rows: list[_Row], refs: _Refs, problems: list[Row
 
     def write(ids: dict[_New, int]) -> None:
         visits = _imported_visits(L) if plans else {}
+        conn = L.db.conn
+        columns = ["number", *lifecycle.STATE_FIELDS, "due_on", "due_provisional"]
+        insert = (f"insert into demands ({', '.join(columns)}) "
+                  f"values ({', '.join('?' for _ in columns)})")
+        journal = []
         for p in plans:
             data = {k: _real(v, ids) for k, v in p["data"].items()}
             data["visit_id"] = visits.get(p["number"])
             data["co_unit_ids"] = [_real(u, ids) for u in p["data"]["co_unit_ids"]]
             data["extra_days"] = _extra_days(L, data, p["received_on"], p["due_on"])
             state = lifecycle.apply(None, "import", data, p["received_on"])
-            did = L.db["demands"].insert({"number": p["number"], **L._to_row(state)}).last_pk
-            L._journal("demand", did, "import", p["received_on"], data)
-            L._refresh("id = ?", [did])
+            # The deadline from the one event this demand's journal will hold.
+            policy = pick_policy(L.policies, category=state["category"], type=state["type"],
+                                 complexity=state["complexity"])
+            dl = demand_deadline([("import", data, p["received_on"])], policy, L.calendar)
+            row = L._to_row(state)
+            did = conn.execute(insert, [p["number"], *(row[c] for c in lifecycle.STATE_FIELDS),
+                                        dl.due_on.isoformat() if dl else None,
+                                        int(dl.provisional) if dl else 0]).lastrowid
+            journal.append(("demand", did, "import", p["received_on"], L.user, None,
+                            json.dumps(data, ensure_ascii=False, sort_keys=True), L.now))
+        conn.executemany("insert into journal (subject, subject_id, action, on_date, actor, "
+                         "reason, data, recorded_at) values (?, ?, ?, ?, ?, ?, ?, ?)", journal)
 
     return write
 
