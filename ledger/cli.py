@@ -38,6 +38,7 @@ class _Settings:
     db: Path | None = None
     plain: bool = True  # not a terminal: no colour, no box drawing
     output: Any = None  # a file the command writes to instead of standard output
+    opened: list[Any] = []  # ledgers this command opened, closed when it ends
 
 
 settings = _Settings()
@@ -62,20 +63,39 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[Callable[.
             try:
                 return fn(*args, **kwargs)
             except LedgerError as e:
+                _close_ledgers()
                 _fail(e.message(settings.lang), e.exit_code)
             except sqlite3.Error as e:
                 from .i18n import t
 
+                _close_ledgers()
                 _fail(t("file.cannot_open", settings.lang, path=_db_label(kwargs.get("db")),
                         why=str(e)), 1)
             except KeyboardInterrupt:
                 from .i18n import t
 
+                _close_ledgers()
                 _fail(t("interrupted", settings.lang), 130)
+            finally:
+                _close_ledgers()
 
         return group.command(name)(run)
 
     return decorate
+
+
+def _close_ledgers() -> None:
+    """Fold the write-ahead log into the ledger file and close it: after every command the
+    file itself holds everything, and a refused command leaves it byte for byte as it was."""
+    import sqlite3
+
+    while settings.opened:
+        db = settings.opened.pop()
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            db.conn.close()
+        except sqlite3.Error:
+            pass
 
 
 def _db_label(db: Path | None) -> str:
@@ -96,8 +116,10 @@ def _ledger(db: Path | None) -> "Ledger":
 
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     # --db after the command, else --db before it, else $LEDGER_DB, else the app folder.
-    return Ledger(open_ledger(resolve_path(db or settings.db)), today=_today(),
-                  user=settings.user or "", now=now)
+    ledger = Ledger(open_ledger(resolve_path(db or settings.db)), today=_today(),
+                    user=settings.user or "", now=now)
+    settings.opened.append(ledger.db)
+    return ledger
 
 
 def _console() -> Any:
@@ -1090,6 +1112,55 @@ def merge(
          visits=result.visits, residents=result.residents)
     for kind, n in sorted(result.created.items()):
         _say("merge.created", what=kind, n=n)
+
+
+# --- keeping the record safe ---------------------------------------------------------------
+
+@command(app, "check")
+def check_(db: DbOpt = None) -> None:
+    """检查台账:文件完整性、引用、每件诉求的状态与办理记录一致、在办诉求有时限。 Check the ledger."""
+    from .i18n import t
+    from .safety import check
+
+    ledger = _ledger(db)
+    findings = check(ledger)
+    if not findings:
+        _say("check.ok", demands=ledger.db["demands"].count)
+        return
+    typer.echo(t("check.found", settings.lang, n=len(findings)), err=True)
+    for f in findings:
+        typer.echo("  " + t(f.key, settings.lang, **f.params), err=True)
+    raise typer.Exit(1)
+
+
+@command(app, "backup")
+def backup_(
+    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 Replace an existing file")] = False,
+    db: DbOpt = None,
+) -> None:
+    """备份台账(他人同时写入也能得到一致的副本)。 Back up the ledger, consistently, while others write."""
+    from .safety import backup
+
+    size = backup(_ledger(db), dest, force=force)
+    _say("backup.done", path=str(dest), size=size)
+
+
+@command(app, "restore")
+def restore_(
+    source: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="确认替换现有台账 Replace the existing ledger")] = False,
+    db: DbOpt = None,
+) -> None:
+    """从备份恢复台账:先检查备份,原台账另存一份;已有台账须加 --force。 Restore from a backup."""
+    from .safety import restore
+    from .storage import resolve_path
+
+    target = resolve_path(db or settings.db)
+    kept = restore(target, source, today=_today(), force=force)
+    _say("restore.done", source=str(source), path=str(target))
+    if kept:
+        _say("restore.kept", path=str(kept))
 
 
 # --- the demo --------------------------------------------------------------------------

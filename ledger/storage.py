@@ -7,9 +7,11 @@ newer one. Never edit a migration that has shipped: add the next one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
+from typing import Iterator
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -20,6 +22,32 @@ APP_NAME = "ledger"
 DB_FILENAME = "ledger.db"
 
 migrations = Migrations("ledger")
+
+BUSY_TIMEOUT_SECONDS = 30  # a writer waits this long for another clerk's command to finish
+
+
+class LedgerDatabase(Database):
+    """A sqlite-utils Database whose transactions take the write lock when they begin.
+
+    With SQLite's default deferred BEGIN, two processes can both read (say, the largest
+    demand number) and then fail to upgrade to writing; BEGIN IMMEDIATE makes the second
+    wait for the first instead, so concurrent writers all succeed and numbers stay unique.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator["LedgerDatabase"]:
+        if self.conn.in_transaction:
+            with super().atomic():  # a savepoint inside the outer transaction
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.execute("COMMIT")
 
 # Seeded vocabularies: data, not code. A township adds its own with `ledger category add`,
 # `ledger channel add` and `ledger type add`.
@@ -271,7 +299,7 @@ def open_ledger(path: str | os.PathLike[str] | None = None) -> Database:
     ``":memory:"`` gives an in-memory ledger for tests.
     """
     if path is None or str(path) == ":memory:":
-        db = Database(memory=True)
+        db = LedgerDatabase(sqlite3.connect(":memory:"))
     else:
         p = Path(path)
         if p.is_dir():
@@ -280,17 +308,36 @@ def open_ledger(path: str | os.PathLike[str] | None = None) -> Database:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
+        new = not p.exists()
         try:
-            db = Database(sqlite3.connect(str(p)))
+            db = LedgerDatabase(sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_SECONDS))
+            if new:
+                db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+                _owner_only(p)
         except sqlite3.Error as e:
             raise LedgerFileError("file.cannot_open", path=str(p), why=str(e)) from None
     try:
         db.execute("PRAGMA foreign_keys = ON")
         _refuse_foreign_file(db, str(path))
-        migrations.apply(db)
+        if migrations.pending(db):
+            # Under the write lock, so two processes opening a new ledger migrate it once.
+            with db.atomic():
+                migrations.apply(db)
     except sqlite3.DatabaseError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise LedgerFileError("file.busy", path=str(path)) from None
         raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
     return db
+
+
+def _owner_only(path: Path) -> None:
+    """The ledger holds personal data: readable and writable by its owner only, where the
+    system has such permissions (on Windows the user's profile folder already is private)."""
+    if os.name == "posix":
+        try:
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
 
 
 def _refuse_foreign_file(db: Database, path: str) -> None:

@@ -62,7 +62,8 @@ def ledger() -> Ledger:
 @pytest.fixture
 def db_path(isolated: Path) -> Path:
     """The temporary ledger file, with the small township already entered."""
-    setup_township(Ledger(open_ledger(isolated), today=TODAY, user="刘洁"))
+    db = setup_township(Ledger(open_ledger(isolated), today=TODAY, user="刘洁")).db
+    db.conn.close()  # folds the write-ahead log into the file, as a finished command does
     return isolated
 
 

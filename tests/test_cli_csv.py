@@ -19,7 +19,7 @@ from .test_reports import build_town
 
 @pytest.fixture
 def town_cli(db_path: Path) -> Cli:
-    build_town(Ledger(open_ledger(db_path), today=date(2026, 11, 17), user="刘洁"))
+    build_town(Ledger(open_ledger(db_path), today=date(2026, 11, 17), user="刘洁")).db.conn.close()
     return Cli(db_path)
 
 

@@ -24,7 +24,7 @@ REPORT_ROW_KEYS = ["name", "received", "resolved", "on_time", "overdue", "respon
 
 @pytest.fixture
 def town_cli(db_path: Path) -> Cli:
-    build_town(Ledger(open_ledger(db_path), today=date(2026, 11, 17), user="刘洁"))
+    build_town(Ledger(open_ledger(db_path), today=date(2026, 11, 17), user="刘洁")).db.conn.close()
     return Cli(db_path)
 
 

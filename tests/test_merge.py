@@ -43,8 +43,8 @@ def township(path: Path, name: str, village: str, people: list[tuple[str, str | 
 @pytest.fixture
 def towns(tmp_path: Path) -> tuple[Path, Path]:
     a, b = tmp_path / "青石镇.db", tmp_path / "白关镇.db"
-    township(a, "青石镇", "东坪村", [("张秀兰", ID_1), ("李四", None)])
-    township(b, "白关镇", "东坪村", [("张秀兰", ID_1), ("王五", None)])
+    township(a, "青石镇", "东坪村", [("张秀兰", ID_1), ("李四", None)]).db.conn.close()
+    township(b, "白关镇", "东坪村", [("张秀兰", ID_1), ("王五", None)]).db.conn.close()
     return a, b
 
 
