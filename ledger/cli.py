@@ -1163,6 +1163,17 @@ def restore_(
         _say("restore.kept", path=str(kept))
 
 
+@command(app, "undo")
+def undo_(db: DbOpt = None) -> None:
+    """撤销自己的上一次操作(打错了时用);办理记录保留原操作和撤销记录。 Undo your last change."""
+    from .i18n import label
+
+    result = _ledger(db).undo()
+    steps = "、".join(f"{label('action', action, settings.lang)} {name}".strip()
+                      for _, action, name in result["steps"])
+    _say("undo.done", command=result["command"], actor=result["actor"] or "", steps=steps)
+
+
 # --- the demo --------------------------------------------------------------------------
 
 @command(app, "demo")

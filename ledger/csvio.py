@@ -1085,9 +1085,11 @@ def _import_demands(L: Ledger, rows: list[_Row], refs: _Refs, problems: list[Row
                                         dl.due_on.isoformat() if dl else None,
                                         int(dl.provisional) if dl else 0]).lastrowid
             journal.append(("demand", did, "import", p["received_on"], L.user, None,
-                            json.dumps(data, ensure_ascii=False, sort_keys=True), L.now))
+                            json.dumps(data, ensure_ascii=False, sort_keys=True), L.now,
+                            L.db.next_command()))
         conn.executemany("insert into journal (subject, subject_id, action, on_date, actor, "
-                         "reason, data, recorded_at) values (?, ?, ?, ?, ?, ?, ?, ?)", journal)
+                         "reason, data, recorded_at, command) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         journal)
 
     return write
 

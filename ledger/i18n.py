@@ -41,6 +41,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "suspend": ("挂起", "suspend"), "resume": ("恢复办理", "resume"),
         "resolve": ("办结", "resolve"), "follow_up": ("回访", "follow up"),
         "close": ("销号", "close"), "reopen": ("重新办理", "reopen"),
+        "import": ("导入", "import"), "log": ("记录走访", "log visit"), "add": ("新增", "add"),
+        "tag": ("改标签", "tag"), "undo": ("撤销", "undo"),
         "import": ("导入", "import"),
     },
     # What a name or a text field is, in messages.
@@ -258,6 +260,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "restore.bad_copy": ("备份 {path} 未通过检查({n} 处问题),未做任何恢复;可用 ledger check --db {path} 查看", "backup {path} fails the check ({n} problems); nothing was restored; see ledger check --db {path}"),
     "restore.done": ("已从 {source} 恢复台账 {path}", "ledger {path} restored from {source}"),
     "restore.kept": ("原台账另存为 {path}", "the replaced ledger was kept as {path}"),
+    "undo.nothing": ("没有可以撤销的操作", "there is nothing to undo"),
+    "undo.someone_else": ("最后一次改动是 {actor} 在 {on} 做的({action}),不能撤销别人的改动", "the last change was made by {actor} on {on} ({action}); you cannot undo someone else's change"),
+    "undo.cannot": ("最后一次改动({subject} {action})不能用 undo 撤销,请用相应命令更正", "the last change ({subject} {action}) cannot be undone; correct it with its own command"),
+    "undo.in_use": ("{what}“{name}”已被其他记录使用,不能撤销", "{what} '{name}' is already used elsewhere; it cannot be undone"),
+    "undo.done": ("已撤销第 {command} 号操作({actor}):{steps}", "undid command {command} ({actor}): {steps}"),
     "hint.choices": (";可选:{choices}", "; choices: {choices}"),
     "hint.nearest": (";最接近的:{choices}", "; nearest: {choices}"),
     # CLI words
@@ -267,6 +274,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ok.step": ("诉求 {number}:{action}完成,当前{status}({level})", "demand {number}: {action} done; now {status} ({level})"),
     "ok.tags": ("{name} 的标签:{tags}", "tags of {name}: {tags}"),
     "none": ("(无)", "(none)"),
+    "undone": ("(已撤销)", " (undone)"),
     "unassigned": ("(未交办)", "(unassigned)"),
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),

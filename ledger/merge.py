@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from . import lifecycle
 from .errors import LedgerFileError, Refused
-from .models import Ledger, refresh_deadlines
+from .models import Ledger, refresh_deadlines, undone_events
 from .storage import ledger_id, open_ledger
 
 # Keys of journal event data that hold ids of this kind.
@@ -208,10 +208,12 @@ def _visits(ledger: Ledger, other: Any, maps: _Maps, origin: str, result: MergeR
 
 
 def _journals(other: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Each demand's journal, without the steps that were undone there."""
+    undone = undone_events(other)
     rows = other.query("select * from journal where subject = 'demand' "
                        "order by subject_id, id")
     for demand_id, group in itertools.groupby(rows, key=lambda row: row["subject_id"]):
-        yield demand_id, list(group)
+        yield demand_id, [e for e in group if e["id"] not in undone]
 
 
 def _demands(ledger: Ledger, other: Any, maps: _Maps, origin: str, result: MergeResult) -> None:
@@ -249,6 +251,6 @@ def _demands(ledger: Ledger, other: Any, maps: _Maps, origin: str, result: Merge
             "subject": "demand", "subject_id": new_id, "action": e["action"],
             "on_date": e["on_date"], "actor": e["actor"], "reason": e["reason"],
             "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-            "recorded_at": e["recorded_at"],
+            "recorded_at": e["recorded_at"], "command": db.next_command(),
         } for e, data in translated)
         result.demands += 1

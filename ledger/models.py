@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sqlite3
 from datetime import date
 from typing import Any, Iterable, Sequence
 
@@ -151,11 +152,23 @@ def load_policies(db: Database) -> list[Policy]:
                    r["extension_days"]) for r in db.query("select * from policies order by id")]
 
 
+def undone_events(db: Database) -> set[int]:
+    """Journal rows reversed by `ledger undo` (they stay in the journal, and count for nothing)."""
+    ids: set[int] = set()
+    for (data,) in db.execute("select data from journal where subject = 'undo'"):
+        ids.update(json.loads(data).get("events", []))
+    return ids
+
+
 def demand_events(db: Database, demand_id: int) -> list[tuple[str, dict[str, Any], str]]:
-    """A demand's journal as ``(action, data, on)``, the reason folded into the data."""
+    """A demand's journal as ``(action, data, on)``, the reason folded into the data; steps
+    reversed by `ledger undo` left out."""
+    undone = undone_events(db)
     events = []
-    for e in db.query("select action, data, reason, on_date from journal where subject ="
+    for e in db.query("select id, action, data, reason, on_date from journal where subject ="
                       " 'demand' and subject_id = ? order by id", [demand_id]):
+        if e["id"] in undone:
+            continue
         data = json.loads(e["data"])
         if e["reason"]:
             data["reason"] = e["reason"]
@@ -230,7 +243,7 @@ class Ledger:
             "subject": subject, "subject_id": subject_id, "action": action, "on_date": on,
             "actor": self.user, "reason": reason,
             "data": json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
-            "recorded_at": self.now,
+            "recorded_at": self.now, "command": self.db.next_command(),
         })
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
@@ -629,7 +642,12 @@ class Ledger:
         last = self.db.execute(
             "select max(number) from demands where number >= ? and number < ?",
             [f"{year}-", f"{year}."]).fetchone()[0]
-        seq = int(last[5:]) + 1 if last else 1
+        # A number whose acceptance was undone stays void: it may be on a printed slip.
+        void = self.db.execute(
+            "select max(value) from meta where key >= ? and key < ?",
+            [f"void:{year}-", f"void:{year}."]).fetchone()[0]
+        top = max(last or "", void or "")
+        seq = int(top[5:]) + 1 if top else 1
         return f"{year}-{seq:06d}"
 
     def _demand_row(self, number: str) -> dict[str, Any]:
@@ -929,6 +947,7 @@ class Ledger:
             "resident_id": row["resident_id"], "visit_id": row["visit_id"],
         })
         events = []
+        undone = undone_events(self.db)
         for e in self.db.query("select * from journal where subject = 'demand' and subject_id = ?"
                                " order by id", [row["id"]]):
             data = json.loads(e["data"])
@@ -939,7 +958,8 @@ class Ledger:
                 if key in data:
                     data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
-                           "actor": e["actor"], "reason": e["reason"], "data": data})
+                           "actor": e["actor"], "reason": e["reason"], "data": data,
+                           "undone": e["id"] in undone})
         d["events"] = events
         return d
 
@@ -1081,3 +1101,99 @@ class Ledger:
             groups[key] = sorted(counts.values(), key=lambda g: (
                 -g["overdue"], -g["max_days_late"], g["name"] is None, g["name"] or ""))
         return {"demands": rows, "by_unit": groups["unit"], "by_village": groups["village"]}
+
+    # --- undo ----------------------------------------------------------------------------
+
+    _REGISTERS = {"township": "townships", "village": "villages", "grid": "grids",
+                  "unit": "units", "cadre": "cadres", "term": "terms"}
+
+    def undo(self) -> dict[str, Any]:
+        """Reverse the last command, if it was this user's, as a new recorded correction.
+
+        The journal keeps the command's rows and gains an ``undo`` row naming them; replay
+        leaves undone steps out. Refused when someone else's change came after it, or when
+        the command is not one a clerk reverses by undo (imports, merges, calendars, policies:
+        those are corrected with their own commands).
+        """
+        with self.db.atomic():
+            undone = undone_events(self.db)
+            last = None
+            for row in self.db.query("select * from journal where command is not null "
+                                     "order by id desc"):
+                if row["subject"] == "undo" or row["id"] in undone:
+                    continue
+                last = row
+                break
+            if last is None:
+                raise Refused("undo.nothing")
+            if (last["actor"] or "") != (self.user or ""):
+                raise Refused("undo.someone_else", actor=last["actor"] or "?",
+                              on=last["on_date"], action=last["action"])
+            rows = list(self.db.query("select * from journal where command = ? order by id",
+                                      [last["command"]]))
+            for r in rows:
+                self._check_undoable(r)
+            steps = [(r["subject"], r["action"], self._label_of(r)) for r in rows]
+            self._journal("undo", last["command"], "undo", self.today.isoformat(),
+                          {"command": last["command"], "events": [r["id"] for r in rows]})
+            changed: set[int] = set()
+            for r in reversed(rows):
+                self._reverse(r, changed)
+            for demand_id in changed:
+                state = lifecycle.replay(demand_events(self.db, demand_id))
+                self.db["demands"].update(demand_id, self._to_row(state))
+                self._refresh("id = ?", [demand_id])
+            return {"command": last["command"], "actor": last["actor"], "steps": steps}
+
+    def _check_undoable(self, r: dict[str, Any]) -> None:
+        subject, action = r["subject"], r["action"]
+        if subject in ("demand", "visit") or (subject == "resident" and action in ("add", "tag")):
+            pass
+        elif subject in self._REGISTERS and action == "add":
+            pass
+        else:
+            raise Refused("undo.cannot", subject=subject, action=action)
+        if subject == "resident" and action == "add":
+            used = self.db.execute(
+                "select (select count(*) from visits where resident_id = ?) + "
+                "(select count(*) from demands where resident_id = ?)",
+                [r["subject_id"], r["subject_id"]]).fetchone()[0]
+            if used:
+                raise Refused("undo.in_use", what="resident", name=json.loads(r["data"])["name"])
+
+    def _reverse(self, r: dict[str, Any], changed: set[int]) -> None:
+        subject, action, rid = r["subject"], r["action"], r["subject_id"]
+        data = json.loads(r["data"])
+        if subject == "demand" and action in lifecycle.FIRST_STEPS:
+            number = self.db.execute("select number from demands where id = ?", [rid]).fetchone()
+            if number:
+                self.db["meta"].upsert({"key": f"void:{number[0]}", "value": number[0]}, pk="key")
+            self.db.execute("delete from demands where id = ?", [rid])
+            changed.discard(rid)
+        elif subject == "demand":
+            changed.add(rid)
+        elif subject == "visit":
+            self.db.execute("delete from visit_cadres where visit_id = ?", [rid])
+            self.db.execute("delete from visits where id = ?", [rid])
+        elif subject == "resident" and action == "add":
+            self.db.execute("delete from resident_tags where resident_id = ?", [rid])
+            self.db.execute("delete from residents where id = ?", [rid])
+        elif subject == "resident" and action == "tag":
+            for tag in data.get("add", []):
+                self.db.execute("delete from resident_tags where resident_id = ? and tag = ?",
+                                [rid, tag])
+            self.db["resident_tags"].insert_all(
+                ({"resident_id": rid, "tag": t} for t in data.get("remove", [])), ignore=True)
+        else:
+            try:
+                self.db.execute(f"delete from {self._REGISTERS[subject]} where id = ?", [rid])
+            except sqlite3.IntegrityError:
+                raise Refused("undo.in_use", what=subject, name=data.get("name", "")) from None
+
+    def _label_of(self, r: dict[str, Any]) -> str:
+        data = json.loads(r["data"])
+        if r["subject"] == "demand":
+            number = self.db.execute("select number from demands where id = ?",
+                                     [r["subject_id"]]).fetchone()
+            return number[0] if number else data.get("text", "")
+        return data.get("name") or f"#{r['subject_id']}"

@@ -126,7 +126,8 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
             facts.add_row(_col(key, lang), _cell(value))
     history = _table("history", ("date", "action", "actor", "detail", "reason"), lang)
     for e in d["events"]:
-        history.add_row(e["on"], label("action", e["action"], lang), _cell(e["actor"]),
+        step = label("action", e["action"], lang) + (t("undone", lang) if e.get("undone") else "")
+        history.add_row(e["on"], step, _cell(e["actor"]),
                         _cell(describe_event(e, lang)), _cell(e["reason"]))
     return Group(facts, "", history)
 

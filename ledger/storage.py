@@ -34,6 +34,8 @@ class LedgerDatabase(Database):
     wait for the first instead, so concurrent writers all succeed and numbers stay unique.
     """
 
+    command_id: int | None = None  # the command whose journal rows are being written
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator["LedgerDatabase"]:
         if self.conn.in_transaction:
@@ -41,6 +43,7 @@ class LedgerDatabase(Database):
                 yield self
             return
         self.conn.execute("BEGIN IMMEDIATE")
+        self.command_id = None
         try:
             yield self
         except BaseException:
@@ -48,6 +51,15 @@ class LedgerDatabase(Database):
             raise
         else:
             self.conn.execute("COMMIT")
+        finally:
+            self.command_id = None
+
+    def next_command(self) -> int | None:
+        """The number of the command now writing (one transaction); None before m006."""
+        if self.command_id is None and "command" in self["journal"].columns_dict:
+            last = self.conn.execute("select max(command) from journal").fetchone()[0]
+            self.command_id = (last or 0) + 1
+        return self.command_id
 
 # Seeded vocabularies: data, not code. A township adds its own with `ledger category add`,
 # `ledger channel add` and `ledger type add`.
@@ -270,6 +282,13 @@ def m005_speed(db: Database) -> None:
                       "first_step_on"]
     db["demands"].create_index(["lead_unit_id", *report_columns], index_name="idx_demands_unit_report")
     db["demands"].create_index(["village_id", *report_columns], index_name="idx_demands_village_report")
+
+
+@migrations()
+def m006_commands(db: Database) -> None:
+    # Which command wrote each journal row, so that `ledger undo` reverses a whole command.
+    db["journal"].add_column("command", int)
+    db["journal"].create_index(["command"])
 
 
 def ledger_id(db: Database) -> str:
