@@ -1,0 +1,340 @@
+"""Nothing lost: concurrent writers, a killed import, backups, check, undo, old schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from ledger.errors import BadInput, LedgerError, Refused
+from ledger.models import Ledger
+from ledger.safety import backup, check, restore
+from ledger.storage import migrations, open_ledger
+
+from .conftest import Cli, setup_township
+
+TODAY = date(2026, 11, 17)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def make(path: Path, user: str = "刘洁") -> Ledger:
+    L = setup_township(Ledger(open_ledger(path), today=TODAY, user=user))
+    return L
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- several clerks at once ----------------------------------------------------------------
+
+WRITER = """
+import sys
+from datetime import date
+from ledger.models import Ledger
+from ledger.storage import open_ledger
+path, who = sys.argv[1], sys.argv[2]
+for i in range(250):
+    # A new connection per write, as separate commands would be.
+    ledger = Ledger(open_ledger(path), today=date(2026, 11, 17), user=who)
+    ledger.add_demand(f"{who} 第{i}件", village="东坪村")
+    ledger.db.conn.close()
+"""
+
+
+def test_four_processes_writing_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    make(path).db.conn.close()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"文书{k}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for k in range(4)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    L = Ledger(open_ledger(path), today=TODAY)
+    numbers = [r[0] for r in L.db.execute("select number from demands")]
+    assert len(numbers) == 1000 and len(set(numbers)) == 1000
+    assert sorted(numbers) == [f"2026-{i:06d}" for i in range(1, 1001)]
+    assert L.db.execute("select journal_mode from pragma_journal_mode").fetchone()[0] == "wal"
+    assert check(L) == []
+
+
+# --- a killed import -----------------------------------------------------------------------
+
+IMPORTER = """
+import sys
+from datetime import date
+from pathlib import Path
+from ledger.csvio import import_csv
+from ledger.models import Ledger
+from ledger.storage import open_ledger
+ledger = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 17), user="导入")
+print("started", flush=True)
+import_csv(ledger, Path(sys.argv[2]).read_bytes(), create_missing=True)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_an_import_killed_halfway_leaves_none_or_all_of_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    make(path).db.conn.close()
+    rows = ["受理日期,村/社区,诉求内容"] + [f"2026-11-{1 + i % 16:02d},东坪村,第{i}件诉求"
+                                          for i in range(50_000)]
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    child = subprocess.Popen([sys.executable, "-c", IMPORTER, str(path), str(csv_file)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout.readline().strip() == b"started"
+    time.sleep(1.5)  # well into validating or writing 50,000 rows
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert L.db["demands"].count in (0, 50_000)
+    assert check(L) == []
+
+
+# --- backups while others write ------------------------------------------------------------
+
+def test_a_backup_taken_during_writes_passes_the_check(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    make(path).db.conn.close()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "文书"],
+                              stderr=subprocess.PIPE)
+    copies = []
+    try:
+        for k in range(5):
+            time.sleep(0.3)
+            dest = tmp_path / f"backup-{k}.db"
+            backup(Ledger(open_ledger(path), today=TODAY), dest)
+            copies.append(dest)
+    finally:
+        assert writer.wait(timeout=300) == 0, writer.stderr.read()
+    for dest in copies:
+        copy = Ledger(open_ledger(dest), today=TODAY)
+        assert check(copy) == [], dest
+    assert copies[-1].stat().st_mode & 0o777 == 0o600 or os.name != "posix"
+
+
+def test_restore_checks_the_copy_and_keeps_the_replaced_ledger(tmp_path: Path) -> None:
+    path, dest = tmp_path / "ledger.db", tmp_path / "b.db"
+    L = make(path)
+    L.add_demand("路灯坏了", village="东坪村")
+    backup(L, dest)
+    L.add_demand("漏水", village="东坪村")
+    L.db.conn.close()
+    with pytest.raises(Refused):
+        restore(path, dest, today=TODAY)
+    kept = restore(path, dest, today=TODAY, force=True)
+    assert Ledger(open_ledger(path), today=TODAY).db["demands"].count == 1
+    assert Ledger(open_ledger(kept), today=TODAY).db["demands"].count == 2
+    broken = tmp_path / "broken.db"
+    shutil.copyfile(dest, broken)
+    conn = sqlite3.connect(broken)
+    conn.execute("update demands set status = 'closed'")
+    conn.commit()
+    conn.close()
+    before = digest(path)
+    with pytest.raises(Refused) as e:
+        restore(path, broken, today=TODAY, force=True)
+    assert e.value.key == "restore.bad_copy"
+    assert digest(path) == before
+
+
+def test_check_reports_what_is_wrong(tmp_path: Path) -> None:
+    L = make(tmp_path / "l.db")
+    n = L.add_demand("路灯坏了", village="东坪村")
+    assert check(L) == []
+    L.db.execute("update demands set level = 'county', due_on = null where number = ?", [n])
+    keys = sorted(f.key for f in check(L))
+    assert keys == ["check.no_deadline", "journal.disagrees"]
+
+
+def test_check_through_the_cli(cli: Cli) -> None:
+    r = cli("check")
+    assert r.exit_code == 0 and "检查通过" in r.output
+    conn = sqlite3.connect(cli.path)
+    conn.execute("insert into demands (number, text, village_id, received_on, status, level) "
+                 "values ('2026-999999', 'x', 1, '2026-11-17', 'open', 'village')")
+    conn.commit()
+    conn.close()
+    r = cli("check")
+    assert r.exit_code == 1 and "2026-999999" in r.output
+
+
+def test_ledger_files_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    open_ledger(path).conn.close()
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# --- undo ----------------------------------------------------------------------------------
+
+def test_undo_reverses_the_users_last_command_and_keeps_both_in_the_journal(tmp_path) -> None:
+    L = make(tmp_path / "l.db")
+    n = L.add_demand("路灯坏了", village="东坪村")
+    L.escalate(n, reason="修不了")
+    journal = L.db["journal"].count
+    result = L.undo()
+    assert [s[1] for s in result["steps"]] == ["escalate"]
+    d = L.demand(n)
+    assert (d["level"], d["escalations"]) == ("village", 0)
+    assert [(e["action"], e["undone"]) for e in d["events"]] == [("accept", False),
+                                                                 ("escalate", True)]
+    assert L.db["journal"].count == journal + 1 and L.disagreements(n) == []
+    L.undo()  # the acceptance itself
+    assert L.db["demands"].count == 0
+    assert L.add_demand("漏水", village="东坪村") == "2026-000002"  # 000001 stays void
+    assert check(L) == []
+
+
+def test_undo_refuses_when_someone_else_changed_the_ledger_after(tmp_path) -> None:
+    path = tmp_path / "l.db"
+    L = make(path, user="刘洁")
+    n = L.add_demand("路灯坏了", village="东坪村")
+    other = Ledger(L.db, today=TODAY, user="王明")
+    other.escalate(n, reason="村里修不了")
+    with pytest.raises(Refused) as e:
+        L.undo()
+    assert e.value.params["actor"] == "王明"
+    assert L.demand(n)["level"] == "township"
+
+
+def test_undo_of_a_visit_removes_it_and_its_demands(tmp_path) -> None:
+    L = make(tmp_path / "l.db")
+    L.log_visit(village="东坪村", resident="张秀兰", cadres=["王建国"], issues=["a", "b"])
+    L.undo()
+    assert (L.db["visits"].count, L.db["visit_cadres"].count, L.db["demands"].count) == (0, 0, 0)
+
+
+def test_undo_will_not_reverse_a_calendar_or_a_resident_in_use(tmp_path) -> None:
+    L = make(tmp_path / "l.db")
+    L.set_policy("complexity", "general", amount=2)
+    with pytest.raises(Refused) as e:
+        L.undo()
+    assert e.value.key == "undo.cannot"
+    L2 = make(tmp_path / "m.db")
+    L2.add_resident("赵六", "东坪村")
+    L2.add_demand("x", village="东坪村", resident="赵六")
+    L2.undo()  # the demand
+    L2.undo()  # then the resident, now unused
+    with pytest.raises(LedgerError):
+        L2.resident("赵六")
+
+
+# --- old schemas ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("ledger-*.db")), ids=lambda p: p.stem)
+def test_every_past_schema_migrates_and_passes_the_check(tmp_path, fixture: Path) -> None:
+    path = tmp_path / fixture.name
+    shutil.copyfile(fixture, path)
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert [m.name for m in migrations.applied(L.db)] == [m.name for m in migrations._migrations]
+    assert check(L) == []
+    d = L.demand("2026-000001")
+    assert (d["text"], d["level"], d["due_on"]) == ("路灯坏了", "township", "2026-11-12")
+
+
+def test_there_is_a_fixture_for_every_past_schema() -> None:
+    names = [m.name for m in migrations._migrations]
+    have = {p.stem.removeprefix("ledger-") for p in FIXTURES.glob("ledger-*.db")}
+    assert have == set(names[:-1]), "make one with tests/fixtures/make_fixtures.py"
+
+
+# --- the state machine, driven at random ---------------------------------------------------
+
+class DemandLife(RuleBasedStateMachine):
+    """Random clerks' steps on one demand: after each, the state equals the journal, and a
+    refused step changed nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.L = setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
+        self.n = self.L.add_demand("屋顶漏水", village="东坪村")
+
+    def snapshot(self) -> tuple:
+        exists = self.L.db["demands"].count > 0
+        return (self.L.db["journal"].count, self.L.demand(self.n) if exists else None)
+
+    def take(self, step) -> None:
+        before = self.snapshot()
+        try:
+            step()
+        except LedgerError:  # refused, or (after undoing the acceptance) no such demand
+            assert self.snapshot() == before
+
+    @rule()
+    def escalate(self) -> None:
+        self.take(lambda: self.L.escalate(self.n, reason="本级解决不了"))
+
+    @rule()
+    def assign(self) -> None:
+        self.take(lambda: self.L.assign(self.n, unit="镇司法所", co_units=["镇综治中心"]))
+
+    @rule()
+    def settle(self) -> None:
+        self.take(lambda: self.L.settle(self.n, result="当场解决"))
+
+    @rule()
+    def suspend(self) -> None:
+        self.take(lambda: self.L.suspend(self.n, reason="等材料"))
+
+    @rule()
+    def resume(self) -> None:
+        self.take(lambda: self.L.resume(self.n))
+
+    @rule()
+    def resolve(self) -> None:
+        self.take(lambda: self.L.resolve(self.n, result="已解决"))
+
+    @rule()
+    def satisfied(self) -> None:
+        self.take(lambda: self.L.follow_up(self.n, satisfaction="满意"))
+
+    @rule()
+    def dissatisfied_reopen(self) -> None:
+        self.take(lambda: self.L.follow_up(self.n, satisfaction="不满意", reopen=True))
+
+    @rule()
+    def close(self) -> None:
+        self.take(lambda: self.L.close(self.n))
+
+    @rule()
+    def reopen(self) -> None:
+        self.take(lambda: self.L.reopen(self.n, reason="又坏了"))
+
+    @rule()
+    def whistle(self) -> None:
+        self.take(lambda: self.L.whistle(self.n, units=["镇司法所", "县住建局"]))
+
+    @rule()
+    def return_(self) -> None:
+        self.take(lambda: self.L.return_(self.n, unit="镇司法所", reason="不属本单位"))
+
+    @rule()
+    def undo(self) -> None:
+        self.take(self.L.undo)
+
+    @invariant()
+    def state_equals_journal(self) -> None:
+        if self.L.db["demands"].count:
+            assert self.L.disagreements(self.n) == []
+        assert check(self.L) == []
+
+
+DemandLife.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None,
+                                        suppress_health_check=[HealthCheck.too_slow])
+test_demand_life = DemandLife.TestCase
