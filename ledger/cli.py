@@ -116,8 +116,13 @@ def _ledger(db: Path | None) -> "Ledger":
 
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     # --db after the command, else --db before it, else $LEDGER_DB, else the app folder.
-    ledger = Ledger(open_ledger(resolve_path(db or settings.db)), today=_today(),
-                    user=settings.user or "", now=now)
+    path = resolve_path(db or settings.db)
+    if (db or settings.db or os.environ.get("LEDGER_DB")) and not path.parent.is_dir():
+        from .errors import LedgerFileError
+
+        # A mistyped folder must not quietly start a new, empty ledger somewhere else.
+        raise LedgerFileError("file.no_folder", path=str(path), folder=str(path.parent))
+    ledger = Ledger(open_ledger(path), today=_today(), user=settings.user or "", now=now)
     settings.opened.append(ledger.db)
     return ledger
 

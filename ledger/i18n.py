@@ -154,6 +154,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_dir": ("台账文件路径 {path} 是一个文件夹", "ledger path {path} is a folder"),
     "file.cannot_create": ("无法创建台账文件夹 {path}:{why}", "cannot create the folder for {path}: {why}"),
+    "file.no_folder": ("文件夹 {folder} 不存在,没有打开也没有新建台账 {path}", "folder {folder} does not exist; ledger {path} was neither opened nor created"),
     "file.busy": ("台账 {path} 正被其他人长时间占用,请稍后再试(未写入任何内容)", "ledger {path} is busy with someone else's long command; try again later (nothing was written)"),
     "file.cannot_write": ("无法写入文件 {path}:{why}", "cannot write {path}: {why}"),
     "file.cannot_open": ("无法打开台账文件 {path}:{why}", "cannot open ledger file {path}: {why}"),

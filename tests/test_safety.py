@@ -338,3 +338,67 @@ class DemandLife(RuleBasedStateMachine):
 DemandLife.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None,
                                         suppress_health_check=[HealthCheck.too_slow])
 test_demand_life = DemandLife.TestCase
+
+
+# --- bad files never hurt ------------------------------------------------------------------
+
+def _sqlite_file(path: Path, sql: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(sql)
+    conn.close()
+
+
+def _newer(path: Path) -> None:
+    db = open_ledger(path)
+    db["_sqlite_migrations"].insert({"migration_set": "ledger", "name": "m999_future",
+                                     "applied_at": "2030"})
+    db.conn.close()
+
+
+FILE_CASES = {
+    "text-file": (lambda p: p.write_text("这不是台账" * 100, encoding="utf-8"), 1, "不是台账文件"),
+    "other-sqlite": (lambda p: _sqlite_file(p, "create table sales (id integer);"), 1, "不是台账文件"),
+    "newer-ledger": (lambda p: _newer(p), 1, "更新版本"),
+    "empty-file": (lambda p: p.write_bytes(b""), 0, ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_a_file_that_is_not_this_ledger_is_left_byte_for_byte(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "x.db"
+    prepare, code, needle = FILE_CASES[case]
+    prepare(path)
+    if code == 0:  # an empty file is a new ledger: first use creates the schema
+        assert Cli(path)("village", "list", "--db", str(path)).exit_code == 0
+        return
+    before = digest(path)
+    for args in (["issue", "list"], ["issue", "add", "路灯", "--village", "东坪村"], ["check"]):
+        r = Cli(path)(*args, "--db", str(path))
+        assert r.exit_code == code and needle in r.output, (case, args, r.output)
+        assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert digest(path) == before
+
+
+def test_missing_folders_and_folders_that_are_files(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    for path in (tmp_path / "no-such-folder" / "l.db", blocker / "l.db"):
+        r = Cli(path)("village", "list", "--db", str(path))
+        assert r.exit_code == 1 and "不存在" in r.output and "Traceback" not in r.output
+        assert not path.exists()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_a_read_only_ledger_refuses_writes_cleanly(cli: Cli) -> None:
+    cli.path.chmod(0o400)
+    try:
+        r = cli("issue", "add", "路灯", "--village", "东坪村")
+        assert r.exit_code == 1 and "Traceback" not in r.output
+    finally:
+        cli.path.chmod(0o600)
+
+
+def test_enormous_text_is_refused_and_nothing_written(cli: Cli) -> None:
+    before = cli.digest()
+    r = cli("issue", "add", "路" * 100_000, "--village", "东坪村")
+    assert r.exit_code == 2 and "100000" in r.output and cli.digest() == before
