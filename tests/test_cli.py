@@ -1008,6 +1008,7 @@ def test_a_pinned_today_before_the_demand_refuses_a_dateless_step(cli):
 
 def test_db_option_overrides_LEDGER_DB(cli, tmp_path):
     other = tmp_path / "其他" / "白马镇.db"
+    other.parent.mkdir()  # an explicit path in a missing folder is refused (test_safety)
     before = cli.digest()
     run(cli, "township", "add", "白马镇", "--db", str(other))
     assert other.is_file()
