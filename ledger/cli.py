@@ -139,6 +139,13 @@ def _console() -> Any:
 
 
 def _print(*renderables: Any) -> None:
+    if settings.plain:
+        from .render import plain_text
+
+        texts = [plain_text(r) for r in renderables]
+        if all(t is not None for t in texts):
+            typer.echo("\n".join(texts), file=settings.output)  # type: ignore[arg-type]
+            return
     _console().print(*renderables)
 
 

@@ -362,3 +362,38 @@ def settings(values: dict[str, float], lang: str) -> Table:
     for k, v in sorted(values.items()):
         table.add_row(k, f"{v:g}")
     return table
+
+
+def plain_text(renderable: Any) -> str | None:
+    """Tables, groups and strings as plain aligned text, for files and pipes; None for
+    anything else. Much faster than rich's layout, which a file does not need: columns are
+    padded by display width (a Chinese character is two columns wide)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    if isinstance(renderable, str):
+        return renderable
+    if isinstance(renderable, Group):
+        parts = [plain_text(r) for r in renderable.renderables]
+        return None if any(p is None for p in parts) else "\n".join(parts)  # type: ignore[arg-type]
+    if not isinstance(renderable, Table):
+        return None
+
+    def text(cell: Any) -> str:
+        return Text.from_markup(cell).plain if isinstance(cell, str) else str(cell)
+
+    columns = [[text(c.header)] + [text(x) for x in c.cells] for c in renderable.columns]
+    if not columns:
+        return ""
+    widths = [max(cell_len(v) for v in col) for col in columns]
+    lines = []
+    if renderable.title:
+        lines.append(text(renderable.title))
+    for i in range(len(columns[0])):
+        if i == 0 and not renderable.show_header:
+            continue
+        cells = [col[i] + " " * (w - cell_len(col[i])) for col, w in zip(columns, widths)]
+        lines.append(" " + "  ".join(cells).rstrip())
+    if renderable.caption:
+        lines.append(" " + text(renderable.caption))
+    return "\n".join(lines)
