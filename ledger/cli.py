@@ -703,15 +703,24 @@ def issue_list(
     resident: Annotated[Optional[str], typer.Option("--resident", help="反映人 Resident")] = None,
     since: Annotated[Optional[str], typer.Option("--from", help="受理日期起 Received from")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="受理日期止 Received until")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="最多显示条数 At most this many")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="最多显示条数(表格默认 1000,0 为全部)At most this many (table: 1000 by default; 0: all)")] = None,
     fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
     """诉求台账,可按状态、村、类别、单位、层级、反映人、日期筛选。 List demands."""
+    fmt = _format(fmt)
+    # A screen shows the first thousand; scripts (csv, json) get every row unless they ask.
+    shown = limit if limit is not None else (TABLE_LIMIT if fmt == "table" else 0)
     rows = _ledger(db).list_demands(status=status, village=village, category=category, unit=unit,
                                     level=level, resident=resident, since=since, until=until,
-                                    limit=limit)
-    _show_demands(rows, _format(fmt))
+                                    limit=shown + 1 if shown else None)
+    more = bool(shown) and len(rows) > shown
+    _show_demands(rows[:shown] if more else rows, fmt)
+    if more:
+        _say("list.more", n=shown)
+
+
+TABLE_LIMIT = 1000
 
 
 # Stable English keys of a demand row for scripts (documented in the README).

@@ -236,6 +236,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "policy.set": ("时限规则已更新;重算 {n} 件在办诉求的时限", "policy set; {n} live deadlines recomputed"),
     "policy.target": ("请只给出一个:--category、--type 或 --complexity", "give exactly one of --category, --type or --complexity"),
     "summary.future_week": ("{start} 开始的那一周还没到(今天 {today})", "the week starting {start} has not begun (today is {today})"),
+    "list.more": ("只显示了前 {n} 条;加筛选条件,或用 --limit 0 显示全部", "only the first {n} are shown; filter, or use --limit 0 for all"),
     "summary.more": ("……另有 {n} 件未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
     "talk.more": ("等 {n} 件", " ({n} in all)"),
     "summary.week": ("{start} 至 {end}(星期二至下星期一),数据截至 {as_of}", "{start} to {end} (Tuesday to Monday), as of {as_of}"),

@@ -152,3 +152,14 @@ def test_the_console_entry_runs_a_trimmed_command(tmp_path) -> None:
     assert r.returncode == 0 and "2026-000001" in r.stdout
     r = run("issue", "lst")
     assert r.returncode == 2 and "list" in r.stderr
+
+
+def test_issue_list_on_screen_stops_at_its_limit_and_says_so(cli: Cli) -> None:
+    for i in range(3):
+        add(cli, f"第{i}件")
+    r = cli("issue", "list", "--limit", "2")
+    assert "2026-000002" in r.output and "2026-000003" not in r.output
+    assert "只显示了前 2 条" in r.output
+    r = cli("issue", "list", "--limit", "0")
+    assert "2026-000003" in r.output and "只显示了前" not in r.output
+    assert len(json.loads(cli("issue", "list", "--format", "json").output)) == 3
