@@ -278,7 +278,6 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
     return Deadline(due, provisional, stage)
 
 
-LIGHTS = ("on_time", "due_soon", "overdue", "suspended", "done", "none")
 
 
 def light(status: str, due_on: date | None, today: date, calendar: WorkCalendar,

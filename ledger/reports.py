@@ -158,7 +158,6 @@ REPORT_BY = {
                  "select v.id, coalesce(t.name, '') from villages v "
                  "left join townships t on t.id = v.township_id"),
 }
-RATES = ("response_rate", "resolution_rate", "on_time_rate", "satisfaction_rate")
 _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
            "basically")
 
