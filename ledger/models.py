@@ -870,6 +870,8 @@ class Ledger:
         "left join units u on u.id = d.lead_unit_id"
     )
     _LIST_SQL = _LIST_COLUMNS + "from demands d" + _LIST_JOINS
+    # Open demands by deadline: a few thousand among a million, always through their index.
+    _BY_DUE_SQL = _LIST_COLUMNS + "from demands d indexed by idx_demands_status_due_on" + _LIST_JOINS
 
     def demands_of(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
                    limit: int | None = None) -> list[dict[str, Any]]:
@@ -1078,14 +1080,14 @@ class Ledger:
         if not 0 <= within <= 60:
             raise BadInput("due.within", value=within)
         until, _ = self.calendar.add_working_days(self.today, within)
-        sql = self._LIST_SQL + (" where d.status = 'open' and d.due_on >= ? and d.due_on <= ?"
-                                " order by d.due_on, d.number")
+        sql = self._BY_DUE_SQL + (" where d.status = 'open' and d.due_on >= ? and d.due_on <= ?"
+                                  " order by d.due_on, d.number")
         return list(self.db.query(sql, [*self._light_params(), self.today.isoformat(),
                                         until.isoformat()]))
 
     def overdue(self) -> dict[str, Any]:
         """Open demands past their deadline, with working days late, by unit and village."""
-        sql = self._LIST_SQL + " where d.status = 'open' and d.due_on < ? order by d.due_on, d.number"
+        sql = self._BY_DUE_SQL + " where d.status = 'open' and d.due_on < ? order by d.due_on, d.number"
         rows = list(self.db.query(sql, [*self._light_params(), self.today.isoformat()]))
         for r in rows:
             r["days_late"] = self.calendar.working_days_between(

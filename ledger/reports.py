@@ -23,19 +23,18 @@ def ledger_week(day: date) -> tuple[date, date]:
     return start, start + timedelta(days=6)
 
 
-def _workday_index(ledger: Ledger, first: date, last: date) -> None:
-    """A temporary table numbering working days, so SQL can count them: the working days
-    after a up to and including b are idx(b) - idx(a)."""
-    first, last = first - timedelta(days=7), last + timedelta(days=7)
-    ledger.db.execute("create temp table if not exists workday_index "
-                      "(day text primary key, idx integer not null)")
-    ledger.db.execute("delete from workday_index")
-    rows, day, idx = [], first, 0
+def _response_deadlines(ledger: Ledger, first: date, last: date, working_days: int) -> None:
+    """A temporary table giving, for each day a demand may be received on, the last day on
+    which its first step still counts as a response (``working_days`` working days later)."""
+    ledger.db.execute("create temp table if not exists response_by "
+                      "(day text primary key, until text not null)")
+    ledger.db.execute("delete from response_by")
+    rows, day = [], first - timedelta(days=7)
     while day <= last:
-        idx += ledger.calendar.is_workday(day)
-        rows.append((day.isoformat(), idx))
+        until, _ = ledger.calendar.add_working_days(day, working_days)
+        rows.append((day.isoformat(), until.isoformat()))
         day += timedelta(days=1)
-    ledger.db.conn.executemany("insert into workday_index values (?, ?)", rows)
+    ledger.db.conn.executemany("insert into response_by values (?, ?)", rows)
 
 
 # --- the week summary ------------------------------------------------------------------
@@ -195,9 +194,10 @@ def report(ledger: Ledger, by: str = "unit", since: date | None = None,
     column, index, names_sql = REPORT_BY[by]
     first = ledger.db.execute("select min(received_on) from demands").fetchone()[0]
     lo = since or (date.fromisoformat(first) if first else ledger.today)
-    _workday_index(ledger, min(lo, ledger.today), max(until or ledger.today, ledger.today))
+    _response_deadlines(ledger, min(lo, ledger.today), max(until or ledger.today, ledger.today),
+                        int(s["response.working_days"]))
     params = {"since": (since or date.min).isoformat(), "until": (until or date.max).isoformat(),
-              "today": ledger.today.isoformat(), "response": s["response.working_days"]}
+              "today": ledger.today.isoformat()}
     # One pass over the covering index, grouped by id; names are joined afterwards.
     by_id = ledger.db.execute(f"""
         select {column},
@@ -207,8 +207,8 @@ def report(ledger: Ledger, by: str = "unit", since: date | None = None,
             sum(status = 'open' and due_on < :today),
             sum(case when first_step_on is null then 0
                      when first_step_on <= received_on then 1
-                     else (select idx from workday_index where day = first_step_on)
-                        - (select idx from workday_index where day = received_on) <= :response
+                     else first_step_on <= (select until from response_by
+                                            where day = received_on)
                 end),
             sum(satisfaction is not null),
             sum(satisfaction = 'satisfied'),
@@ -253,7 +253,10 @@ def _talk_list(ledger: Ledger, threshold: int) -> list[dict[str, Any]]:
     """Units with at least ``threshold`` overdue demands now (约谈名单), with those demands."""
     rows = ledger.db.execute(
         "select u.name, count(*), min(d.due_on), group_concat(d.number, ',') "
-        "from demands d join units u on u.id = d.lead_unit_id "
+        # The few open demands past their deadline, found by their index (the planner would
+        # otherwise walk every demand of every unit).
+        "from demands d indexed by idx_demands_status_due_on "
+        "join units u on u.id = d.lead_unit_id "
         "where d.status = 'open' and d.due_on < ? group by u.id having count(*) >= ?",
         [ledger.today.isoformat(), max(threshold, 1)]).fetchall()
     talk = [{"name": name, "overdue": n,
