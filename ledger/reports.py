@@ -62,6 +62,7 @@ with ev as (
         max(action = 'close') as closed
     from journal
     where subject = 'demand' and on_date between :start and :end
+        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
     group by subject_id
 ),
 -- The demands the week touches, each set found through its own index.
@@ -107,20 +108,15 @@ def summary(ledger: Ledger, week_of: date | None = None,
     db.execute("drop table if exists temp.week_flags")
     db.execute(f"create temp table week_flags as {_FLAGS}", params)
     sums = ", ".join(f"sum({c}) as {c}" for c in WEEK_COUNTS)
-    grouped = list(db.query(
-        f"select village, category, channel, {sums} from temp.week_flags "
-        "group by village, category, channel"))
 
     def rollup(key: str) -> list[dict[str, Any]]:
-        out: dict[Any, dict[str, Any]] = {}
-        for g in grouped:
-            row = out.setdefault(g[key], {"name": g[key], **{c: 0 for c in WEEK_COUNTS}})
-            for c in WEEK_COUNTS:
-                row[c] += g[c]
-        return sorted(out.values(), key=lambda r: (-r["received"], -r["open"], r["name"] is None,
-                                                   r["name"] or ""))
+        rows = list(db.query(f"select {key} as name, {sums} from temp.week_flags group by {key}"))
+        return sorted(rows, key=lambda r: (-r["received"], -r["open"], r["name"] is None,
+                                           r["name"] or ""))
 
-    totals = {c: sum(g[c] for g in grouped) for c in WEEK_COUNTS}
+    totals = db.execute(f"select {sums} from temp.week_flags").fetchone()
+    totals = {c: v or 0 for c, v in zip(WEEK_COUNTS, totals)}
+    breakdowns = {f"by_{key}": rollup(key) for key in ("village", "category", "channel")}
     # Driven from the week's own rows (a few thousand), never from all demands by date.
     lists = {c: ledger.demands_of("temp.week_flags", f"x.{c}", "d.due_on, d.number", limit)
              for c in ("carried_over", "overdue", "due_next")}
@@ -140,8 +136,7 @@ def summary(ledger: Ledger, week_of: date | None = None,
     return {
         "week_start": start.isoformat(), "week_end": end.isoformat(), "as_of": ref.isoformat(),
         **totals,
-        "by_village": rollup("village"), "by_category": rollup("category"),
-        "by_channel": rollup("channel"),
+        **breakdowns,
         "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
         "overdue_demands": lists["overdue"], "repeat_residents": repeat,
     }

@@ -337,6 +337,7 @@ def open_ledger(path: str | os.PathLike[str] | None = None) -> Database:
             raise LedgerFileError("file.cannot_open", path=str(p), why=str(e)) from None
     try:
         db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA temp_store = MEMORY")  # the summary's working tables
         _refuse_foreign_file(db, str(path))
         if migrations.pending(db):
             # Under the write lock, so two processes opening a new ledger migrate it once.
