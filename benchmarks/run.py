@@ -437,7 +437,11 @@ def main() -> None:
         copy = keep / "visit-copy.db"
 
         def fresh_copy() -> None:
+            # A ledger at rest is on disk: without the sync, the command's own checkpoint
+            # would pay for writing out gigabytes of the copy still in the page cache.
             shutil.copyfile(db, copy)
+            with open(copy, "rb+") as f:
+                os.fsync(f.fileno())
 
         cmd = [ledger, "--today", TODAY, "--db", str(copy), "visit", "log",
                "--village", who["village"], "--resident", who["resident"], "--cadre", who["cadre"],

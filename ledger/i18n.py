@@ -238,6 +238,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary.future_week": ("{start} 开始的那一周还没到(今天 {today})", "the week starting {start} has not begun (today is {today})"),
     "list.more": ("只显示了前 {n} 条;加筛选条件,或用 --limit 0 显示全部", "only the first {n} are shown; filter, or use --limit 0 for all"),
     "summary.more": ("……另有 {n} 件未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
+    "summary.more_people": ("……另有 {n} 人未列出;完整名单见 --format json", "… {n} more not shown; --format json lists them all"),
     "talk.more": ("等 {n} 件", " ({n} in all)"),
     "summary.week": ("{start} 至 {end}(星期二至下星期一),数据截至 {as_of}", "{start} to {end} (Tuesday to Monday), as of {as_of}"),
     "setting.number": ("设置 {setting} 的值“{value}”不是数字", "setting {setting}: '{value}' is not a number"),

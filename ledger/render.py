@@ -326,6 +326,9 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     parts.append(repeat)
     if not s["repeat_residents"]:
         parts.append(t("none", lang))
+    elif s["repeat_count"] > len(s["repeat_residents"]):
+        parts.append(t("summary.more_people", lang,
+                       n=s["repeat_count"] - len(s["repeat_residents"])))
     return Group(*parts)
 
 
@@ -380,7 +383,10 @@ def plain_text(renderable: Any) -> str | None:
         return None
 
     def text(cell: Any) -> str:
-        return Text.from_markup(cell).plain if isinstance(cell, str) else str(cell)
+        if not isinstance(cell, str):
+            return str(cell)
+        # Only a "[" (markup) or a ":" (an emoji code) can make the plain text differ.
+        return Text.from_markup(cell).plain if "[" in cell or ":" in cell else cell
 
     columns = [[text(c.header)] + [text(x) for x in c.cells] for c in renderable.columns]
     if not columns:

@@ -95,7 +95,8 @@ def summary(ledger: Ledger, week_of: date | None = None,
             limit: int | None = None) -> dict[str, Any]:
     """The Tuesday summary of the ledger week containing ``week_of`` (default: today's).
 
-    ``limit`` caps the demands listed (carried over, overdue, due); the counts are exact.
+    ``limit`` caps the demands listed (carried over, overdue, due) and the repeat residents;
+    the counts (``repeat_count`` among them) are exact.
     """
     start, end = ledger_week(week_of or ledger.today)
     if start > ledger.today:
@@ -125,13 +126,17 @@ def summary(ledger: Ledger, week_of: date | None = None,
     repeat = list(db.query(
         "select r.id as resident_id, r.name as resident, v.name as village, "
         "count(*) as demands, sum(d.received_on between :start and :end) as this_week, "
-        "min(d.received_on) as first_on "
+        "min(d.received_on) as first_on, count(*) over () as of_all "
         "from residents r join villages v on v.id = r.village_id "
         "join demands d on d.resident_id = r.id and d.received_on <= :end "
         "where r.id in (select resident_id from demands "
         "               where received_on between :start and :end) "
         "group by r.id having count(*) >= 2 "
-        "order by demands desc, r.id", params))
+        "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
+        params))
+    repeat_count = repeat[0]["of_all"] if repeat else 0
+    for r in repeat:
+        del r["of_all"]
     db.execute("drop table temp.week_flags")
     return {
         "week_start": start.isoformat(), "week_end": end.isoformat(), "as_of": ref.isoformat(),
@@ -139,6 +144,7 @@ def summary(ledger: Ledger, week_of: date | None = None,
         **breakdowns,
         "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
         "overdue_demands": lists["overdue"], "repeat_residents": repeat,
+        "repeat_count": repeat_count,
     }
 
 

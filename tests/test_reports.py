@@ -111,6 +111,15 @@ def test_week_lists_and_repeat_residents(town: Ledger) -> None:
         ("张秀兰", 2, 1), ("王芳", 2, 1)]
 
 
+def test_a_limit_caps_the_lists_and_the_repeat_residents_but_not_their_counts(town: Ledger) -> None:
+    s = reports.summary(town, D("2026-11-12"), limit=1)
+    assert [r["number"] for r in s["due_demands"]] == ["2026-000003"]
+    assert (s["due_next"], s["repeat_count"]) == (2, 2)
+    assert [(r["resident"], r["demands"]) for r in s["repeat_residents"]] == [("张秀兰", 2)]
+    assert reports.summary(town, D("2026-11-12"))["repeat_count"] == 2
+    assert reports.summary(town, D("2026-08-04"), limit=1)["repeat_count"] == 0
+
+
 def test_the_current_week_as_of_today(town: Ledger) -> None:
     s = reports.summary(town)
     assert (s["week_start"], s["as_of"]) == ("2026-11-17", "2026-11-17")
