@@ -192,6 +192,17 @@ def escape_cell(value: Any) -> str:
     return text
 
 
+# Only a value starting with one of these can need escaping (rule 1, or rule 2's digits).
+_RISKY_START = frozenset("=+-@\t\r'0123456789")
+
+
+def _esc(value: str | None) -> str | None:
+    """``escape_cell`` for a text cell, decided by its first character in the common case."""
+    if value and value[0] in _RISKY_START:
+        return escape_cell(value)
+    return value
+
+
 def unescape_cell(cell: str) -> str:
     """The value a cell holds, undoing ``escape_cell``."""
     if cell.startswith("'"):
@@ -218,7 +229,11 @@ class _Writer:
             out.write(codecs.BOM_UTF8)
 
     def row(self, cells: Iterable[Any]) -> None:
-        self.csv.writerow([escape_cell(c) for c in cells])
+        self.escaped([escape_cell(c) for c in cells])
+
+    def escaped(self, cells: Sequence[Any]) -> None:
+        """A row whose cells are escaped already (None and numbers need nothing)."""
+        self.csv.writerow(cells)
         self.waiting += 1
         if self.waiting >= self.CHUNK:
             self.flush()
@@ -268,7 +283,7 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
         writer.row(headers(what))
         n = 0
         for cells in source:
-            writer.row(cells)
+            writer.escaped(cells)
             n += 1
         writer.flush()
         if unmask:
@@ -312,18 +327,11 @@ def _where(where: list[str]) -> str:
     return (" where " + " and ".join(where)) if where else ""
 
 
-_LAST_STEP = ("(select coalesce(max(case when j.action = '{a}' then j.on_date end), "
-              "max(case when j.action = 'import' then json_extract(j.data, '$.{key}') end)) "
-              "from journal j where j.subject = 'demand' and j.subject_id = d.id)")
-
 _DEMAND_SQL = (
     "select d.number, d.received_on, t.name as township, v.name as village, g.name as grid, "
     "r.name as resident, r.phone, d.channel, d.category, d.complexity, d.type, d.text, "
     "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
-    "d.due_provisional, d.settled_on_spot, "
-    + _LAST_STEP.format(a="escalate", key="escalated_on") + " as escalated_on, "
-    + _LAST_STEP.format(a="assign", key="assigned_on") + " as assigned_on, "
-    "d.suspended_since, d.resolved_on, d.result, d.feedback, d.followed_up_on, "
+    "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, d.resolved_on, d.result, d.feedback, d.followed_up_on, "
     "d.satisfaction, d.closed_on, d.reopen_count "
     "from demands d join villages v on v.id = d.village_id "
     "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
@@ -352,28 +360,39 @@ def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[l
         where.append("d.level = ?")
         params.append(enum_value("level", given["level"]))
     _date_filters(where, params, "d.received_on", given)
-    units = {r["id"]: r["name"] for r in ledger.db.query("select id, name from units")}
-    cursor = ledger.db.query(_DEMAND_SQL + _where(where) + " order by d.received_on, d.number",
-                             params)
+    units = dict(ledger.db.execute("select id, name from units").fetchall())
+    cursor = ledger.db.execute(_DEMAND_SQL + _where(where) + " order by d.received_on, d.number",
+                               params)
     return _demand_cells(cursor, units, m)
 
 
-def _demand_cells(cursor: Iterable[dict[str, Any]], units: dict[int, str],
+def _labels(kind: str, values: Iterable[str]) -> dict[str | None, str]:
+    return {None: "", **{v: label(kind, v) for v in values}}
+
+
+def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
                   m: _Masks) -> Iterator[list[Any]]:
-    for d in cursor:
-        co = json.loads(d["co_unit_ids"] or "[]")
+    """Escaped cells, row by row. The ledger's own values (numbers, ISO dates, labels,
+    counts) never need escaping; text a clerk typed goes through ``_esc``."""
+    complexity = _labels("complexity", lifecycle.COMPLEXITIES)
+    status = _labels("status", lifecycle.STATUSES)
+    level = _labels("level", lifecycle.LEVELS)
+    satisfaction = _labels("satisfaction", lifecycle.SATISFACTIONS)
+    lead_names = {u: _esc(name) for u, name in units.items()}
+    esc, name, phone = _esc, m.name, m.phone
+    for (number, received_on, township, village, grid, resident, tel, channel, category,
+         cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
+         escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
+         followed_up_on, sat, closed_on, reopen_count) in cursor:
         yield [
-            d["number"], d["received_on"], d["township"], d["village"], d["grid"],
-            m.name(d["resident"]), m.phone(d["phone"]), d["channel"], d["category"],
-            label("complexity", d["complexity"]), d["type"], d["text"],
-            label("status", d["status"]), label("level", d["level"]),
-            units.get(d["lead_unit_id"]) if d["lead_unit_id"] else None,
-            SEP.join(units[u] for u in co), d["handler"], d["leader"], d["due_on"],
-            ("是" if d["due_provisional"] else "否") if d["due_on"] else None,
-            "是" if d["settled_on_spot"] else "否", d["escalated_on"], d["assigned_on"],
-            d["suspended_since"], d["resolved_on"], d["result"], d["feedback"],
-            d["followed_up_on"], label("satisfaction", d["satisfaction"]), d["closed_on"],
-            d["reopen_count"] or 0,
+            number, received_on, esc(township), esc(village), esc(grid), esc(name(resident)),
+            esc(phone(tel)), esc(channel), esc(category), complexity[cx], esc(type_), esc(text),
+            status[st], level[lv], lead_names.get(lead) if lead else None,
+            esc(SEP.join(units[u] for u in json.loads(co))) if co and co != "[]" else "",
+            esc(handler), esc(leader), due_on,
+            ("是" if provisional else "否") if due_on else None, "是" if settled else "否",
+            escalated_on, assigned_on, suspended_since, resolved_on, esc(result),
+            esc(feedback), followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
         ]
 
 
@@ -398,9 +417,10 @@ def _visit_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[li
         params.append(ledger.village(given["village"])["id"])
     _date_filters(where, params, "x.visited_on", given)
     cursor = ledger.db.query(_VISIT_SQL + _where(where) + " order by x.visited_on, x.id", params)
-    return ([x["id"], x["visited_on"], x["township"], x["village"], x["grid"],
-             m.name(x["resident"]), m.phone(x["phone"]), x["channel"], x["cadres"], x["note"],
-             x["numbers"]] for x in cursor)
+    return ([escape_cell(c) for c in (
+        x["id"], x["visited_on"], x["township"], x["village"], x["grid"], m.name(x["resident"]),
+        m.phone(x["phone"]), x["channel"], x["cadres"], x["note"], x["numbers"])]
+        for x in cursor)
 
 
 _RESIDENT_SQL = (
@@ -423,9 +443,9 @@ def _resident_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator
                      " and x.tag = ?)")
         params.append(clean_name(given["tag"], "tag"))
     cursor = ledger.db.query(_RESIDENT_SQL + _where(where) + " order by r.id", params)
-    return ([r["id"], m.name(r["name"]), r["township"], r["village"], r["grid"],
-             m.phone(r["phone"]), m.id_number(r["id_number"]), r["address"], r["tags"],
-             r["note"]] for r in cursor)
+    return ([escape_cell(c) for c in (
+        r["id"], m.name(r["name"]), r["township"], r["village"], r["grid"], m.phone(r["phone"]),
+        m.id_number(r["id_number"]), r["address"], r["tags"], r["note"])] for r in cursor)
 
 
 # --- import: problems --------------------------------------------------------------------

@@ -30,6 +30,7 @@ BLANK: dict[str, Any] = {
     "closed_on": None, "suspended_since": None, "suspended_days": 0,
     "stage_started_on": None, "escalations": 0, "returns": 0, "extensions": 0,
     "notices": 0, "reopen_count": 0, "updated_on": None, "first_step_on": None,
+    "escalated_on": None, "assigned_on": None,  # the last escalation and assignment
 }
 STATE_FIELDS = tuple(BLANK)
 
@@ -114,6 +115,7 @@ IMPORT_FIELDS = (
     "complexity", "type", "status", "level", "lead_unit_id", "co_unit_ids", "handler", "leader",
     "settled_on_spot", "result", "feedback", "resolved_on", "satisfaction", "followed_up_on",
     "closed_on", "suspended_since", "stage_started_on", "escalations", "reopen_count",
+    "escalated_on", "assigned_on",
 )
 
 
@@ -172,6 +174,7 @@ def _escalate(s: State, d: dict[str, Any], on: str) -> None:
     s["handler"] = None
     s["stage_started_on"] = on
     s["escalations"] += 1
+    s["escalated_on"] = on
 
 
 @step("assign", ("open",))
@@ -180,6 +183,7 @@ def _assign(s: State, d: dict[str, Any], on: str) -> None:
     s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
     s["handler"] = d.get("handler")
     s["stage_started_on"] = on
+    s["assigned_on"] = on
 
 
 @step("whistle", ("open", "suspended"))

@@ -291,6 +291,27 @@ def m006_commands(db: Database) -> None:
     db["journal"].create_index(["command"])
 
 
+@migrations()
+def m007_milestones(db: Database) -> None:
+    # The dates of a demand's last escalation and last assignment are part of its state now
+    # (as the replay computes them), so an export need not search every demand's journal.
+    db["demands"].add_column("escalated_on", str)
+    db["demands"].add_column("assigned_on", str)
+    step = ("(select max(j.on_date) from journal j where j.subject = 'demand' and "
+            "j.subject_id = demands.id and j.action = '{action}' and j.id not in undone)")
+    imported = ("(select json_extract(j.data, '$.{key}') from journal j where j.subject = "
+                "'demand' and j.subject_id = demands.id and j.action = 'import' and "
+                "j.id not in undone)")
+    db.execute(
+        "with undone(id) as (select cast(e.value as integer) from journal u, "
+        "json_each(u.data, '$.events') e where u.subject = 'undo') "
+        "update demands set "
+        f"escalated_on = coalesce({step.format(action='escalate')}, "
+        f"{imported.format(key='escalated_on')}), "
+        f"assigned_on = coalesce({step.format(action='assign')}, "
+        f"{imported.format(key='assigned_on')})")
+
+
 def ledger_id(db: Database) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 

@@ -9,6 +9,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger import csvio
 from ledger.csvio import ImportRefused, escape_cell, export_csv, import_csv, unescape_cell
@@ -748,3 +750,8 @@ def test_what_clerks_do_to_a_file_in_excel_is_read_back(ledger: Ledger) -> None:
     d = ledger.demand("2026-000003")
     assert (result.encoding, d["received_on"], d["resolved_on"], d["resident_id"]) == (
         "gb18030", "2026-11-02", "2026-11-03", 1)
+
+
+@given(st.one_of(st.none(), st.text(), st.from_regex(r"[0-9]{9,19}[Xx]?", fullmatch=True)))
+def test_the_quick_escape_agrees_with_the_rule(value) -> None:
+    assert csvio._esc(value) == (None if value is None else escape_cell(value))

@@ -248,6 +248,41 @@ def test_every_past_schema_migrates_and_passes_the_check(tmp_path, fixture: Path
     assert (d["text"], d["level"], d["due_on"]) == ("路灯坏了", "township", "2026-11-12")
 
 
+def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_path) -> None:
+    from ledger.csvio import import_csv
+
+    path = tmp_path / "l.db"
+    L = make(path)
+    twice = L.add_demand("路灯坏了", village="东坪村", on="2026-11-02")
+    L.escalate(twice, reason="修不了", on="2026-11-03")
+    L.assign(twice, unit="镇司法所", on="2026-11-04")
+    L.escalate(twice, reason="镇里也修不了", on="2026-11-05")
+    L.assign(twice, unit="县住建局", on="2026-11-06")  # undone below
+    L.undo()
+    plain = L.add_demand("漏水", village="东坪村", on="2026-11-09")
+    data = ("编号,受理日期,村/社区,诉求内容,层级,上报日期,交办日期,牵头单位\r\n"
+            "2026-000101,2026-11-02,东坪村,桥坏了,镇级,2026-11-03,2026-11-04,镇司法所\r\n")
+    import_csv(L, data.encode("utf-8"))
+    later = "2026-000101"
+    L.escalate(later, reason="需县里", on="2026-11-10")
+    def milestones(L: Ledger, n: str) -> tuple[str | None, str | None]:
+        return L.db.execute("select escalated_on, assigned_on from demands where number = ?",
+                            [n]).fetchone()
+
+    expected = {n: milestones(L, n) for n in (twice, plain, later)}
+    assert expected == {twice: ("2026-11-05", "2026-11-04"), plain: (None, None),
+                        later: ("2026-11-10", "2026-11-04")}
+    # The same file as m006 left it, opened again: the migration must find the same dates.
+    L.db.execute("alter table demands drop column escalated_on")
+    L.db.execute("alter table demands drop column assigned_on")
+    L.db.execute("delete from _sqlite_migrations where name = 'm007_milestones'")
+    L.db.conn.commit()
+    L.db.conn.close()
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert {n: milestones(L, n) for n in expected} == expected
+    assert check(L) == []
+
+
 def test_there_is_a_fixture_for_every_past_schema() -> None:
     names = [m.name for m in migrations._migrations]
     have = {p.stem.removeprefix("ledger-") for p in FIXTURES.glob("ledger-*.db")}
