@@ -8,12 +8,13 @@ so ``ledger --help`` stays quick.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
@@ -1089,18 +1090,19 @@ def import_(
     db: DbOpt = None,
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
-    from .csvio import ImportRefused, import_csv, write_errors_csv
+    from .importer import ImportRefused, import_csv, write_errors_csv
     from .errors import BadInput
     from .i18n import t
 
     try:
-        data = file.read_bytes()
+        source = open(file, "rb")
     except OSError as e:
         raise BadInput("calendar.file", path=str(file), why=e.strerror or str(e)) from None
-    ledger = _ledger(db)
     try:
-        result = import_csv(ledger, data, what=what.strip().lower(), dry_run=dry_run,
-                            create_missing=create_missing)
+        ledger = _ledger(db)
+        with _progress(file) as progress:
+            result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
+                                create_missing=create_missing, progress=progress)
     except ImportRefused as e:
         problems = e.params["errors"]
         typer.echo(("error: " if settings.lang == "en" else "错误:") + e.message(settings.lang),
@@ -1113,11 +1115,35 @@ def import_(
                 write_errors_csv(problems, out, lang=settings.lang)
             typer.echo(t("import.errors_written", settings.lang, path=str(errors)), err=True)
         raise typer.Exit(e.exit_code) from None
+    finally:
+        source.close()
     _say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
     for kind, names in result.created.items():
-        _say("import.created", what=kind, names="、".join(names))
+        if len(names) <= CREATED_SHOWN:
+            _say("import.created", what=kind, names="、".join(names))
+        else:
+            _say("import.created_many", what=kind, n=len(names),
+                 names="、".join(names[:CREATED_SHOWN]))
     if dry_run:
         _say("import.dry_run")
+
+
+CREATED_SHOWN = 20  # names listed per kind after an import; the count is always given
+
+
+@contextlib.contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal for a long file (bytes read); nothing otherwise."""
+    size = file.stat().st_size
+    if size < (1 << 20) or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(file.name, total=size)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @command(app, "merge")

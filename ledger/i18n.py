@@ -43,7 +43,6 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "close": ("销号", "close"), "reopen": ("重新办理", "reopen"),
         "import": ("导入", "import"), "log": ("记录走访", "log visit"), "add": ("新增", "add"),
         "tag": ("改标签", "tag"), "undo": ("撤销", "undo"),
-        "import": ("导入", "import"),
     },
     # What a name or a text field is, in messages.
     "what": {
@@ -311,6 +310,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.done": ("读取 {rows} 行:新增 {added} 条,已有跳过 {skipped} 条", "{rows} rows read: {added} added, {skipped} already present and skipped"),
     "import.dry_run": ("试导入:未写入任何内容", "dry run: nothing was written"),
     "import.created": ("新建{what}:{names}", "created {what}: {names}"),
+    "import.created_many": ("新建{what} {n} 个,前 20 个:{names}", "created {n} {what}; the first 20: {names}"),
     "import.errors_written": ("问题清单已写入 {path}", "the list of problems was written to {path}"),
     "export.done": ("已导出 {n} 条到 {path}", "{n} rows exported to {path}"),
     "export.unmasked": ("注意:导出文件含未打码的个人信息,本次导出已记入台账日志", "note: the file holds unmasked personal data; this export is recorded in the journal"),

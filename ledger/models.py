@@ -202,6 +202,10 @@ _UNIT_NAMES = {"working_days": "working_days", "工作日": "working_days", "wd"
                "hours": "hours", "小时": "hours", "h": "hours"}
 
 
+JOURNAL_INSERT = ("insert into journal (subject, subject_id, action, on_date, actor, reason, "
+                  "data, recorded_at, command) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 class Ledger:
     """The ledger over an open database."""
 
@@ -239,12 +243,10 @@ class Ledger:
 
     def _journal(self, subject: str, subject_id: int, action: str, on: str,
                  data: dict[str, Any] | None = None, reason: str | None = None) -> None:
-        self.db["journal"].insert({
-            "subject": subject, "subject_id": subject_id, "action": action, "on_date": on,
-            "actor": self.user, "reason": reason,
-            "data": json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
-            "recorded_at": self.now, "command": self.db.next_command(),
-        })
+        self.db.execute(JOURNAL_INSERT, [
+            subject, subject_id, action, on, self.user, reason,
+            json.dumps(data or {}, ensure_ascii=False, sort_keys=True), self.now,
+            self.db.next_command()])
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))

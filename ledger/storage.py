@@ -312,6 +312,13 @@ def m007_milestones(db: Database) -> None:
         f"{imported.format(key='assigned_on')})")
 
 
+@migrations()
+def m008_resident_lookup(db: Database) -> None:
+    # A resident is found by name within a village (visits, demands, imports): one index
+    # step instead of a walk over everyone in the village.
+    db["residents"].create_index(["village_id", "name"])
+
+
 def ledger_id(db: Database) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 

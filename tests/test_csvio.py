@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import csvio
-from ledger.csvio import ImportRefused, escape_cell, export_csv, import_csv, unescape_cell
+from ledger import importer
+from ledger.csvio import escape_cell, export_csv, unescape_cell
+from ledger.importer import ImportRefused, import_csv
 from ledger.errors import BadInput, NotFound, Refused
 from ledger.models import Ledger
 from ledger.storage import open_ledger
@@ -579,7 +581,7 @@ def test_write_errors_csv(ledger: Ledger) -> None:
         import_csv(ledger, csv_bytes([["受理日期", "村/社区", "诉求内容"],
                                       ["2026-02-30", "''=东平村", "x"]]))
     out = io.BytesIO()
-    assert csvio.write_errors_csv(e.value.params["errors"], out, "utf-8-sig") == 2
+    assert importer.write_errors_csv(e.value.params["errors"], out, "utf-8-sig") == 2
     data = out.getvalue()
     assert data.startswith(BOM)
     assert cells(data) == [

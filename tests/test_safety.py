@@ -76,7 +76,7 @@ IMPORTER = """
 import sys
 from datetime import date
 from pathlib import Path
-from ledger.csvio import import_csv
+from ledger.importer import import_csv
 from ledger.models import Ledger
 from ledger.storage import open_ledger
 ledger = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 17), user="导入")
@@ -249,7 +249,7 @@ def test_every_past_schema_migrates_and_passes_the_check(tmp_path, fixture: Path
 
 
 def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_path) -> None:
-    from ledger.csvio import import_csv
+    from ledger.importer import import_csv
 
     path = tmp_path / "l.db"
     L = make(path)

@@ -1,0 +1,1060 @@
+"""CSV import: a file in the ledger's CSV format (``csvio``) read into the ledger, all or
+nothing, in one pass and in bounded memory.
+
+How a file is read
+------------------
+The file is streamed row by row inside one write transaction: every row is checked, and the
+rows that pass are written as they come (demands in batches, with their journal). When the
+file ends, any problem rolls the whole transaction back and raises ``ImportRefused`` with
+every problem (row as Excel numbers it, column, value, reason); ``dry_run`` rolls back too.
+So nothing is ever half written, and memory does not grow with the file: a million rows
+are held one batch at a time.
+
+Because rows are written as they come, names the import creates (``create_missing``:
+townships, villages, grids, units, categories, channels, types, cadres, and the residents a
+demand or visit names) exist as soon as they are first met, and later rows find them as
+they would find any entry of the ledger. A unit created here takes the lowest level it is
+used at in the file. Rows without a demand number get, when the file ends, the next numbers
+of their year of receipt after every number of that year in the ledger or the file, in the
+order of the file.
+
+The file's encoding is UTF-8 (with or without a BOM) or GB18030 (which includes GBK): UTF-8
+is tried first; if the file is not UTF-8, the work is rolled back and done again as GB18030;
+a file that is neither is refused, naming the first byte that cannot be read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
+
+from . import lifecycle
+from .csvio import COLUMNS, ERROR_COLUMNS, REQUIRED, _encoding, _what, _Writer, headers
+from .deadlines import Deadline, Policy, demand_deadline, parse_date, pick_policy
+from .errors import BadInput, LedgerError, NotFound
+from .i18n import t
+from .models import (
+    JOURNAL_INSERT, Ledger, _NUMBER, check_id_number, check_phone, clean_name, clean_text, enum_value,
+)
+
+BATCH = 500  # demand rows checked and written together
+CACHE_KIB = 16_384  # SQLite's page cache while importing (the default is 2 MiB)
+NUMBERS_KEPT = 1000  # ImportResult.numbers keeps the first ones, in the order of the file
+_ESCAPES = ("'", "\t")
+_SPLIT = re.compile(r"\s*[、,，;；]\s*")
+_YES = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "1": 1, "0": 0}
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --- problems and results -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an imported file: the row as Excel numbers it (the header is row 1),
+    the column as headed in the file, the value found, and why (a message key)."""
+
+    row: int
+    column: str
+    value: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def why(self, lang: str = "zh") -> str:
+        return t(self.key, lang, **self.params)
+
+    def as_row(self, lang: str = "zh") -> tuple[int, str, str, str]:
+        return (self.row, self.column, self.value, self.why(lang))
+
+
+class ImportRefused(BadInput):
+    """The file has problems; nothing was written. ``params["errors"]`` lists every one."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        first = errors[0]
+        super().__init__("import.refused", count=len(errors), row=first.row,
+                         column=first.column, value=first.value, errors=errors)
+
+    def message(self, lang: str = "zh") -> str:
+        first = self.params["errors"][0]
+        return t(self.key, lang, count=self.params["count"], row=first.row,
+                 column=first.column, value=first.value, why=first.why(lang))
+
+
+def write_errors_csv(errors: Sequence[RowError], out: BinaryIO,
+                     encoding: str = "utf-8-sig", lang: str = "zh") -> int:
+    """The problems of a refused import as CSV (行号, 列, 值, 原因); returns rows written."""
+    writer = _Writer(out, _encoding(encoding))
+    writer.row(ERROR_COLUMNS)
+    for e in errors:
+        writer.row(e.as_row(lang))
+    writer.flush()
+    return len(errors)
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    what: str
+    encoding: str = ""
+    rows: int = 0  # data rows read; blank rows are not counted
+    added: int = 0
+    skipped: int = 0  # already in the ledger (or earlier in the file)
+    created: dict[str, list[str]] = field(default_factory=dict)  # kind -> names created
+    dry_run: bool = False
+    numbers: list[str] = field(default_factory=list)  # the first NUMBERS_KEPT demands added
+
+
+class _Rollback(Exception):
+    """Ends the import's transaction without keeping anything."""
+
+
+# --- the whole file -------------------------------------------------------------------------
+
+def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands",
+               dry_run: bool = False, create_missing: bool = False,
+               progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Read a CSV in the ledger's format and add what is new, all or nothing.
+
+    ``source`` is the file's bytes or a binary file open for reading (seekable). Every row
+    is checked; any problem raises ``ImportRefused`` (exit 2) listing them all, and nothing
+    is written. With ``dry_run`` nothing is written either way. Unknown villages, grids,
+    units, categories, channels, types (and cadres, for visits) are problems unless
+    ``create_missing``; residents are matched by ID number, or name and village (and phone)
+    and created when absent. ``progress(bytes_read)`` is called now and then.
+    """
+    what = _what(what)
+    raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    head = raw.read(4)
+    raw.seek(0)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BadInput("csv.workbook")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise BadInput("csv.utf16")
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        return _import(ledger, raw, encoding, what, dry_run, create_missing, progress)
+    except UnicodeDecodeError:
+        pass  # everything done so far was rolled back
+    if encoding == "utf-8-sig":
+        raise BadInput("csv.encoding", position=_first_bad_byte(raw, "utf-8") + 1)
+    utf8_at = _first_bad_byte(raw, "utf-8")
+    gb_at = _first_bad_byte(raw, "gb18030")
+    if gb_at >= 0:
+        # Counted from 1, as a person counts: the first byte neither encoding can read.
+        raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
+    raw.seek(0)
+    return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress)
+
+
+def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
+    """The offset of the first byte ``encoding`` cannot read (after a UTF-8 BOM), or -1."""
+    raw.seek(0)
+    offset = 3 if raw.read(3) == codecs.BOM_UTF8 else 0
+    raw.seek(offset)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    while True:
+        data = raw.read(chunk)
+        try:
+            decoder.decode(data, final=not data)
+        except UnicodeDecodeError as e:
+            pending = len(e.object) - len(data)  # bytes held back from the chunk before
+            return offset - pending + e.start
+        if not data:
+            return -1
+        offset += len(data)
+
+
+def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
+            create_missing: bool, progress: Callable[[int], None] | None) -> ImportResult:
+    text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
+    result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
+    problems: list[RowError] = []
+    L.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    try:
+        with L.db.atomic():
+            reader = csv.reader(text)
+            try:
+                keys, labels = _header(next(reader, None), what)
+                refs = _Refs(L, create_missing)
+                rows = _rows(reader, keys, labels, problems, result, raw, progress)
+                {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
+                    L, refs, problems, result).run(rows)
+            except csv.Error as e:
+                raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
+            refs.finish()
+            result.created = {k: v for k, v in refs.created.items() if v}
+            if problems or dry_run or not (result.added or result.created):
+                raise _Rollback
+            L._journal("import", 0, "csv", L.today.isoformat(), {
+                "what": what, "rows": result.rows, "added": result.added,
+                "skipped": result.skipped, "encoding": encoding,
+                "created": {k: len(v) for k, v in result.created.items()},
+            })
+    except _Rollback:
+        pass
+    finally:
+        text.detach()  # the caller's file stays open
+    if problems:
+        problems.sort(key=lambda e: e.row)
+        raise ImportRefused(problems)
+    return result
+
+
+def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[str, str]]:
+    """The key of each column (None for a column without a header) and each key's label as
+    written in the file (else the Chinese one). Refuses unknown, repeated, missing columns."""
+    if head is None or not any(h.strip() for h in head):
+        raise BadInput("csv.empty")
+    alias: dict[str, str] = {}
+    for key, zh, others in COLUMNS[what]:
+        for name in (key, zh, *others):
+            alias[_header_key(name)] = key
+    keys: list[str | None] = []
+    header: dict[str, str] = {}
+    unknown, repeated = [], []
+    for h in head:
+        name = h.replace("\ufeff", "").strip()
+        if not name:
+            keys.append(None)
+            continue
+        key = alias.get(_header_key(name))
+        if key is None:
+            unknown.append(name)
+        elif key in header:
+            repeated.append(name)
+        else:
+            header[key] = name
+        keys.append(key if key is not None and header.get(key) == name else None)
+    if unknown:
+        raise BadInput("csv.unknown_columns", names="、".join(unknown), choices=headers(what))
+    if repeated:
+        raise BadInput("csv.repeated_columns", names="、".join(repeated))
+    missing = [zh for key, zh, _ in COLUMNS[what] if key in REQUIRED[what] and key not in header]
+    if missing:
+        raise BadInput("csv.missing_columns", names="、".join(missing))
+    return keys, {key: zh for key, zh, _ in COLUMNS[what]} | header
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+@dataclass
+class _Row:
+    number: int  # as Excel numbers it
+    values: dict[str, str]  # key -> unescaped, stripped value ("" when empty)
+    header: dict[str, str]  # key -> the header as written in the file (else the Chinese one)
+
+
+def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str, str],
+          problems: list[RowError], result: ImportResult, raw: BinaryIO,
+          progress: Callable[[int], None] | None) -> Iterator[_Row]:
+    """The data rows, unescaped and stripped; blank rows left out, values under a column
+    without a header recorded as problems."""
+    width = len(keys)
+    plain = None not in keys
+    for n, cells in enumerate(reader, start=2):
+        if plain and len(cells) <= width:
+            values = {k: (c[1:] if c[:1] in _ESCAPES else c).strip()
+                      for k, c in zip(keys, cells)}  # type: ignore[misc]
+            if not any(values.values()) and not any(c.strip() for c in cells):
+                continue
+        else:
+            if not any(c.strip() for c in cells):
+                continue
+            values = {}
+            for i, cell in enumerate(cells):
+                key = keys[i] if i < width else None
+                value = (cell[1:] if cell[:1] in _ESCAPES else cell).strip()
+                if key is None:
+                    if value:
+                        problems.append(RowError(n, f"#{i + 1}", value, "import.no_header"))
+                    continue
+                values[key] = value
+        result.rows += 1
+        if progress is not None and result.rows % 5000 == 0:
+            progress(raw.tell())
+        yield _Row(n, values, labels)
+
+
+# --- names in the file, resolved against the ledger (created when asked) ---------------------
+
+class _Refs:
+    """Every name of a file resolved once: an id (or a vocabulary name), or the LedgerError
+    saying why not. With ``create``, what is missing is created the first time it is met."""
+
+    RESIDENTS_CACHED = 100_000
+
+    def __init__(self, ledger: Ledger, create: bool) -> None:
+        self.L = ledger
+        self.create = create
+        self.cache: dict[tuple[Any, ...], Any] = {}
+        self.created: dict[str, list[str]] = {k: [] for k in (
+            "township", "village", "grid", "unit", "category", "channel", "type", "cadre",
+            "resident")}
+        self.unit_levels: dict[int, str] = {}  # units created here -> the lowest level used
+        self.new_residents: set[int] = set()
+        self.people: dict[str, list[list[Any]]] = {}
+        self.people_cached = 0
+        self.today = ledger.today.isoformat()
+
+    def _cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        got = self.cache.get(key, self)
+        if got is self:
+            try:
+                got = fn()
+            except LedgerError as e:
+                got = e
+            self.cache[key] = got
+        if isinstance(got, LedgerError):
+            raise got
+        return got
+
+    def _journal(self, subject: str, sid: int, data: dict[str, Any]) -> None:
+        self.L._journal(subject, sid, "add", self.today, data)
+
+    # places
+    def township(self, name: str) -> int:
+        name = clean_name(name, "township")
+
+        def find() -> int:
+            row = self.L.db.execute("select id from townships where name = ?", [name]).fetchone()
+            if row:
+                return row[0]
+            if not self.create:
+                self.L.township(name)  # NotFound with the nearest names
+            self.created["township"].append(name)
+            return self.L.add_township(name)
+
+        return self._cached(("township", name), find)
+
+    def village(self, township: str, name: str) -> int:
+        name = clean_name(name, "village")
+
+        def find() -> int:
+            if township:
+                tid = self.township(township)
+                row = self.L.db.execute("select id from villages where name = ? and "
+                                        "township_id = ?", [name, tid]).fetchone()
+                if row:
+                    return row[0]
+                if not self.create:
+                    return self.L.village(f"{township}/{name}")["id"]
+                return self._add_village(name, tid, township)
+            try:
+                return self.L.village(name)["id"]
+            except NotFound:
+                if not self.create:
+                    raise
+            towns = self.L._names("select name from townships order by name")
+            if len(towns) > 1:
+                raise BadInput("import.which_township", choices=towns)
+            tid = self.township(towns[0]) if towns else None
+            return self._add_village(name, tid, towns[0] if towns else None)
+
+        return self._cached(("village", township, name), find)
+
+    def _add_village(self, name: str, tid: int | None, township: str | None) -> int:
+        vid = self.L.db.execute("insert into villages (name, township_id, kind) values (?, ?, ?)",
+                                [name, tid, "村"]).lastrowid
+        self._journal("village", vid, {"name": name, "township_id": tid, "kind": "村"})
+        self.created["village"].append(f"{township}/{name}" if township else name)
+        return vid
+
+    def grid(self, village: int, name: str) -> int:
+        name = clean_name(name, "grid")
+
+        def find() -> int:
+            row = self.L.db.execute("select id from grids where village_id = ? and name = ?",
+                                    [village, name]).fetchone()
+            if row:
+                return row[0]
+            if not self.create:
+                return self.L.grid(name, village)["id"]
+            gid = self.L.db.execute("insert into grids (name, village_id) values (?, ?)",
+                                    [name, village]).lastrowid
+            self._journal("grid", gid, {"name": name, "village_id": village})
+            self.created["grid"].append(name)
+            return gid
+
+        return self._cached(("grid", village, name), find)
+
+    def unit(self, name: str, level: str) -> tuple[int, str]:
+        """A unit and its level; a unit created here takes the lowest level it is used at."""
+        name = clean_name(name, "unit")
+
+        def find() -> tuple[int, str]:
+            row = self.L.db.execute("select id, level from units where name = ?",
+                                    [name]).fetchone()
+            if row:
+                return (row[0], row[1])
+            if not self.create:
+                self.L.unit(name)
+            # Journalled when the file ends, with the lowest level the file used it at.
+            uid = self.L.db.execute("insert into units (name, level) values (?, ?)",
+                                    [name, level]).lastrowid
+            self.unit_levels[uid] = level
+            self.created["unit"].append(name)
+            return (uid, level)
+
+        uid, have = self._cached(("unit", name), find)
+        if uid in self.unit_levels:
+            if lifecycle.LEVELS.index(level) < lifecycle.LEVELS.index(self.unit_levels[uid]):
+                self.unit_levels[uid] = level
+            return uid, level
+        return uid, have
+
+    def term(self, kind: str, name: str) -> str:
+        name = clean_name(name, kind)
+
+        def find() -> str:
+            row = self.L.db.execute("select name from terms where kind = ? and name = ?",
+                                    [kind, name]).fetchone()
+            if row:
+                return row[0]
+            if not self.create:
+                return self.L.term(kind, name)
+            self.L.add_term(kind, name)
+            self.created[kind].append(name)
+            return name
+
+        return self._cached((kind, name), find)
+
+    def cadre(self, name: str) -> int:
+        name = clean_name(name, "cadre")
+
+        def find() -> int:
+            row = self.L.db.execute("select id from cadres where name = ?", [name]).fetchone()
+            if row:
+                return row[0]
+            if not self.create:
+                return self.L.cadre(name)["id"]
+            self.created["cadre"].append(name)
+            return self.L.add_cadre(name)
+
+        return self._cached(("cadre", name), find)
+
+    def resident(self, name: str, village: int, phone: "_Phone") -> int:
+        """Matched by name and village; the phone (in full, or masked as 138****5678) tells
+        same-named residents apart and finds one who lives in another village. Created when
+        absent, with the phone if it was given in full."""
+        if "*" in name:
+            raise BadInput("import.masked_name")
+        name = clean_name(name, "resident")
+        everyone = self._people(name)
+        rows = [r for r in everyone if r[2] == village]
+        if phone.pattern:
+            hits = [r for r in rows if phone.matches(r[1])]
+            if not hits:  # someone of that name and phone living in another village?
+                other = [r for r in everyone if phone.matches(r[1])]
+                if len(other) == 1:
+                    return other[0][0]
+            elif len(hits) == 1 or len(rows) > 1:
+                rows = hits
+        if len(rows) == 1:
+            found = rows[0]
+            if found[1] is None and phone.full and found[0] in self.new_residents:
+                # Created earlier in this file without a phone: a later row gives it.
+                self.L.db.execute("update residents set phone = ? where id = ?",
+                                  [phone.full, found[0]])
+                found[1] = phone.full
+            return found[0]
+        if len(rows) > 1:
+            raise BadInput("resident.ambiguous", name=name, choices=[
+                self.L._resident_label({"id": r[0], "name": name, "phone": r[1],
+                                        "village": self._village_name(r[2])}) for r in rows])
+        # Residents are created whether or not other names may be (as `issue add` would).
+        rid = _insert_resident(self.L, name, village, None, phone.full, None, None, None, [])
+        self.new_residents.add(rid)
+        self.created["resident"].append(name)
+        everyone.append([rid, phone.full, village])
+        self.people_cached += 1
+        return rid
+
+    def _people(self, name: str) -> list[list[Any]]:
+        """Everyone of that name, [id, phone, village id], oldest first; remembered, in
+        bulk up to RESIDENTS_CACHED people."""
+        rows = self.people.get(name)
+        if rows is None:
+            if self.people_cached >= self.RESIDENTS_CACHED:
+                self.people.clear()
+                self.people_cached = 0
+            rows = self.people[name] = [list(r) for r in self.L.db.execute(
+                "select id, phone, village_id from residents where name = ? order by id",
+                [name])]
+            self.people_cached += len(rows)
+        return rows
+
+    def _village_name(self, village: int) -> str:
+        return self._cached(("village name", village), lambda: self.L.db.execute(
+            "select name from villages where id = ?", [village]).fetchone()[0])
+
+    def finish(self) -> None:
+        """Units created here get the lowest level the file used them at."""
+        for uid, level in self.unit_levels.items():
+            name = self.L.db.execute("select name from units where id = ?", [uid]).fetchone()[0]
+            self.L.db.execute("update units set level = ? where id = ?", [level, uid])
+            self._journal("unit", uid, {"name": name, "level": level})
+
+
+@dataclass(frozen=True)
+class _Phone:
+    """A phone cell: the number in full (None when masked or empty) and a LIKE pattern that
+    finds it (a masked 138****5678 gives 138____5678)."""
+
+    full: str | None = None
+    pattern: str | None = None
+
+    def matches(self, phone: str | None) -> bool:
+        if not (self.pattern and phone):
+            return False
+        if self.full:
+            return phone == self.full
+        return re.fullmatch(self.pattern.replace("_", r"\d"), phone) is not None
+
+
+def _insert_resident(L: Ledger, name: str, village_id: int, grid_id: int | None,
+                     phone: str | None, id_number: str | None, address: str | None,
+                     note: str | None, tags: list[str]) -> int:
+    """As ``Ledger.add_resident`` does, by ids (a village name may be ambiguous)."""
+    rid = L.db.execute(
+        "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
+        "created_on) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, village_id, grid_id, phone, id_number, address, note, L.today.isoformat()]
+    ).lastrowid
+    if tags:
+        L.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
+                              [(rid, tg) for tg in tags])
+    L._journal("resident", rid, "add", L.today.isoformat(),
+               {"name": name, "village_id": village_id, "tags": tags})
+    return rid
+
+
+# --- checking one row ---------------------------------------------------------------------------
+
+class _Check:
+    """The checks of one row, collecting problems instead of stopping at the first."""
+
+    def __init__(self, ledger: Ledger, row: _Row, problems: list[RowError]) -> None:
+        self.L = ledger
+        self.row = row
+        self.values = row.values
+        self.problems = problems
+        self.bad = False
+
+    def v(self, key: str) -> str:
+        return self.values.get(key, "")
+
+    def fail(self, key: str, msg: str, **params: Any) -> None:
+        column = self.row.header[key]
+        self.problems.append(RowError(self.row.number, column, self.v(key), msg, params))
+        self.bad = True
+
+    def take(self, key: str, fn: Callable[[str], Any], *, required: bool = False) -> Any:
+        """``fn(value)`` of a non-empty cell; None for an empty one; a problem if it raises."""
+        value = self.values.get(key)
+        if not value:
+            if required:
+                self.fail(key, "import.required")
+            return None
+        try:
+            return fn(value)
+        except LedgerError as e:
+            params = {k: v for k, v in e.params.items() if k != "number"}
+            self.fail(key, e.key, **params)
+            return None
+
+    def day(self, key: str, *, required: bool = False) -> str | None:
+        return self.take(key, self._day, required=required)
+
+    def _day(self, value: str) -> str:
+        if _ISO.fullmatch(value):
+            try:
+                d = date.fromisoformat(value)
+            except ValueError:
+                d = parse_date(value)  # says why
+        else:
+            d = parse_date(value)
+        if d > self.L.today:
+            raise BadInput("date.future", value=d.isoformat(), today=self.L.today.isoformat())
+        return d.isoformat()
+
+    def yes_no(self, key: str) -> int | None:
+        return self.take(key, _yes_no)
+
+    def count(self, key: str) -> int:
+        return self.take(key, _count) or 0
+
+    def personal(self, key: str, check: Callable[[str], str]) -> str | None:
+        """A phone or ID number given in full; masked ones (with ``*``) are ignored."""
+        return self.take(key, lambda value: None if "*" in value else check(value))
+
+    def phone(self, key: str = "phone") -> _Phone:
+        value = self.values.get(key)
+        if not value:
+            return _NO_PHONE
+        if "*" in value:
+            m = re.fullmatch(r"(\d*)(\*+)(\d*)", value)
+            if m is None:
+                self.fail(key, "phone.malformed", value=value)
+                return _NO_PHONE
+            return _Phone(None, m[1] + "_" * len(m[2]) + m[3])
+        full = self.take(key, check_phone)
+        return _Phone(full, full)
+
+
+_NO_PHONE = _Phone()
+
+
+def _yes_no(value: str) -> int:
+    got = _YES.get(value.lower())
+    if got is None:
+        raise BadInput("import.yes_no")
+    return got
+
+
+def _count(value: str) -> int:
+    if not re.fullmatch(r"\d{1,4}", value):
+        raise BadInput("import.count")
+    return int(value)
+
+
+def _names(value: str) -> list[str]:
+    return [p for p in _SPLIT.split(value.strip()) if p]
+
+
+def _number(value: str) -> str:
+    m = _NUMBER.match(value)
+    if not m or len(m[2]) > 6:
+        raise BadInput("issue.number_malformed", value=value)
+    return f"{m[1]}-{int(m[2]):06d}"
+
+
+def _place(c: _Check, refs: _Refs) -> int | None:
+    """The row's village (by 镇/街道 and 村/社区), or None with the problem recorded."""
+    township = c.v("township")
+    if township and c.take("township", refs.township) is None:
+        if not c.v("village"):
+            c.fail("village", "import.required")
+        return None
+    return c.take("village", lambda v: refs.village(township, v), required=True)
+
+
+def _enum(kind: str) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def parse(value: str) -> str:
+        got = cache.get(value)
+        if got is None:
+            got = cache[value] = enum_value(kind, value)
+        return got
+
+    return parse
+
+
+_STATUS, _LEVEL, _COMPLEXITY, _SATISFACTION = (
+    _enum("status"), _enum("level"), _enum("complexity"), _enum("satisfaction"))
+
+
+# --- demands ----------------------------------------------------------------------------------
+
+_DEMAND_DATES = ("escalated_on", "assigned_on", "suspended_since", "resolved_on",
+                 "followed_up_on", "closed_on")
+_DONE_ONLY = ("resolved_on", "result", "feedback", "followed_up_on", "satisfaction", "closed_on")
+_AFTER = {"resolved_on": ("escalated_on", "assigned_on"), "followed_up_on": ("resolved_on",),
+          "closed_on": ("followed_up_on", "resolved_on")}
+
+
+class _Demands:
+    """Demand rows, checked and written a batch at a time."""
+
+    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
+                 result: ImportResult) -> None:
+        self.L, self.refs, self.problems, self.result = L, refs, problems, result
+        self.db = L.db
+        self.db.execute("create temp table if not exists import_numbers "
+                        "(number text primary key, row integer not null) without rowid")
+        self.db.execute("delete from temp.import_numbers")
+        self.first_id = (self.db.execute("select max(id) from demands").fetchone()[0] or 0) + 1
+        self.next_id = self.first_id
+        self.unnumbered = False
+        self.kept: list[str | int] = []  # numbers, or the ids of rows numbered at the end
+        self.visits = _imported_visits(L)
+        self.policies: dict[tuple[Any, ...], Policy | None] = {}
+        self.command = self.db.next_command()
+        columns = ["id", "number", *lifecycle.STATE_FIELDS, "due_on", "due_provisional"]
+        self.insert = (f"insert into demands ({', '.join(columns)}) "
+                       f"values ({', '.join('?' for _ in columns)})")
+
+    def run(self, rows: Iterator[_Row]) -> None:
+        batch: list[_Row] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+        self.db.execute("drop table temp.import_numbers")
+        if self.unnumbered:
+            self._number_the_rest()
+        self.result.numbers = self._kept_numbers()
+
+    def _batch(self, batch: list[_Row]) -> None:
+        # Numbers first: one look each at the file so far and at the ledger, for the batch.
+        numbers: dict[int, str] = {}
+        for row in batch:
+            value = row.values.get("number")
+            if value:
+                try:
+                    numbers[row.number] = _number(value)
+                except LedgerError:
+                    pass  # reported with the rest of the row
+        wanted = sorted(set(numbers.values()))
+        earlier = dict(self._in(
+            "select number, row from temp.import_numbers where number in ({})", wanted))
+        known = {n for n, in self._in("select number from demands where number in ({})", wanted)}
+        plans, first = [], {}
+        for row in batch:
+            number = numbers.get(row.number)
+            if number is not None:
+                seen = earlier.get(number) or first.get(number)
+                if seen is not None:
+                    _Check(self.L, row, self.problems).fail(
+                        "number", "import.repeated_number", first=seen)
+                    continue
+                first[number] = row.number
+                if number in known:
+                    self.result.skipped += 1
+                    continue
+            plan = self._check(row, number)
+            if plan is not None:
+                plans.append(plan)
+        if first:
+            self.db.conn.executemany("insert into temp.import_numbers values (?, ?)",
+                                     [(n, r) for n, r in first.items()])
+        self._write(plans)
+
+    def _in(self, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
+        if not values:
+            return []
+        return self.db.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
+
+    def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
+        """The plan for one demand row (None when it has problems)."""
+        L, refs = self.L, self.refs
+        c = _Check(L, row, self.problems)
+        if row.values.get("number") and number is None:
+            c.take("number", _number)  # the malformed number, as a problem
+        received = c.day("received_on", required=True)
+        text = c.take("text", lambda v: clean_text(v, "issue"), required=True)
+        village = _place(c, refs)
+        status = c.take("status", _STATUS) or "open"
+        level = c.take("level", _LEVEL)
+        known_level = level is not None or not c.v("level")  # a bad level is not checked further
+        level = level or "village"
+        complexity = c.take("complexity", _COMPLEXITY) or "general"
+        satisfaction = c.take("satisfaction", _SATISFACTION)
+        grid = c.take("grid", lambda v: refs.grid(village, v)) if village is not None else None
+        phone = c.phone()
+        resident = c.take("resident", lambda v: refs.resident(v, village, phone)) \
+            if village is not None else None
+        channel = c.take("channel", lambda v: refs.term("channel", v))
+        category = c.take("category", lambda v: refs.term("category", v))
+        type_ = c.take("type", lambda v: refs.term("type", v))
+        unit_level = level if known_level else None
+        lead = c.take("unit", lambda v: _unit(refs, v, unit_level))
+        co: list[int] = []
+        if c.v("co_units"):
+            for name in _names(c.v("co_units")):
+                got = c.take("co_units", lambda _: _unit(refs, name, unit_level))
+                if got is not None and got != lead and got not in co:
+                    co.append(got)
+            if lead is None and not c.v("unit"):
+                c.fail("co_units", "import.co_without_lead")
+        handler = c.take("handler", lambda v: clean_name(v, "handler"))
+        leader = c.take("leader", lambda v: clean_name(v, "leader"))
+        result = c.take("result", lambda v: clean_text(v, "result"))
+        feedback = c.take("feedback", lambda v: clean_text(v, "feedback"))
+        due_on = c.take("due_on", lambda v: parse_date(v).isoformat())
+        c.yes_no("due_provisional")
+        settled = c.yes_no("settled_on_spot") or 0
+        reopen_count = c.count("reopen_count")
+        days = {k: c.day(k) for k in _DEMAND_DATES}
+        if c.bad:
+            return None
+
+        # The row must describe a state the lifecycle can reach.
+        done = status in ("resolved", "closed")
+        if done:
+            for key in ("resolved_on", "result"):
+                if not c.v(key):
+                    c.fail(key, "import.needed_for_status", status=status)
+        else:
+            for key in _DONE_ONLY:
+                if c.v(key):
+                    c.fail(key, "import.not_with_status", status=status)
+        if status == "closed":
+            for key in ("followed_up_on", "satisfaction", "closed_on"):
+                if not c.v(key):
+                    c.fail(key, "import.needed_for_status", status=status)
+        elif status == "resolved" and days["closed_on"]:
+            c.fail("closed_on", "import.not_with_status", status=status)
+        if status == "resolved" and bool(satisfaction) != bool(days["followed_up_on"]):
+            key, other = ("satisfaction", "followed_up_on") if not satisfaction else \
+                ("followed_up_on", "satisfaction")
+            c.fail(key, "import.needed_with", other=row.header[other])
+        if status == "suspended" and not days["suspended_since"]:
+            c.fail("suspended_since", "import.needed_for_status", status=status)
+        if status != "suspended" and days["suspended_since"]:
+            c.fail("suspended_since", "import.not_with_status", status=status)
+        if days["escalated_on"] and level == "village":
+            c.fail("escalated_on", "import.escalated_at_village")
+        if settled:
+            if not done:
+                c.fail("settled_on_spot", "import.not_with_status", status=status)
+            elif days["escalated_on"] or lead is not None:
+                c.fail("settled_on_spot", "import.settled_but_escalated")
+        for key in _DEMAND_DATES:
+            day = days[key]
+            if not day:
+                continue
+            for other in ("received_on", *_AFTER.get(key, ())):
+                before = received if other == "received_on" else days[other]
+                if before and day < before:
+                    c.fail(key, "import.date_order", other=row.header[other], other_value=before)
+                    break
+        if c.bad:
+            return None
+
+        stage = max(d for d in (received, days["escalated_on"], days["assigned_on"]) if d)
+        updated = max([received, *(d for d in days.values() if d)])
+        data = {
+            "text": text, "village_id": village, "grid_id": grid, "resident_id": resident,
+            "channel": channel, "category": category, "complexity": complexity, "type": type_,
+            "status": status, "level": level, "lead_unit_id": lead, "co_unit_ids": co,
+            "handler": handler, "leader": leader, "settled_on_spot": settled, "result": result,
+            "feedback": feedback, "resolved_on": days["resolved_on"],
+            "satisfaction": satisfaction, "followed_up_on": days["followed_up_on"],
+            "closed_on": days["closed_on"], "suspended_since": days["suspended_since"],
+            "stage_started_on": stage,
+            "escalations": max(1, lifecycle.LEVELS.index(level)) if days["escalated_on"] else 0,
+            "reopen_count": reopen_count, "updated_on": updated,
+            "escalated_on": days["escalated_on"], "assigned_on": days["assigned_on"],
+        }
+        return {"number": number, "received_on": received, "data": data, "due_on": due_on}
+
+    def _policy(self, data: dict[str, Any]) -> Policy | None:
+        key = (data["category"], data["type"], data["complexity"])
+        if key not in self.policies:
+            self.policies[key] = pick_policy(self.L.policies, category=key[0], type=key[1],
+                                             complexity=key[2])
+        return self.policies[key]
+
+    def _write(self, plans: list[dict[str, Any]]) -> None:
+        if not plans:
+            return
+        L, conn = self.L, self.db.conn
+        demands, journal = [], []
+        for p in plans:
+            did = self.next_id
+            self.next_id += 1
+            number = p["number"]
+            if number is None:
+                number = f"~{did:012d}"  # numbered when the file ends
+                self.unnumbered = True
+            if len(self.kept) < NUMBERS_KEPT:
+                self.kept.append(p["number"] or did)
+            data, on = p["data"], p["received_on"]
+            data["visit_id"] = self.visits.get(number)
+            policy = self._policy(data)
+            # The deadline from the one event this demand's journal will hold; the days the
+            # file's 办理时限 lies beyond the stage's period are kept as extra days.
+            dl = demand_deadline([("import", data, on)], policy, L.calendar)
+            data["extra_days"] = _extra_days(L, policy, dl, p["due_on"])
+            if data["extra_days"]:
+                dl = demand_deadline([("import", data, on)], policy, L.calendar)
+            state = lifecycle.apply(None, "import", data, on)
+            row = L._to_row(state)
+            demands.append([did, number, *(row[c] for c in lifecycle.STATE_FIELDS),
+                            dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0])
+            journal.append(("demand", did, "import", on, L.user, None,
+                            json.dumps(data, ensure_ascii=False, sort_keys=True), L.now,
+                            self.command))
+        conn.executemany(self.insert, demands)
+        conn.executemany(JOURNAL_INSERT, journal)
+        self.result.added += len(plans)
+
+    def _number_the_rest(self) -> None:
+        """Rows without a number: the next numbers of their year, in the order of the file,
+        after every number of that year in the ledger or the file."""
+        years = [y for y, in self.db.execute(
+            "select distinct substr(received_on, 1, 4) from demands where id >= ? and "
+            "number like '~%'", [self.first_id])]
+        for year in years:
+            last = self.db.execute("select max(number) from demands where number >= ? and "
+                                   "number < ?", [f"{year}-", f"{year}."]).fetchone()[0]
+            self.db.execute(
+                "update demands set number = ? || '-' || printf('%06d', ? + x.n) from ("
+                " select id, row_number() over (order by id) as n from demands"
+                " where id >= ? and number like '~%' and substr(received_on, 1, 4) = ?) as x"
+                " where demands.id = x.id",
+                [year, int(last[5:]) if last else 0, self.first_id, year])
+
+    def _kept_numbers(self) -> list[str]:
+        ids = [k for k in self.kept if isinstance(k, int)]
+        named = dict(self.db.execute(
+            f"select id, number from demands where id in ({', '.join('?' * len(ids))})",
+            ids).fetchall()) if ids else {}
+        return [named[k] if isinstance(k, int) else k for k in self.kept]
+
+
+def _unit(refs: _Refs, name: str, level: str | None) -> int:
+    """A lead or cooperating unit, which may not sit above the demand's level (as `assign`
+    refuses); ``level`` None when the row's level is itself wrong."""
+    ref, unit_level = refs.unit(name, level or "county")
+    if level and lifecycle.LEVELS.index(unit_level) > lifecycle.LEVELS.index(level):
+        raise BadInput("import.unit_above_level", unit=name, unit_level=unit_level, level=level)
+    return ref
+
+
+def _extra_days(L: Ledger, policy: Policy | None, dl: Deadline | None,
+                due_on: str | None) -> int:
+    """The days beyond its stage's period (due ``dl``) that make the demand due on
+    ``due_on``."""
+    if not due_on or policy is None:
+        return 0
+    wanted = date.fromisoformat(due_on)
+    if dl is None or wanted <= dl.due_on:
+        return 0
+    if policy.unit == "working_days":
+        return L.calendar.working_days_between(dl.due_on, wanted)
+    length = policy.amount if policy.unit == "calendar_days" else -(-policy.amount // 24)
+    return (wanted - dl.stage_started_on).days - length
+
+
+def _imported_visits(L: Ledger) -> dict[str, int]:
+    """Demand number -> the imported visit whose 诉求编号 listed it (visits imported first)."""
+    links: dict[str, int] = {}
+    for subject_id, data in L.db.execute(
+            "select subject_id, data from journal where subject = 'visit' and action = 'log' "
+            "and json_extract(data, '$.numbers') is not null order by id"):
+        for n in json.loads(data)["numbers"]:
+            links.setdefault(n, subject_id)
+    return links
+
+
+# --- residents ---------------------------------------------------------------------------------
+
+class _Residents:
+    """Resident rows: people already registered (or earlier in the file) are skipped."""
+
+    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
+                 result: ImportResult) -> None:
+        self.L, self.refs, self.problems, self.result = L, refs, problems, result
+
+    def run(self, rows: Iterator[_Row]) -> None:
+        L, refs = self.L, self.refs
+        for row in rows:
+            c = _Check(L, row, self.problems)
+            if "*" in c.v("name"):
+                c.fail("name", "import.masked_name")
+            name = c.take("name", lambda v: clean_name(v, "resident"), required=True)
+            village = _place(c, refs)
+            grid = c.take("grid", lambda v: refs.grid(village, v)) if village is not None else None
+            phone = c.phone()
+            id_number = c.personal("id_number", check_id_number)
+            address = c.take("address", lambda v: clean_text(v, "address"))
+            note = c.take("note", lambda v: clean_text(v, "note"))
+            tags = c.take("tags", lambda v: list(dict.fromkeys(
+                clean_name(x, "tag") for x in _names(v)))) or []
+            if c.bad:
+                continue
+            if _resident_exists(L, name, village, phone, id_number):
+                self.result.skipped += 1
+                continue
+            _insert_resident(L, name, village, grid, phone.full, id_number, address, note, tags)
+            self.result.added += 1
+
+
+def _resident_exists(L: Ledger, name: str, village: int, phone: _Phone,
+                     id_number: str | None) -> bool:
+    """Already registered: the same ID number, or the same name in the same village (with a
+    phone that matches, when both have one)."""
+    if id_number and L.db.execute("select 1 from residents where id_number = ?",
+                                  [id_number]).fetchone():
+        return True
+    sql, params = "select 1 from residents where name = ? and village_id = ?", [name, village]
+    if phone.pattern:
+        sql += " and (phone like ? or phone is null)"
+        params.append(phone.pattern)
+    return L.db.execute(sql, params).fetchone() is not None
+
+
+# --- visits ---------------------------------------------------------------------------------------
+
+class _Visits:
+    """Visit rows: a visit already in the ledger (or earlier in the file) is skipped."""
+
+    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
+                 result: ImportResult) -> None:
+        self.L, self.refs, self.problems, self.result = L, refs, problems, result
+
+    def run(self, rows: Iterator[_Row]) -> None:
+        L, refs = self.L, self.refs
+        for row in rows:
+            c = _Check(L, row, self.problems)
+            day = c.day("visited_on", required=True)
+            village = _place(c, refs)
+            grid = c.take("grid", lambda v: refs.grid(village, v)) if village is not None else None
+            phone = c.phone()
+            resident = c.take("resident", lambda v: refs.resident(v, village, phone)) \
+                if village is not None else None
+            channel = c.take("channel", lambda v: refs.term("channel", v))
+            cadres: list[int] = []
+            for name in _names(c.v("cadres")):
+                got = c.take("cadres", lambda _: refs.cadre(name))
+                if got is not None and got not in cadres:
+                    cadres.append(got)
+            note = c.take("note", lambda v: clean_text(v, "note"))
+            numbers = [c.take("numbers", lambda _: _number(n)) for n in _names(c.v("numbers"))]
+            if c.bad:
+                continue
+            if channel is None:
+                try:
+                    channel = refs.term("channel", "入户走访")  # as `ledger visit` defaults
+                except LedgerError as e:
+                    c.fail("channel", e.key, **e.params)
+                    continue
+            if _visit_exists(L, day, village, resident, channel, note, cadres):
+                self.result.skipped += 1
+                continue
+            vid = L.db.execute(
+                "insert into visits (visited_on, village_id, grid_id, resident_id, channel, note)"
+                " values (?, ?, ?, ?, ?, ?)", [day, village, grid, resident, channel, note]
+            ).lastrowid
+            L.db.conn.executemany("insert into visit_cadres (visit_id, cadre_id) values (?, ?)",
+                                  [(vid, x) for x in cadres])
+            L._journal("visit", vid, "log", day, {
+                "village_id": village, "resident_id": resident, "cadre_ids": cadres,
+                "channel": channel, "numbers": numbers,
+            })
+            self.result.added += 1
+
+
+def _visit_exists(L: Ledger, day: str, village: int, resident: int | None, channel: str,
+                  note: str | None, cadres: list[int]) -> bool:
+    for (vid,) in L.db.execute("select id from visits where visited_on = ? and village_id = ? "
+                               "and resident_id is ? and channel = ? and note is ?",
+                               [day, village, resident, channel, note]).fetchall():
+        have = L._names("select cadre_id from visit_cadres where visit_id = ?", [vid])
+        if sorted(have) == sorted(cadres):
+            return True
+    return False
