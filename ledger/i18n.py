@@ -105,7 +105,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "due_on": ("办理时限", "Due"), "light": ("状态灯", "Light"),
         "days_late": ("超期工作日", "Working days late"), "overdue": ("超期件数", "Overdue"),
         "max_days_late": ("最长超期(工作日)", "Most days late"), "year": ("年份", "Year"),
-        "notice": ("依据", "Notice"), "source": ("来源", "Source"), "rest": ("休息日", "Rest days"),
+        "schedule_notice": ("依据", "Notice"), "source": ("来源", "Source"), "rest": ("休息日", "Rest days"),
         "work": ("调休上班日", "Make-up days"), "policy_kind": ("适用于", "Applies to"),
         "value": ("取值", "Value"), "amount": ("时限", "Period"),
         "max_extensions": ("最多延期次数", "Max extensions"),

@@ -237,7 +237,7 @@ def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang:
 
 
 def calendar_years(rows: list[dict[str, Any]], lang: str) -> Table:
-    table = _table("calendar_years", ("year", "rest", "work", "source", "notice"), lang)
+    table = _table("calendar_years", ("year", "rest", "work", "source", "schedule_notice"), lang)
     for r in rows:
         source = {"shipped": ("随软件发布", "shipped"), "ledger": ("本台账添加", "added here")}[r["source"]]
         table.add_row(str(r["year"]), str(r["rest"]), str(r["work"]),

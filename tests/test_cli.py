@@ -372,6 +372,7 @@ def test_notify_counts_each_progress_notice(cli):
     assert d["notices"] == 2
     assert [e["data"]["text"] for e in d["events"] if e["action"] == "notify"] == [
         "已联系电工,周四上门", "配件已到"]
+    assert "告知内容:配件已到" in run(cli, "issue", "show", n)
 
 
 @pytest.mark.parametrize("days, recorded", [(["--days", "10"], 10), ([], None)],
