@@ -56,11 +56,20 @@ visit's 诉求编号 is kept with the imported visit, and a demand imported afte
 to it, so residents, then visits, then demands round-trip together; 走访编号 and 群众编号 are
 the ledger's own ids and are not read back.
 
+首次响应日期 is the demand's first step after acceptance (the report card's response); a file
+from another system without it takes the earliest of 上报日期, 交办日期, 挂起日期 and 办结日期.
+The milestones a row carries (上报日期 to its level, 交办日期, 办结日期 or 当场解决, 销号日期)
+count in the Tuesday summary of their weeks as the journal's own steps would
+(``import_steps``), so a county that imports a township's export gets the township's
+summaries and report card.
+
 What the format does not carry: the units summoned by a whistle (吹哨报到), the counts of
 returns, progress notices and extensions, the days already spent suspended, the step-by-step
-history, and the visit a demand came from (unless the visits are imported first). The imported demand starts its journal with the
-snapshot; the number of escalations is taken as the levels climbed (at least 1 when 上报日期
-is given).
+history (an escalation before the last one, an assignment before the last one, a resolution
+before a reopening), and the visit a demand came from (unless the visits are imported
+first). The imported demand starts its journal with the snapshot; the number of escalations
+is taken as the levels climbed (at least 1 when 上报日期 is given). How the file is read
+(streamed, all or nothing) is in ``ledger/importer.py``.
 """
 
 from __future__ import annotations
@@ -124,6 +133,7 @@ DEMAND_COLUMNS: tuple[Column, ...] = (
     ("satisfaction", "满意度", ()),
     ("closed_on", "销号日期", ()),
     ("reopen_count", "重办次数", ()),
+    ("first_step_on", "首次响应日期", ("响应日期",)),
 )
 
 VISIT_COLUMNS: tuple[Column, ...] = (
@@ -331,7 +341,7 @@ _DEMAND_SQL = (
     "r.name as resident, r.phone, d.channel, d.category, d.complexity, d.type, d.text, "
     "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
     "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, d.resolved_on, d.result, d.feedback, d.followed_up_on, "
-    "d.satisfaction, d.closed_on, d.reopen_count "
+    "d.satisfaction, d.closed_on, d.reopen_count, d.first_step_on "
     "from demands d join villages v on v.id = d.village_id "
     "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
     "left join residents r on r.id = d.resident_id"
@@ -382,7 +392,7 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
     for (number, received_on, township, village, grid, resident, tel, channel, category,
          cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
          escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
-         followed_up_on, sat, closed_on, reopen_count) in cursor:
+         followed_up_on, sat, closed_on, reopen_count, first_step_on) in cursor:
         yield [
             number, received_on, esc(township), esc(village), esc(grid), esc(name(resident)),
             esc(phone(tel)), esc(channel), esc(category), complexity[cx], esc(type_), esc(text),
@@ -392,6 +402,7 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
             ("是" if provisional else "否") if due_on else None, "是" if settled else "否",
             escalated_on, assigned_on, suspended_since, resolved_on, esc(result),
             esc(feedback), followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
+            first_step_on,
         ]
 
 

@@ -666,7 +666,10 @@ _STATUS, _LEVEL, _COMPLEXITY, _SATISFACTION = (
 # --- demands ----------------------------------------------------------------------------------
 
 _DEMAND_DATES = ("escalated_on", "assigned_on", "suspended_since", "resolved_on",
-                 "followed_up_on", "closed_on")
+                 "followed_up_on", "closed_on", "first_step_on")
+# Steps after acceptance a row can show: the earliest is the response when 首次响应日期 is
+# not given (a file from another system), so the report card does not count it unanswered.
+_STEP_DATES = ("escalated_on", "assigned_on", "suspended_since", "resolved_on")
 _DONE_ONLY = ("resolved_on", "result", "feedback", "followed_up_on", "satisfaction", "closed_on")
 _AFTER = {"resolved_on": ("escalated_on", "assigned_on"), "followed_up_on": ("resolved_on",),
           "closed_on": ("followed_up_on", "resolved_on")}
@@ -836,6 +839,8 @@ class _Demands:
 
         stage = max(d for d in (received, days["escalated_on"], days["assigned_on"]) if d)
         updated = max([received, *(d for d in days.values() if d)])
+        first_step = days["first_step_on"] or min(
+            (days[k] for k in _STEP_DATES if days[k]), default=None)
         data = {
             "text": text, "village_id": village, "grid_id": grid, "resident_id": resident,
             "channel": channel, "category": category, "complexity": complexity, "type": type_,
@@ -848,6 +853,7 @@ class _Demands:
             "escalations": max(1, lifecycle.LEVELS.index(level)) if days["escalated_on"] else 0,
             "reopen_count": reopen_count, "updated_on": updated,
             "escalated_on": days["escalated_on"], "assigned_on": days["assigned_on"],
+            "first_step_on": first_step,
         }
         return {"number": number, "received_on": received, "data": data, "due_on": due_on}
 

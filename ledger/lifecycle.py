@@ -115,7 +115,7 @@ IMPORT_FIELDS = (
     "complexity", "type", "status", "level", "lead_unit_id", "co_unit_ids", "handler", "leader",
     "settled_on_spot", "result", "feedback", "resolved_on", "satisfaction", "followed_up_on",
     "closed_on", "suspended_since", "stage_started_on", "escalations", "reopen_count",
-    "escalated_on", "assigned_on",
+    "escalated_on", "assigned_on", "first_step_on",
 )
 
 

@@ -52,18 +52,23 @@ def _response_deadlines(ledger: Ledger, first: date, last: date, working_days: i
 #   overdue          open (not suspended) and past its deadline as of the summary's day
 #   due_next         open and due on the summary's day or within the 7 days after it
 _FLAGS = """
-with ev as (
-    select subject_id as id,
+with steps as (
+    select subject_id as id, action, json_extract(data, '$.to') as "to" from journal
+    where subject = 'demand' and on_date between :start and :end
+        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+    -- An imported demand's milestones (from its snapshot) count in their weeks too.
+    union all
+    select demand_id, action, "to" from import_steps where on_date between :start and :end
+),
+ev as (
+    select id,
         max(action = 'settle') as settled_on_spot,
-        max(action = 'escalate' and json_extract(data, '$.to') = 'township') as to_township,
-        max(action = 'escalate' and json_extract(data, '$.to') = 'county') as escalated,
+        max(action = 'escalate' and "to" = 'township') as to_township,
+        max(action = 'escalate' and "to" = 'county') as escalated,
         max(action = 'assign') as assigned,
         max(action in ('resolve', 'settle')) as resolved,
         max(action = 'close') as closed
-    from journal
-    where subject = 'demand' and on_date between :start and :end
-        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
-    group by subject_id
+    from steps group by id
 ),
 -- The demands the week touches, each set found through its own index.
 touched as (

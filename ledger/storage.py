@@ -319,6 +319,42 @@ def m008_resident_lookup(db: Database) -> None:
     db["residents"].create_index(["village_id", "name"])
 
 
+# The milestones an imported snapshot carries, as the steps they stand for (action, "to",
+# date): the summary counts them in their weeks as it counts the journal's own steps.
+_IMPORT_STEPS = (
+    ("'escalate'", "json_extract({d}, '$.level')", "json_extract({d}, '$.escalated_on')"),
+    ("'assign'", "null", "json_extract({d}, '$.assigned_on')"),
+    ("case when json_extract({d}, '$.settled_on_spot') then 'settle' else 'resolve' end",
+     "null", "json_extract({d}, '$.resolved_on')"),
+    ("'close'", "null", "json_extract({d}, '$.closed_on')"),
+)
+
+
+def _import_steps(row: str, source: str) -> str:
+    """The import_steps rows of the import event ``row`` (``new`` or a journal alias)."""
+    return " union all ".join(
+        f"select {row}.id, {row}.subject_id, {a.format(d=row + '.data')}, "
+        f"{t.format(d=row + '.data')}, {on.format(d=row + '.data')} {source} "
+        f"{'where' if 'where' not in source else 'and'} {on.format(d=row + '.data')} is not null"
+        for a, t, on in _IMPORT_STEPS)
+
+
+@migrations()
+def m009_import_steps(db: Database) -> None:
+    # Derived from the journal, like the demands table: filled by a trigger whenever an
+    # import event is written (import, merge), and from the import events already there.
+    db.execute("""create table import_steps (
+        journal_id integer not null references journal(id),
+        demand_id integer not null, action text not null, "to" text, on_date text not null)""")
+    db["import_steps"].create_index(["on_date"])
+    columns = 'insert into import_steps (journal_id, demand_id, action, "to", on_date) '
+    db.execute("create trigger import_steps_of_import after insert on journal "
+               "when new.subject = 'demand' and new.action = 'import' begin "
+               f"{columns}{_import_steps('new', '')}; end")
+    db.execute(columns + _import_steps(
+        "j", "from journal j where j.subject = 'demand' and j.action = 'import'"))
+
+
 def ledger_id(db: Database) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 

@@ -128,3 +128,70 @@ def test_files_that_are_not_ledger_csv(town_cli: Cli, tmp_path: Path, content: b
 def test_import_of_a_missing_file(town_cli: Cli, tmp_path: Path) -> None:
     r = town_cli("import", str(tmp_path / "nope.csv"))
     assert r.exit_code == 2 and "nope.csv" in r.output
+
+
+def _number(output: str) -> str:
+    import re
+
+    return re.search(r"\d{4}-\d{6}", output).group(0)
+
+
+def test_summary_and_report_of_an_imported_ledger_equal_the_ledger_entered_by_hand(
+        cli: Cli, tmp_path: Path) -> None:
+    """What a township entered through the CLI, exported and imported by the county, gives
+    the county the same Tuesday summaries and report card (for histories the CSV carries:
+    one escalation, one assignment, no reopening)."""
+    import json
+
+    def run(*args: str) -> str:
+        r = cli(*args)
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    a = _number(run("visit", "log", "--village", "东坪村", "--resident", "张秀兰", "--cadre", "王建国",
+                    "--issue", "门口路灯不亮", "--date", "2026-11-03"))
+    run("issue", "settle", a, "--result", "当场更换灯泡", "--date", "2026-11-03")
+    run("issue", "follow-up", a, "--satisfaction", "满意", "--date", "2026-11-04")
+    run("issue", "close", a, "--date", "2026-11-04")
+    b = _number(run("issue", "add", "宅基地界址纠纷", "--village", "西岭村", "--category", "宅基地地界",
+                    "--complex", "--date", "2026-11-04"))
+    run("issue", "escalate", b, "--reason", "村里调解不成", "--date", "2026-11-05")
+    run("issue", "assign", b, "--unit", "镇司法所", "--handler", "周工", "--date", "2026-11-06")
+    run("issue", "resolve", b, "--result", "调解达成协议", "--date", "2026-11-10")
+    run("issue", "follow-up", b, "--satisfaction", "基本满意", "--date", "2026-11-11")
+    run("issue", "close", b, "--date", "2026-11-12")
+    c = _number(run("issue", "add", "村道积水", "--village", "河口社区", "--date", "2026-11-10"))
+    run("issue", "assign", c, "--unit", "东坪村委会", "--date", "2026-11-11")
+    run("issue", "resolve", c, "--result", "疏通排水沟", "--date", "2026-11-16")
+    d = _number(run("issue", "add", "低保申请", "--village", "东坪村", "--resident", "王芳/东坪村",
+                    "--date", "2026-11-12"))
+    run("issue", "escalate", d, "--reason", "需镇民政办审核", "--date", "2026-11-13")
+    run("issue", "add", "噪声扰民", "--village", "东坪村", "--resident", "张秀兰", "--date", "2026-11-16")
+    e = _number(run("issue", "add", "补材料", "--village", "西岭村", "--complex", "--date", "2026-11-17"))
+    run("issue", "suspend", e, "--reason", "等群众补材料", "--date", "2026-11-17")
+
+    exported = tmp_path / "township.csv"
+    run("export", "-o", str(exported), "--unmask")
+    county = tmp_path / "county.db"
+    r = cli("--db", str(county), "import", str(exported), "--create-missing")
+    assert r.exit_code == 0 and "新增 6 条" in r.output
+
+    def both(*args: str) -> tuple[dict, dict]:
+        mine = json.loads(cli(*args, "--format", "json").stdout)
+        theirs = json.loads(cli("--db", str(county), *args, "--format", "json").stdout)
+        for s in (mine, theirs):
+            for person in s.get("repeat_residents", []):
+                del person["resident_id"]  # the county numbers its residents itself
+        return mine, theirs
+
+    for week in ("2026-11-03", "2026-11-10", "2026-11-17"):
+        mine, theirs = both("summary", "--week", week)
+        assert theirs == mine, week
+    mine, theirs = both("summary", "--week", "2026-11-10")
+    assert (mine["received"], mine["resolved"], mine["closed"], mine["to_township"],
+            mine["assigned"]) == (3, 2, 1, 1, 1)
+    for by in ("unit", "village"):
+        mine, theirs = both("report", "--by", by)
+        assert theirs == mine, by
+    mine, _ = both("report", "--by", "unit")
+    assert {r["name"]: r["response_rate"] for r in mine["rows"]} == {"东坪村委会": 1.0, "镇司法所": 1.0}

@@ -25,7 +25,7 @@ from .conftest import ID_1, ID_2, TODAY, setup_township
 BOM = b"\xef\xbb\xbf"
 HEADER = ("编号,受理日期,镇/街道,村/社区,网格,反映人,联系电话,渠道,类别,难易程度,诉求类型,"
           "诉求内容,状态,层级,牵头单位,配合单位,责任人,包案领导,办理时限,时限暂定,当场解决,"
-          "上报日期,交办日期,挂起日期,办结日期,办理结果,反馈情况,回访日期,满意度,销号日期,重办次数")
+          "上报日期,交办日期,挂起日期,办结日期,办理结果,反馈情况,回访日期,满意度,销号日期,重办次数,首次响应日期")
 
 
 def counts(ledger: Ledger) -> dict[str, int]:
@@ -185,7 +185,7 @@ def test_demand_row_exactly(full: Ledger) -> None:
         "办理时限": "2026-11-23", "时限暂定": "否", "当场解决": "否", "上报日期": "2026-10-30",
         "交办日期": "2026-11-02", "挂起日期": "", "办结日期": "2026-11-16",
         "办理结果": "重新做防水", "反馈情况": "", "回访日期": "2026-11-17", "满意度": "满意",
-        "销号日期": "2026-11-17", "重办次数": "1",
+        "销号日期": "2026-11-17", "重办次数": "1", "首次响应日期": "2026-10-27",
     }
     assert [(r["状态"], r["层级"], r["当场解决"], r["满意度"]) for _, r in sorted(rows.items())] == [
         ("办理中", "镇级", "否", ""), ("已销号", "县级", "否", "满意"),
@@ -418,6 +418,25 @@ def test_new_rows_without_a_number_get_the_next_numbers_of_their_year(ledger: Le
     d = ledger.demand("2026-000008")
     assert (d["text"], d["village"], d["received_on"], d["status"], d["level"], d["due_on"]) == (
         "甲", "西岭村", "2026-11-16", "open", "village", "2026-11-17")
+
+
+def test_the_first_response_is_read_or_else_taken_from_the_earliest_step(ledger: Ledger) -> None:
+    data = csv_bytes([["编号", "受理日期", "村/社区", "诉求内容", "状态", "层级", "上报日期",
+                       "办结日期", "办理结果", "首次响应日期"],
+                      ["2026-000001", "2026-11-02", "东坪村", "甲", "已办结", "镇级", "2026-11-05",
+                       "2026-11-09", "已修", "2026-11-03"],
+                      ["2026-000002", "2026-11-02", "东坪村", "乙", "已办结", "镇级", "2026-11-05",
+                       "2026-11-09", "已修", ""],
+                      ["2026-000003", "2026-11-02", "东坪村", "丙", "办理中", "", "", "", "", ""]])
+    import_csv(ledger, data)
+    firsts = [ledger.db.execute("select first_step_on from demands where number = ?",
+                                [n]).fetchone()[0] for n in ("2026-000001", "2026-000002",
+                                                             "2026-000003")]
+    assert firsts == ["2026-11-03", "2026-11-05", None]
+    assert all(ledger.disagreements(n) == [] for n in ("2026-000001", "2026-000002"))
+    with pytest.raises(ImportRefused) as e:
+        import_csv(ledger, one_row(首次响应日期="2026-11-15"))
+    assert [(p.column, p.key) for p in e.value.params["errors"]] == [("首次响应日期", "import.date_order")]
 
 
 def test_english_headers_and_values(ledger: Ledger) -> None:

@@ -283,6 +283,32 @@ def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_pa
     assert check(L) == []
 
 
+def test_m009_finds_the_milestones_of_imports_made_before_it(tmp_path) -> None:
+    from ledger.importer import import_csv
+
+    path = tmp_path / "l.db"
+    L = make(path)
+    data = ("编号,受理日期,村/社区,诉求内容,状态,层级,上报日期,交办日期,牵头单位,办结日期,办理结果,"
+            "当场解决,回访日期,满意度,销号日期\r\n"
+            "2026-000101,2026-11-02,东坪村,桥坏了,已销号,镇级,2026-11-03,2026-11-04,镇司法所,"
+            "2026-11-09,修好,否,2026-11-10,满意,2026-11-11\r\n"
+            "2026-000102,2026-11-02,东坪村,吵架,已办结,村级,,,,2026-11-02,调解,是,,,\r\n")
+    import_csv(L, data.encode("utf-8"))
+    steps = "select demand_id, action, \"to\", on_date from import_steps order by rowid"
+    made = L.db.execute(steps).fetchall()
+    assert [tuple(r[1:]) for r in made] == [
+        ("escalate", "township", "2026-11-03"), ("assign", None, "2026-11-04"),
+        ("resolve", None, "2026-11-09"), ("close", None, "2026-11-11"),
+        ("settle", None, "2026-11-02")]
+    L.db.execute("drop trigger import_steps_of_import")
+    L.db.execute("drop table import_steps")
+    L.db.execute("delete from _sqlite_migrations where name = 'm009_import_steps'")
+    L.db.conn.commit()
+    L.db.conn.close()
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert sorted(L.db.execute(steps).fetchall()) == sorted(made)
+
+
 def test_there_is_a_fixture_for_every_past_schema() -> None:
     names = [m.name for m in migrations._migrations]
     have = {p.stem.removeprefix("ledger-") for p in FIXTURES.glob("ledger-*.db")}
