@@ -1119,11 +1119,11 @@ def import_(
         source.close()
     _say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
     for kind, names in result.created.items():
-        if len(names) <= CREATED_SHOWN:
+        n = result.created_count[kind]
+        if n <= CREATED_SHOWN:
             _say("import.created", what=kind, names="、".join(names))
         else:
-            _say("import.created_many", what=kind, n=len(names),
-                 names="、".join(names[:CREATED_SHOWN]))
+            _say("import.created_many", what=kind, n=n, names="、".join(names[:CREATED_SHOWN]))
     if dry_run:
         _say("import.dry_run")
 

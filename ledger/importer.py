@@ -40,12 +40,13 @@ from .deadlines import Deadline, Policy, demand_deadline, parse_date, pick_polic
 from .errors import BadInput, LedgerError, NotFound
 from .i18n import t
 from .models import (
-    JOURNAL_INSERT, Ledger, _NUMBER, check_id_number, check_phone, clean_name, clean_text, enum_value,
+    JOURNAL_INSERT, Ledger, _NUMBER, journal_json, check_id_number, check_phone, clean_name, clean_text, enum_value,
 )
 
 BATCH = 500  # demand rows checked and written together
 CACHE_KIB = 16_384  # SQLite's page cache while importing (the default is 2 MiB)
 NUMBERS_KEPT = 1000  # ImportResult.numbers keeps the first ones, in the order of the file
+NAMES_KEPT = 1000  # ImportResult.created keeps the first names of each kind
 _ESCAPES = ("'", "\t")
 _SPLIT = re.compile(r"\s*[、,，;；]\s*")
 _YES = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "1": 1, "0": 0}
@@ -106,7 +107,8 @@ class ImportResult:
     rows: int = 0  # data rows read; blank rows are not counted
     added: int = 0
     skipped: int = 0  # already in the ledger (or earlier in the file)
-    created: dict[str, list[str]] = field(default_factory=dict)  # kind -> names created
+    created: dict[str, list[str]] = field(default_factory=dict)  # kind -> the first names
+    created_count: dict[str, int] = field(default_factory=dict)  # kind -> how many created
     dry_run: bool = False
     numbers: list[str] = field(default_factory=list)  # the first NUMBERS_KEPT demands added
 
@@ -189,13 +191,14 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
             except csv.Error as e:
                 raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
             refs.finish()
-            result.created = {k: v for k, v in refs.created.items() if v}
+            result.created_count = {k: n for k, n in refs.created_count.items() if n}
+            result.created = {k: refs.created[k] for k in result.created_count}
             if problems or dry_run or not (result.added or result.created):
                 raise _Rollback
             L._journal("import", 0, "csv", L.today.isoformat(), {
                 "what": what, "rows": result.rows, "added": result.added,
                 "skipped": result.skipped, "encoding": encoding,
-                "created": {k: len(v) for k, v in result.created.items()},
+                "created": result.created_count,
             })
     except _Rollback:
         pass
@@ -299,8 +302,11 @@ class _Refs:
         self.created: dict[str, list[str]] = {k: [] for k in (
             "township", "village", "grid", "unit", "category", "channel", "type", "cadre",
             "resident")}
+        self.created_count = {k: 0 for k in self.created}
         self.unit_levels: dict[int, str] = {}  # units created here -> the lowest level used
-        self.new_residents: set[int] = set()
+        # Residents with a larger id were created by this import.
+        self.residents_before = ledger.db.execute(
+            "select coalesce(max(id), 0) from residents").fetchone()[0]
         self.people: dict[str, list[list[Any]]] = {}
         self.people_cached = 0
         self.today = ledger.today.isoformat()
@@ -317,6 +323,11 @@ class _Refs:
             raise got
         return got
 
+    def _created(self, kind: str, name: str) -> None:
+        if self.created_count[kind] < NAMES_KEPT:
+            self.created[kind].append(name)
+        self.created_count[kind] += 1
+
     def _journal(self, subject: str, sid: int, data: dict[str, Any]) -> None:
         self.L._journal(subject, sid, "add", self.today, data)
 
@@ -330,7 +341,7 @@ class _Refs:
                 return row[0]
             if not self.create:
                 self.L.township(name)  # NotFound with the nearest names
-            self.created["township"].append(name)
+            self._created("township", name)
             return self.L.add_township(name)
 
         return self._cached(("township", name), find)
@@ -365,7 +376,7 @@ class _Refs:
         vid = self.L.db.execute("insert into villages (name, township_id, kind) values (?, ?, ?)",
                                 [name, tid, "村"]).lastrowid
         self._journal("village", vid, {"name": name, "township_id": tid, "kind": "村"})
-        self.created["village"].append(f"{township}/{name}" if township else name)
+        self._created("village", f"{township}/{name}" if township else name)
         return vid
 
     def grid(self, village: int, name: str) -> int:
@@ -381,7 +392,7 @@ class _Refs:
             gid = self.L.db.execute("insert into grids (name, village_id) values (?, ?)",
                                     [name, village]).lastrowid
             self._journal("grid", gid, {"name": name, "village_id": village})
-            self.created["grid"].append(name)
+            self._created("grid", name)
             return gid
 
         return self._cached(("grid", village, name), find)
@@ -401,7 +412,7 @@ class _Refs:
             uid = self.L.db.execute("insert into units (name, level) values (?, ?)",
                                     [name, level]).lastrowid
             self.unit_levels[uid] = level
-            self.created["unit"].append(name)
+            self._created("unit", name)
             return (uid, level)
 
         uid, have = self._cached(("unit", name), find)
@@ -422,7 +433,7 @@ class _Refs:
             if not self.create:
                 return self.L.term(kind, name)
             self.L.add_term(kind, name)
-            self.created[kind].append(name)
+            self._created(kind, name)
             return name
 
         return self._cached((kind, name), find)
@@ -436,7 +447,7 @@ class _Refs:
                 return row[0]
             if not self.create:
                 return self.L.cadre(name)["id"]
-            self.created["cadre"].append(name)
+            self._created("cadre", name)
             return self.L.add_cadre(name)
 
         return self._cached(("cadre", name), find)
@@ -460,7 +471,7 @@ class _Refs:
                 rows = hits
         if len(rows) == 1:
             found = rows[0]
-            if found[1] is None and phone.full and found[0] in self.new_residents:
+            if found[1] is None and phone.full and found[0] > self.residents_before:
                 # Created earlier in this file without a phone: a later row gives it.
                 self.L.db.execute("update residents set phone = ? where id = ?",
                                   [phone.full, found[0]])
@@ -472,8 +483,7 @@ class _Refs:
                                         "village": self._village_name(r[2])}) for r in rows])
         # Residents are created whether or not other names may be (as `issue add` would).
         rid = _insert_resident(self.L, name, village, None, phone.full, None, None, None, [])
-        self.new_residents.add(rid)
-        self.created["resident"].append(name)
+        self._created("resident", name)
         everyone.append([rid, phone.full, village])
         self.people_cached += 1
         return rid
@@ -637,6 +647,14 @@ def _number(value: str) -> str:
     return f"{m[1]}-{int(m[2]):06d}"
 
 
+def _int_number(number: str) -> int:
+    return int(number[:4]) * 1_000_000 + int(number[5:])
+
+
+def _text_number(n: int) -> str:
+    return f"{n // 1_000_000}-{n % 1_000_000:06d}"
+
+
 def _place(c: _Check, refs: _Refs) -> int | None:
     """The row's village (by 镇/街道 and 村/社区), or None with the problem recorded."""
     township = c.v("township")
@@ -682,8 +700,9 @@ class _Demands:
                  result: ImportResult) -> None:
         self.L, self.refs, self.problems, self.result = L, refs, problems, result
         self.db = L.db
+        # The numbers met so far (as 2026-000123 -> 2026000123) and the row each was on.
         self.db.execute("create temp table if not exists import_numbers "
-                        "(number text primary key, row integer not null) without rowid")
+                        "(number integer primary key, row integer not null)")
         self.db.execute("delete from temp.import_numbers")
         self.first_id = (self.db.execute("select max(id) from demands").fetchone()[0] or 0) + 1
         self.next_id = self.first_id
@@ -721,8 +740,9 @@ class _Demands:
                 except LedgerError:
                     pass  # reported with the rest of the row
         wanted = sorted(set(numbers.values()))
-        earlier = dict(self._in(
-            "select number, row from temp.import_numbers where number in ({})", wanted))
+        earlier = {_text_number(n): r for n, r in self._in(
+            "select number, row from temp.import_numbers where number in ({})",
+            [_int_number(n) for n in wanted])}
         known = {n for n, in self._in("select number from demands where number in ({})", wanted)}
         plans, first = [], {}
         for row in batch:
@@ -742,10 +762,10 @@ class _Demands:
                 plans.append(plan)
         if first:
             self.db.conn.executemany("insert into temp.import_numbers values (?, ?)",
-                                     [(n, r) for n, r in first.items()])
+                                     [(_int_number(n), r) for n, r in first.items()])
         self._write(plans)
 
-    def _in(self, sql: str, values: list[str]) -> list[tuple[Any, ...]]:
+    def _in(self, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
         if not values:
             return []
         return self.db.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
@@ -892,7 +912,7 @@ class _Demands:
             demands.append([did, number, *(row[c] for c in lifecycle.STATE_FIELDS),
                             dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0])
             journal.append(("demand", did, "import", on, L.user, None,
-                            json.dumps(data, ensure_ascii=False, sort_keys=True), L.now,
+                            journal_json(data), L.now,
                             self.command))
         conn.executemany(self.insert, demands)
         conn.executemany(JOURNAL_INSERT, journal)

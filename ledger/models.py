@@ -202,6 +202,9 @@ _UNIT_NAMES = {"working_days": "working_days", "工作日": "working_days", "wd"
                "hours": "hours", "小时": "hours", "h": "hours"}
 
 
+# The journal's data as JSON: Chinese kept readable, keys sorted (one encoder for all).
+journal_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
 JOURNAL_INSERT = ("insert into journal (subject, subject_id, action, on_date, actor, reason, "
                   "data, recorded_at, command) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -245,7 +248,7 @@ class Ledger:
                  data: dict[str, Any] | None = None, reason: str | None = None) -> None:
         self.db.execute(JOURNAL_INSERT, [
             subject, subject_id, action, on, self.user, reason,
-            json.dumps(data or {}, ensure_ascii=False, sort_keys=True), self.now,
+            journal_json(data or {}), self.now,
             self.db.next_command()])
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:

@@ -632,6 +632,17 @@ def test_unknown_names_are_created_on_request(ledger: Ledger) -> None:
     assert counts(ledger)["journal"] == before["journal"] + 11
 
 
+def test_a_long_file_keeps_the_first_names_it_created_and_counts_them_all(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "NAMES_KEPT", 2)
+    rows = [["受理日期", "村/社区", "诉求内容", "反映人"]] + [
+        ["2026-11-16", "东坪村", f"第{i}件", name] for i, name in enumerate(["甲", "乙", "丙", "甲"])]
+    result = import_csv(ledger, csv_bytes(rows))
+    assert (result.created, result.created_count) == ({"resident": ["甲", "乙"]}, {"resident": 3})
+    assert ledger.db.execute("select count(*) from residents where name in ('甲', '乙', '丙')"
+                             ).fetchone()[0] == 3
+
+
 def test_dry_run_writes_nothing(full: Ledger) -> None:
     data = export(full, unmask=True)
     other = fresh()
