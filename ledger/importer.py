@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import re
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
@@ -293,7 +294,7 @@ class _Refs:
     """Every name of a file resolved once: an id (or a vocabulary name), or the LedgerError
     saying why not. With ``create``, what is missing is created the first time it is met."""
 
-    RESIDENTS_CACHED = 100_000
+    RESIDENTS_CACHED = 50_000  # people remembered by name; forgotten in bulk beyond
 
     def __init__(self, ledger: Ledger, create: bool) -> None:
         self.L = ledger
@@ -700,7 +701,9 @@ class _Demands:
                  result: ImportResult) -> None:
         self.L, self.refs, self.problems, self.result = L, refs, problems, result
         self.db = L.db
-        # The numbers met so far (as 2026-000123 -> 2026000123) and the row each was on.
+        # The numbers of rows met but not written (as 2026-000123 -> 2026000123) and their
+        # rows; the rows of the demands written, by id from first_id.
+        self.rows_of = array("L")
         self.db.execute("create temp table if not exists import_numbers "
                         "(number integer primary key, row integer not null)")
         self.db.execute("delete from temp.import_numbers")
@@ -740,29 +743,37 @@ class _Demands:
                 except LedgerError:
                     pass  # reported with the rest of the row
         wanted = sorted(set(numbers.values()))
-        earlier = {_text_number(n): r for n, r in self._in(
+        # A number met before in the file is in the ledger (written by this import, id from
+        # first_id on) or, when its row was skipped or refused, in temp.import_numbers.
+        in_ledger = dict(self._in("select number, id from demands where number in ({})", wanted))
+        unwritten = {_text_number(n): r for n, r in self._in(
             "select number, row from temp.import_numbers where number in ({})",
             [_int_number(n) for n in wanted])}
-        known = {n for n, in self._in("select number from demands where number in ({})", wanted)}
-        plans, first = [], {}
+        plans, first, not_written = [], {}, []
         for row in batch:
             number = numbers.get(row.number)
             if number is not None:
-                seen = earlier.get(number) or first.get(number)
+                seen = first.get(number) or unwritten.get(number)
+                did = in_ledger.get(number)
+                if seen is None and did is not None and did >= self.first_id:
+                    seen = self.rows_of[did - self.first_id]
                 if seen is not None:
                     _Check(self.L, row, self.problems).fail(
                         "number", "import.repeated_number", first=seen)
                     continue
                 first[number] = row.number
-                if number in known:
+                if did is not None:
                     self.result.skipped += 1
+                    not_written.append((_int_number(number), row.number))
                     continue
             plan = self._check(row, number)
             if plan is not None:
+                plan["row"] = row.number
                 plans.append(plan)
-        if first:
-            self.db.conn.executemany("insert into temp.import_numbers values (?, ?)",
-                                     [(_int_number(n), r) for n, r in first.items()])
+            elif number is not None:
+                not_written.append((_int_number(number), row.number))
+        if not_written:
+            self.db.conn.executemany("insert into temp.import_numbers values (?, ?)", not_written)
         self._write(plans)
 
     def _in(self, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
@@ -896,6 +907,7 @@ class _Demands:
             if number is None:
                 number = f"~{did:012d}"  # numbered when the file ends
                 self.unnumbered = True
+            self.rows_of.append(p["row"])
             if len(self.kept) < NUMBERS_KEPT:
                 self.kept.append(p["number"] or did)
             data, on = p["data"], p["received_on"]

@@ -587,6 +587,26 @@ def test_every_problem_of_a_file_is_listed_and_nothing_written(ledger: Ledger) -
     assert counts(ledger) == before
 
 
+def test_a_number_repeated_batches_later_is_found(ledger: Ledger,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "BATCH", 2)
+    ledger.add_demand("已有", village="东坪村", on="2026-11-02")  # 2026-000001
+    rows = [["编号", "受理日期", "村/社区", "诉求内容"],
+            ["2026-000050", "2026-11-16", "东坪村", "新的"],          # row 2: written
+            ["2026-000001", "2026-11-16", "东坪村", "已有的"],        # row 3: skipped
+            ["2026-000060", "2026-11-16", "东坪村", ""],              # row 4: refused
+            ["", "2026-11-16", "东坪村", "无编号"],
+            ["2026-50", "2026-11-16", "东坪村", "重复"],              # row 6
+            ["2026-1", "2026-11-16", "东坪村", "重复"],               # row 7
+            ["2026-000060", "2026-11-16", "东坪村", "重复"]]          # row 8
+    with pytest.raises(ImportRefused) as e:
+        import_csv(ledger, csv_bytes(rows))
+    assert [(p.row, p.key, p.params.get("first")) for p in e.value.params["errors"]] == [
+        (4, "import.required", None), (6, "import.repeated_number", 2),
+        (7, "import.repeated_number", 3), (8, "import.repeated_number", 4)]
+    assert ledger.db["demands"].count == 1
+
+
 def test_rows_are_numbered_as_excel_shows_them(ledger: Ledger) -> None:
     data = csv_bytes([list(BASE), list(BASE.values()), ["", "", ""],
                       ["2026-11-16", "东坪村", "第一行\n第二行"], ["2026-11-16", "东坪村", ""]])
