@@ -179,7 +179,7 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
     problems: list[RowError] = []
-    L.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    L.db.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     try:
         with L.db.atomic():
             reader = csv.reader(text)
@@ -337,7 +337,7 @@ class _Refs:
         name = clean_name(name, "township")
 
         def find() -> int:
-            row = self.L.db.execute("select id from townships where name = ?", [name]).fetchone()
+            row = self.L.db.conn.execute("select id from townships where name = ?", [name]).fetchone()
             if row:
                 return row[0]
             if not self.create:
@@ -353,7 +353,7 @@ class _Refs:
         def find() -> int:
             if township:
                 tid = self.township(township)
-                row = self.L.db.execute("select id from villages where name = ? and "
+                row = self.L.db.conn.execute("select id from villages where name = ? and "
                                         "township_id = ?", [name, tid]).fetchone()
                 if row:
                     return row[0]
@@ -374,7 +374,7 @@ class _Refs:
         return self._cached(("village", township, name), find)
 
     def _add_village(self, name: str, tid: int | None, township: str | None) -> int:
-        vid = self.L.db.execute("insert into villages (name, township_id, kind) values (?, ?, ?)",
+        vid = self.L.db.conn.execute("insert into villages (name, township_id, kind) values (?, ?, ?)",
                                 [name, tid, "村"]).lastrowid
         self._journal("village", vid, {"name": name, "township_id": tid, "kind": "村"})
         self._created("village", f"{township}/{name}" if township else name)
@@ -384,13 +384,13 @@ class _Refs:
         name = clean_name(name, "grid")
 
         def find() -> int:
-            row = self.L.db.execute("select id from grids where village_id = ? and name = ?",
+            row = self.L.db.conn.execute("select id from grids where village_id = ? and name = ?",
                                     [village, name]).fetchone()
             if row:
                 return row[0]
             if not self.create:
                 return self.L.grid(name, village)["id"]
-            gid = self.L.db.execute("insert into grids (name, village_id) values (?, ?)",
+            gid = self.L.db.conn.execute("insert into grids (name, village_id) values (?, ?)",
                                     [name, village]).lastrowid
             self._journal("grid", gid, {"name": name, "village_id": village})
             self._created("grid", name)
@@ -403,14 +403,14 @@ class _Refs:
         name = clean_name(name, "unit")
 
         def find() -> tuple[int, str]:
-            row = self.L.db.execute("select id, level from units where name = ?",
+            row = self.L.db.conn.execute("select id, level from units where name = ?",
                                     [name]).fetchone()
             if row:
                 return (row[0], row[1])
             if not self.create:
                 self.L.unit(name)
             # Journalled when the file ends, with the lowest level the file used it at.
-            uid = self.L.db.execute("insert into units (name, level) values (?, ?)",
+            uid = self.L.db.conn.execute("insert into units (name, level) values (?, ?)",
                                     [name, level]).lastrowid
             self.unit_levels[uid] = level
             self._created("unit", name)
@@ -427,7 +427,7 @@ class _Refs:
         name = clean_name(name, kind)
 
         def find() -> str:
-            row = self.L.db.execute("select name from terms where kind = ? and name = ?",
+            row = self.L.db.conn.execute("select name from terms where kind = ? and name = ?",
                                     [kind, name]).fetchone()
             if row:
                 return row[0]
@@ -443,7 +443,7 @@ class _Refs:
         name = clean_name(name, "cadre")
 
         def find() -> int:
-            row = self.L.db.execute("select id from cadres where name = ?", [name]).fetchone()
+            row = self.L.db.conn.execute("select id from cadres where name = ?", [name]).fetchone()
             if row:
                 return row[0]
             if not self.create:
@@ -474,7 +474,7 @@ class _Refs:
             found = rows[0]
             if found[1] is None and phone.full and found[0] > self.residents_before:
                 # Created earlier in this file without a phone: a later row gives it.
-                self.L.db.execute("update residents set phone = ? where id = ?",
+                self.L.db.conn.execute("update residents set phone = ? where id = ?",
                                   [phone.full, found[0]])
                 found[1] = phone.full
             return found[0]
@@ -497,21 +497,21 @@ class _Refs:
             if self.people_cached >= self.RESIDENTS_CACHED:
                 self.people.clear()
                 self.people_cached = 0
-            rows = self.people[name] = [list(r) for r in self.L.db.execute(
+            rows = self.people[name] = [list(r) for r in self.L.db.conn.execute(
                 "select id, phone, village_id from residents where name = ? order by id",
                 [name])]
             self.people_cached += len(rows)
         return rows
 
     def _village_name(self, village: int) -> str:
-        return self._cached(("village name", village), lambda: self.L.db.execute(
+        return self._cached(("village name", village), lambda: self.L.db.conn.execute(
             "select name from villages where id = ?", [village]).fetchone()[0])
 
     def finish(self) -> None:
         """Units created here get the lowest level the file used them at."""
         for uid, level in self.unit_levels.items():
-            name = self.L.db.execute("select name from units where id = ?", [uid]).fetchone()[0]
-            self.L.db.execute("update units set level = ? where id = ?", [level, uid])
+            name = self.L.db.conn.execute("select name from units where id = ?", [uid]).fetchone()[0]
+            self.L.db.conn.execute("update units set level = ? where id = ?", [level, uid])
             self._journal("unit", uid, {"name": name, "level": level})
 
 
@@ -535,7 +535,7 @@ def _insert_resident(L: Ledger, name: str, village_id: int, grid_id: int | None,
                      phone: str | None, id_number: str | None, address: str | None,
                      note: str | None, tags: list[str]) -> int:
     """As ``Ledger.add_resident`` does, by ids (a village name may be ambiguous)."""
-    rid = L.db.execute(
+    rid = L.db.conn.execute(
         "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
         "created_on) values (?, ?, ?, ?, ?, ?, ?, ?)",
         [name, village_id, grid_id, phone, id_number, address, note, L.today.isoformat()]
@@ -543,8 +543,10 @@ def _insert_resident(L: Ledger, name: str, village_id: int, grid_id: int | None,
     if tags:
         L.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
                               [(rid, tg) for tg in tags])
-    L._journal("resident", rid, "add", L.today.isoformat(),
-               {"name": name, "village_id": village_id, "tags": tags})
+    L.db.conn.execute(JOURNAL_INSERT, [
+        "resident", rid, "add", L.today.isoformat(), L.user, None,
+        journal_json({"name": name, "village_id": village_id, "tags": tags}), L.now,
+        L.db.next_command()])
     return rid
 
 
@@ -704,10 +706,10 @@ class _Demands:
         # The numbers of rows met but not written (as 2026-000123 -> 2026000123) and their
         # rows; the rows of the demands written, by id from first_id.
         self.rows_of = array("L")
-        self.db.execute("create temp table if not exists import_numbers "
+        self.db.conn.execute("create temp table if not exists import_numbers "
                         "(number integer primary key, row integer not null)")
-        self.db.execute("delete from temp.import_numbers")
-        self.first_id = (self.db.execute("select max(id) from demands").fetchone()[0] or 0) + 1
+        self.db.conn.execute("delete from temp.import_numbers")
+        self.first_id = (self.db.conn.execute("select max(id) from demands").fetchone()[0] or 0) + 1
         self.next_id = self.first_id
         self.unnumbered = False
         self.kept: list[str | int] = []  # numbers, or the ids of rows numbered at the end
@@ -727,7 +729,7 @@ class _Demands:
                 batch = []
         if batch:
             self._batch(batch)
-        self.db.execute("drop table temp.import_numbers")
+        self.db.conn.execute("drop table temp.import_numbers")
         if self.unnumbered:
             self._number_the_rest()
         self.result.numbers = self._kept_numbers()
@@ -779,7 +781,7 @@ class _Demands:
     def _in(self, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
         if not values:
             return []
-        return self.db.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
+        return self.db.conn.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
 
     def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
         """The plan for one demand row (None when it has problems)."""
@@ -933,13 +935,13 @@ class _Demands:
     def _number_the_rest(self) -> None:
         """Rows without a number: the next numbers of their year, in the order of the file,
         after every number of that year in the ledger or the file."""
-        years = [y for y, in self.db.execute(
+        years = [y for y, in self.db.conn.execute(
             "select distinct substr(received_on, 1, 4) from demands where id >= ? and "
             "number like '~%'", [self.first_id])]
         for year in years:
-            last = self.db.execute("select max(number) from demands where number >= ? and "
+            last = self.db.conn.execute("select max(number) from demands where number >= ? and "
                                    "number < ?", [f"{year}-", f"{year}."]).fetchone()[0]
-            self.db.execute(
+            self.db.conn.execute(
                 "update demands set number = ? || '-' || printf('%06d', ? + x.n) from ("
                 " select id, row_number() over (order by id) as n from demands"
                 " where id >= ? and number like '~%' and substr(received_on, 1, 4) = ?) as x"
@@ -948,7 +950,7 @@ class _Demands:
 
     def _kept_numbers(self) -> list[str]:
         ids = [k for k in self.kept if isinstance(k, int)]
-        named = dict(self.db.execute(
+        named = dict(self.db.conn.execute(
             f"select id, number from demands where id in ({', '.join('?' * len(ids))})",
             ids).fetchall()) if ids else {}
         return [named[k] if isinstance(k, int) else k for k in self.kept]
@@ -981,7 +983,7 @@ def _extra_days(L: Ledger, policy: Policy | None, dl: Deadline | None,
 def _imported_visits(L: Ledger) -> dict[str, int]:
     """Demand number -> the imported visit whose 诉求编号 listed it (visits imported first)."""
     links: dict[str, int] = {}
-    for subject_id, data in L.db.execute(
+    for subject_id, data in L.db.conn.execute(
             "select subject_id, data from journal where subject = 'visit' and action = 'log' "
             "and json_extract(data, '$.numbers') is not null order by id"):
         for n in json.loads(data)["numbers"]:
@@ -1026,14 +1028,14 @@ def _resident_exists(L: Ledger, name: str, village: int, phone: _Phone,
                      id_number: str | None) -> bool:
     """Already registered: the same ID number, or the same name in the same village (with a
     phone that matches, when both have one)."""
-    if id_number and L.db.execute("select 1 from residents where id_number = ?",
+    if id_number and L.db.conn.execute("select 1 from residents where id_number = ?",
                                   [id_number]).fetchone():
         return True
     sql, params = "select 1 from residents where name = ? and village_id = ?", [name, village]
     if phone.pattern:
         sql += " and (phone like ? or phone is null)"
         params.append(phone.pattern)
-    return L.db.execute(sql, params).fetchone() is not None
+    return L.db.conn.execute(sql, params).fetchone() is not None
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -1074,7 +1076,7 @@ class _Visits:
             if _visit_exists(L, day, village, resident, channel, note, cadres):
                 self.result.skipped += 1
                 continue
-            vid = L.db.execute(
+            vid = L.db.conn.execute(
                 "insert into visits (visited_on, village_id, grid_id, resident_id, channel, note)"
                 " values (?, ?, ?, ?, ?, ?)", [day, village, grid, resident, channel, note]
             ).lastrowid
@@ -1089,7 +1091,7 @@ class _Visits:
 
 def _visit_exists(L: Ledger, day: str, village: int, resident: int | None, channel: str,
                   note: str | None, cadres: list[int]) -> bool:
-    for (vid,) in L.db.execute("select id from visits where visited_on = ? and village_id = ? "
+    for (vid,) in L.db.conn.execute("select id from visits where visited_on = ? and village_id = ? "
                                "and resident_id is ? and channel = ? and note is ?",
                                [day, village, resident, channel, note]).fetchall():
         have = L._names("select cadre_id from visit_cadres where visit_id = ?", [vid])
