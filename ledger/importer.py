@@ -33,6 +33,7 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from . import lifecycle
@@ -588,6 +589,18 @@ class _Check:
         return self.take(key, self._day, required=required)
 
     def _day(self, value: str) -> str:
+        # A file has few distinct dates: each is read once.
+        got = _DAYS.get(value)
+        if got is None:
+            got = self._read_day(value)
+            if len(_DAYS) < 100_000:
+                _DAYS[value] = got
+        if got > self.L.today.isoformat():
+            raise BadInput("date.future", value=got, today=self.L.today.isoformat())
+        return got
+
+    @staticmethod
+    def _read_day(value: str) -> str:
         if _ISO.fullmatch(value):
             try:
                 d = date.fromisoformat(value)
@@ -595,8 +608,6 @@ class _Check:
                 d = parse_date(value)  # says why
         else:
             d = parse_date(value)
-        if d > self.L.today:
-            raise BadInput("date.future", value=d.isoformat(), today=self.L.today.isoformat())
         return d.isoformat()
 
     def yes_no(self, key: str) -> int | None:
@@ -624,6 +635,7 @@ class _Check:
 
 
 _NO_PHONE = _Phone()
+_DAYS: dict[str, str] = {}  # a date as written -> ISO (bad dates raise, and are not kept)
 
 
 def _yes_no(value: str) -> int:
@@ -922,9 +934,8 @@ class _Demands:
             if data["extra_days"]:
                 dl = demand_deadline([("import", data, on)], policy, L.calendar)
             state = lifecycle.apply(None, "import", data, on)
-            row = L._to_row(state)
-            demands.append([did, number, *(row[c] for c in lifecycle.STATE_FIELDS),
-                            dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0])
+            demands.append((did, number, *_STATE(L._to_row(state)),
+                            dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0))
             journal.append(("demand", did, "import", on, L.user, None,
                             journal_json(data), L.now,
                             self.command))
@@ -954,6 +965,9 @@ class _Demands:
             f"select id, number from demands where id in ({', '.join('?' * len(ids))})",
             ids).fetchall()) if ids else {}
         return [named[k] if isinstance(k, int) else k for k in self.kept]
+
+
+_STATE = itemgetter(*lifecycle.STATE_FIELDS)
 
 
 def _unit(refs: _Refs, name: str, level: str | None) -> int:

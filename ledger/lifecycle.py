@@ -33,6 +33,7 @@ BLANK: dict[str, Any] = {
     "escalated_on": None, "assigned_on": None,  # the last escalation and assignment
 }
 STATE_FIELDS = tuple(BLANK)
+_LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))
 
 # Steps that begin a demand's journal: accepted here, or brought in whole from a CSV export
 # (``import``, whose data is the demand's state at the time of the export).
@@ -63,7 +64,9 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
-        new = {k: (list(v) if isinstance(v, list) else v) for k, v in BLANK.items()}
+        new = dict(BLANK)
+        for k in _LIST_FIELDS:
+            new[k] = []
     else:
         if state is None:
             raise Refused("step.not_accepted")
