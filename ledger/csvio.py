@@ -224,35 +224,31 @@ def unescape_cell(cell: str) -> str:
 # --- export ----------------------------------------------------------------------------
 
 class _Writer:
-    """CSV rows encoded and written in chunks, so that no export holds every row at once."""
-
-    CHUNK = 500
+    """CSV rows encoded as they are written, so that no export holds every row at once."""
 
     def __init__(self, out: BinaryIO, encoding: str) -> None:
-        self.out = out
-        self.codec = "gb18030" if encoding == "gb18030" else "utf-8"
-        self.buf = io.StringIO()
-        self.csv = csv.writer(self.buf)  # CRLF line ends, quoting only where needed
-        self.waiting = 0
         if encoding == "utf-8-sig":
             out.write(codecs.BOM_UTF8)
+        self.text = io.TextIOWrapper(out, encoding="gb18030" if encoding == "gb18030" else
+                                     "utf-8", newline="")
+        self.csv = csv.writer(self.text)  # CRLF line ends, quoting only where needed
 
     def row(self, cells: Iterable[Any]) -> None:
-        self.escaped([escape_cell(c) for c in cells])
+        self.csv.writerow([escape_cell(c) for c in cells])
 
-    def escaped(self, cells: Sequence[Any]) -> None:
-        """A row whose cells are escaped already (None and numbers need nothing)."""
-        self.csv.writerow(cells)
-        self.waiting += 1
-        if self.waiting >= self.CHUNK:
-            self.flush()
+    def escaped(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Rows whose cells are escaped already (None and numbers need nothing); how many."""
+        n, write = 0, self.csv.writerow
+        for cells in rows:
+            write(cells)
+            n += 1
+        return n
 
-    def flush(self) -> None:
-        if self.buf.tell():
-            self.out.write(self.buf.getvalue().encode(self.codec))
-            self.buf.seek(0)
-            self.buf.truncate()
-        self.waiting = 0
+    def finish(self) -> None:
+        """Everything written out; the caller's stream stays open (also after an error:
+        a wrapper left to the garbage collector would close it)."""
+        self.text.flush()
+        self.text.detach()
 
 
 def _encoding(encoding: str | None) -> str:
@@ -289,12 +285,11 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
     with ledger.db.atomic():
         source = rows(ledger, masks, given)  # names resolved (and refused) before any output
         writer = _Writer(out, encoding)
-        writer.row(headers(what))
-        n = 0
-        for cells in source:
-            writer.escaped(cells)
-            n += 1
-        writer.flush()
+        try:
+            writer.row(headers(what))
+            n = writer.escaped(source)
+        finally:
+            writer.finish()
         if unmask:
             ledger._journal("export", 0, "unmask", ledger.today.isoformat(), {
                 "what": what, "rows": n, "encoding": encoding, "mask_names": bool(mask_names),

@@ -93,10 +93,12 @@ def write_errors_csv(errors: Sequence[RowError], out: BinaryIO,
                      encoding: str = "utf-8-sig", lang: str = "zh") -> int:
     """The problems of a refused import as CSV (行号, 列, 值, 原因); returns rows written."""
     writer = _Writer(out, _encoding(encoding))
-    writer.row(ERROR_COLUMNS)
-    for e in errors:
-        writer.row(e.as_row(lang))
-    writer.flush()
+    try:
+        writer.row(ERROR_COLUMNS)
+        for e in errors:
+            writer.row(e.as_row(lang))
+    finally:
+        writer.finish()
     return len(errors)
 
 
