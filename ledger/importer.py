@@ -297,7 +297,7 @@ class _Refs:
     """Every name of a file resolved once: an id (or a vocabulary name), or the LedgerError
     saying why not. With ``create``, what is missing is created the first time it is met."""
 
-    RESIDENTS_CACHED = 50_000  # people remembered by name; forgotten in bulk beyond
+    RESIDENTS_CACHED = 100_000  # people remembered by name; forgotten in bulk beyond
 
     def __init__(self, ledger: Ledger, create: bool) -> None:
         self.L = ledger
@@ -500,9 +500,8 @@ class _Refs:
             if self.people_cached >= self.RESIDENTS_CACHED:
                 self.people.clear()
                 self.people_cached = 0
-            rows = self.people[name] = [list(r) for r in self.L.db.conn.execute(
-                "select id, phone, village_id from residents where name = ? order by id",
-                [name])]
+            rows = self.people[name] = sorted(list(r) for r in self.L.db.conn.execute(
+                "select id, phone, village_id from residents where name = ?", [name]))
             self.people_cached += len(rows)
         return rows
 
