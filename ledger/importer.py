@@ -709,12 +709,23 @@ _AFTER = {"resolved_on": ("escalated_on", "assigned_on"), "followed_up_on": ("re
           "closed_on": ("followed_up_on", "resolved_on")}
 
 
-class _Demands:
-    """Demand rows, checked and written a batch at a time."""
+class _Kind:
+    """The rows of one kind of file: ``run`` checks them, and writes those that pass."""
 
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
         self.L, self.refs, self.problems, self.result = L, refs, problems, result
+
+    def run(self, rows: Iterator[_Row]) -> None:
+        raise NotImplementedError
+
+
+class _Demands(_Kind):
+    """Demand rows, checked and written a batch at a time."""
+
+    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
+                 result: ImportResult) -> None:
+        super().__init__(L, refs, problems, result)
         self.db = L.db
         # The numbers of rows met but not written (as 2026-000123 -> 2026000123) and their
         # rows; the rows of the demands written, by id from first_id.
@@ -1008,12 +1019,8 @@ def _imported_visits(L: Ledger) -> dict[str, int]:
 
 # --- residents ---------------------------------------------------------------------------------
 
-class _Residents:
+class _Residents(_Kind):
     """Resident rows: people already registered (or earlier in the file) are skipped."""
-
-    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
-                 result: ImportResult) -> None:
-        self.L, self.refs, self.problems, self.result = L, refs, problems, result
 
     def run(self, rows: Iterator[_Row]) -> None:
         L, refs = self.L, self.refs
@@ -1055,12 +1062,8 @@ def _resident_exists(L: Ledger, name: str, village: int, phone: _Phone,
 
 # --- visits ---------------------------------------------------------------------------------------
 
-class _Visits:
+class _Visits(_Kind):
     """Visit rows: a visit already in the ledger (or earlier in the file) is skipped."""
-
-    def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
-                 result: ImportResult) -> None:
-        self.L, self.refs, self.problems, self.result = L, refs, problems, result
 
     def run(self, rows: Iterator[_Row]) -> None:
         L, refs = self.L, self.refs
