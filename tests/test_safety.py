@@ -248,6 +248,16 @@ def test_every_past_schema_migrates_and_passes_the_check(tmp_path, fixture: Path
     assert (d["text"], d["level"], d["due_on"]) == ("路灯坏了", "township", "2026-11-12")
 
 
+def undo_migration(L: Ledger, path: Path, name: str, *statements: str) -> Ledger:
+    """The file as it was before migration ``name``, opened again (so migrated again)."""
+    for sql in statements:
+        L.db.execute(sql)
+    L.db.execute("delete from _sqlite_migrations where name = ?", [name])
+    L.db.conn.commit()
+    L.db.conn.close()
+    return Ledger(open_ledger(path), today=TODAY)
+
+
 def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_path) -> None:
     from ledger.importer import import_csv
 
@@ -273,12 +283,8 @@ def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_pa
     assert expected == {twice: ("2026-11-05", "2026-11-04"), plain: (None, None),
                         later: ("2026-11-10", "2026-11-04")}
     # The same file as m006 left it, opened again: the migration must find the same dates.
-    L.db.execute("alter table demands drop column escalated_on")
-    L.db.execute("alter table demands drop column assigned_on")
-    L.db.execute("delete from _sqlite_migrations where name = 'm007_milestones'")
-    L.db.conn.commit()
-    L.db.conn.close()
-    L = Ledger(open_ledger(path), today=TODAY)
+    L = undo_migration(L, path, "m007_milestones", "alter table demands drop column escalated_on",
+                       "alter table demands drop column assigned_on")
     assert {n: milestones(L, n) for n in expected} == expected
     assert check(L) == []
 
@@ -300,12 +306,8 @@ def test_m009_finds_the_milestones_of_imports_made_before_it(tmp_path) -> None:
         ("escalate", "township", "2026-11-03"), ("assign", None, "2026-11-04"),
         ("resolve", None, "2026-11-09"), ("close", None, "2026-11-11"),
         ("settle", None, "2026-11-02")]
-    L.db.execute("drop trigger import_steps_of_import")
-    L.db.execute("drop table import_steps")
-    L.db.execute("delete from _sqlite_migrations where name = 'm009_import_steps'")
-    L.db.conn.commit()
-    L.db.conn.close()
-    L = Ledger(open_ledger(path), today=TODAY)
+    L = undo_migration(L, path, "m009_import_steps", "drop trigger import_steps_of_import",
+                       "drop table import_steps")
     assert sorted(L.db.execute(steps).fetchall()) == sorted(made)
 
 
