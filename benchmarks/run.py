@@ -448,11 +448,7 @@ def main() -> None:
         copy = keep / "visit-copy.db"
 
         def fresh_copy() -> None:
-            # A ledger at rest is on disk: without the sync, the command's own checkpoint
-            # would pay for writing out gigabytes of the copy still in the page cache.
-            shutil.copyfile(db, copy)
-            with open(copy, "rb+") as f:
-                os.fsync(f.fileno())
+            synced_copy(db, copy)
 
         cmd = [ledger, "--today", TODAY, "--db", str(copy), "visit", "log",
                "--village", who["village"], "--resident", who["resident"], "--cadre", who["cadre"],
@@ -587,9 +583,7 @@ def main() -> None:
                           "residents")), "commit"], env=env)
 
             def fresh_writes() -> None:
-                shutil.copyfile(base_db, write_db)
-                with open(write_db, "rb+") as fh:
-                    os.fsync(fh.fileno())
+                synced_copy(base_db, write_db)
 
             w = measure("sqlite3: the import's demand and journal rows into a ledger",
                         [shell, str(write_db), "PRAGMA foreign_keys = ON",
@@ -645,6 +639,14 @@ def main() -> None:
     total = time.perf_counter() - t_start
     write_report(args, n, meta, who, results, extra_notes, info, total)
     print(f"\nwrote {args.output} ({total / 60:.1f} min in all)")
+
+
+def synced_copy(src: Path, dst: Path) -> None:
+    """A copy of a ledger, on disk before a timed run: without the sync, the command's own
+    checkpoint would pay for writing out the copy still in the page cache."""
+    shutil.copyfile(src, dst)
+    with open(dst, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def iter_csv_records(f):
