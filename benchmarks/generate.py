@@ -16,9 +16,9 @@ some still open or suspended.
 The file is a real ledger: it is created by ``ledger.storage.open_ledger`` (migrations and
 seeds applied), every demand's journal is built step by step and folded with
 ``ledger.lifecycle.apply`` (a step the lifecycle refuses is a bug here, and stops the run),
-the stored row is ``Ledger._to_row`` of that state, and its deadline is
+the stored row is ``services.demands.to_row`` of that state, and its deadline is
 ``ledger.deadlines.demand_deadline`` under ``pick_policy`` of the ledger's policies. Journal
-rows are written as ``Ledger._journal`` writes them, in date order as a ledger kept day by
+rows are written as ``Journal.write`` writes them, in date order as a ledger kept day by
 day would hold them. A sample of demands is replayed at the end to check all this.
 
 This is a benchmark tool, not part of the package; CI does not run it.
@@ -41,8 +41,10 @@ from pathlib import Path
 
 from ledger import lifecycle
 from ledger.deadlines import demand_deadline, pick_policy
-from ledger.models import Ledger, demand_events, load_calendar, load_policies
-from ledger.storage import open_ledger
+from ledger.services.clocks import load_calendar, load_policies
+from ledger.services.demands import state_of, to_row
+from ledger.store.journal import demand_events
+from ledger.services import open_ledger
 
 SETUP = date(2022, 12, 1)   # the registers are entered in December 2022
 START = date(2023, 1, 3)    # the first demand (a Tuesday, 民情走访日)
@@ -806,7 +808,7 @@ class Generator:
                 policy = pick_policy(policies, category=state["category"], type=state["type"],
                                      complexity=state["complexity"])
                 dl = demand_deadline(events, policy, calendar)
-                row = Ledger._to_row(state)
+                row = to_row(state)
                 demand_rows.append((did, f"{year}-{numbers[year]:06d}",
                                     *[row[f] for f in fields],
                                     dl.due_on.isoformat() if dl else None,
@@ -851,7 +853,7 @@ def check(path: Path, sample: int, seed: int) -> None:
         row = next(db.query("select * from demands where id = ?", [i]))
         events = demand_events(db, i)
         replayed = lifecycle.replay(events)
-        stored = Ledger._state(row)
+        stored = state_of(row)
         diff = [k for k in lifecycle.STATE_FIELDS if stored[k] != replayed.get(k)]
         policy = pick_policy(policies, category=row["category"], type=row["type"],
                              complexity=row["complexity"])

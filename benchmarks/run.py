@@ -230,7 +230,7 @@ def ledger_fingerprint() -> dict:
     schema's migrations. A file made under other ones is generated again."""
     from generate import fingerprint
     from ledger import lifecycle
-    from ledger.storage import migrations
+    from ledger.store.migrations import migrations
 
     return {"generator": fingerprint(), "state_fields": list(lifecycle.STATE_FIELDS),
             "migrations": [m.name for m in migrations._migrations]}
@@ -512,7 +512,7 @@ def main() -> None:
                          "select * from demands;"], R, env=env)
         # A second floor: Python itself, reading the export's own query with the sqlite3
         # module and writing every row with the csv module: no masking, escaping or labels.
-        from ledger.csvio import _DEMAND_SQL
+        from ledger.services.demands import EXPORT_SQL as _DEMAND_SQL
         py_floor = measure("python sqlite3 + csv.writer, the export's query",
                            [py, "-c", _PY_EXPORT, str(db), str(keep / "floor-export-py.csv"),
                             _DEMAND_SQL + " order by d.received_on, d.number"], R, env=env)

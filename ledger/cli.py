@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 import typer
 
 if TYPE_CHECKING:
-    from .models import Ledger
+    from .services import Ledger
 
 HELP = """民情走访台账:走访、一人一账、诉求办理全过程。 The township visit-and-demand ledger.
 
@@ -100,7 +100,7 @@ def _close_ledgers() -> None:
 
 
 def _db_label(db: Path | None) -> str:
-    from .storage import resolve_path
+    from .store import resolve_path
 
     return str(resolve_path(db or settings.db))
 
@@ -110,10 +110,11 @@ def _today() -> date:
 
 
 def _ledger(db: Path | None) -> "Ledger":
-    from .models import Ledger
-    from .storage import open_ledger, resolve_path
-
     from datetime import datetime
+
+    from .services import Ledger, open_ledger
+    from .store import resolve_path
+
 
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     # --db after the command, else --db before it, else $LEDGER_DB, else the app folder.
@@ -275,7 +276,7 @@ for _sub, _name in ((township_app, "township"), (village_app, "village"), (unit_
 @command(township_app, "add")
 def township_add(name: Annotated[str, typer.Argument(help="名称 Name")], db: DbOpt = None) -> None:
     """新增镇/街道。 Add a township."""
-    _ledger(db).add_township(name)
+    _ledger(db).registers.add_township(name)
     _say("ok.added", what="township", name=name.strip())
 
 
@@ -284,7 +285,7 @@ def township_list(db: DbOpt = None) -> None:
     """列出镇/街道。 List townships."""
     render = _render()
 
-    _print(render.register(_ledger(db).listing("township"), ("name", "villages"), "townships",
+    _print(render.register(_ledger(db).registers.listing("township"), ("name", "villages"), "townships",
                            settings.lang))
 
 
@@ -296,7 +297,7 @@ def village_add(
     db: DbOpt = None,
 ) -> None:
     """新增村/社区。 Add a village or community."""
-    _ledger(db).add_village(name, township=township, kind=kind)
+    _ledger(db).registers.add_village(name, township=township, kind=kind)
     _say("ok.added", what="village", name=name.strip())
 
 
@@ -305,7 +306,7 @@ def village_list(db: DbOpt = None) -> None:
     """列出村/社区。 List villages."""
     render = _render()
 
-    _print(render.register(_ledger(db).listing("village"),
+    _print(render.register(_ledger(db).registers.listing("village"),
                            ("name", "township", "kind", "residents", "demands"), "villages",
                            settings.lang))
 
@@ -317,7 +318,7 @@ def village_grid(
     db: DbOpt = None,
 ) -> None:
     """在村/社区下新增网格。 Add a grid to a village."""
-    _ledger(db).add_grid(name, village)
+    _ledger(db).registers.add_grid(name, village)
     _say("ok.added", what="grid", name=name.strip())
 
 
@@ -328,7 +329,7 @@ def unit_add(
     db: DbOpt = None,
 ) -> None:
     """新增责任单位。 Add a unit (department) at its level."""
-    _ledger(db).add_unit(name, level)
+    _ledger(db).registers.add_unit(name, level)
     _say("ok.added", what="unit", name=name.strip())
 
 
@@ -337,7 +338,7 @@ def unit_list(db: DbOpt = None) -> None:
     """列出责任单位。 List units."""
     render = _render()
 
-    _print(render.register(_ledger(db).listing("unit"), ("name", "level", "open_demands"), "units",
+    _print(render.register(_ledger(db).registers.listing("unit"), ("name", "level", "open_demands"), "units",
                            settings.lang))
 
 
@@ -349,7 +350,7 @@ def cadre_add(
     db: DbOpt = None,
 ) -> None:
     """新增干部。 Add a cadre."""
-    _ledger(db).add_cadre(name, unit=unit, phone=phone)
+    _ledger(db).registers.add_cadre(name, unit=unit, phone=phone)
     _say("ok.added", what="cadre", name=name.strip())
 
 
@@ -358,20 +359,20 @@ def cadre_list(db: DbOpt = None) -> None:
     """列出干部。 List cadres."""
     render = _render()
 
-    _print(render.register(_ledger(db).listing("cadre"), ("name", "unit"), "cadres", settings.lang))
+    _print(render.register(_ledger(db).registers.listing("cadre"), ("name", "unit"), "cadres", settings.lang))
 
 
 def _term_commands(group: typer.Typer, kind: str, title: str, zh: str, en: str) -> None:
     @command(group, "add")
     def add(name: Annotated[str, typer.Argument(help="名称 Name")], db: DbOpt = None) -> None:
-        _ledger(db).add_term(kind, name)
+        _ledger(db).registers.add_term(kind, name)
         _say("ok.added", what=kind, name=name.strip())
 
     @command(group, "list")
     def list_(db: DbOpt = None) -> None:
         render = _render()
 
-        _print(render.names(_ledger(db).terms(kind), title, settings.lang))
+        _print(render.names(_ledger(db).registers.terms(kind), title, settings.lang))
 
     add.__doc__ = f"新增{zh}。 Add a {en}."
     list_.__doc__ = f"列出{zh}。 List the {en}s."
@@ -398,7 +399,7 @@ def resident_add(
     db: DbOpt = None,
 ) -> None:
     """登记群众,建立一人一账。 Register a resident (one ledger page each)."""
-    rid = _ledger(db).add_resident(name, village, phone=phone, id_number=id_number,
+    rid = _ledger(db).residents.add(name, village, phone=phone, id_number=id_number,
                                    tags=tag or [], grid=grid, address=address, note=note)
     _say("ok.added", what="resident", name=f"#{rid} {name.strip()}")
 
@@ -413,7 +414,7 @@ def resident_show(
     """一人一账:群众的身份、标签、每次走访、每件诉求及结果。 One resident's whole page."""
     render = _render()
 
-    _print(render.resident_page(_ledger(db).resident_page(ref), settings.lang, unmask=unmask))
+    _print(render.resident_page(_ledger(db).residents.page(ref), settings.lang, unmask=unmask))
 
 
 @command(resident_app, "find")
@@ -428,7 +429,7 @@ def resident_find(
     """按姓名、电话尾号、村或标签查找群众。 Find residents by name, phone tail, village or tag."""
     render = _render()
 
-    rows = _ledger(db).find_residents(query, village=village, phone_tail=phone_tail, tag=tag)
+    rows = _ledger(db).residents.find(query, village=village, phone_tail=phone_tail, tag=tag)
     _print(render.residents(rows, settings.lang, unmask=unmask))
     _say("count", n=len(rows))
 
@@ -442,7 +443,7 @@ def resident_tag(
 ) -> None:
     """给群众加/去标签。 Add or remove a resident's tags."""
     ledger = _ledger(db)
-    tags = ledger.tag_resident(ref, add=add or [], remove=remove or [])
+    tags = ledger.residents.tag(ref, add=add or [], remove=remove or [])
     from .i18n import t
 
     _say("ok.tags", name=ref, tags="、".join(tags) or t("none", settings.lang))
@@ -466,7 +467,7 @@ def visit_log(
     db: DbOpt = None,
 ) -> None:
     """登记一次走访及当场提出的诉求。 Log one visit and the demands raised in it."""
-    result = _ledger(db).log_visit(
+    result = _ledger(db).visits.log(
         village=village, on=date_, resident=resident, cadres=cadre or [], channel=channel,
         grid=grid, note=note, issues=issue or [], category=category,
         complexity="complex" if complex_ else None)
@@ -485,7 +486,7 @@ def visit_list(
     """列出走访记录。 List visits."""
     render = _render()
 
-    _print(render.visits(_ledger(db).list_visits(village=village, since=since, until=until),
+    _print(render.visits(_ledger(db).visits.list(village=village, since=since, until=until),
                          settings.lang))
 
 
@@ -505,7 +506,7 @@ def issue_add(
     db: DbOpt = None,
 ) -> None:
     """受理一件诉求(不经走访,如 12345 转来)。 Accept a demand."""
-    number = _ledger(db).add_demand(
+    number = _ledger(db).demands.add(
         text, village=village, on=date_, resident=resident, category=category,
         complexity="complex" if complex_ else None, channel=channel, type=type_, level=level)
     _say("ok.issue_added", number=number)
@@ -527,7 +528,7 @@ def issue_classify(
 ) -> None:
     """分类:类别、一般/疑难复杂、类型;原值留在办理记录中。 Classify a demand."""
     complexity = None if complex_ is None else ("complex" if complex_ else "general")
-    _stepped(_ledger(db).classify(number, category=category, complexity=complexity, type=type_,
+    _stepped(_ledger(db).demands.classify(number, category=category, complexity=complexity, type=type_,
                                   on=date_), "classify")
 
 
@@ -538,7 +539,7 @@ def issue_correct(
     reason: ReasonOpt, date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """更正诉求内容;原文保留在办理记录中。 Correct the text, keeping the original."""
-    _stepped(_ledger(db).correct(number, text, reason=reason, on=date_), "correct")
+    _stepped(_ledger(db).demands.correct(number, text, reason=reason, on=date_), "correct")
 
 
 @command(issue_app, "settle")
@@ -549,14 +550,14 @@ def issue_settle(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """当场解决(小事不出村)。 Settled on the spot."""
-    _stepped(_ledger(db).settle(number, result=result, feedback=feedback, on=date_), "settle")
+    _stepped(_ledger(db).demands.settle(number, result=result, feedback=feedback, on=date_), "settle")
 
 
 @command(issue_app, "escalate")
 def issue_escalate(number: Number, reason: ReasonOpt, date_: DateOpt = None,
                    db: DbOpt = None) -> None:
     """上报一级(村→镇→县),说明本级无法解决的过程和原因。 Escalate one level up."""
-    _stepped(_ledger(db).escalate(number, reason=reason, on=date_), "escalate")
+    _stepped(_ledger(db).demands.escalate(number, reason=reason, on=date_), "escalate")
 
 
 @command(issue_app, "assign")
@@ -568,7 +569,7 @@ def issue_assign(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """交办给责任单位(牵头、配合、责任人)。 Assign to a unit."""
-    _stepped(_ledger(db).assign(number, unit=unit, co_units=co_unit or [], handler=handler,
+    _stepped(_ledger(db).demands.assign(number, unit=unit, co_units=co_unit or [], handler=handler,
                                 on=date_), "assign")
 
 
@@ -580,7 +581,7 @@ def issue_whistle(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """吹哨:召集多个单位共同处理。 Whistle: summon several units."""
-    _stepped(_ledger(db).whistle(number, units=unit, reason=reason, on=date_), "whistle")
+    _stepped(_ledger(db).demands.whistle(number, units=unit, reason=reason, on=date_), "whistle")
 
 
 @command(issue_app, "report-in")
@@ -589,7 +590,7 @@ def issue_report_in(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """报到:被召集的单位到场。 A summoned unit reports in."""
-    _stepped(_ledger(db).report_in(number, unit=unit, on=date_), "report_in")
+    _stepped(_ledger(db).demands.report_in(number, unit=unit, on=date_), "report_in")
 
 
 @command(issue_app, "take-charge")
@@ -598,7 +599,7 @@ def issue_take_charge(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """包案:领导亲自负责。 A named leader takes charge."""
-    _stepped(_ledger(db).take_charge(number, leader=leader, on=date_), "take_charge")
+    _stepped(_ledger(db).demands.take_charge(number, leader=leader, on=date_), "take_charge")
 
 
 @command(issue_app, "return")
@@ -607,7 +608,7 @@ def issue_return(
     reason: ReasonOpt, date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """退回:责任单位说明理由后退回。 The lead unit sends the case back."""
-    _stepped(_ledger(db).return_(number, unit=unit, reason=reason, on=date_), "return")
+    _stepped(_ledger(db).demands.return_(number, unit=unit, reason=reason, on=date_), "return")
 
 
 @command(issue_app, "notify")
@@ -616,7 +617,7 @@ def issue_notify(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """告知群众办理进度。 Progress notice to the resident."""
-    _stepped(_ledger(db).notify(number, text=text, on=date_), "notify")
+    _stepped(_ledger(db).demands.notify(number, text=text, on=date_), "notify")
 
 
 @command(issue_app, "extend")
@@ -627,7 +628,7 @@ def issue_extend(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """延期:说明原因和审批人。 Extend the deadline."""
-    _stepped(_ledger(db).extend(number, reason=reason, approver=approver, days=days, on=date_),
+    _stepped(_ledger(db).demands.extend(number, reason=reason, approver=approver, days=days, on=date_),
              "extend")
 
 
@@ -635,13 +636,13 @@ def issue_extend(
 def issue_suspend(number: Number, reason: ReasonOpt, date_: DateOpt = None,
                   db: DbOpt = None) -> None:
     """挂起:暂停计时(如等待群众补充材料)。 Suspend (pause the clock)."""
-    _stepped(_ledger(db).suspend(number, reason=reason, on=date_), "suspend")
+    _stepped(_ledger(db).demands.suspend(number, reason=reason, on=date_), "suspend")
 
 
 @command(issue_app, "resume")
 def issue_resume(number: Number, date_: DateOpt = None, db: DbOpt = None) -> None:
     """恢复办理。 Resume a suspended demand."""
-    _stepped(_ledger(db).resume(number, on=date_), "resume")
+    _stepped(_ledger(db).demands.resume(number, on=date_), "resume")
 
 
 @command(issue_app, "resolve")
@@ -651,7 +652,7 @@ def issue_resolve(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """办结:记录结果和向群众反馈情况。 Resolve a demand."""
-    _stepped(_ledger(db).resolve(number, result=result, feedback=feedback, on=date_), "resolve")
+    _stepped(_ledger(db).demands.resolve(number, result=result, feedback=feedback, on=date_), "resolve")
 
 
 @command(issue_app, "follow-up")
@@ -663,7 +664,7 @@ def issue_follow_up(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """回访:群众满意度;不满意可加 --reopen 重新办理。 Follow up with the resident."""
-    _stepped(_ledger(db).follow_up(number, satisfaction=satisfaction, note=note, reopen=reopen,
+    _stepped(_ledger(db).demands.follow_up(number, satisfaction=satisfaction, note=note, reopen=reopen,
                                    on=date_), "follow_up")
 
 
@@ -674,14 +675,14 @@ def issue_close(
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """销号:已办结并回访的诉求。 Close out a resolved, followed-up demand."""
-    _stepped(_ledger(db).close(number, reason=reason, on=date_), "close")
+    _stepped(_ledger(db).demands.close(number, reason=reason, on=date_), "close")
 
 
 @command(issue_app, "reopen")
 def issue_reopen(number: Number, reason: ReasonOpt, date_: DateOpt = None,
                  db: DbOpt = None) -> None:
     """重新办理已办结或已销号的诉求。 Reopen a resolved or closed demand."""
-    _stepped(_ledger(db).reopen(number, reason=reason, on=date_), "reopen")
+    _stepped(_ledger(db).demands.reopen(number, reason=reason, on=date_), "reopen")
 
 
 @command(issue_app, "show")
@@ -689,7 +690,7 @@ def issue_show(number: Number, db: DbOpt = None) -> None:
     """显示一件诉求及其全部办理记录。 Show a demand with its full history."""
     render = _render()
 
-    d = _ledger(db).demand(number)
+    d = _ledger(db).demands.show(number)
     _print(render.demand_detail(d, settings.lang))
     _warn_provisional([d])
 
@@ -712,7 +713,7 @@ def issue_list(
     fmt = _format(fmt)
     # A screen shows the first thousand; scripts (csv, json) get every row unless they ask.
     shown = limit if limit is not None else (TABLE_LIMIT if fmt == "table" else 0)
-    rows = _ledger(db).list_demands(status=status, village=village, category=category, unit=unit,
+    rows = _ledger(db).demands.list(status=status, village=village, category=category, unit=unit,
                                     level=level, resident=resident, since=since, until=until,
                                     limit=shown + 1 if shown else None)
     more = bool(shown) and len(rows) > shown
@@ -794,7 +795,7 @@ def due(
     db: DbOpt = None,
 ) -> None:
     """临期:今天(或 N 个工作日内)到期的在办诉求。 Demands due today or within N working days."""
-    _show_demands(_ledger(db).due(within), _format(fmt), title="due")
+    _show_demands(_ledger(db).demands.due(within), _format(fmt), title="due")
 
 
 @command(app, "overdue")
@@ -802,7 +803,7 @@ def overdue(fmt: FormatOpt = "table", db: DbOpt = None) -> None:
     """超期:已过时限的在办诉求,超期工作日数,按单位和村汇总。 Overdue demands, by unit and village."""
     render = _render()
 
-    result = _ledger(db).overdue()
+    result = _ledger(db).demands.overdue_by()
     fmt = _format(fmt)
     if fmt == "csv":
         _show_demands(result["demands"], "csv", extra=("days_late",))
@@ -841,7 +842,7 @@ def calendar_show(
     year = year or _today().year
     months = [month] if month else list(range(1, 13))
     for m in months:
-        _print(render.month_grid(ledger.calendar_month(year, m), settings.lang))
+        _print(render.month_grid(ledger.clocks.month(year, m), settings.lang))
     schedule = ledger.calendar.schedules.get(year)
     if schedule:
         typer.echo(schedule.notice)
@@ -856,7 +857,7 @@ def calendar_list(db: DbOpt = None) -> None:
     """列出台账已有节假日安排的年份及其依据。 List the years the ledger knows."""
     render = _render()
 
-    _print(render.calendar_years(_ledger(db).calendar_years(), settings.lang))
+    _print(render.calendar_years(_ledger(db).clocks.years(), settings.lang))
 
 
 @command(calendar_app, "add")
@@ -871,7 +872,7 @@ def calendar_add(
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput("calendar.file", path=str(file), why=getattr(e, "strerror", None) or str(e)) from None
-    _say("calendar.added", **_ledger(db).add_calendar_year(text))
+    _say("calendar.added", **_ledger(db).clocks.add_year(text))
 
 
 @command(policy_app, "list")
@@ -879,7 +880,7 @@ def policy_list(db: DbOpt = None) -> None:
     """列出办理时限规则。 List deadline policies."""
     render = _render()
 
-    _print(render.policies(_ledger(db).list_policies(), settings.lang))
+    _print(render.policies(_ledger(db).clocks.policies(), settings.lang))
 
 
 @command(policy_app, "set")
@@ -895,7 +896,7 @@ def policy_set(
 ) -> None:
     """设定某类别、类型或难易程度的办理时限;在办诉求随之重算。 Set a deadline policy."""
     kind, value = _policy_target(category, type_, complexity)
-    n = _ledger(db).set_policy(kind, value, amount=amount, unit=unit,
+    n = _ledger(db).clocks.set_policy(kind, value, amount=amount, unit=unit,
                                max_extensions=max_extensions, extension_days=extension_days)
     _say("policy.set", n=n)
 
@@ -908,7 +909,7 @@ def policy_remove(
 ) -> None:
     """删除按类别或类型设定的时限规则。 Remove a category or type policy."""
     kind, value = _policy_target(category, type_, None)
-    _say("policy.set", n=_ledger(db).remove_policy(kind, value))
+    _say("policy.set", n=_ledger(db).clocks.remove_policy(kind, value))
 
 
 def _policy_target(category: str | None, type_: str | None,
@@ -942,13 +943,12 @@ def summary(
 
 
 def _summary(week: str | None, unmask: bool, fmt: str, db: Path | None) -> None:
-    from . import reports
-
-    render = _render()
     from .deadlines import parse_date
     from .privacy import mask_name
+    from .services.reports import WEEK_COUNTS
 
-    s = reports.summary(_ledger(db), parse_date(week) if week else None,
+    render = _render()
+    s = _ledger(db).reports.summary(parse_date(week) if week else None,
                         limit=render.SUMMARY_LIST_LIMIT if fmt == "table" else None)
     if not unmask:
         for r in s["repeat_residents"]:
@@ -963,7 +963,7 @@ def _summary(week: str | None, unmask: bool, fmt: str, db: Path | None) -> None:
         rows = [{"dimension": "total", "name": "", **s}]
         for key in ("village", "category", "channel"):
             rows += [{"dimension": key, **r} for r in s[f"by_{key}"]]
-        _emit_csv(rows, ("dimension", "name", *reports.WEEK_COUNTS))
+        _emit_csv(rows, ("dimension", "name", *WEEK_COUNTS))
         return
     _print(render.summary(s, settings.lang, unmask=True))
     _warn_provisional(s["carried_over_demands"] + s["due_demands"] + s["overdue_demands"])
@@ -988,13 +988,8 @@ def report(
 
 
 def _report(by: str, since: str | None, until: str | None, fmt: str, db: Path | None) -> None:
-    from . import reports
-
     render = _render()
-    from .deadlines import parse_date
-
-    r = reports.report(_ledger(db), by.strip().lower(), parse_date(since) if since else None,
-                       parse_date(until) if until else None)
+    r = _ledger(db).reports.card(by.strip().lower(), since, until)
     if fmt == "json":
         _emit_json({"by": r["by"], "from": r["from"], "to": r["to"],
                     "rows": [{k: row[k] for k in REPORT_KEYS} for row in r["rows"]],
@@ -1009,11 +1004,9 @@ def _report(by: str, since: str | None, until: str | None, fmt: str, db: Path | 
 @command(setting_app, "list")
 def setting_list(db: DbOpt = None) -> None:
     """列出督查设置(权重、满意折算、响应时限、约谈阈值)。 List supervision settings."""
-    from . import reports
-
     render = _render()
 
-    _print(render.settings(reports.settings(_ledger(db)), settings.lang))
+    _print(render.settings(_ledger(db).reports.settings(), settings.lang))
 
 
 @command(setting_app, "set")
@@ -1023,9 +1016,7 @@ def setting_set(
     db: DbOpt = None,
 ) -> None:
     """修改一项督查设置。 Change a supervision setting."""
-    from . import reports
-
-    reports.set_setting(_ledger(db), key.strip(), value.strip())
+    _ledger(db).reports.set_setting(key.strip(), value.strip())
     _say("setting.set", setting=key.strip(), value=value.strip())
 
 
@@ -1049,7 +1040,7 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
-    from .csvio import export_csv
+    from .io.csvformat import export_csv
     from .errors import LedgerFileError
 
     filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
@@ -1090,7 +1081,7 @@ def import_(
     db: DbOpt = None,
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
-    from .importer import ImportRefused, import_csv, write_errors_csv
+    from .io.importer import ImportRefused, import_csv, write_errors_csv
     from .errors import BadInput
     from .i18n import t
 
@@ -1152,7 +1143,7 @@ def merge(
     db: DbOpt = None,
 ) -> None:
     """合并另一本台账(如县里汇总各乡镇):编号重排、来源留记录,重复合并不会重复添加。 Merge a ledger."""
-    from .merge import merge_ledger
+    from .io.merge import merge_ledger
 
     result = merge_ledger(_ledger(db), other)
     _say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
@@ -1167,10 +1158,9 @@ def merge(
 def check_(db: DbOpt = None) -> None:
     """检查台账:文件完整性、引用、每件诉求的状态与办理记录一致、在办诉求有时限。 Check the ledger."""
     from .i18n import t
-    from .safety import check
 
     ledger = _ledger(db)
-    findings = check(ledger)
+    findings = ledger.checks.run()
     if not findings:
         _say("check.ok", demands=ledger.db["demands"].count)
         return
@@ -1187,7 +1177,7 @@ def backup_(
     db: DbOpt = None,
 ) -> None:
     """备份台账(他人同时写入也能得到一致的副本)。 Back up the ledger, consistently, while others write."""
-    from .safety import backup
+    from .io.backup import backup
 
     size = backup(_ledger(db), dest, force=force)
     _say("backup.done", path=str(dest), size=size)
@@ -1200,8 +1190,8 @@ def restore_(
     db: DbOpt = None,
 ) -> None:
     """从备份恢复台账:先检查备份,原台账另存一份;已有台账须加 --force。 Restore from a backup."""
-    from .safety import restore
-    from .storage import resolve_path
+    from .io.backup import restore
+    from .store import resolve_path
 
     target = resolve_path(db or settings.db)
     kept = restore(target, source, today=_today(), force=force)
@@ -1215,7 +1205,7 @@ def undo_(db: DbOpt = None) -> None:
     """撤销自己的上一次操作(打错了时用);办理记录保留原操作和撤销记录。 Undo your last change."""
     from .i18n import label
 
-    result = _ledger(db).undo()
+    result = _ledger(db).history.undo()
     steps = "、".join(f"{label('action', action, settings.lang)} {name}".strip()
                       for _, action, name in result["steps"])
     _say("undo.done", command=result["command"], actor=result["actor"] or "", steps=steps)
@@ -1235,8 +1225,7 @@ def demo(
     render = _render()
     from .demo import load_township, read_township
     from .i18n import t
-    from .models import Ledger
-    from .storage import open_ledger
+    from .services import Ledger, open_ledger
 
     # Deliberately not $LEDGER_DB: the demo must never write into a clerk's real ledger.
     if db is None:
@@ -1254,19 +1243,15 @@ def demo(
     lang = settings.lang
     _say("demo.built", path=str(path))
     typer.echo("  ".join(f"{k}={v}" for k, v in counts.items()))
-    _print(render.register(ledger.listing("village"),
+    _print(render.register(ledger.registers.listing("village"),
                            ("name", "township", "kind", "residents", "demands"), "villages", lang))
-    _print(render.demands(ledger.list_demands(status="open"), lang))
-    busiest = ledger.db.execute(
-        "select resident_id from demands where resident_id is not null group by resident_id "
-        "order by count(*) desc, resident_id limit 1").fetchone()
+    _print(render.demands(ledger.demands.list(status="open"), lang))
+    busiest = ledger.residents.busiest()
     if busiest:
-        _print(render.resident_page(ledger.resident_page(f"#{busiest[0]}"), lang))
-    longest = ledger.db.execute(
-        "select d.number from journal j join demands d on d.id = j.subject_id "
-        "where j.subject = 'demand' group by d.id order by count(*) desc, d.id limit 1").fetchone()
+        _print(render.resident_page(ledger.residents.page(busiest), lang))
+    longest = ledger.demands.longest_history()
     if longest:
-        _print(render.demand_detail(ledger.demand(longest[0]), lang))
+        _print(render.demand_detail(ledger.demands.show(longest), lang))
     _say("demo.next", today=today.isoformat(), path=str(path))
 
 

@@ -279,18 +279,49 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
 
 
 
+# --- the light: the one definition of overdue and due soon -----------------------------
+#
+# Written once, as SQL over a demand row, because every list, the summary, the report card,
+# due, overdue and the 约谈 list select by it through the (status, due_on) index:
+#   done       resolved or closed
+#   suspended  the clock is stopped (挂起)
+#   none       no deadline (no policy applies)
+#   overdue    open and its deadline is before today
+#   due_soon   open and due today or within SOON_WORKING_DAYS working days
+#   on_time    open and due later
+# ``today``, ``first``, ``last`` and ``soon`` are the placeholders the query binds
+# (``?`` or ``:name``); ``d`` the demand row's alias ("" for none).
 
-def light(status: str, due_on: date | None, today: date, calendar: WorkCalendar,
-          soon: int = 1) -> str:
-    """The traffic light of a demand on ``today``: due soon means within ``soon`` working days."""
-    if status in ("resolved", "closed"):
-        return "done"
-    if status == "suspended":
-        return "suspended"
-    if due_on is None:
-        return "none"
-    if due_on < today:
-        return "overdue"
-    if calendar.working_days_between(today, due_on) <= soon:
-        return "due_soon"
-    return "on_time"
+SOON_WORKING_DAYS = 1  # "due soon": due today or on the next working day
+LIGHTS = ("on_time", "due_soon", "overdue", "suspended", "done", "none")
+
+
+def _col(d: str, name: str) -> str:
+    return f"{d}.{name}" if d else name
+
+
+def overdue_sql(today: str = "?", d: str = "d") -> str:
+    """Overdue on ``today``: open (a suspended clock is stopped) and past its deadline."""
+    return f"({_col(d, 'status')} = 'open' and {_col(d, 'due_on')} < {today})"
+
+
+def due_sql(first: str = "?", last: str = "?", d: str = "d") -> str:
+    """Open and due from ``first`` to ``last`` (both included)."""
+    due = _col(d, "due_on")
+    return f"({_col(d, 'status')} = 'open' and {due} >= {first} and {due} <= {last})"
+
+
+def light_sql(today: str = "?", soon: str = "?", d: str = "d") -> str:
+    """The light of a demand on ``today``; ``soon`` is the last day that is due soon
+    (``soon_until``)."""
+    status, due = _col(d, "status"), _col(d, "due_on")
+    return (f"case when {status} in ('resolved', 'closed') then 'done' "
+            f"when {status} = 'suspended' then 'suspended' "
+            f"when {due} is null then 'none' "
+            f"when {overdue_sql(today, d)} then 'overdue' "
+            f"when {due} <= {soon} then 'due_soon' else 'on_time' end")
+
+
+def soon_until(calendar: WorkCalendar, today: date) -> date:
+    """The last day on which a deadline still counts as due soon."""
+    return calendar.add_working_days(today, SOON_WORKING_DAYS)[0]

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .models import Ledger
+from .services import Ledger
 
 EXAMPLE_NAME = "township.toml"
 
@@ -45,24 +45,24 @@ def load_township(ledger: Ledger, data: dict[str, Any]) -> dict[str, int]:
     counts = {"villages": 0, "units": 0, "cadres": 0, "residents": 0, "visits": 0,
               "demands": 0, "steps": 0}
     with ledger.db.atomic():
-        ledger.add_township(data["township"])
+        ledger.registers.add_township(data["township"])
         for name in data.get("categories", []):
-            ledger.add_term("category", name)
+            ledger.registers.add_term("category", name)
         for name in data.get("channels", []):
-            ledger.add_term("channel", name)
+            ledger.registers.add_term("channel", name)
         for v in data.get("villages", []):
-            ledger.add_village(v["name"], kind=v.get("kind", "村"))
+            ledger.registers.add_village(v["name"], kind=v.get("kind", "村"))
             for g in v.get("grids", []):
-                ledger.add_grid(g, v["name"])
+                ledger.registers.add_grid(g, v["name"])
             counts["villages"] += 1
         for u in data.get("units", []):
-            ledger.add_unit(u["name"], u.get("level", "township"))
+            ledger.registers.add_unit(u["name"], u.get("level", "township"))
             counts["units"] += 1
         for c in data.get("cadres", []):
-            ledger.add_cadre(c["name"], unit=c.get("unit"), phone=c.get("phone"))
+            ledger.registers.add_cadre(c["name"], unit=c.get("unit"), phone=c.get("phone"))
             counts["cadres"] += 1
         for r in data.get("residents", []):
-            ledger.add_resident(
+            ledger.residents.add(
                 r["name"], r["village"], phone=r.get("phone"), id_number=r.get("id_number"),
                 tags=r.get("tags", []), grid=r.get("grid"), address=r.get("address"),
                 note=r.get("note"))
@@ -73,7 +73,7 @@ def load_township(ledger: Ledger, data: dict[str, Any]) -> dict[str, int]:
         for kind, entry in sorted(entries, key=lambda e: e[1]["date"]):
             if kind == "visit":
                 issues = entry.get("issues", [])
-                logged = ledger.log_visit(
+                logged = ledger.visits.log(
                     village=entry.get("village"), on=entry["date"], resident=entry.get("resident"),
                     cadres=entry.get("cadres", []), channel=entry.get("channel"),
                     grid=entry.get("grid"), note=entry.get("note"),
@@ -81,7 +81,7 @@ def load_township(ledger: Ledger, data: dict[str, Any]) -> dict[str, int]:
                 counts["visits"] += 1
                 pairs = list(zip(logged["numbers"], issues))
             else:
-                number = ledger.add_demand(
+                number = ledger.demands.add(
                     entry["text"], village=entry.get("village"), on=entry["date"],
                     resident=entry.get("resident"), channel=entry.get("channel"),
                     level=entry.get("level"))
@@ -94,13 +94,13 @@ def load_township(ledger: Ledger, data: dict[str, Any]) -> dict[str, int]:
 
 def _describe(ledger: Ledger, number: str, issue: dict[str, Any], received: str) -> int:
     """Classify a fresh demand as described, then take its steps in order."""
-    current = ledger.demand(number)
+    current = ledger.demands.show(number)
     wanted = {k: issue[k] for k in ("category", "complexity", "type") if k in issue}
     if "complexity" in wanted and wanted["complexity"] == current["complexity"]:
         del wanted["complexity"]  # general is the default: restating it changes nothing
     if wanted:
-        ledger.classify(number, on=received, **wanted)
+        ledger.demands.classify(number, on=received, **wanted)
     for step in issue.get("steps", []):
         kwargs = {k: v for k, v in step.items() if k not in ("action", "date")}
-        getattr(ledger, _STEPS[step["action"]])(number, on=step["date"], **kwargs)
+        getattr(ledger.demands, _STEPS[step["action"]])(number, on=step["date"], **kwargs)
     return len(issue.get("steps", []))

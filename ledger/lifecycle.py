@@ -180,8 +180,22 @@ def _escalate(s: State, d: dict[str, Any], on: str) -> None:
     s["escalated_on"] = on
 
 
+def unit_may_take(unit_level: str, demand_level: str) -> bool:
+    """A unit handles demands at its own level or above it, never below: a county bureau
+    may take a township's demand, a village committee may not take the county's (the demand
+    must be escalated first)."""
+    return LEVELS.index(unit_level) <= LEVELS.index(demand_level)
+
+
 @step("assign", ("open",))
 def _assign(s: State, d: dict[str, Any], on: str) -> None:
+    # The units' levels as they stood when assigned (journals before they were recorded
+    # were checked when written).
+    units = [d["lead_unit_id"], *(d.get("co_unit_ids") or [])]
+    for unit_id, level in zip(units, d.get("unit_levels") or ()):
+        if not unit_may_take(level, s["level"]):
+            raise Refused("step.assign.above_level", unit_id=unit_id, unit_level=level,
+                          level=s["level"])
     s["lead_unit_id"] = d["lead_unit_id"]
     s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
     s["handler"] = d.get("handler")
@@ -233,6 +247,13 @@ def _notify(s: State, d: dict[str, Any], on: str) -> None:
 
 @step("extend", LIVE)
 def _extend(s: State, d: dict[str, Any], on: str) -> None:
+    # The policy's caps as they stood when the extension was approved, recorded with it, so
+    # a later change of policy does not rewrite what was allowed then.
+    most, longest, days = d.get("max_extensions"), d.get("max_days"), d.get("days")
+    if most is not None and s["extensions"] >= most:
+        raise Refused("extend.too_many", max=most)
+    if longest and days and days > longest:
+        raise Refused("extend.too_long", days=days, max=longest)
     s["extensions"] += 1
 
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli import app
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 TODAY = date(2026, 11, 17)  # a Tuesday (民情走访日)
 
@@ -35,21 +35,21 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def setup_township(ledger: Ledger) -> Ledger:
     """A small township: villages at one township, units at every level, people."""
-    ledger.add_township("青石镇")
+    ledger.registers.add_township("青石镇")
     for v in ("东坪村", "西岭村", "河口社区"):
-        ledger.add_village(v)
-    ledger.add_grid("一组", "东坪村")
-    ledger.add_unit("东坪村委会", "village")
-    ledger.add_unit("镇司法所", "township")
-    ledger.add_unit("镇综治中心", "township")
-    ledger.add_unit("县住建局", "county")
-    ledger.add_unit("县自然资源局", "county")
-    ledger.add_cadre("王建国", unit="镇综治中心")
-    ledger.add_cadre("李梅", unit="镇司法所")
-    ledger.add_resident("张秀兰", "东坪村", phone="13812345678", id_number=ID_1,
+        ledger.registers.add_village(v)
+    ledger.registers.add_grid("一组", "东坪村")
+    ledger.registers.add_unit("东坪村委会", "village")
+    ledger.registers.add_unit("镇司法所", "township")
+    ledger.registers.add_unit("镇综治中心", "township")
+    ledger.registers.add_unit("县住建局", "county")
+    ledger.registers.add_unit("县自然资源局", "county")
+    ledger.registers.add_cadre("王建国", unit="镇综治中心")
+    ledger.registers.add_cadre("李梅", unit="镇司法所")
+    ledger.residents.add("张秀兰", "东坪村", phone="13812345678", id_number=ID_1,
                         tags=["独居老人"], grid="一组")
-    ledger.add_resident("王芳", "东坪村", phone="13900001111")
-    ledger.add_resident("王芳", "西岭村", phone="13900002222", id_number=ID_2)
+    ledger.residents.add("王芳", "东坪村", phone="13900001111")
+    ledger.residents.add("王芳", "西岭村", phone="13900002222", id_number=ID_2)
     return ledger
 
 

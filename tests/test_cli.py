@@ -19,8 +19,9 @@ from typing import Any, Callable
 import pytest
 
 import ledger as ledger_package
-from ledger.models import Ledger
-from ledger.storage import DEFAULT_CHANNELS, DEFAULT_TYPES, open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
+from ledger.store.migrations import DEFAULT_CHANNELS, DEFAULT_TYPES
 
 N1 = "2026-000001"
 # The fixture's two ID numbers (conftest ID_1 is 张秀兰's, ID_2 is 王芳/西岭村's) and a third.
@@ -76,8 +77,8 @@ def demand(cli: Any, number: str = N1) -> dict[str, Any]:
     """The demand as the domain sees it, after checking its row agrees with its journal."""
 
     def read(ledger: Ledger) -> dict[str, Any]:
-        assert ledger.disagreements(number) == []
-        return ledger.demand(number)
+        assert ledger.demands.disagreements(number) == []
+        return ledger.demands.show(number)
 
     return with_ledger(cli, read)
 
@@ -89,7 +90,7 @@ def actions(d: dict[str, Any]) -> list[str]:
 def new_demand(cli: Any, text: str = "三组路灯不亮,夜里出行不便", village: str = "东坪村",
                on: str = "2026-11-10", **kw: Any) -> str:
     """Accept a demand through the domain (set-up, not the thing under test)."""
-    return with_ledger(cli, lambda L: L.add_demand(text, village=village, on=on, **kw))
+    return with_ledger(cli, lambda L: L.demands.add(text, village=village, on=on, **kw))
 
 
 _NUMBER = re.compile(r"(?<!\d)\d{4}-\d{6}(?!\d)")
@@ -107,7 +108,7 @@ def history_steps(text: str, title: str = "办理记录") -> list[str]:
 
 
 def resident_id(cli: Any, ref: str) -> int:
-    return with_ledger(cli, lambda L: L.resident(ref)["id"])
+    return with_ledger(cli, lambda L: L.residents.get(ref)["id"])
 
 
 # --- 1. a demand's life, step by step ------------------------------------------------------
@@ -156,7 +157,7 @@ def test_visit_log_records_one_visit_with_its_cadres_and_numbers_each_demand(cli
                "--issue", "夜间噪声", "--category", "基础设施")
     assert "已记录走访 #1" in text
     assert numbers_in(text) == ["2026-000001", "2026-000002", "2026-000003"]
-    visits = with_ledger(cli, lambda L: L.list_visits())
+    visits = with_ledger(cli, lambda L: L.visits.list())
     assert len(visits) == 1
     v = visits[0]
     assert (v["visited_on"], v["village"], v["resident"], v["channel"], v["demands"]) == (
@@ -173,10 +174,10 @@ def test_visit_log_without_demands_records_the_visit_only(cli):
     text = run(cli, "visit", "log", "--village", "河口社区", "--cadre", "王建国")
     assert "已记录走访 #1" in text
     assert numbers_in(text) == []
-    visits = with_ledger(cli, lambda L: L.list_visits())
+    visits = with_ledger(cli, lambda L: L.visits.list())
     assert [(v["village"], v["channel"], v["demands"]) for v in visits] == [
         ("河口社区", "入户走访", 0)]
-    assert with_ledger(cli, lambda L: L.list_demands()) == []
+    assert with_ledger(cli, lambda L: L.demands.list()) == []
 
 
 def test_visit_log_complex_marks_every_demand_complex(cli):
@@ -233,7 +234,7 @@ def test_settle_on_the_spot_resolves_a_village_demand(cli):
 
 def test_settle_after_escalation_is_refused_and_points_to_resolve(cli):
     n = new_demand(cli)
-    with_ledger(cli, lambda L: L.escalate(n, reason="村里修不了", on="2026-11-11"))
+    with_ledger(cli, lambda L: L.demands.escalate(n, reason="村里修不了", on="2026-11-11"))
     text = refused(cli, "issue", "settle", n, "--result", "修好了", code=1)
     assert "resolve" in text
     assert demand(cli, n)["status"] == "open"
@@ -260,7 +261,7 @@ def test_escalate_goes_village_then_township_then_county_and_no_further(cli):
 
 def test_escalate_clears_the_lower_levels_assignment(cli):
     n = new_demand(cli)
-    with_ledger(cli, lambda L: L.assign(n, unit="东坪村委会", handler="村支书", on="2026-11-10"))
+    with_ledger(cli, lambda L: L.demands.assign(n, unit="东坪村委会", handler="村支书", on="2026-11-10"))
     run(cli, "issue", "escalate", n, "--reason", "村里协调不了", "--date", "2026-11-11")
     d = demand(cli, n)
     assert (d["level"], d["unit"], d["handler"], d["co_units"]) == ("township", None, None, [])
@@ -309,15 +310,15 @@ def test_whistle_summons_units_and_report_in_records_each_arrival(cli):
 ], ids=["not-summoned", "already-reported"])
 def test_report_in_is_refused_for_a_unit_not_waiting_to_report(cli, unit, needle):
     n = new_demand(cli, level="township")
-    with_ledger(cli, lambda L: (L.whistle(n, units=["县住建局"], on="2026-11-11"),
-                                L.report_in(n, unit="县住建局", on="2026-11-12")))
+    with_ledger(cli, lambda L: (L.demands.whistle(n, units=["县住建局"], on="2026-11-11"),
+                                L.demands.report_in(n, unit="县住建局", on="2026-11-12")))
     text = refused(cli, "issue", "report-in", n, "--unit", unit, code=1)
     assert needle in text
 
 
 def test_whistling_the_same_units_again_is_refused(cli):
     n = new_demand(cli)
-    with_ledger(cli, lambda L: L.whistle(n, units=["镇司法所"], on="2026-11-11"))
+    with_ledger(cli, lambda L: L.demands.whistle(n, units=["镇司法所"], on="2026-11-11"))
     refused(cli, "issue", "whistle", n, "--unit", "镇司法所", code=1)
     assert demand(cli, n)["summoned"] == [("镇司法所", None)]
 
@@ -333,7 +334,7 @@ def test_take_charge_records_the_leader(cli):
 
 def _assigned_to_county(cli: Any) -> str:
     n = new_demand(cli, level="county")
-    with_ledger(cli, lambda L: L.assign(n, unit="县住建局", co_units=["县自然资源局"],
+    with_ledger(cli, lambda L: L.demands.assign(n, unit="县住建局", co_units=["县自然资源局"],
                                         handler="赵科长", on="2026-11-11"))
     return n
 
@@ -408,7 +409,7 @@ def test_suspend_pauses_and_resume_counts_the_paused_days(cli):
 ], ids=["resolve", "close", "suspend-again", "escalate"])
 def test_a_suspended_demand_refuses_steps_until_resumed(cli, step, needle):
     n = new_demand(cli)
-    with_ledger(cli, lambda L: L.suspend(n, reason="等待材料", on="2026-11-11"))
+    with_ledger(cli, lambda L: L.demands.suspend(n, reason="等待材料", on="2026-11-11"))
     text = refused(cli, "issue", step[0], n, *step[1:], code=1)
     assert needle in text
     assert demand(cli, n)["status"] == "suspended"
@@ -426,7 +427,7 @@ def test_resolve_records_result_feedback_and_date(cli):
 
 def _resolved(cli: Any, on: str = "2026-11-12") -> str:
     n = new_demand(cli)
-    with_ledger(cli, lambda L: L.resolve(n, result="已修复", on=on))
+    with_ledger(cli, lambda L: L.demands.resolve(n, result="已修复", on=on))
     return n
 
 
@@ -471,9 +472,9 @@ def test_follow_up_of_an_unresolved_demand_is_refused(cli):
 
 @pytest.mark.parametrize("prepare, needle", [
     (lambda L, n: None, "尚未办结"),
-    (lambda L, n: L.resolve(n, result="已修复", on="2026-11-12"), "还没有回访"),
-    (lambda L, n: (L.resolve(n, result="已修复", on="2026-11-12"),
-                   L.follow_up(n, satisfaction="不满意", on="2026-11-13")), "--reason"),
+    (lambda L, n: L.demands.resolve(n, result="已修复", on="2026-11-12"), "还没有回访"),
+    (lambda L, n: (L.demands.resolve(n, result="已修复", on="2026-11-12"),
+                   L.demands.follow_up(n, satisfaction="不满意", on="2026-11-13")), "--reason"),
 ], ids=["before-resolve", "before-follow-up", "dissatisfied-without-reason"])
 def test_close_is_refused_until_the_loop_is_closed(cli, prepare, needle):
     n = new_demand(cli)
@@ -487,7 +488,7 @@ def test_close_is_refused_until_the_loop_is_closed(cli, prepare, needle):
 
 def test_close_after_a_satisfied_follow_up(cli):
     n = _resolved(cli)
-    with_ledger(cli, lambda L: L.follow_up(n, satisfaction="满意", on="2026-11-13"))
+    with_ledger(cli, lambda L: L.demands.follow_up(n, satisfaction="满意", on="2026-11-13"))
     text = run(cli, "issue", "close", n, "--date", "2026-11-14")
     assert "销号完成,当前已销号" in text
     d = demand(cli, n)
@@ -496,7 +497,7 @@ def test_close_after_a_satisfied_follow_up(cli):
 
 def test_close_after_dissatisfied_follow_up_is_allowed_with_a_reason(cli):
     n = _resolved(cli)
-    with_ledger(cli, lambda L: L.follow_up(n, satisfaction="不满意", on="2026-11-13"))
+    with_ledger(cli, lambda L: L.demands.follow_up(n, satisfaction="不满意", on="2026-11-13"))
     run(cli, "issue", "close", n, "--reason", "诉求超出政策范围,已解释", "--date", "2026-11-14")
     d = demand(cli, n)
     assert (d["status"], d["closed_on"], d["satisfaction"]) == ("closed", "2026-11-14",
@@ -506,8 +507,8 @@ def test_close_after_dissatisfied_follow_up_is_allowed_with_a_reason(cli):
 
 def test_reopen_a_closed_demand_needs_a_new_resolution_and_follow_up(cli):
     n = _resolved(cli)
-    with_ledger(cli, lambda L: (L.follow_up(n, satisfaction="满意", on="2026-11-13"),
-                                L.close(n, on="2026-11-14")))
+    with_ledger(cli, lambda L: (L.demands.follow_up(n, satisfaction="满意", on="2026-11-13"),
+                                L.demands.close(n, on="2026-11-14")))
     text = run(cli, "issue", "reopen", n, "--reason", "群众再次反映路灯不亮", "--date", "2026-11-16")
     assert "重新办理完成,当前办理中" in text
     d = demand(cli, n)
@@ -524,10 +525,10 @@ def test_reopen_of_an_open_demand_is_refused(cli):
 def test_issue_show_lists_the_history_in_chinese_step_labels_in_order(cli):
     n = new_demand(cli)
     with_ledger(cli, lambda L: (
-        L.assign(n, unit="东坪村委会", handler="村支书", on="2026-11-10"),
-        L.resolve(n, result="更换灯泡", feedback="当面告知", on="2026-11-12"),
-        L.follow_up(n, satisfaction="满意", on="2026-11-13"),
-        L.close(n, on="2026-11-14"),
+        L.demands.assign(n, unit="东坪村委会", handler="村支书", on="2026-11-10"),
+        L.demands.resolve(n, result="更换灯泡", feedback="当面告知", on="2026-11-12"),
+        L.demands.follow_up(n, satisfaction="满意", on="2026-11-13"),
+        L.demands.close(n, on="2026-11-14"),
     ))
     text = run(cli, "issue", "show", n)
     assert history_steps(text) == ["受理", "交办", "办结", "回访", "销号"]
@@ -561,22 +562,22 @@ def five_demands(cli):
     """Five demands in different villages, categories, units, levels, states and dates."""
 
     def build(L: Ledger) -> None:
-        a = L.add_demand("邻居堆放杂物", village="东坪村", resident="张秀兰", category="邻里纠纷",
+        a = L.demands.add("邻居堆放杂物", village="东坪村", resident="张秀兰", category="邻里纠纷",
                          on="2026-11-02")
-        L.assign(a, unit="东坪村委会", on="2026-11-02")
-        b = L.add_demand("村道塌陷", village="西岭村", resident="王芳/西岭村", category="基础设施",
+        L.demands.assign(a, unit="东坪村委会", on="2026-11-02")
+        b = L.demands.add("村道塌陷", village="西岭村", resident="王芳/西岭村", category="基础设施",
                          on="2026-11-05")
-        L.escalate(b, reason="村里无力修复", on="2026-11-06")
-        L.assign(b, unit="镇综治中心", co_units=["镇司法所"], on="2026-11-06")
-        c = L.add_demand("电梯停用", village="河口社区", category="物业", on="2026-11-10")
-        L.resolve(c, result="物业已修复", on="2026-11-11")
-        d = L.add_demand("水管漏水", village="东坪村", resident="王芳/东坪村", category="基础设施",
+        L.demands.escalate(b, reason="村里无力修复", on="2026-11-06")
+        L.demands.assign(b, unit="镇综治中心", co_units=["镇司法所"], on="2026-11-06")
+        c = L.demands.add("电梯停用", village="河口社区", category="物业", on="2026-11-10")
+        L.demands.resolve(c, result="物业已修复", on="2026-11-11")
+        d = L.demands.add("水管漏水", village="东坪村", resident="王芳/东坪村", category="基础设施",
                          on="2026-11-12")
-        L.suspend(d, reason="等待群众在家", on="2026-11-13")
-        e = L.add_demand("狗吠扰民", village="西岭村", category="邻里纠纷", on="2026-11-17")
-        L.settle(e, result="当场调解", on="2026-11-17")
-        L.follow_up(e, satisfaction="满意", on="2026-11-17")
-        L.close(e, on="2026-11-17")
+        L.demands.suspend(d, reason="等待群众在家", on="2026-11-13")
+        e = L.demands.add("狗吠扰民", village="西岭村", category="邻里纠纷", on="2026-11-17")
+        L.demands.settle(e, result="当场调解", on="2026-11-17")
+        L.demands.follow_up(e, satisfaction="满意", on="2026-11-17")
+        L.demands.close(e, on="2026-11-17")
 
     with_ledger(cli, build)
 
@@ -631,21 +632,21 @@ def test_issue_list_limit_keeps_the_oldest(cli, five_demands):
 
 @pytest.mark.parametrize("group, args, name, read, expected", [
     ("township", ["白马镇"], "白马镇",
-     lambda L: [r["name"] for r in L.listing("township")], ["青石镇", "白马镇"]),
+     lambda L: [r["name"] for r in L.registers.listing("township")], ["青石镇", "白马镇"]),
     ("village", ["北山村"], "北山村",
-     lambda L: [(r["name"], r["township"], r["kind"]) for r in L.listing("village")][-1],
+     lambda L: [(r["name"], r["township"], r["kind"]) for r in L.registers.listing("village")][-1],
      ("北山村", "青石镇", "村")),
     ("village", ["南湖社区", "--township", "青石镇", "--kind", "社区"], "南湖社区",
-     lambda L: [(r["name"], r["township"], r["kind"]) for r in L.listing("village")][-1],
+     lambda L: [(r["name"], r["township"], r["kind"]) for r in L.registers.listing("village")][-1],
      ("南湖社区", "青石镇", "社区")),
     ("unit", ["县民政局", "--level", "county"], "县民政局",
-     lambda L: [(r["name"], r["level"]) for r in L.listing("unit")][-1], ("县民政局", "county")),
+     lambda L: [(r["name"], r["level"]) for r in L.registers.listing("unit")][-1], ("县民政局", "county")),
     ("cadre", ["赵敏", "--unit", "镇司法所", "--phone", "13700001234"], "赵敏",
-     lambda L: (L.cadre("赵敏")["phone"], [r["unit"] for r in L.listing("cadre")][-1]),
+     lambda L: (L.registers.cadre("赵敏")["phone"], [r["unit"] for r in L.registers.listing("cadre")][-1]),
      ("13700001234", "镇司法所")),
-    ("category", ["山林权属"], "山林权属", lambda L: L.terms("category")[-1], "山林权属"),
-    ("channel", ["村民微信群"], "村民微信群", lambda L: L.terms("channel")[-1], "村民微信群"),
-    ("type", ["意见征集"], "意见征集", lambda L: L.terms("type")[-1], "意见征集"),
+    ("category", ["山林权属"], "山林权属", lambda L: L.registers.terms("category")[-1], "山林权属"),
+    ("channel", ["村民微信群"], "村民微信群", lambda L: L.registers.terms("channel")[-1], "村民微信群"),
+    ("type", ["意见征集"], "意见征集", lambda L: L.registers.terms("type")[-1], "意见征集"),
 ], ids=["township", "village", "community", "unit", "cadre", "category", "channel", "type"])
 def test_register_add_is_stored_and_listed(cli, group, args, name, read, expected):
     assert "已新增" in run(cli, group, "add", *args)
@@ -656,7 +657,7 @@ def test_register_add_is_stored_and_listed(cli, group, args, name, read, expecte
 def test_village_grid_adds_a_grid_a_resident_can_be_placed_in(cli):
     run(cli, "village", "grid", "西岭村", "二组")
     run(cli, "resident", "add", "孙强", "--village", "西岭村", "--grid", "二组")
-    r = with_ledger(cli, lambda L: L.resident("孙强"))
+    r = with_ledger(cli, lambda L: L.residents.get("孙强"))
     assert (r["village"], r["grid"]) == ("西岭村", "二组")
 
 
@@ -667,7 +668,7 @@ def test_village_grid_adds_a_grid_a_resident_can_be_placed_in(cli):
 def test_unit_level_is_stored_in_english_and_listed_in_chinese(cli, typed, stored, shown):
     level = ["--level", typed] if typed else []
     run(cli, "unit", "add", "县民政局", *level)
-    assert with_ledger(cli, lambda L: L.unit("县民政局")["level"]) == stored
+    assert with_ledger(cli, lambda L: L.registers.unit("县民政局")["level"]) == stored
     row = [line for line in run(cli, "unit", "list").splitlines() if "县民政局" in line]
     assert len(row) == 1 and shown in row[0]
 
@@ -696,19 +697,19 @@ def test_village_add_with_an_unknown_township_is_a_usage_error(cli):
 
 
 def test_with_two_townships_a_village_must_say_which(cli):
-    with_ledger(cli, lambda L: L.add_township("白马镇"))
+    with_ledger(cli, lambda L: L.registers.add_township("白马镇"))
     assert "--township" in refused(cli, "village", "add", "北山村", code=2)
     run(cli, "village", "add", "北山村", "--township", "白马镇")
-    assert with_ledger(cli, lambda L: L.village("北山村")["township"]) == "白马镇"
+    assert with_ledger(cli, lambda L: L.registers.village("北山村")["township"]) == "白马镇"
 
 
 def test_same_village_name_in_two_townships_is_named_township_slash_village(cli):
-    with_ledger(cli, lambda L: (L.add_township("白马镇"), L.add_village("东坪村", "白马镇")))
+    with_ledger(cli, lambda L: (L.registers.add_township("白马镇"), L.registers.add_village("东坪村", "白马镇")))
     text = refused(cli, "issue", "add", "路灯", "--village", "东坪村", code=2)
     assert "青石镇/东坪村" in text and "白马镇/东坪村" in text
     run(cli, "issue", "add", "路灯", "--village", "白马镇/东坪村")
-    vid = with_ledger(cli, lambda L: L.village("白马镇/东坪村")["id"])
-    assert with_ledger(cli, lambda L: L._demand_row(N1)["village_id"]) == vid
+    vid = with_ledger(cli, lambda L: L.registers.village("白马镇/东坪村")["id"])
+    assert with_ledger(cli, lambda L: L.demands.row(N1)["village_id"]) == vid
 
 
 # --- 3. residents: one ledger page each -------------------------------------------------------
@@ -719,7 +720,7 @@ def test_resident_add_stores_phone_id_number_and_tags(cli):
                "--address", "河口社区5栋2单元", "--note", "腿脚不便")
     rid = resident_id(cli, "赵德明")
     assert f"#{rid} 赵德明" in text
-    page = with_ledger(cli, lambda L: L.resident_page("赵德明"))
+    page = with_ledger(cli, lambda L: L.residents.page("赵德明"))
     r = page["resident"]
     assert (r["village"], r["phone"], r["id_number"], r["address"], r["note"]) == (
         "河口社区", "13800138000", ID_3, "河口社区5栋2单元", "腿脚不便")
@@ -797,12 +798,12 @@ def test_resident_tag_adds_and_removes_tags(cli):
     assert "困难群体" in text
 
     def tags() -> list[str]:
-        return sorted(with_ledger(cli, lambda L: L.resident_page("张秀兰")["tags"]))
+        return sorted(with_ledger(cli, lambda L: L.residents.page("张秀兰")["tags"]))
 
     assert tags() == sorted(["困难群体", "多次拨打12345", "独居老人"])
     run(cli, "resident", "tag", "张秀兰", "--remove", "独居老人")
     assert tags() == sorted(["困难群体", "多次拨打12345"])
-    assert [r["name"] for r in with_ledger(cli, lambda L: L.find_residents(tag="独居老人"))] == []
+    assert [r["name"] for r in with_ledger(cli, lambda L: L.residents.find(tag="独居老人"))] == []
 
 
 def test_removing_a_tag_the_resident_does_not_hold_is_refused(cli):
@@ -993,7 +994,7 @@ def test_a_step_dated_before_the_demand_was_received_is_refused(cli, step):
 
 def test_a_step_dated_before_the_last_step_is_refused(cli):
     n = new_demand(cli, on="2026-11-10")
-    with_ledger(cli, lambda L: L.escalate(n, reason="村里无法解决", on="2026-11-13"))
+    with_ledger(cli, lambda L: L.demands.escalate(n, reason="村里无法解决", on="2026-11-13"))
     text = refused(cli, "issue", "resolve", n, "--result", "已修复", "--date", "2026-11-12", code=1)
     assert "2026-11-12" in text and "上一步办理日期 2026-11-13" in text
     assert demand(cli, n)["status"] == "open"
@@ -1018,12 +1019,12 @@ def test_db_option_overrides_LEDGER_DB(cli, tmp_path):
     db = open_ledger(other)
     try:
         theirs = Ledger(db, today=with_ledger(cli, lambda L: L.today))
-        assert [r["name"] for r in theirs.listing("township")] == ["白马镇"]
-        assert theirs.terms("channel") == DEFAULT_CHANNELS  # the schema and its seed data
-        assert theirs.terms("type") == DEFAULT_TYPES
+        assert [r["name"] for r in theirs.registers.listing("township")] == ["白马镇"]
+        assert theirs.registers.terms("channel") == DEFAULT_CHANNELS  # the schema and its seed data
+        assert theirs.registers.terms("type") == DEFAULT_TYPES
     finally:
         db.close()
-    assert [r["name"] for r in with_ledger(cli, lambda L: L.listing("township"))] == ["青石镇"]
+    assert [r["name"] for r in with_ledger(cli, lambda L: L.registers.listing("township"))] == ["青石镇"]
 
     listed = run(cli, "township", "list", "--db", str(other))
     assert "白马镇" in listed and "青石镇" not in listed

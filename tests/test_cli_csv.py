@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .conftest import ID_1, Cli
 from .test_reports import build_town
@@ -74,7 +74,7 @@ def test_export_then_import_round_trips(town_cli: Cli, tmp_path: Path) -> None:
     town_cli("--db", str(fresh), "export", "-o", str(second), "--unmask")
     assert second.read_bytes() == first.read_bytes()
     imported = Ledger(open_ledger(fresh), today=date(2026, 11, 17))
-    assert all(imported.disagreements(r["number"]) == [] for r in imported.list_demands())
+    assert all(imported.demands.disagreements(r["number"]) == [] for r in imported.demands.list())
 
 
 def test_a_bad_file_imports_nothing_and_lists_every_problem(town_cli: Cli, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_calendar_add_recomputes_and_refuses_bad_files(cli: Cli, tmp_path) -> No
     r = cli("calendar", "add", str(good), today="2026-12-28")
     assert r.exit_code == 0, r.output
     assert "重算 1 件" in r.output and "仍暂定 0 件" in r.output
-    assert cli.ledger().demand("2026-000001")["due_on"] == "2027-01-07"
+    assert cli.ledger().demands.show("2026-000001")["due_on"] == "2027-01-07"
     assert "本台账添加" in cli("calendar", "list").output
 
 
@@ -93,7 +93,7 @@ def test_policy_set_list_and_bad_input(cli: Cli) -> None:
     n = add(cli, "油烟扰民", "--type", "投诉")
     r = cli("policy", "set", "--type", "投诉", "--amount", "3")
     assert r.exit_code == 0 and "重算 1 件" in r.output
-    assert cli.ledger().demand(n)["due_on"] == "2026-11-20"
+    assert cli.ledger().demands.show(n)["due_on"] == "2026-11-20"
     assert "3 个工作日" in cli("policy", "list").output
     before = cli.digest()
     for args, code in ((["--type", "投诉", "--unit", "周"], 2), (["--amount", "3"], 2),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .conftest import Cli
 from .test_reports import build_town

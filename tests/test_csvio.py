@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import csvio
-from ledger import importer
-from ledger.csvio import escape_cell, export_csv, unescape_cell
-from ledger.importer import ImportRefused, import_csv
+from ledger.io import csvformat as csvio
+from ledger.io import importer
+from ledger.io.csvformat import escape_cell, export_csv, unescape_cell
+from ledger.io.importer import ImportRefused, import_csv
 from ledger.errors import BadInput, NotFound, Refused
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .conftest import ID_1, ID_2, TODAY, setup_township
 
@@ -26,6 +26,11 @@ BOM = b"\xef\xbb\xbf"
 HEADER = ("编号,受理日期,镇/街道,村/社区,网格,反映人,联系电话,渠道,类别,难易程度,诉求类型,"
           "诉求内容,状态,层级,牵头单位,配合单位,责任人,包案领导,办理时限,时限暂定,当场解决,"
           "上报日期,交办日期,挂起日期,办结日期,办理结果,反馈情况,回访日期,满意度,销号日期,重办次数,首次响应日期")
+
+
+def one(ledger, sql: str, params=()):
+    """The first row of a query on a ledger's file, as a dict (None if none)."""
+    return next(iter(ledger.db.query(sql, params)), None)
 
 
 def counts(ledger: Ledger) -> dict[str, int]:
@@ -56,7 +61,7 @@ def by_header(data: bytes) -> list[dict[str, str]]:
 def registers(ledger: Ledger) -> Ledger:
     """The small township, plus a resident with address, note, tags and a landline."""
     setup_township(ledger)
-    ledger.add_resident("李四", "河口社区", phone="02887654321", address="河口社区3栋2单元",
+    ledger.residents.add("李四", "河口社区", phone="02887654321", address="河口社区3栋2单元",
                         note="=备注以等号开头", tags=["困难群体", "独居老人"])
     return ledger
 
@@ -71,72 +76,72 @@ def fresh(create: bool = False) -> Ledger:
 def full(ledger: Ledger) -> Ledger:
     """Demands in every status and at every level, with every milestone the CSV carries."""
     L = ledger
-    L.add_resident("李四", "河口社区", phone="02887654321", address="河口社区3栋2单元",
+    L.residents.add("李四", "河口社区", phone="02887654321", address="河口社区3栋2单元",
                    note="=备注以等号开头", tags=["困难群体", "独居老人"])
     # 2025-000001: a petition case (calendar-day clock) from last year, at township level.
-    old = L.add_demand("多年宅基地纠纷", village="西岭村", resident="王芳/西岭村", on="2025-12-30",
+    old = L.demands.add("多年宅基地纠纷", village="西岭村", resident="王芳/西岭村", on="2025-12-30",
                        category="信访积案", channel="带案下访")
-    L.escalate(old, reason="村里调解不成", on="2026-01-05")
+    L.demands.escalate(old, reason="村里调解不成", on="2026-01-05")
     # 2026-000001: escalated twice, assigned with a cooperating unit, reopened after 不满意,
     # resolved again and closed.
-    n = L.log_visit(village="东坪村", resident="张秀兰", cadres=["王建国", "李梅"], on="2026-10-27",
+    n = L.visits.log(village="东坪村", resident="张秀兰", cadres=["王建国", "李梅"], on="2026-10-27",
                     issues=["违章搭建导致屋顶渗水"], note="入户走访,老人独居")["numbers"][0]
-    L.classify(n, category="违章搭建", complexity="疑难复杂", type="投诉", on="2026-10-27")
-    L.escalate(n, reason="涉及邻村业主", on="2026-10-27")
-    L.whistle(n, units=["镇司法所", "镇综治中心"], on="2026-10-28")
-    L.escalate(n, reason="需县住建局认定", on="2026-10-30")
-    L.assign(n, unit="县自然资源局", on="2026-10-30")
-    L.return_(n, unit="县自然资源局", reason="属住建职责", on="2026-11-02")
-    L.assign(n, unit="县住建局", co_units=["镇综治中心"], handler="周工", on="2026-11-02")
-    L.take_charge(n, leader="副县长 陈立", on="2026-11-03")
-    L.extend(n, reason="需等待业主整改", approver="分管领导", days=5, on="2026-11-06")
-    L.resolve(n, result="违建拆除,屋顶修复", feedback="已电话告知", on="2026-11-10")
-    L.follow_up(n, satisfaction="不满意", reopen=True, on="2026-11-12")
-    L.resolve(n, result="重新做防水", on="2026-11-16")
-    L.follow_up(n, satisfaction="满意", on="2026-11-17")
-    L.close(n, on="2026-11-17")
+    L.demands.classify(n, category="违章搭建", complexity="疑难复杂", type="投诉", on="2026-10-27")
+    L.demands.escalate(n, reason="涉及邻村业主", on="2026-10-27")
+    L.demands.whistle(n, units=["镇司法所", "镇综治中心"], on="2026-10-28")
+    L.demands.escalate(n, reason="需县住建局认定", on="2026-10-30")
+    L.demands.assign(n, unit="县自然资源局", on="2026-10-30")
+    L.demands.return_(n, unit="县自然资源局", reason="属住建职责", on="2026-11-02")
+    L.demands.assign(n, unit="县住建局", co_units=["镇综治中心"], handler="周工", on="2026-11-02")
+    L.demands.take_charge(n, leader="副县长 陈立", on="2026-11-03")
+    L.demands.extend(n, reason="需等待业主整改", approver="分管领导", days=5, on="2026-11-06")
+    L.demands.resolve(n, result="违建拆除,屋顶修复", feedback="已电话告知", on="2026-11-10")
+    L.demands.follow_up(n, satisfaction="不满意", reopen=True, on="2026-11-12")
+    L.demands.resolve(n, result="重新做防水", on="2026-11-16")
+    L.demands.follow_up(n, satisfaction="满意", on="2026-11-17")
+    L.demands.close(n, on="2026-11-17")
     # 2026-000002: settled on the spot, followed up and closed.
-    s = L.add_demand("邻里噪声扰民", village="东坪村", resident="王芳/东坪村", on="2026-11-02",
+    s = L.demands.add("邻里噪声扰民", village="东坪村", resident="王芳/东坪村", on="2026-11-02",
                      category="噪声/油烟扰民", channel="在村接访")
-    L.settle(s, result="当场调解", feedback="双方签字", on="2026-11-02")
-    L.follow_up(s, satisfaction="满意", on="2026-11-03")
-    L.close(s, on="2026-11-03")
+    L.demands.settle(s, result="当场调解", feedback="双方签字", on="2026-11-02")
+    L.demands.follow_up(s, satisfaction="满意", on="2026-11-03")
+    L.demands.close(s, on="2026-11-03")
     # 2026-000003: assigned to the village committee, resolved, 基本满意, not yet closed.
-    r = L.add_demand("村道积水", village="东坪村", on="2026-11-03", category="基础设施")
-    L.assign(r, unit="东坪村委会", handler="村主任", on="2026-11-04")
-    L.resolve(r, result="疏通排水沟", on="2026-11-05")
-    L.follow_up(r, satisfaction="基本满意", on="2026-11-06")
+    r = L.demands.add("村道积水", village="东坪村", on="2026-11-03", category="基础设施")
+    L.demands.assign(r, unit="东坪村委会", handler="村主任", on="2026-11-04")
+    L.demands.resolve(r, result="疏通排水沟", on="2026-11-05")
+    L.demands.follow_up(r, satisfaction="基本满意", on="2026-11-06")
     # 2026-000004: closed although dissatisfied (with a reason).
-    d = L.add_demand("要求补偿", village="西岭村", resident="王芳/西岭村", on="2026-11-05")
-    L.resolve(d, result="依政策答复", on="2026-11-06")
-    L.follow_up(d, satisfaction="不满意", on="2026-11-09")
-    L.close(d, reason="诉求超出政策范围", on="2026-11-10")
+    d = L.demands.add("要求补偿", village="西岭村", resident="王芳/西岭村", on="2026-11-05")
+    L.demands.resolve(d, result="依政策答复", on="2026-11-06")
+    L.demands.follow_up(d, satisfaction="不满意", on="2026-11-09")
+    L.demands.close(d, reason="诉求超出政策范围", on="2026-11-10")
     # 2026-000005: closed, then reopened: open again.
-    o = L.add_demand("自来水发黄", village="河口社区", resident="李四", on="2026-11-02")
-    L.resolve(o, result="冲洗管道", on="2026-11-03")
-    L.follow_up(o, satisfaction="满意", on="2026-11-04")
-    L.close(o, on="2026-11-04")
-    L.reopen(o, reason="又发黄了", on="2026-11-16")
+    o = L.demands.add("自来水发黄", village="河口社区", resident="李四", on="2026-11-02")
+    L.demands.resolve(o, result="冲洗管道", on="2026-11-03")
+    L.demands.follow_up(o, satisfaction="满意", on="2026-11-04")
+    L.demands.close(o, on="2026-11-04")
+    L.demands.reopen(o, reason="又发黄了", on="2026-11-16")
     # 2026-000006: complex, suspended a second time after an earlier pause.
-    p = L.add_demand("低保申请材料不全", village="河口社区", resident="李四", on="2026-11-09",
+    p = L.demands.add("低保申请材料不全", village="河口社区", resident="李四", on="2026-11-09",
                      complexity="疑难复杂", type="求助", category="生活困难")
-    L.suspend(p, reason="等待补材料", on="2026-11-10")
-    L.resume(p, on="2026-11-12")
-    L.suspend(p, reason="仍缺户口本", on="2026-11-13")
+    L.demands.suspend(p, reason="等待补材料", on="2026-11-10")
+    L.demands.resume(p, on="2026-11-12")
+    L.demands.suspend(p, reason="仍缺户口本", on="2026-11-13")
     # 2026-000007: at township, assigned with co-unit and handler, extended.
-    t = L.add_demand("路灯坏了", village="河口社区", on="2026-11-10", type="投诉")
-    L.escalate(t, reason="村里无维修资金", on="2026-11-11")
-    L.assign(t, unit="镇司法所", co_units=["镇综治中心"], handler="周工", on="2026-11-12")
-    L.extend(t, reason="需采购灯具", approver="分管领导", days=3, on="2026-11-13")
+    t = L.demands.add("路灯坏了", village="河口社区", on="2026-11-10", type="投诉")
+    L.demands.escalate(t, reason="村里无维修资金", on="2026-11-11")
+    L.demands.assign(t, unit="镇司法所", co_units=["镇综治中心"], handler="周工", on="2026-11-12")
+    L.demands.extend(t, reason="需采购灯具", approver="分管领导", days=3, on="2026-11-13")
     # 2026-000008: at county, not assigned, a leader in charge.
-    c = L.add_demand("历史遗留安置问题", village="西岭村", on="2026-11-11", category="回迁安置")
-    L.escalate(c, reason="镇里协调不了", on="2026-11-12")
-    L.escalate(c, reason="需县里决策", on="2026-11-13")
-    L.take_charge(c, leader="县委副书记", on="2026-11-13")
+    c = L.demands.add("历史遗留安置问题", village="西岭村", on="2026-11-11", category="回迁安置")
+    L.demands.escalate(c, reason="镇里协调不了", on="2026-11-12")
+    L.demands.escalate(c, reason="需县里决策", on="2026-11-13")
+    L.demands.take_charge(c, leader="县委副书记", on="2026-11-13")
     # 2026-000009: text Excel would run as a formula, on several lines, with quotes.
-    L.add_demand('=SUM(A1,A2)\n第二行"带引号"', village="河口社区", on="2026-11-16")
+    L.demands.add('=SUM(A1,A2)\n第二行"带引号"', village="河口社区", on="2026-11-16")
     # 2026-000010: a resident of 东坪村 raising a demand in 西岭村, where another 王芳 lives.
-    L.add_demand("@某人 +86电话", village="西岭村", resident="王芳/东坪村", on="2026-11-17")
+    L.demands.add("@某人 +86电话", village="西岭村", resident="王芳/东坪村", on="2026-11-17")
     return L
 
 
@@ -217,7 +222,7 @@ def test_unmask_gives_full_numbers_as_text_and_is_journalled(full: Ledger) -> No
     assert b"\t02887654321" in data  # the landline's leading zero survives Excel
     assert "*".encode() not in data
     assert journal_count(full) == before + 1
-    event = full._one("select * from journal order by id desc limit 1")
+    event = one(full, "select * from journal order by id desc limit 1")
     assert (event["subject"], event["subject_id"], event["action"], event["on_date"],
             event["actor"]) == ("export", 0, "unmask", "2026-11-17", "刘洁")
     assert json.loads(event["data"]) == {"what": "residents", "rows": 4, "encoding": "utf-8-sig",
@@ -242,7 +247,7 @@ def test_names_masked_on_request(full: Ledger) -> None:
 def test_unmasked_export_with_a_filter_records_it(full: Ledger) -> None:
     out = io.BytesIO()
     assert export_csv(full, "demands", out, unmask=True, village="东坪村", status="已销号") == 2
-    event = json.loads(full._one("select data from journal order by id desc limit 1")["data"])
+    event = json.loads(one(full, "select data from journal order by id desc limit 1")["data"])
     assert (event["rows"], event["filters"]) == (2, {"status": "已销号", "village": "东坪村"})
 
 
@@ -275,12 +280,12 @@ def test_escaping_rule(value, cell: str) -> None:
     ("第一行\n=第二行", "第一行\n=第二行"),
 ])
 def test_formula_like_text_survives_export_and_import(ledger: Ledger, text: str, cell: str) -> None:
-    n = ledger.add_demand(text, village="东坪村", on="2026-11-16")
+    n = ledger.demands.add(text, village="东坪村", on="2026-11-16")
     data = export(ledger)
     assert by_header(data)[0]["诉求内容"] == cell
     other = fresh()
     assert import_csv(other, data).numbers == [n]
-    assert other.demand(n)["text"] == text
+    assert other.demands.show(n)["text"] == text
     assert export(other) == data
 
 
@@ -295,8 +300,8 @@ def test_lossless_round_trip_into_a_ledger_with_the_same_registers(full: Ledger)
     assert export(other, unmask=True) == data
     assert export(other) == export(full)
     for n in NUMBERS:
-        assert other.disagreements(n) == []
-        mine, theirs = full.demand(n), other.demand(n)
+        assert other.demands.disagreements(n) == []
+        mine, theirs = full.demands.show(n), other.demands.show(n)
         for key in ("status", "level", "due_on", "due_provisional", "resident", "unit",
                     "co_units", "reopen_count", "stage_started_on", "suspended_since"):
             assert mine[key] == theirs[key], (n, key)
@@ -312,12 +317,12 @@ def test_lossless_round_trip_into_an_empty_ledger(full: Ledger) -> None:
         "resident": ["王芳", "张秀兰", "王芳", "李四"],
     }
     assert export(empty, unmask=True) == data
-    assert all(empty.disagreements(n) == [] for n in NUMBERS)
-    assert [(u["name"], u["level"]) for u in empty.listing("unit")] == [
+    assert all(empty.demands.disagreements(n) == [] for n in NUMBERS)
+    assert [(u["name"], u["level"]) for u in empty.registers.listing("unit")] == [
         ("县住建局", "county"), ("镇综治中心", "township"), ("东坪村委会", "village"),
         ("镇司法所", "township")]
     # 王芳 of 东坪村 raised 2026-000010 in 西岭村: her phone finds her, not 王芳 of 西岭村.
-    assert empty.demand("2026-000010")["resident_id"] == empty.demand("2026-000002")["resident_id"]
+    assert empty.demands.show("2026-000010")["resident_id"] == empty.demands.show("2026-000002")["resident_id"]
 
 
 def test_round_trip_of_residents_visits_and_demands_together(full: Ledger) -> None:
@@ -327,7 +332,7 @@ def test_round_trip_of_residents_visits_and_demands_together(full: Ledger) -> No
         import_csv(empty, data, what=what, create_missing=True)
     for what, data in files.items():
         assert export(empty, what, unmask=True) == data, what
-    assert empty.demand("2026-000001")["visit_id"] == 1
+    assert empty.demands.show("2026-000001")["visit_id"] == 1
     assert by_header(files["visits"])[0]["诉求编号"] == "2026-000001"
 
 
@@ -354,15 +359,15 @@ def test_imported_demands_carry_on_like_the_originals(full: Ledger) -> None:
     other = fresh()
     import_csv(other, export(full, unmask=True))
     for L in (full, other):
-        L.resume("2026-000006", on="2026-11-16")
-        L.resolve("2026-000007", result="已更换灯具", on="2026-11-17")
-        L.follow_up("2026-000003", satisfaction="满意", on="2026-11-17")
-        L.close("2026-000003", on="2026-11-17")
+        L.demands.resume("2026-000006", on="2026-11-16")
+        L.demands.resolve("2026-000007", result="已更换灯具", on="2026-11-17")
+        L.demands.follow_up("2026-000003", satisfaction="满意", on="2026-11-17")
+        L.demands.close("2026-000003", on="2026-11-17")
     assert export(other, unmask=True) == export(full, unmask=True)
-    due = [L.demand("2026-000006")["due_on"] for L in (full, other)]
+    due = [L.demands.show("2026-000006")["due_on"] for L in (full, other)]
     assert due == ["2026-11-23", "2026-11-23"]
-    assert all(other.disagreements(n) == [] for n in NUMBERS)
-    events = other.demand("2026-000006")["events"]
+    assert all(other.demands.disagreements(n) == [] for n in NUMBERS)
+    events = other.demands.show("2026-000006")["events"]
     assert [e["action"] for e in events] == ["import", "resume"]
     assert events[0]["on"] == "2026-11-09"
 
@@ -371,14 +376,14 @@ def test_an_imported_demand_cannot_be_stepped_before_its_last_milestone(full: Le
     other = fresh()
     import_csv(other, export(full, unmask=True))
     with pytest.raises(Refused) as e:
-        other.resume("2026-000006", on="2026-11-12")
+        other.demands.resume("2026-000006", on="2026-11-12")
     assert e.value.key == "step.before_last"
 
 
 def test_import_event_holds_the_snapshot(full: Ledger) -> None:
     other = fresh()
     import_csv(other, export(full, unmask=True))
-    event = other.demand("2026-000007")["events"][0]
+    event = other.demands.show("2026-000007")["events"][0]
     assert (event["action"], event["on"], event["actor"]) == ("import", "2026-11-10", "刘洁")
     data = event["data"]
     assert (data["status"], data["level"], data["lead_unit"], data["co_units"], data["handler"],
@@ -386,7 +391,7 @@ def test_import_event_holds_the_snapshot(full: Ledger) -> None:
             data["extra_days"], data["escalations"]) == (
         "open", "township", "镇司法所", ["镇综治中心"], "周工", "2026-11-12", "2026-11-11",
         "2026-11-12", 3, 1)
-    summary = other._one("select * from journal where subject = 'import'")
+    summary = one(other, "select * from journal where subject = 'import'")
     assert (summary["action"], json.loads(summary["data"])) == ("csv", {
         "what": "demands", "rows": 11, "added": 11, "skipped": 0, "encoding": "utf-8-sig",
         "created": {}})
@@ -409,13 +414,13 @@ def one_row(**cells_: str) -> bytes:
 
 
 def test_new_rows_without_a_number_get_the_next_numbers_of_their_year(ledger: Ledger) -> None:
-    ledger.add_demand("已有", village="东坪村", on="2026-11-02")
+    ledger.demands.add("已有", village="东坪村", on="2026-11-02")
     data = csv_bytes([["受理日期", "村/社区", "诉求内容", "编号"],
                       ["2026/11/16", "西岭村", "甲", ""], ["2025年12月1日", "东坪村", "乙", ""],
                       ["2026-11-17", "东坪村", "丙", "2026-7"], ["20261117", "东坪村", "丁", ""]])
     result = import_csv(ledger, data)
     assert result.numbers == ["2026-000008", "2025-000001", "2026-000007", "2026-000009"]
-    d = ledger.demand("2026-000008")
+    d = ledger.demands.show("2026-000008")
     assert (d["text"], d["village"], d["received_on"], d["status"], d["level"], d["due_on"]) == (
         "甲", "西岭村", "2026-11-16", "open", "village", "2026-11-17")
 
@@ -433,7 +438,7 @@ def test_the_first_response_is_read_or_else_taken_from_the_earliest_step(ledger:
                                 [n]).fetchone()[0] for n in ("2026-000001", "2026-000002",
                                                              "2026-000003")]
     assert firsts == ["2026-11-03", "2026-11-05", None]
-    assert all(ledger.disagreements(n) == [] for n in ("2026-000001", "2026-000002"))
+    assert all(ledger.demands.disagreements(n) == [] for n in ("2026-000001", "2026-000002"))
     with pytest.raises(ImportRefused) as e:
         import_csv(ledger, one_row(首次响应日期="2026-11-15"))
     assert [(p.column, p.key) for p in e.value.params["errors"]] == [("首次响应日期", "import.date_order")]
@@ -452,20 +457,20 @@ def test_english_headers_and_values(ledger: Ledger) -> None:
     ], encoding="utf-8")
     result = import_csv(ledger, data)
     assert (result.encoding, result.numbers) == ("utf-8", ["2026-000042"])
-    d = ledger.demand("2026-000042")
+    d = ledger.demands.show("2026-000042")
     assert (d["village"], d["resident"], d["channel"], d["complexity"], d["status"], d["level"],
             d["unit"], d["co_units"], d["handler"], d["leader"], d["satisfaction"],
             d["closed_on"], d["reopen_count"], d["resident_id"]) == (
         "西岭村", "王芳", "12345热线", "complex", "closed", "township", "镇司法所",
         ["镇综治中心"], "周工", "镇长", "basically_satisfied", "2026-11-11", 2, 3)
-    assert ledger.disagreements("2026-000042") == []
+    assert ledger.demands.disagreements("2026-000042") == []
 
 
 def test_gbk_files_are_read(ledger: Ledger) -> None:
     result = import_csv(ledger, one_row(类别="物业", 渠道="网格群").replace(BOM, b"").decode()
                         .encode("gbk"))
     assert result.encoding == "gb18030"
-    assert ledger.demand(result.numbers[0])["category"] == "物业"
+    assert ledger.demands.show(result.numbers[0])["category"] == "物业"
 
 
 @pytest.mark.parametrize("data,key", [
@@ -590,7 +595,7 @@ def test_every_problem_of_a_file_is_listed_and_nothing_written(ledger: Ledger) -
 def test_a_number_repeated_batches_later_is_found(ledger: Ledger,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "BATCH", 2)
-    ledger.add_demand("已有", village="东坪村", on="2026-11-02")  # 2026-000001
+    ledger.demands.add("已有", village="东坪村", on="2026-11-02")  # 2026-000001
     rows = [["编号", "受理日期", "村/社区", "诉求内容"],
             ["2026-000050", "2026-11-16", "东坪村", "新的"],          # row 2: written
             ["2026-000001", "2026-11-16", "东坪村", "已有的"],        # row 3: skipped
@@ -643,11 +648,11 @@ def test_unknown_names_are_created_on_request(ledger: Ledger) -> None:
         "township": ["白关镇"], "village": ["白关镇/新村"], "grid": ["三组"],
         "unit": ["镇城管办", "镇林业站"], "category": ["秸秆禁烧"], "channel": ["村民说事会"],
         "type": ["反映"], "resident": ["赵六"]}
-    d = ledger.demand("2026-000001")
+    d = ledger.demands.show("2026-000001")
     assert (d["village"], d["unit"], d["co_units"], d["category"], d["resident"]) == (
         "新村", "镇城管办", ["镇司法所", "镇林业站"], "秸秆禁烧", "赵六")
-    assert ledger.resident("赵六")["phone"] == "13700001111"
-    assert ledger.unit("镇林业站")["level"] == "township"
+    assert ledger.residents.get("赵六")["phone"] == "13700001111"
+    assert ledger.registers.unit("镇林业站")["level"] == "township"
     # 9 register entries added, the demand imported, and the import itself
     assert counts(ledger)["journal"] == before["journal"] + 11
 
@@ -676,13 +681,13 @@ def test_dry_run_writes_nothing(full: Ledger) -> None:
 
 
 def test_same_named_residents_told_apart_by_phone(ledger: Ledger) -> None:
-    ledger.add_resident("王芳", "东坪村", phone="13900003333")
+    ledger.residents.add("王芳", "东坪村", phone="13900003333")
     with pytest.raises(ImportRefused) as e:
         import_csv(ledger, one_row(反映人="王芳"))
     assert e.value.params["errors"][0].key == "resident.ambiguous"
     for phone, rid in (("139****3333", 4), ("13900001111", 2)):
         n = import_csv(ledger, one_row(反映人="王芳", 联系电话=phone)).numbers[0]
-        assert ledger.demand(n)["resident_id"] == rid
+        assert ledger.demands.show(n)["resident_id"] == rid
 
 
 def test_export_filters(full: Ledger) -> None:
@@ -730,14 +735,14 @@ def test_residents_import_skips_people_already_registered(full: Ledger) -> None:
     assert {p.key for p in e.value.params["errors"]} == {"unknown"}
     result = import_csv(other, data, what="residents", create_missing=True)
     assert result.added == 4
-    r = other.resident(ID_1)
+    r = other.residents.get(ID_1)
     assert (r["name"], r["village"], r["grid"], r["phone"]) == ("张秀兰", "东坪村", "一组", "13812345678")
-    assert other.resident_page("李四")["tags"] == ["困难群体", "独居老人"]
+    assert other.residents.page("李四")["tags"] == ["困难群体", "独居老人"]
 
 
 def test_streaming_export_counts_every_row(ledger: Ledger) -> None:
     for i in range(507):
-        ledger.add_demand(f"第{i}件", village="东坪村", on="2026-11-16")
+        ledger.demands.add(f"第{i}件", village="东坪村", on="2026-11-16")
     out = io.BytesIO()
     assert export_csv(ledger, "demands", out) == 507
     assert len(cells(out.getvalue())) == 508
@@ -749,7 +754,7 @@ def test_a_masked_residents_file_adds_people_without_their_numbers(full: Ledger)
     result = import_csv(empty, export(full, "residents"), what="residents", create_missing=True)
     assert (result.added, result.created["village"]) == (
         4, ["青石镇/东坪村", "青石镇/西岭村", "青石镇/河口社区"])
-    assert [(r["name"], r["phone"], r["id_number"]) for r in empty.find_residents()] == [
+    assert [(r["name"], r["phone"], r["id_number"]) for r in empty.residents.find()] == [
         ("张秀兰", None, None), ("王芳", None, None), ("王芳", None, None), ("李四", None, None)]
 
 
@@ -765,7 +770,7 @@ def test_visits_import_matches_people_and_skips_visits_already_there(full: Ledge
         2, "走访干部", "王建国、赵大", "unknown")
     result = import_csv(other, data, what="visits")
     assert (result.added, result.created) == (1, {})
-    [visit] = other.list_visits()
+    [visit] = other.visits.list()
     assert (visit["visited_on"], visit["resident"], visit["cadres"], visit["note"]) == (
         "2026-10-27", "张秀兰", "王建国、李梅", "入户走访,老人独居")
     assert import_csv(other, data, what="visits").skipped == 1
@@ -800,7 +805,7 @@ def test_what_clerks_do_to_a_file_in_excel_is_read_back(ledger: Ledger) -> None:
                       ["2026-000003", "2026/11/2", "东坪村", "张秀兰", "13812345678",
                        "路灯不亮", "已办结", "2026/11/3", "已修好", "否"]], encoding="gbk")
     result = import_csv(ledger, data)
-    d = ledger.demand("2026-000003")
+    d = ledger.demands.show("2026-000003")
     assert (result.encoding, d["received_on"], d["resolved_on"], d["resident_id"]) == (
         "gb18030", "2026-11-02", "2026-11-03", 1)
 

@@ -167,8 +167,9 @@ def test_parse_date_is_strict() -> None:
 import sqlite3  # noqa: E402
 
 from ledger.errors import Refused  # noqa: E402
-from ledger.models import Ledger  # noqa: E402
-from ledger.storage import migrations, open_ledger  # noqa: E402
+from ledger.services import Ledger  # noqa: E402
+from ledger.services import open_ledger
+from ledger.store.migrations import migrations  # noqa: E402
 
 from .conftest import setup_township  # noqa: E402
 
@@ -178,7 +179,7 @@ def make_ledger(today: str) -> Ledger:
 
 
 def due_of(ledger: Ledger, n: str) -> tuple[str, bool, str]:
-    d = ledger.demand(n)
+    d = ledger.demands.show(n)
     return d["due_on"], bool(d["due_provisional"]), d["light"]
 
 
@@ -191,63 +192,63 @@ def due_of(ledger: Ledger, n: str) -> tuple[str, bool, str]:
 ])
 def test_a_demand_is_due_by_its_difficulty(received: str, complexity: str, due: str) -> None:
     ledger = make_ledger("2026-11-17")
-    n = ledger.add_demand("屋顶漏水", village="东坪村", on=received, complexity=complexity)
-    assert ledger.demand(n)["due_on"] == due
+    n = ledger.demands.add("屋顶漏水", village="东坪村", on=received, complexity=complexity)
+    assert ledger.demands.show(n)["due_on"] == due
 
 
 def test_each_stage_has_its_own_clock_and_the_demand_keeps_its_age() -> None:
     ledger = make_ledger("2026-11-20")
-    n = ledger.add_demand("宅基地边界争议", village="东坪村", on="2026-11-16", complexity="complex")
-    assert ledger.demand(n)["due_on"] == "2026-11-25"
-    ledger.escalate(n, reason="村里调解不成", on="2026-11-18")
-    assert ledger.demand(n)["due_on"] == "2026-11-27"
-    ledger.assign(n, unit="镇司法所", on="2026-11-20")
-    d = ledger.demand(n)
+    n = ledger.demands.add("宅基地边界争议", village="东坪村", on="2026-11-16", complexity="complex")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-25"
+    ledger.demands.escalate(n, reason="村里调解不成", on="2026-11-18")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-27"
+    ledger.demands.assign(n, unit="镇司法所", on="2026-11-20")
+    d = ledger.demands.show(n)
     assert (d["due_on"], d["stage_started_on"], d["received_on"]) == \
         ("2026-12-01", "2026-11-20", "2026-11-16")
 
 
 def test_an_extension_moves_the_deadline() -> None:
     ledger = make_ledger("2026-11-19")
-    n = ledger.add_demand("a", village="东坪村", on="2026-11-17", complexity="complex")
-    ledger.extend(n, reason="需要现场勘查", approver="分管领导", days=3, on="2026-11-19")
-    assert ledger.demand(n)["due_on"] == "2026-12-01"  # 7 + 3 working days after 11/17
+    n = ledger.demands.add("a", village="东坪村", on="2026-11-17", complexity="complex")
+    ledger.demands.extend(n, reason="需要现场勘查", approver="分管领导", days=3, on="2026-11-19")
+    assert ledger.demands.show(n)["due_on"] == "2026-12-01"  # 7 + 3 working days after 11/17
 
 
 def test_a_suspension_is_counted_out() -> None:
     ledger = make_ledger("2026-11-20")
-    n = ledger.add_demand("a", village="东坪村", on="2026-11-17")
-    ledger.suspend(n, reason="等群众补材料", on="2026-11-17")
+    n = ledger.demands.add("a", village="东坪村", on="2026-11-17")
+    ledger.demands.suspend(n, reason="等群众补材料", on="2026-11-17")
     assert due_of(ledger, n) == ("2026-11-18", False, "suspended")
-    ledger.resume(n, on="2026-11-20")
+    ledger.demands.resume(n, on="2026-11-20")
     # 11/18-11/20 paused; the one working day is Monday 11/23.
     assert due_of(ledger, n) == ("2026-11-23", False, "due_soon")
 
 
 def test_petition_cases_run_60_calendar_days_with_one_30_day_extension() -> None:
     ledger = make_ledger("2026-11-17")
-    n = ledger.add_demand("征地补偿信访", village="东坪村", on="2026-09-01", category="信访积案")
-    assert ledger.demand(n)["due_on"] == "2026-11-02"  # 10/31 is a Saturday
+    n = ledger.demands.add("征地补偿信访", village="东坪村", on="2026-09-01", category="信访积案")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-02"  # 10/31 is a Saturday
     with pytest.raises(Refused) as e:
-        ledger.extend(n, reason="x", approver="y", days=31)
+        ledger.demands.extend(n, reason="x", approver="y", days=31)
     assert e.value.key == "extend.too_long"
-    ledger.extend(n, reason="需协调多部门", approver="县信访局", days=30, on="2026-10-30")
-    assert ledger.demand(n)["due_on"] == "2026-11-30"  # 90 calendar days after 9/1
+    ledger.demands.extend(n, reason="需协调多部门", approver="县信访局", days=30, on="2026-10-30")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-30"  # 90 calendar days after 9/1
     with pytest.raises(Refused) as e:
-        ledger.extend(n, reason="x", approver="y", days=5)
+        ledger.demands.extend(n, reason="x", approver="y", days=5)
     assert e.value.message() == "诉求 2026-000001 最多只能延期 1 次"
 
 
 def test_provisional_until_the_year_is_added_then_recomputed() -> None:
     ledger = make_ledger("2026-12-28")
-    n = ledger.add_demand("a", village="东坪村", complexity="complex")
+    n = ledger.demands.add("a", village="东坪村", complexity="complex")
     assert due_of(ledger, n) == ("2027-01-06", True, "on_time")
-    result = ledger.add_calendar_year(
+    result = ledger.clocks.add_year(
         'year = 2027\nnotice = "国务院办公厅关于2027年部分节假日安排的通知"\n'
         'rest = ["2027-01-01..2027-01-03"]\nwork = []\n')
     assert result == {"year": 2027, "recomputed": 1, "still_provisional": 0}
     assert due_of(ledger, n) == ("2027-01-07", False, "on_time")
-    assert [y["source"] for y in ledger.calendar_years()][-1] == "ledger"
+    assert [y["source"] for y in ledger.clocks.years()][-1] == "ledger"
 
 
 @pytest.mark.parametrize("today,light", [
@@ -255,29 +256,29 @@ def test_provisional_until_the_year_is_added_then_recomputed() -> None:
 ])
 def test_lights(today: str, light: str) -> None:
     ledger = make_ledger(today)
-    n = ledger.add_demand("a", village="东坪村", on="2026-11-17")
-    assert ledger.demand(n)["light"] == light
+    n = ledger.demands.add("a", village="东坪村", on="2026-11-17")
+    assert ledger.demands.show(n)["light"] == light
 
 
 def test_light_on_time_and_done() -> None:
     ledger = make_ledger("2026-11-17")
-    a = ledger.add_demand("a", village="东坪村", complexity="complex")
-    b = ledger.add_demand("b", village="东坪村")
-    ledger.settle(b, result="当场解决")
-    assert [r["light"] for r in ledger.list_demands()] == ["on_time", "done"]
+    a = ledger.demands.add("a", village="东坪村", complexity="complex")
+    b = ledger.demands.add("b", village="东坪村")
+    ledger.demands.settle(b, result="当场解决")
+    assert [r["light"] for r in ledger.demands.list()] == ["on_time", "done"]
 
 
 def test_due_and_overdue_with_working_days_late() -> None:
     ledger = make_ledger("2026-11-24")
-    late = ledger.add_demand("a", village="东坪村", on="2026-11-17")      # due 11/18
-    ledger.escalate(late, reason="x", on="2026-11-17")
-    ledger.assign(late, unit="镇司法所", on="2026-11-17")
-    soon = ledger.add_demand("b", village="西岭村", on="2026-11-23")      # due 11/24
-    later = ledger.add_demand("c", village="西岭村", on="2026-11-24")     # due 11/25
-    ledger.add_demand("d", village="西岭村", on="2026-11-24", complexity="complex")
-    assert [r["number"] for r in ledger.due()] == [soon]
-    assert [r["number"] for r in ledger.due(within=1)] == [soon, later]
-    result = ledger.overdue()
+    late = ledger.demands.add("a", village="东坪村", on="2026-11-17")      # due 11/18
+    ledger.demands.escalate(late, reason="x", on="2026-11-17")
+    ledger.demands.assign(late, unit="镇司法所", on="2026-11-17")
+    soon = ledger.demands.add("b", village="西岭村", on="2026-11-23")      # due 11/24
+    later = ledger.demands.add("c", village="西岭村", on="2026-11-24")     # due 11/25
+    ledger.demands.add("d", village="西岭村", on="2026-11-24", complexity="complex")
+    assert [r["number"] for r in ledger.demands.due()] == [soon]
+    assert [r["number"] for r in ledger.demands.due(within=1)] == [soon, later]
+    result = ledger.demands.overdue_by()
     assert [(r["number"], r["days_late"]) for r in result["demands"]] == [(late, 4)]
     assert result["by_unit"] == [{"name": "镇司法所", "overdue": 1, "max_days_late": 4}]
     assert result["by_village"] == [{"name": "东坪村", "overdue": 1, "max_days_late": 4}]
@@ -285,16 +286,16 @@ def test_due_and_overdue_with_working_days_late() -> None:
 
 def test_a_township_policy_by_type_recomputes_live_demands() -> None:
     ledger = make_ledger("2026-11-17")
-    n = ledger.add_demand("油烟扰民", village="东坪村", type="投诉")
-    assert ledger.demand(n)["due_on"] == "2026-11-18"
-    assert ledger.set_policy("type", "投诉", amount=3) == 1
-    assert ledger.demand(n)["due_on"] == "2026-11-20"
-    ledger.set_policy("type", "投诉", amount=48, unit="小时")
-    assert ledger.demand(n)["due_on"] == "2026-11-19"
-    ledger.remove_policy("type", "投诉")
-    assert ledger.demand(n)["due_on"] == "2026-11-18"
+    n = ledger.demands.add("油烟扰民", village="东坪村", type="投诉")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-18"
+    assert ledger.clocks.set_policy("type", "投诉", amount=3) == 1
+    assert ledger.demands.show(n)["due_on"] == "2026-11-20"
+    ledger.clocks.set_policy("type", "投诉", amount=48, unit="小时")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-19"
+    ledger.clocks.remove_policy("type", "投诉")
+    assert ledger.demands.show(n)["due_on"] == "2026-11-18"
     with pytest.raises(Refused):
-        ledger.remove_policy("complexity", "general")
+        ledger.clocks.remove_policy("complexity", "general")
 
 
 def test_a_first_schema_ledger_gets_its_deadlines_on_upgrade(tmp_path) -> None:
@@ -312,5 +313,5 @@ def test_a_first_schema_ledger_gets_its_deadlines_on_upgrade(tmp_path) -> None:
     db.conn.commit()
     db.conn.close()
     ledger = Ledger(open_ledger(path), today=D("2026-11-17"))
-    d = ledger.demand("2026-000001")
+    d = ledger.demands.show("2026-000001")
     assert (d["due_on"], d["light"]) == ("2026-10-08", "overdue")

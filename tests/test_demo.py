@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 from ledger.demo import example_path, load_township, read_township
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +44,13 @@ def test_the_example_township_loads_whole(township) -> None:
 
 def test_every_example_demand_agrees_with_its_journal(township) -> None:
     ledger, _ = township
-    for row in ledger.list_demands():
-        assert ledger.disagreements(row["number"]) == [], row["number"]
+    for row in ledger.demands.list():
+        assert ledger.demands.disagreements(row["number"]) == [], row["number"]
 
 
 def test_the_example_covers_a_real_mix_of_work(township) -> None:
     ledger, _ = township
-    rows = ledger.list_demands()
+    rows = ledger.demands.list()
     statuses = Counter(r["status"] for r in rows)
     levels = Counter(r["level"] for r in rows)
     assert set(statuses) >= {"open", "resolved", "closed"}

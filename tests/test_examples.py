@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .test_reports import build_town
 from .conftest import setup_township

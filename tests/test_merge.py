@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import LedgerFileError, Refused
-from ledger.merge import merge_ledger
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.io.merge import merge_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .conftest import Cli, ID_1
 
@@ -20,23 +20,23 @@ TODAY = date(2026, 11, 17)
 
 def township(path: Path, name: str, village: str, people: list[tuple[str, str | None]]) -> Ledger:
     L = Ledger(open_ledger(path), today=TODAY, user=f"{name}文书")
-    L.add_township(name)
-    L.add_village(village)
-    L.add_unit("县住建局", "county")
-    L.add_unit(f"{name}司法所", "township")
-    L.add_cadre(f"{name}干部")
+    L.registers.add_township(name)
+    L.registers.add_village(village)
+    L.registers.add_unit("县住建局", "county")
+    L.registers.add_unit(f"{name}司法所", "township")
+    L.registers.add_cadre(f"{name}干部")
     for person, id_number in people:
-        L.add_resident(person, village, id_number=id_number, tags=["独居老人"])
-    v = L.log_visit(village=village, resident=people[0][0], cadres=[f"{name}干部"],
+        L.residents.add(person, village, id_number=id_number, tags=["独居老人"])
+    v = L.visits.log(village=village, resident=people[0][0], cadres=[f"{name}干部"],
                     on="2026-11-10", issues=["屋顶漏水", "路灯坏了"])
     a, b = v["numbers"]
-    L.escalate(a, reason="村里修不了", on="2026-11-10")
-    L.escalate(a, reason="需县里鉴定", on="2026-11-11")
-    L.assign(a, unit="县住建局", co_units=[f"{name}司法所"], on="2026-11-11")
-    L.settle(b, result="当场报修", on="2026-11-10")
-    L.follow_up(b, satisfaction="不满意", reopen=True, on="2026-11-12")
-    L.resolve(b, result="已换灯", on="2026-11-13")
-    L.add_demand("宅基地争议", village=village, on="2025-12-30", complexity="complex")
+    L.demands.escalate(a, reason="村里修不了", on="2026-11-10")
+    L.demands.escalate(a, reason="需县里鉴定", on="2026-11-11")
+    L.demands.assign(a, unit="县住建局", co_units=[f"{name}司法所"], on="2026-11-11")
+    L.demands.settle(b, result="当场报修", on="2026-11-10")
+    L.demands.follow_up(b, satisfaction="不满意", reopen=True, on="2026-11-12")
+    L.demands.resolve(b, result="已换灯", on="2026-11-13")
+    L.demands.add("宅基地争议", village=village, on="2025-12-30", complexity="complex")
     return L
 
 
@@ -62,17 +62,17 @@ def test_two_townships_merge_into_a_county(towns, tmp_path: Path) -> None:
     # 张秀兰 has the same ID number in both: one person in the county's ledger.
     assert (second.demands, second.visits, second.residents) == (3, 1, 1)
     assert (digest(a), digest(b)) == before, "merging never writes the other file"
-    rows = county.list_demands()
+    rows = county.demands.list()
     assert sorted(r["number"] for r in rows) == [
         "2025-000001", "2025-000002", "2026-000001", "2026-000002", "2026-000003", "2026-000004"]
     # Same village name in two townships stays two villages.
-    assert sorted(r["township"] or "" for r in county.listing("village")) == ["白关镇", "青石镇"]
+    assert sorted(r["township"] or "" for r in county.registers.listing("village")) == ["白关镇", "青石镇"]
     origins = county.db.execute("select count(distinct origin_ledger), count(*) from demands "
                                 "where origin_number is not null").fetchone()
     assert origins == (2, 6)
     for r in rows:
-        assert county.disagreements(r["number"]) == [], r["number"]
-    d = county.demand("2026-000001")
+        assert county.demands.disagreements(r["number"]) == [], r["number"]
+    d = county.demands.show("2026-000001")
     assert (d["level"], d["unit"], [e["action"] for e in d["events"]]) == (
         "county", "县住建局", ["accept", "escalate", "escalate", "assign"])
     assert d["due_on"] == "2026-11-12"

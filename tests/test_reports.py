@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from ledger import reports
+from ledger.services import reports
 from ledger.errors import BadInput
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 
 from .conftest import setup_township
 
@@ -32,36 +32,36 @@ def build_town(L: Ledger) -> Ledger:
     E 11-16 西岭村 王芳 (12345热线): open, due 11-17
     F 09-30 东坪村: 东坪村委会, due 10-08 (National Day), resolved 10-09 (late), 满意
     """
-    F = L.add_demand("路灯坏了", village="东坪村", on="2026-09-30", category="基础设施")
-    L.assign(F, unit="东坪村委会", on="2026-09-30")
-    L.resolve(F, result="已修", on="2026-10-09")
-    L.follow_up(F, satisfaction="满意", on="2026-10-10")
-    A = L.add_demand("物业不管漏水", village="东坪村", resident="张秀兰", on="2026-11-03",
+    F = L.demands.add("路灯坏了", village="东坪村", on="2026-09-30", category="基础设施")
+    L.demands.assign(F, unit="东坪村委会", on="2026-09-30")
+    L.demands.resolve(F, result="已修", on="2026-10-09")
+    L.demands.follow_up(F, satisfaction="满意", on="2026-10-10")
+    A = L.demands.add("物业不管漏水", village="东坪村", resident="张秀兰", on="2026-11-03",
                      category="物业", channel="入户走访")
-    L.escalate(A, reason="村里协调不了", on="2026-11-03")
-    L.assign(A, unit="镇司法所", on="2026-11-04")
-    L.resolve(A, result="已协调", on="2026-11-10")
-    L.follow_up(A, satisfaction="不满意", reopen=True, on="2026-11-11")
-    L.resolve(A, result="已修好", on="2026-11-12")
-    L.follow_up(A, satisfaction="满意", on="2026-11-13")
-    L.close(A, on="2026-11-13")
-    B = L.add_demand("宅基地边界争议", village="西岭村", resident="王芳/西岭村", on="2026-11-04",
+    L.demands.escalate(A, reason="村里协调不了", on="2026-11-03")
+    L.demands.assign(A, unit="镇司法所", on="2026-11-04")
+    L.demands.resolve(A, result="已协调", on="2026-11-10")
+    L.demands.follow_up(A, satisfaction="不满意", reopen=True, on="2026-11-11")
+    L.demands.resolve(A, result="已修好", on="2026-11-12")
+    L.demands.follow_up(A, satisfaction="满意", on="2026-11-13")
+    L.demands.close(A, on="2026-11-13")
+    B = L.demands.add("宅基地边界争议", village="西岭村", resident="王芳/西岭村", on="2026-11-04",
                      category="宅基地地界", complexity="complex", channel="在村接访")
-    L.escalate(B, reason="村里调解不成", on="2026-11-04")
-    L.escalate(B, reason="需县里认定", on="2026-11-05")
-    L.assign(B, unit="县住建局", on="2026-11-05")
-    C = L.add_demand("垃圾没人清", village="东坪村", resident="张秀兰", on="2026-11-10",
+    L.demands.escalate(B, reason="村里调解不成", on="2026-11-04")
+    L.demands.escalate(B, reason="需县里认定", on="2026-11-05")
+    L.demands.assign(B, unit="县住建局", on="2026-11-05")
+    C = L.demands.add("垃圾没人清", village="东坪村", resident="张秀兰", on="2026-11-10",
                      category="环境卫生", channel="入户走访")
-    L.settle(C, result="当场联系保洁", on="2026-11-10")
-    L.follow_up(C, satisfaction="满意", on="2026-11-11")
-    L.close(C, on="2026-11-11")
-    D_ = L.add_demand("烧烤油烟", village="河口社区", on="2026-11-10", category="噪声/油烟扰民",
+    L.demands.settle(C, result="当场联系保洁", on="2026-11-10")
+    L.demands.follow_up(C, satisfaction="满意", on="2026-11-11")
+    L.demands.close(C, on="2026-11-11")
+    D_ = L.demands.add("烧烤油烟", village="河口社区", on="2026-11-10", category="噪声/油烟扰民",
                       channel="意见箱")
-    L.escalate(D_, reason="涉及商户", on="2026-11-10")
-    L.assign(D_, unit="镇综治中心", on="2026-11-10")
-    L.resolve(D_, result="已整改", on="2026-11-12")
-    L.follow_up(D_, satisfaction="基本满意", on="2026-11-13")
-    L.add_demand("养犬扰民", village="西岭村", resident="王芳/西岭村", on="2026-11-16",
+    L.demands.escalate(D_, reason="涉及商户", on="2026-11-10")
+    L.demands.assign(D_, unit="镇综治中心", on="2026-11-10")
+    L.demands.resolve(D_, result="已整改", on="2026-11-12")
+    L.demands.follow_up(D_, satisfaction="基本满意", on="2026-11-13")
+    L.demands.add("养犬扰民", village="西岭村", resident="王芳/西岭村", on="2026-11-16",
                  category="养犬", channel="12345热线")
     return L
 
@@ -76,7 +76,7 @@ def test_the_ledger_week_runs_tuesday_to_monday() -> None:
 
 
 def test_week_totals(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-11-12"))
+    s = town.reports.summary(D("2026-11-12"))
     assert (s["week_start"], s["week_end"], s["as_of"]) == ("2026-11-10", "2026-11-16", "2026-11-16")
     assert {c: s[c] for c in COUNTS} == {
         "received": 3, "settled_on_spot": 1, "to_township": 1, "escalated": 0, "assigned": 1,
@@ -84,7 +84,7 @@ def test_week_totals(town: Ledger) -> None:
 
 
 def test_week_by_village_category_and_channel(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-11-12"))
+    s = town.reports.summary(D("2026-11-12"))
     by_village = {r["name"]: tuple(r[c] for c in COUNTS) for r in s["by_village"]}
     #                      rec set twp esc asg res clo opn car ovd due
     assert by_village == {
@@ -103,7 +103,7 @@ def test_week_by_village_category_and_channel(town: Ledger) -> None:
 
 
 def test_week_lists_and_repeat_residents(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-11-12"))
+    s = town.reports.summary(D("2026-11-12"))
     assert [r["number"] for r in s["carried_over_demands"]] == ["2026-000003"]
     assert [r["number"] for r in s["due_demands"]] == ["2026-000003", "2026-000006"]
     assert s["overdue_demands"] == []
@@ -112,16 +112,16 @@ def test_week_lists_and_repeat_residents(town: Ledger) -> None:
 
 
 def test_a_limit_caps_the_lists_and_the_repeat_residents_but_not_their_counts(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-11-12"), limit=1)
+    s = town.reports.summary(D("2026-11-12"), limit=1)
     assert [r["number"] for r in s["due_demands"]] == ["2026-000003"]
     assert (s["due_next"], s["repeat_count"]) == (2, 2)
     assert [(r["resident"], r["demands"]) for r in s["repeat_residents"]] == [("张秀兰", 2)]
-    assert reports.summary(town, D("2026-11-12"))["repeat_count"] == 2
-    assert reports.summary(town, D("2026-08-04"), limit=1)["repeat_count"] == 0
+    assert town.reports.summary(D("2026-11-12"))["repeat_count"] == 2
+    assert town.reports.summary(D("2026-08-04"), limit=1)["repeat_count"] == 0
 
 
 def test_the_current_week_as_of_today(town: Ledger) -> None:
-    s = reports.summary(town)
+    s = town.reports.summary()
     assert (s["week_start"], s["as_of"]) == ("2026-11-17", "2026-11-17")
     assert {c: s[c] for c in ("received", "open", "carried_over", "overdue", "due_next")} == {
         "received": 0, "open": 2, "carried_over": 2, "overdue": 1, "due_next": 1}
@@ -129,15 +129,15 @@ def test_the_current_week_as_of_today(town: Ledger) -> None:
 
 
 def test_a_week_with_national_day(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-10-01"))
+    s = town.reports.summary(D("2026-10-01"))
     assert (s["week_start"], s["week_end"]) == ("2026-09-29", "2026-10-05")
     assert {c: s[c] for c in ("received", "assigned", "resolved", "open")} == {
         "received": 1, "assigned": 1, "resolved": 0, "open": 0}
-    assert reports.summary(town, D("2026-10-06"))["resolved"] == 1  # resolved 10-09
+    assert town.reports.summary(D("2026-10-06"))["resolved"] == 1  # resolved 10-09
 
 
 def test_an_empty_week(town: Ledger) -> None:
-    s = reports.summary(town, D("2026-08-04"))
+    s = town.reports.summary(D("2026-08-04"))
     assert {c: s[c] for c in COUNTS} == {c: 0 for c in COUNTS}
     assert s["by_village"] == s["by_category"] == s["by_channel"] == []
     assert s["carried_over_demands"] == s["due_demands"] == s["overdue_demands"] == []
@@ -146,7 +146,7 @@ def test_an_empty_week(town: Ledger) -> None:
 
 def test_a_week_that_has_not_begun_is_refused(town: Ledger) -> None:
     with pytest.raises(BadInput) as e:
-        reports.summary(town, D("2026-11-24"))
+        town.reports.summary(D("2026-11-24"))
     assert e.value.key == "summary.future_week"
 
 
@@ -157,7 +157,7 @@ def rows(r: dict) -> dict:
 
 
 def test_report_card_by_unit(town: Ledger) -> None:
-    r = reports.report(town, "unit")
+    r = town.reports.card("unit")
     #               rank rec res ont ovd  resp  resol on_t  satis score
     assert rows(r) == {
         "东坪村委会": (1, 1, 1, 0, 0, 1.0, 1.0, 0.0, 1.0, 100.0),
@@ -171,37 +171,37 @@ def test_report_card_by_unit(town: Ledger) -> None:
 
 
 def test_report_card_by_village_and_township(town: Ledger) -> None:
-    assert rows(reports.report(town, "village")) == {
+    assert rows(town.reports.card("village")) == {
         "东坪村":   (1, 3, 3, 2, 0, 1.0, 1.0, 0.6667, 1.0, 100.0),
         "河口社区": (2, 1, 1, 0, 0, 1.0, 1.0, 0.0, 0.9, 96.0),
         "西岭村":   (3, 2, 0, 0, 1, 0.5, 0.0, None, None, 8.3),
     }
-    r = reports.report(town, "township")
+    r = town.reports.card("township")
     assert rows(r) == {"青石镇": (1, 6, 4, 2, 1, 0.8333, 0.6667, 0.5, 0.975, 80.7)}
     assert r["talk"] == []
 
 
 def test_report_card_over_a_date_range(town: Ledger) -> None:
-    r = reports.report(town, "village", D("2026-11-10"), D("2026-11-16"))
+    r = town.reports.card("village", D("2026-11-10"), D("2026-11-16"))
     assert {row["name"]: row["received"] for row in r["rows"]} == {"东坪村": 1, "河口社区": 1, "西岭村": 1}
     with pytest.raises(BadInput):
-        reports.report(town, "village", D("2026-11-16"), D("2026-11-10"))
+        town.reports.card("village", D("2026-11-16"), D("2026-11-10"))
 
 
 def test_weights_and_thresholds_are_settings(town: Ledger) -> None:
-    reports.set_setting(town, "weight.on_time", "0.5")
-    assert rows(reports.report(town, "unit"))["东坪村委会"][-1] == 66.7  # 100 x 1.0 / 1.5
-    reports.set_setting(town, "talk.overdue_threshold", "2")
-    assert reports.report(town, "unit")["talk"] == []
-    reports.set_setting(town, "satisfaction.basic", "0.8")
-    assert rows(reports.report(town, "unit"))["镇综治中心"][8] == 0.8
+    town.reports.set_setting("weight.on_time", "0.5")
+    assert rows(town.reports.card("unit"))["东坪村委会"][-1] == 66.7  # 100 x 1.0 / 1.5
+    town.reports.set_setting("talk.overdue_threshold", "2")
+    assert town.reports.card("unit")["talk"] == []
+    town.reports.set_setting("satisfaction.basic", "0.8")
+    assert rows(town.reports.card("unit"))["镇综治中心"][8] == 0.8
     for key, value in (("weight.nonsense", "1"), ("weight.response", "x"),
                        ("satisfaction.basic", "1.5"), ("talk.overdue_threshold", "0.5")):
         with pytest.raises(BadInput):
-            reports.set_setting(town, key, value)
+            town.reports.set_setting(key, value)
 
 
 def test_a_reopened_demand_counts_its_final_outcome(town: Ledger) -> None:
-    d = town.demand("2026-000002")
+    d = town.demands.show("2026-000002")
     assert (d["reopen_count"], d["satisfaction"], d["resolved_on"], d["due_on"]) == \
         (1, "satisfied", "2026-11-12", "2026-11-12")

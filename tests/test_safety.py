@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ledger.errors import BadInput, LedgerError, Refused
-from ledger.models import Ledger
-from ledger.safety import backup, check, restore
-from ledger.storage import migrations, open_ledger
+from ledger.services import Ledger
+from ledger.io.backup import backup, restore
+from ledger.services import open_ledger
+from ledger.store.migrations import migrations
 
 from .conftest import Cli, setup_township
 
@@ -43,13 +44,13 @@ def digest(path: Path) -> str:
 WRITER = """
 import sys
 from datetime import date
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.services import Ledger
+from ledger.services import open_ledger
 path, who = sys.argv[1], sys.argv[2]
 for i in range(250):
     # A new connection per write, as separate commands would be.
     ledger = Ledger(open_ledger(path), today=date(2026, 11, 17), user=who)
-    ledger.add_demand(f"{who} 第{i}件", village="东坪村")
+    ledger.demands.add(f"{who} 第{i}件", village="东坪村")
     ledger.db.conn.close()
 """
 
@@ -67,7 +68,7 @@ def test_four_processes_writing_at_once_all_succeed(tmp_path: Path) -> None:
     assert len(numbers) == 1000 and len(set(numbers)) == 1000
     assert sorted(numbers) == [f"2026-{i:06d}" for i in range(1, 1001)]
     assert L.db.execute("select journal_mode from pragma_journal_mode").fetchone()[0] == "wal"
-    assert check(L) == []
+    assert L.checks.run() == []
 
 
 # --- a killed import -----------------------------------------------------------------------
@@ -76,9 +77,9 @@ IMPORTER = """
 import sys
 from datetime import date
 from pathlib import Path
-from ledger.importer import import_csv
-from ledger.models import Ledger
-from ledger.storage import open_ledger
+from ledger.io.importer import import_csv
+from ledger.services import Ledger
+from ledger.services import open_ledger
 ledger = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 17), user="导入")
 print("started", flush=True)
 import_csv(ledger, Path(sys.argv[2]).read_bytes(), create_missing=True)
@@ -103,7 +104,7 @@ def test_an_import_killed_halfway_leaves_none_or_all_of_its_rows(tmp_path: Path)
     assert child.returncode == -signal.SIGKILL
     L = Ledger(open_ledger(path), today=TODAY)
     assert L.db["demands"].count in (0, 50_000)
-    assert check(L) == []
+    assert L.checks.run() == []
 
 
 # --- backups while others write ------------------------------------------------------------
@@ -124,16 +125,16 @@ def test_a_backup_taken_during_writes_passes_the_check(tmp_path: Path) -> None:
         assert writer.wait(timeout=300) == 0, writer.stderr.read()
     for dest in copies:
         copy = Ledger(open_ledger(dest), today=TODAY)
-        assert check(copy) == [], dest
+        assert copy.checks.run() == [], dest
     assert copies[-1].stat().st_mode & 0o777 == 0o600 or os.name != "posix"
 
 
 def test_restore_checks_the_copy_and_keeps_the_replaced_ledger(tmp_path: Path) -> None:
     path, dest = tmp_path / "ledger.db", tmp_path / "b.db"
     L = make(path)
-    L.add_demand("路灯坏了", village="东坪村")
+    L.demands.add("路灯坏了", village="东坪村")
     backup(L, dest)
-    L.add_demand("漏水", village="东坪村")
+    L.demands.add("漏水", village="东坪村")
     L.db.conn.close()
     with pytest.raises(Refused):
         restore(path, dest, today=TODAY)
@@ -155,10 +156,10 @@ def test_restore_checks_the_copy_and_keeps_the_replaced_ledger(tmp_path: Path) -
 
 def test_check_reports_what_is_wrong(tmp_path: Path) -> None:
     L = make(tmp_path / "l.db")
-    n = L.add_demand("路灯坏了", village="东坪村")
-    assert check(L) == []
+    n = L.demands.add("路灯坏了", village="东坪村")
+    assert L.checks.run() == []
     L.db.execute("update demands set level = 'county', due_on = null where number = ?", [n])
-    keys = sorted(f.key for f in check(L))
+    keys = sorted(f.key for f in L.checks.run())
     assert keys == ["check.no_deadline", "journal.disagrees"]
 
 
@@ -185,54 +186,54 @@ def test_ledger_files_are_private(tmp_path: Path) -> None:
 
 def test_undo_reverses_the_users_last_command_and_keeps_both_in_the_journal(tmp_path) -> None:
     L = make(tmp_path / "l.db")
-    n = L.add_demand("路灯坏了", village="东坪村")
-    L.escalate(n, reason="修不了")
+    n = L.demands.add("路灯坏了", village="东坪村")
+    L.demands.escalate(n, reason="修不了")
     journal = L.db["journal"].count
-    result = L.undo()
+    result = L.history.undo()
     assert [s[1] for s in result["steps"]] == ["escalate"]
-    d = L.demand(n)
+    d = L.demands.show(n)
     assert (d["level"], d["escalations"]) == ("village", 0)
     assert [(e["action"], e["undone"]) for e in d["events"]] == [("accept", False),
                                                                  ("escalate", True)]
-    assert L.db["journal"].count == journal + 1 and L.disagreements(n) == []
-    L.undo()  # the acceptance itself
+    assert L.db["journal"].count == journal + 1 and L.demands.disagreements(n) == []
+    L.history.undo()  # the acceptance itself
     assert L.db["demands"].count == 0
-    assert L.add_demand("漏水", village="东坪村") == "2026-000002"  # 000001 stays void
-    assert check(L) == []
+    assert L.demands.add("漏水", village="东坪村") == "2026-000002"  # 000001 stays void
+    assert L.checks.run() == []
 
 
 def test_undo_refuses_when_someone_else_changed_the_ledger_after(tmp_path) -> None:
     path = tmp_path / "l.db"
     L = make(path, user="刘洁")
-    n = L.add_demand("路灯坏了", village="东坪村")
+    n = L.demands.add("路灯坏了", village="东坪村")
     other = Ledger(L.db, today=TODAY, user="王明")
-    other.escalate(n, reason="村里修不了")
+    other.demands.escalate(n, reason="村里修不了")
     with pytest.raises(Refused) as e:
-        L.undo()
+        L.history.undo()
     assert e.value.params["actor"] == "王明"
-    assert L.demand(n)["level"] == "township"
+    assert L.demands.show(n)["level"] == "township"
 
 
 def test_undo_of_a_visit_removes_it_and_its_demands(tmp_path) -> None:
     L = make(tmp_path / "l.db")
-    L.log_visit(village="东坪村", resident="张秀兰", cadres=["王建国"], issues=["a", "b"])
-    L.undo()
+    L.visits.log(village="东坪村", resident="张秀兰", cadres=["王建国"], issues=["a", "b"])
+    L.history.undo()
     assert (L.db["visits"].count, L.db["visit_cadres"].count, L.db["demands"].count) == (0, 0, 0)
 
 
 def test_undo_will_not_reverse_a_calendar_or_a_resident_in_use(tmp_path) -> None:
     L = make(tmp_path / "l.db")
-    L.set_policy("complexity", "general", amount=2)
+    L.clocks.set_policy("complexity", "general", amount=2)
     with pytest.raises(Refused) as e:
-        L.undo()
+        L.history.undo()
     assert e.value.key == "undo.cannot"
     L2 = make(tmp_path / "m.db")
-    L2.add_resident("赵六", "东坪村")
-    L2.add_demand("x", village="东坪村", resident="赵六")
-    L2.undo()  # the demand
-    L2.undo()  # then the resident, now unused
+    L2.residents.add("赵六", "东坪村")
+    L2.demands.add("x", village="东坪村", resident="赵六")
+    L2.history.undo()  # the demand
+    L2.history.undo()  # then the resident, now unused
     with pytest.raises(LedgerError):
-        L2.resident("赵六")
+        L2.residents.get("赵六")
 
 
 # --- old schemas ---------------------------------------------------------------------------
@@ -243,8 +244,8 @@ def test_every_past_schema_migrates_and_passes_the_check(tmp_path, fixture: Path
     shutil.copyfile(fixture, path)
     L = Ledger(open_ledger(path), today=TODAY)
     assert [m.name for m in migrations.applied(L.db)] == [m.name for m in migrations._migrations]
-    assert check(L) == []
-    d = L.demand("2026-000001")
+    assert L.checks.run() == []
+    d = L.demands.show("2026-000001")
     assert (d["text"], d["level"], d["due_on"]) == ("路灯坏了", "township", "2026-11-12")
 
 
@@ -259,22 +260,22 @@ def undo_migration(L: Ledger, path: Path, name: str, *statements: str) -> Ledger
 
 
 def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_path) -> None:
-    from ledger.importer import import_csv
+    from ledger.io.importer import import_csv
 
     path = tmp_path / "l.db"
     L = make(path)
-    twice = L.add_demand("路灯坏了", village="东坪村", on="2026-11-02")
-    L.escalate(twice, reason="修不了", on="2026-11-03")
-    L.assign(twice, unit="镇司法所", on="2026-11-04")
-    L.escalate(twice, reason="镇里也修不了", on="2026-11-05")
-    L.assign(twice, unit="县住建局", on="2026-11-06")  # undone below
-    L.undo()
-    plain = L.add_demand("漏水", village="东坪村", on="2026-11-09")
+    twice = L.demands.add("路灯坏了", village="东坪村", on="2026-11-02")
+    L.demands.escalate(twice, reason="修不了", on="2026-11-03")
+    L.demands.assign(twice, unit="镇司法所", on="2026-11-04")
+    L.demands.escalate(twice, reason="镇里也修不了", on="2026-11-05")
+    L.demands.assign(twice, unit="县住建局", on="2026-11-06")  # undone below
+    L.history.undo()
+    plain = L.demands.add("漏水", village="东坪村", on="2026-11-09")
     data = ("编号,受理日期,村/社区,诉求内容,层级,上报日期,交办日期,牵头单位\r\n"
             "2026-000101,2026-11-02,东坪村,桥坏了,镇级,2026-11-03,2026-11-04,镇司法所\r\n")
     import_csv(L, data.encode("utf-8"))
     later = "2026-000101"
-    L.escalate(later, reason="需县里", on="2026-11-10")
+    L.demands.escalate(later, reason="需县里", on="2026-11-10")
     def milestones(L: Ledger, n: str) -> tuple[str | None, str | None]:
         return L.db.execute("select escalated_on, assigned_on from demands where number = ?",
                             [n]).fetchone()
@@ -286,11 +287,11 @@ def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_pa
     L = undo_migration(L, path, "m007_milestones", "alter table demands drop column escalated_on",
                        "alter table demands drop column assigned_on")
     assert {n: milestones(L, n) for n in expected} == expected
-    assert check(L) == []
+    assert L.checks.run() == []
 
 
 def test_m009_finds_the_milestones_of_imports_made_before_it(tmp_path) -> None:
-    from ledger.importer import import_csv
+    from ledger.io.importer import import_csv
 
     path = tmp_path / "l.db"
     L = make(path)
@@ -326,11 +327,11 @@ class DemandLife(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.L = setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
-        self.n = self.L.add_demand("屋顶漏水", village="东坪村")
+        self.n = self.L.demands.add("屋顶漏水", village="东坪村")
 
     def snapshot(self) -> tuple:
         exists = self.L.db["demands"].count > 0
-        return (self.L.db["journal"].count, self.L.demand(self.n) if exists else None)
+        return (self.L.db["journal"].count, self.L.demands.show(self.n) if exists else None)
 
     def take(self, step) -> None:
         before = self.snapshot()
@@ -341,61 +342,61 @@ class DemandLife(RuleBasedStateMachine):
 
     @rule()
     def escalate(self) -> None:
-        self.take(lambda: self.L.escalate(self.n, reason="本级解决不了"))
+        self.take(lambda: self.L.demands.escalate(self.n, reason="本级解决不了"))
 
     @rule()
     def assign(self) -> None:
-        self.take(lambda: self.L.assign(self.n, unit="镇司法所", co_units=["镇综治中心"]))
+        self.take(lambda: self.L.demands.assign(self.n, unit="镇司法所", co_units=["镇综治中心"]))
 
     @rule()
     def settle(self) -> None:
-        self.take(lambda: self.L.settle(self.n, result="当场解决"))
+        self.take(lambda: self.L.demands.settle(self.n, result="当场解决"))
 
     @rule()
     def suspend(self) -> None:
-        self.take(lambda: self.L.suspend(self.n, reason="等材料"))
+        self.take(lambda: self.L.demands.suspend(self.n, reason="等材料"))
 
     @rule()
     def resume(self) -> None:
-        self.take(lambda: self.L.resume(self.n))
+        self.take(lambda: self.L.demands.resume(self.n))
 
     @rule()
     def resolve(self) -> None:
-        self.take(lambda: self.L.resolve(self.n, result="已解决"))
+        self.take(lambda: self.L.demands.resolve(self.n, result="已解决"))
 
     @rule()
     def satisfied(self) -> None:
-        self.take(lambda: self.L.follow_up(self.n, satisfaction="满意"))
+        self.take(lambda: self.L.demands.follow_up(self.n, satisfaction="满意"))
 
     @rule()
     def dissatisfied_reopen(self) -> None:
-        self.take(lambda: self.L.follow_up(self.n, satisfaction="不满意", reopen=True))
+        self.take(lambda: self.L.demands.follow_up(self.n, satisfaction="不满意", reopen=True))
 
     @rule()
     def close(self) -> None:
-        self.take(lambda: self.L.close(self.n))
+        self.take(lambda: self.L.demands.close(self.n))
 
     @rule()
     def reopen(self) -> None:
-        self.take(lambda: self.L.reopen(self.n, reason="又坏了"))
+        self.take(lambda: self.L.demands.reopen(self.n, reason="又坏了"))
 
     @rule()
     def whistle(self) -> None:
-        self.take(lambda: self.L.whistle(self.n, units=["镇司法所", "县住建局"]))
+        self.take(lambda: self.L.demands.whistle(self.n, units=["镇司法所", "县住建局"]))
 
     @rule()
     def return_(self) -> None:
-        self.take(lambda: self.L.return_(self.n, unit="镇司法所", reason="不属本单位"))
+        self.take(lambda: self.L.demands.return_(self.n, unit="镇司法所", reason="不属本单位"))
 
     @rule()
     def undo(self) -> None:
-        self.take(self.L.undo)
+        self.take(self.L.history.undo)
 
     @invariant()
     def state_equals_journal(self) -> None:
         if self.L.db["demands"].count:
-            assert self.L.disagreements(self.n) == []
-        assert check(self.L) == []
+            assert self.L.demands.disagreements(self.n) == []
+        assert self.L.checks.run() == []
 
 
 DemandLife.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None,

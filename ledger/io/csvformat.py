@@ -82,14 +82,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
-from . import lifecycle
-from .deadlines import parse_date
-from .errors import BadInput
-from .i18n import label
-from .models import (
-    Ledger, clean_name, enum_value,
-)
-from .privacy import mask_id_number, mask_name, mask_phone
+from .. import lifecycle
+from ..errors import BadInput
+from ..i18n import label
+from ..privacy import mask_id_number, mask_name, mask_phone
+from ..services import Ledger
 
 WHATS = ("demands", "visits", "residents")
 ENCODINGS = ("utf-8-sig", "gb18030", "utf-8")
@@ -173,10 +170,10 @@ _YES = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false
 
 def headers(what: str) -> list[str]:
     """The Chinese header row export writes for ``what``."""
-    return [zh for _, zh, _ in COLUMNS[_what(what)]]
+    return [zh for _, zh, _ in COLUMNS[what_of(what)]]
 
 
-def _what(what: str) -> str:
+def what_of(what: str) -> str:
     w = (what or "").strip().lower()
     if w not in WHATS:
         raise BadInput("enum.unknown", what="export", name=what, choices=list(WHATS))
@@ -223,7 +220,7 @@ def unescape_cell(cell: str) -> str:
 
 # --- export ----------------------------------------------------------------------------
 
-class _Writer:
+class CsvWriter:
     """CSV rows encoded as they are written, so that no export holds every row at once."""
 
     def __init__(self, out: BinaryIO, encoding: str) -> None:
@@ -251,7 +248,7 @@ class _Writer:
         self.text.detach()
 
 
-def _encoding(encoding: str | None) -> str:
+def check_encoding(encoding: str | None) -> str:
     e = (encoding or "utf-8-sig").strip().lower().replace("_", "-")
     e = {"utf8-sig": "utf-8-sig", "utf8": "utf-8", "gb-18030": "gb18030"}.get(e, e)
     if e not in ENCODINGS:
@@ -274,8 +271,8 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
     ``until`` (received); visits ``village``, ``since``, ``until``; residents ``village``,
     ``tag``. Names are resolved as everywhere in the ledger (nearest names on a typo).
     """
-    what = _what(what)
-    encoding = _encoding(encoding)
+    what = what_of(what)
+    encoding = check_encoding(encoding)
     unknown = sorted(set(filters) - set(_FILTERS[what]))
     if unknown:
         raise TypeError(f"export_csv({what!r}) got unknown filters {unknown}")
@@ -284,14 +281,14 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
     masks = _Masks(unmask=unmask, mask_names=mask_names)
     with ledger.db.atomic():
         source = rows(ledger, masks, given)  # names resolved (and refused) before any output
-        writer = _Writer(out, encoding)
+        writer = CsvWriter(out, encoding)
         try:
             writer.row(headers(what))
             n = writer.escaped(source)
         finally:
             writer.finish()
         if unmask:
-            ledger._journal("export", 0, "unmask", ledger.today.isoformat(), {
+            ledger.journal.write("export", 0, "unmask", ledger.today.isoformat(), {
                 "what": what, "rows": n, "encoding": encoding, "mask_names": bool(mask_names),
                 "filters": {k: str(v) for k, v in sorted(given.items())},
             })
@@ -311,63 +308,6 @@ class _Masks:
 
     def name(self, v: str | None) -> str | None:
         return mask_name(v) if self.mask_names else v
-
-
-def _date_filters(where: list[str], params: list[Any], column: str,
-                  given: dict[str, Any]) -> None:
-    since = parse_date(given["since"]).isoformat() if "since" in given else None
-    until = parse_date(given["until"]).isoformat() if "until" in given else None
-    if since and until and since > until:
-        raise BadInput("date.range", since=since, until=until)
-    if since:
-        where.append(f"{column} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{column} <= ?")
-        params.append(until)
-
-
-def _where(where: list[str]) -> str:
-    return (" where " + " and ".join(where)) if where else ""
-
-
-_DEMAND_SQL = (
-    "select d.number, d.received_on, t.name as township, v.name as village, g.name as grid, "
-    "r.name as resident, r.phone, d.channel, d.category, d.complexity, d.type, d.text, "
-    "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
-    "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, d.resolved_on, d.result, d.feedback, d.followed_up_on, "
-    "d.satisfaction, d.closed_on, d.reopen_count, d.first_step_on "
-    "from demands d join villages v on v.id = d.village_id "
-    "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
-    "left join residents r on r.id = d.resident_id"
-)
-
-
-def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if "status" in given:
-        where.append("d.status = ?")
-        params.append(enum_value("status", given["status"]))
-    if "village" in given:
-        where.append("d.village_id = ?")
-        params.append(ledger.village(given["village"])["id"])
-    if "category" in given:
-        where.append("d.category = ?")
-        params.append(ledger.term("category", given["category"]))
-    if "unit" in given:
-        uid = ledger.unit(given["unit"])["id"]
-        where.append("(d.lead_unit_id = ? or exists (select 1 from json_each(d.co_unit_ids) j"
-                     " where j.value = ?))")
-        params += [uid, uid]
-    if "level" in given:
-        where.append("d.level = ?")
-        params.append(enum_value("level", given["level"]))
-    _date_filters(where, params, "d.received_on", given)
-    units = dict(ledger.db.execute("select id, name from units").fetchall())
-    cursor = ledger.db.execute(_DEMAND_SQL + _where(where) + " order by d.received_on, d.number",
-                               params)
-    return _demand_cells(cursor, units, m)
 
 
 def _labels(kind: str, values: Iterable[str]) -> dict[str | None, str]:
@@ -401,53 +341,19 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
         ]
 
 
-_VISIT_SQL = (
-    "select x.id, x.visited_on, t.name as township, v.name as village, g.name as grid, "
-    "r.name as resident, r.phone, x.channel, "
-    "(select group_concat(name, '、') from (select c.name from visit_cadres vc join cadres c"
-    " on c.id = vc.cadre_id where vc.visit_id = x.id order by vc.rowid)) as cadres, "
-    "x.note, (select group_concat(number, '、') from (select number from demands"
-    " where visit_id = x.id order by number)) as numbers "
-    "from visits x join villages v on v.id = x.village_id "
-    "left join townships t on t.id = v.township_id left join grids g on g.id = x.grid_id "
-    "left join residents r on r.id = x.resident_id"
-)
-
-
 def _visit_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if "village" in given:
-        where.append("x.village_id = ?")
-        params.append(ledger.village(given["village"])["id"])
-    _date_filters(where, params, "x.visited_on", given)
-    cursor = ledger.db.query(_VISIT_SQL + _where(where) + " order by x.visited_on, x.id", params)
     return ([escape_cell(c) for c in (
         x["id"], x["visited_on"], x["township"], x["village"], x["grid"], m.name(x["resident"]),
         m.phone(x["phone"]), x["channel"], x["cadres"], x["note"], x["numbers"])]
-        for x in cursor)
-
-
-_RESIDENT_SQL = (
-    "select r.id, r.name, t.name as township, v.name as village, g.name as grid, r.phone, "
-    "r.id_number, r.address, (select group_concat(tag, '、') from (select tag from"
-    " resident_tags where resident_id = r.id order by tag)) as tags, r.note "
-    "from residents r join villages v on v.id = r.village_id "
-    "left join townships t on t.id = v.township_id left join grids g on g.id = r.grid_id"
-)
+        for x in ledger.visits.export_rows(**given))
 
 
 def _resident_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if "village" in given:
-        where.append("r.village_id = ?")
-        params.append(ledger.village(given["village"])["id"])
-    if "tag" in given:
-        where.append("exists (select 1 from resident_tags x where x.resident_id = r.id"
-                     " and x.tag = ?)")
-        params.append(clean_name(given["tag"], "tag"))
-    cursor = ledger.db.query(_RESIDENT_SQL + _where(where) + " order by r.id", params)
     return ([escape_cell(c) for c in (
         r["id"], m.name(r["name"]), r["township"], r["village"], r["grid"], m.phone(r["phone"]),
-        m.id_number(r["id_number"]), r["address"], r["tags"], r["note"])] for r in cursor)
+        m.id_number(r["id_number"]), r["address"], r["tags"], r["note"])]
+        for r in ledger.residents.export_rows(**given))
+
+
+def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
+    return _demand_cells(ledger.demands.export_rows(**given), ledger.registers.unit_names(), m)

@@ -33,17 +33,18 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
-from . import lifecycle
-from .csvio import COLUMNS, ERROR_COLUMNS, REQUIRED, _encoding, _what, _Writer, headers
-from .deadlines import Deadline, Policy, demand_deadline, parse_date, pick_policy
-from .errors import BadInput, LedgerError, NotFound
-from .i18n import t
-from .models import (
-    JOURNAL_INSERT, Ledger, _NUMBER, journal_json, check_id_number, check_phone, clean_name, clean_text, enum_value,
+from .. import lifecycle
+from ..deadlines import Deadline, Policy, demand_deadline, parse_date
+from ..errors import BadInput, LedgerError, NotFound
+from ..i18n import t
+from ..models import (
+    check_id_number, check_phone, clean_name, clean_text, enum_value, number_seq, parse_number,
 )
+from ..services import Ledger
+from ..services.residents import label as resident_label
+from .csvformat import COLUMNS, ERROR_COLUMNS, REQUIRED, CsvWriter, check_encoding, headers, what_of
 
 BATCH = 500  # demand rows checked and written together
 CACHE_KIB = 16_384  # SQLite's page cache while importing (the default is 2 MiB)
@@ -92,7 +93,7 @@ class ImportRefused(BadInput):
 def write_errors_csv(errors: Sequence[RowError], out: BinaryIO,
                      encoding: str = "utf-8-sig", lang: str = "zh") -> int:
     """The problems of a refused import as CSV (行号, 列, 值, 原因); returns rows written."""
-    writer = _Writer(out, _encoding(encoding))
+    writer = CsvWriter(out, check_encoding(encoding))
     try:
         writer.row(ERROR_COLUMNS)
         for e in errors:
@@ -135,7 +136,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     ``create_missing``; residents are matched by ID number, or name and village (and phone)
     and created when absent. ``progress(bytes_read)`` is called now and then.
     """
-    what = _what(what)
+    what = what_of(what)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     head = raw.read(4)
     raw.seek(0)
@@ -182,7 +183,7 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
     problems: list[RowError] = []
-    L.db.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    L.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     try:
         with L.db.atomic():
             reader = csv.reader(text)
@@ -199,7 +200,7 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
             result.created = {k: refs.created[k] for k in result.created_count}
             if problems or dry_run or not (result.added or result.created):
                 raise _Rollback
-            L._journal("import", 0, "csv", L.today.isoformat(), {
+            L.journal.write("import", 0, "csv", L.today.isoformat(), {
                 "what": what, "rows": result.rows, "added": result.added,
                 "skipped": result.skipped, "encoding": encoding,
                 "created": result.created_count,
@@ -301,6 +302,7 @@ class _Refs:
 
     def __init__(self, ledger: Ledger, create: bool) -> None:
         self.L = ledger
+        self.registers = ledger.registers
         self.create = create
         self.cache: dict[tuple[Any, ...], Any] = {}
         self.created: dict[str, list[str]] = {k: [] for k in (
@@ -309,8 +311,7 @@ class _Refs:
         self.created_count = {k: 0 for k in self.created}
         self.unit_levels: dict[int, str] = {}  # units created here -> the lowest level used
         # Residents with a larger id were created by this import.
-        self.residents_before = ledger.db.execute(
-            "select coalesce(max(id), 0) from residents").fetchone()[0]
+        self.residents_before = ledger.residents.last_id()
         self.people: dict[str, list[list[Any]]] = {}
         self.people_cached = 0
         self.today = ledger.today.isoformat()
@@ -332,21 +333,18 @@ class _Refs:
             self.created[kind].append(name)
         self.created_count[kind] += 1
 
-    def _journal(self, subject: str, sid: int, data: dict[str, Any]) -> None:
-        self.L._journal(subject, sid, "add", self.today, data)
-
     # places
     def township(self, name: str) -> int:
         name = clean_name(name, "township")
 
         def find() -> int:
-            row = self.L.db.conn.execute("select id from townships where name = ?", [name]).fetchone()
+            row = self.registers.find("townships", name)
             if row:
-                return row[0]
+                return row["id"]
             if not self.create:
-                self.L.township(name)  # NotFound with the nearest names
+                self.registers.township(name)  # NotFound with the nearest names
             self._created("township", name)
-            return self.L.add_township(name)
+            return self.registers.add_township(name)
 
         return self._cached(("township", name), find)
 
@@ -356,19 +354,18 @@ class _Refs:
         def find() -> int:
             if township:
                 tid = self.township(township)
-                row = self.L.db.conn.execute("select id from villages where name = ? and "
-                                        "township_id = ?", [name, tid]).fetchone()
+                row = self.registers.find("villages", name, "and township_id = ?", [tid])
                 if row:
-                    return row[0]
+                    return row["id"]
                 if not self.create:
-                    return self.L.village(f"{township}/{name}")["id"]
+                    return self.registers.village(f"{township}/{name}")["id"]
                 return self._add_village(name, tid, township)
             try:
-                return self.L.village(name)["id"]
+                return self.registers.village(name)["id"]
             except NotFound:
                 if not self.create:
                     raise
-            towns = self.L._names("select name from townships order by name")
+            towns = self.registers.township_names()
             if len(towns) > 1:
                 raise BadInput("import.which_township", choices=towns)
             tid = self.township(towns[0]) if towns else None
@@ -377,9 +374,7 @@ class _Refs:
         return self._cached(("village", township, name), find)
 
     def _add_village(self, name: str, tid: int | None, township: str | None) -> int:
-        vid = self.L.db.conn.execute("insert into villages (name, township_id, kind) values (?, ?, ?)",
-                                [name, tid, "村"]).lastrowid
-        self._journal("village", vid, {"name": name, "township_id": tid, "kind": "村"})
+        vid = self.registers.add_village_to(name, tid)
         self._created("village", f"{township}/{name}" if township else name)
         return vid
 
@@ -387,15 +382,12 @@ class _Refs:
         name = clean_name(name, "grid")
 
         def find() -> int:
-            row = self.L.db.conn.execute("select id from grids where village_id = ? and name = ?",
-                                    [village, name]).fetchone()
+            row = self.registers.find("grids", name, "and village_id = ?", [village])
             if row:
-                return row[0]
+                return row["id"]
             if not self.create:
-                return self.L.grid(name, village)["id"]
-            gid = self.L.db.conn.execute("insert into grids (name, village_id) values (?, ?)",
-                                    [name, village]).lastrowid
-            self._journal("grid", gid, {"name": name, "village_id": village})
+                return self.registers.grid(name, village)["id"]
+            gid = self.registers.add_grid_to(name, village)
             self._created("grid", name)
             return gid
 
@@ -406,15 +398,13 @@ class _Refs:
         name = clean_name(name, "unit")
 
         def find() -> tuple[int, str]:
-            row = self.L.db.conn.execute("select id, level from units where name = ?",
-                                    [name]).fetchone()
+            row = self.registers.find("units", name)
             if row:
-                return (row[0], row[1])
+                return (row["id"], row["level"])
             if not self.create:
-                self.L.unit(name)
+                self.registers.unit(name)
             # Journalled when the file ends, with the lowest level the file used it at.
-            uid = self.L.db.conn.execute("insert into units (name, level) values (?, ?)",
-                                    [name, level]).lastrowid
+            uid = self.registers.add_unit_unjournaled(name, level)
             self.unit_levels[uid] = level
             self._created("unit", name)
             return (uid, level)
@@ -430,13 +420,12 @@ class _Refs:
         name = clean_name(name, kind)
 
         def find() -> str:
-            row = self.L.db.conn.execute("select name from terms where kind = ? and name = ?",
-                                    [kind, name]).fetchone()
+            row = self.registers.find("terms", name, "and kind = ?", [kind])
             if row:
-                return row[0]
+                return row["name"]
             if not self.create:
-                return self.L.term(kind, name)
-            self.L.add_term(kind, name)
+                return self.registers.term(kind, name)
+            self.registers.add_term(kind, name)
             self._created(kind, name)
             return name
 
@@ -446,13 +435,13 @@ class _Refs:
         name = clean_name(name, "cadre")
 
         def find() -> int:
-            row = self.L.db.conn.execute("select id from cadres where name = ?", [name]).fetchone()
+            row = self.registers.find("cadres", name)
             if row:
-                return row[0]
+                return row["id"]
             if not self.create:
-                return self.L.cadre(name)["id"]
+                return self.registers.cadre(name)["id"]
             self._created("cadre", name)
-            return self.L.add_cadre(name)
+            return self.registers.add_cadre(name)
 
         return self._cached(("cadre", name), find)
 
@@ -477,16 +466,15 @@ class _Refs:
             found = rows[0]
             if found[1] is None and phone.full and found[0] > self.residents_before:
                 # Created earlier in this file without a phone: a later row gives it.
-                self.L.db.conn.execute("update residents set phone = ? where id = ?",
-                                  [phone.full, found[0]])
+                self.L.residents.set_phone(found[0], phone.full)
                 found[1] = phone.full
             return found[0]
         if len(rows) > 1:
             raise BadInput("resident.ambiguous", name=name, choices=[
-                self.L._resident_label({"id": r[0], "name": name, "phone": r[1],
+                resident_label({"id": r[0], "name": name, "phone": r[1],
                                         "village": self._village_name(r[2])}) for r in rows])
         # Residents are created whether or not other names may be (as `issue add` would).
-        rid = _insert_resident(self.L, name, village, None, phone.full, None, None, None, [])
+        rid = self.L.residents.insert(name, village, None, phone.full, None, None, None, [])
         self._created("resident", name)
         everyone.append([rid, phone.full, village])
         self.people_cached += 1
@@ -500,21 +488,18 @@ class _Refs:
             if self.people_cached >= self.RESIDENTS_CACHED:
                 self.people.clear()
                 self.people_cached = 0
-            rows = self.people[name] = sorted(list(r) for r in self.L.db.conn.execute(
-                "select id, phone, village_id from residents where name = ?", [name]))
+            rows = self.people[name] = self.L.residents.named_like(name)
             self.people_cached += len(rows)
         return rows
 
     def _village_name(self, village: int) -> str:
-        return self._cached(("village name", village), lambda: self.L.db.conn.execute(
-            "select name from villages where id = ?", [village]).fetchone()[0])
+        return self._cached(("village name", village),
+                            lambda: self.registers.village_name(village))
 
     def finish(self) -> None:
         """Units created here get the lowest level the file used them at."""
         for uid, level in self.unit_levels.items():
-            name = self.L.db.conn.execute("select name from units where id = ?", [uid]).fetchone()[0]
-            self.L.db.conn.execute("update units set level = ? where id = ?", [level, uid])
-            self._journal("unit", uid, {"name": name, "level": level})
+            self.registers.set_unit_level(uid, level)
 
 
 @dataclass(frozen=True)
@@ -531,25 +516,6 @@ class _Phone:
         if self.full:
             return phone == self.full
         return re.fullmatch(self.pattern.replace("_", r"\d"), phone) is not None
-
-
-def _insert_resident(L: Ledger, name: str, village_id: int, grid_id: int | None,
-                     phone: str | None, id_number: str | None, address: str | None,
-                     note: str | None, tags: list[str]) -> int:
-    """As ``Ledger.add_resident`` does, by ids (a village name may be ambiguous)."""
-    rid = L.db.conn.execute(
-        "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
-        "created_on) values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [name, village_id, grid_id, phone, id_number, address, note, L.today.isoformat()]
-    ).lastrowid
-    if tags:
-        L.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
-                              [(rid, tg) for tg in tags])
-    L.db.conn.execute(JOURNAL_INSERT, [
-        "resident", rid, "add", L.today.isoformat(), L.user, None,
-        journal_json({"name": name, "village_id": village_id, "tags": tags}), L.now,
-        L.db.next_command()])
-    return rid
 
 
 # --- checking one row ---------------------------------------------------------------------------
@@ -656,21 +622,6 @@ def _names(value: str) -> list[str]:
     return [p for p in _SPLIT.split(value.strip()) if p]
 
 
-def _number(value: str) -> str:
-    m = _NUMBER.match(value)
-    if not m or len(m[2]) > 6:
-        raise BadInput("issue.number_malformed", value=value)
-    return f"{m[1]}-{int(m[2]):06d}"
-
-
-def _int_number(number: str) -> int:
-    return int(number[:4]) * 1_000_000 + int(number[5:])
-
-
-def _text_number(n: int) -> str:
-    return f"{n // 1_000_000}-{n % 1_000_000:06d}"
-
-
 def _place(c: _Check, refs: _Refs) -> int | None:
     """The row's village (by 镇/街道 and 村/社区), or None with the problem recorded."""
     township = c.v("township")
@@ -726,23 +677,16 @@ class _Demands(_Kind):
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
         super().__init__(L, refs, problems, result)
-        self.db = L.db
-        # The numbers of rows met but not written (as 2026-000123 -> 2026000123) and their
-        # rows; the rows of the demands written, by id from first_id.
+        # The numbers of rows met but not written, and their rows (a scratch table); the
+        # rows of the demands written, by id from first_id.
+        self.bulk = L.demands.bulk()
         self.rows_of = array("L")
-        self.db.conn.execute("create temp table if not exists import_numbers "
-                        "(number integer primary key, row integer not null)")
-        self.db.conn.execute("delete from temp.import_numbers")
-        self.first_id = (self.db.conn.execute("select max(id) from demands").fetchone()[0] or 0) + 1
+        self.first_id = L.demands.next_id()
         self.next_id = self.first_id
         self.unnumbered = False
         self.kept: list[str | int] = []  # numbers, or the ids of rows numbered at the end
-        self.visits = _imported_visits(L)
+        self.visits = L.visits.linked_numbers()
         self.policies: dict[tuple[Any, ...], Policy | None] = {}
-        self.command = self.db.next_command()
-        columns = ["id", "number", *lifecycle.STATE_FIELDS, "due_on", "due_provisional"]
-        self.insert = (f"insert into demands ({', '.join(columns)}) "
-                       f"values ({', '.join('?' for _ in columns)})")
 
     def run(self, rows: Iterator[_Row]) -> None:
         batch: list[_Row] = []
@@ -753,9 +697,9 @@ class _Demands(_Kind):
                 batch = []
         if batch:
             self._batch(batch)
-        self.db.conn.execute("drop table temp.import_numbers")
+        self.bulk.done()
         if self.unnumbered:
-            self._number_the_rest()
+            self.bulk.number_unnumbered(self.first_id)
         self.result.numbers = self._kept_numbers()
 
     def _batch(self, batch: list[_Row]) -> None:
@@ -765,16 +709,14 @@ class _Demands(_Kind):
             value = row.values.get("number")
             if value:
                 try:
-                    numbers[row.number] = _number(value)
+                    numbers[row.number] = parse_number(value)
                 except LedgerError:
                     pass  # reported with the rest of the row
         wanted = sorted(set(numbers.values()))
         # A number met before in the file is in the ledger (written by this import, id from
         # first_id on) or, when its row was skipped or refused, in temp.import_numbers.
-        in_ledger = dict(self._in("select number, id from demands where number in ({})", wanted))
-        unwritten = {_text_number(n): r for n, r in self._in(
-            "select number, row from temp.import_numbers where number in ({})",
-            [_int_number(n) for n in wanted])}
+        in_ledger = self.bulk.ids_of(wanted)
+        unwritten = self.bulk.unwritten(wanted)
         plans, first, not_written = [], {}, []
         for row in batch:
             number = numbers.get(row.number)
@@ -790,29 +732,23 @@ class _Demands(_Kind):
                 first[number] = row.number
                 if did is not None:
                     self.result.skipped += 1
-                    not_written.append((_int_number(number), row.number))
+                    not_written.append((number, row.number))
                     continue
             plan = self._check(row, number)
             if plan is not None:
                 plan["row"] = row.number
                 plans.append(plan)
             elif number is not None:
-                not_written.append((_int_number(number), row.number))
-        if not_written:
-            self.db.conn.executemany("insert into temp.import_numbers values (?, ?)", not_written)
+                not_written.append((number, row.number))
+        self.bulk.not_written(not_written)
         self._write(plans)
-
-    def _in(self, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
-        if not values:
-            return []
-        return self.db.conn.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
 
     def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
         """The plan for one demand row (None when it has problems)."""
         L, refs = self.L, self.refs
         c = _Check(L, row, self.problems)
         if row.values.get("number") and number is None:
-            c.take("number", _number)  # the malformed number, as a problem
+            c.take("number", parse_number)  # the malformed number, as a problem
         received = c.day("received_on", required=True)
         text = c.take("text", lambda v: clean_text(v, "issue"), required=True)
         village = _place(c, refs)
@@ -917,14 +853,13 @@ class _Demands(_Kind):
     def _policy(self, data: dict[str, Any]) -> Policy | None:
         key = (data["category"], data["type"], data["complexity"])
         if key not in self.policies:
-            self.policies[key] = pick_policy(self.L.policies, category=key[0], type=key[1],
-                                             complexity=key[2])
+            self.policies[key] = self.L.clocks.policy_for(*key)
         return self.policies[key]
 
     def _write(self, plans: list[dict[str, Any]]) -> None:
         if not plans:
             return
-        L, conn = self.L, self.db.conn
+        L = self.L
         demands, journal = [], []
         for p in plans:
             did = self.next_id
@@ -946,47 +881,25 @@ class _Demands(_Kind):
             if data["extra_days"]:
                 dl = demand_deadline([("import", data, on)], policy, L.calendar)
             state = lifecycle.apply(None, "import", data, on)
-            demands.append((did, number, *_STATE(L._to_row(state)),
-                            dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0))
-            journal.append(("demand", did, "import", on, L.user, None,
-                            journal_json(data), L.now,
-                            self.command))
-        conn.executemany(self.insert, demands)
-        conn.executemany(JOURNAL_INSERT, journal)
+            demands.append((did, number, state, dl))
+            journal.append(L.journal.row("demand", did, "import", on, data))
+        self.bulk.insert(demands)
+        L.journal.write_many(journal)
         self.result.added += len(plans)
 
-    def _number_the_rest(self) -> None:
-        """Rows without a number: the next numbers of their year, in the order of the file,
-        after every number of that year in the ledger or the file."""
-        years = [y for y, in self.db.conn.execute(
-            "select distinct substr(received_on, 1, 4) from demands where id >= ? and "
-            "number like '~%'", [self.first_id])]
-        for year in years:
-            last = self.db.conn.execute("select max(number) from demands where number >= ? and "
-                                   "number < ?", [f"{year}-", f"{year}."]).fetchone()[0]
-            self.db.conn.execute(
-                "update demands set number = ? || '-' || printf('%06d', ? + x.n) from ("
-                " select id, row_number() over (order by id) as n from demands"
-                " where id >= ? and number like '~%' and substr(received_on, 1, 4) = ?) as x"
-                " where demands.id = x.id",
-                [year, int(last[5:]) if last else 0, self.first_id, year])
-
     def _kept_numbers(self) -> list[str]:
-        ids = [k for k in self.kept if isinstance(k, int)]
-        named = dict(self.db.conn.execute(
-            f"select id, number from demands where id in ({', '.join('?' * len(ids))})",
-            ids).fetchall()) if ids else {}
+        named = self.bulk.numbers_of([k for k in self.kept if isinstance(k, int)])
         return [named[k] if isinstance(k, int) else k for k in self.kept]
 
 
-_STATE = itemgetter(*lifecycle.STATE_FIELDS)
+
 
 
 def _unit(refs: _Refs, name: str, level: str | None) -> int:
     """A lead or cooperating unit, which may not sit above the demand's level (as `assign`
     refuses); ``level`` None when the row's level is itself wrong."""
     ref, unit_level = refs.unit(name, level or "county")
-    if level and lifecycle.LEVELS.index(unit_level) > lifecycle.LEVELS.index(level):
+    if level and not lifecycle.unit_may_take(unit_level, level):
         raise BadInput("import.unit_above_level", unit=name, unit_level=unit_level, level=level)
     return ref
 
@@ -1004,17 +917,6 @@ def _extra_days(L: Ledger, policy: Policy | None, dl: Deadline | None,
         return L.calendar.working_days_between(dl.due_on, wanted)
     length = policy.amount if policy.unit == "calendar_days" else -(-policy.amount // 24)
     return (wanted - dl.stage_started_on).days - length
-
-
-def _imported_visits(L: Ledger) -> dict[str, int]:
-    """Demand number -> the imported visit whose 诉求编号 listed it (visits imported first)."""
-    links: dict[str, int] = {}
-    for subject_id, data in L.db.conn.execute(
-            "select subject_id, data from journal where subject = 'visit' and action = 'log' "
-            "and json_extract(data, '$.numbers') is not null order by id"):
-        for n in json.loads(data)["numbers"]:
-            links.setdefault(n, subject_id)
-    return links
 
 
 # --- residents ---------------------------------------------------------------------------------
@@ -1039,25 +941,11 @@ class _Residents(_Kind):
                 clean_name(x, "tag") for x in _names(v)))) or []
             if c.bad:
                 continue
-            if _resident_exists(L, name, village, phone, id_number):
+            if L.residents.registered(name, village, phone.pattern, id_number):
                 self.result.skipped += 1
                 continue
-            _insert_resident(L, name, village, grid, phone.full, id_number, address, note, tags)
+            L.residents.insert(name, village, grid, phone.full, id_number, address, note, tags)
             self.result.added += 1
-
-
-def _resident_exists(L: Ledger, name: str, village: int, phone: _Phone,
-                     id_number: str | None) -> bool:
-    """Already registered: the same ID number, or the same name in the same village (with a
-    phone that matches, when both have one)."""
-    if id_number and L.db.conn.execute("select 1 from residents where id_number = ?",
-                                  [id_number]).fetchone():
-        return True
-    sql, params = "select 1 from residents where name = ? and village_id = ?", [name, village]
-    if phone.pattern:
-        sql += " and (phone like ? or phone is null)"
-        params.append(phone.pattern)
-    return L.db.conn.execute(sql, params).fetchone() is not None
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -1082,7 +970,7 @@ class _Visits(_Kind):
                 if got is not None and got not in cadres:
                     cadres.append(got)
             note = c.take("note", lambda v: clean_text(v, "note"))
-            numbers = [c.take("numbers", lambda _: _number(n)) for n in _names(c.v("numbers"))]
+            numbers = [c.take("numbers", lambda _: parse_number(n)) for n in _names(c.v("numbers"))]
             if c.bad:
                 continue
             if channel is None:
@@ -1091,28 +979,8 @@ class _Visits(_Kind):
                 except LedgerError as e:
                     c.fail("channel", e.key, **e.params)
                     continue
-            if _visit_exists(L, day, village, resident, channel, note, cadres):
+            if L.visits.exists(day, village, resident, channel, note, cadres):
                 self.result.skipped += 1
                 continue
-            vid = L.db.conn.execute(
-                "insert into visits (visited_on, village_id, grid_id, resident_id, channel, note)"
-                " values (?, ?, ?, ?, ?, ?)", [day, village, grid, resident, channel, note]
-            ).lastrowid
-            L.db.conn.executemany("insert into visit_cadres (visit_id, cadre_id) values (?, ?)",
-                                  [(vid, x) for x in cadres])
-            L._journal("visit", vid, "log", day, {
-                "village_id": village, "resident_id": resident, "cadre_ids": cadres,
-                "channel": channel, "numbers": numbers,
-            })
+            L.visits.insert(day, village, grid, resident, channel, note, cadres, numbers)
             self.result.added += 1
-
-
-def _visit_exists(L: Ledger, day: str, village: int, resident: int | None, channel: str,
-                  note: str | None, cadres: list[int]) -> bool:
-    for (vid,) in L.db.conn.execute("select id from visits where visited_on = ? and village_id = ? "
-                               "and resident_id is ? and channel = ? and note is ?",
-                               [day, village, resident, channel, note]).fetchall():
-        have = L._names("select cadre_id from visit_cadres where visit_id = ?", [vid])
-        if sorted(have) == sorted(cadres):
-            return True
-    return False

@@ -1,0 +1,149 @@
+"""The ledger's services: small aggregates over one session.
+
+A ``Ledger`` is one session: an open database, the day that counts as today, who is
+recording, and when. The services hang off it, one per aggregate, each created on first
+use:
+
+    ledger.registers   townships, villages, grids, units, cadres, the vocabularies
+    ledger.residents   一人一账: residents, their tags and pages
+    ledger.visits      visits and the demands raised in them
+    ledger.demands     a demand's life: accepting, numbering, every step, the lists
+    ledger.clocks      the working calendar, the deadline policies, recomputing deadlines
+    ledger.reports     the Tuesday summary, the report card, the supervision settings
+    ledger.history     undo
+    ledger.checks      the ledger's own check
+
+Every method that changes anything is one transaction and writes its journal rows through
+``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
+as it was. Nothing here reads the clock: ``today`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from ..deadlines import Policy, WorkCalendar, parse_date
+from ..errors import BadInput
+from ..store import LedgerDatabase
+from ..store import open_ledger as _open_store
+from ..store.journal import Journal
+
+if TYPE_CHECKING:
+    from .checks import Checks
+    from .clocks import Clocks
+    from .demands import Demands
+    from .history import History
+    from .registers import Registers
+    from .reports import Reports
+    from .residents import Residents
+    from .visits import Visits
+
+
+class Ledger:
+    """One session over an open ledger: the database, today, the user, and the services."""
+
+    def __init__(self, db: LedgerDatabase, *, today: date, user: str = "",
+                 now: str | None = None) -> None:
+        self.db = db
+        self.today = today
+        self.user = user or None
+        self.now = now
+        self.journal = Journal(db, self.user, now)
+        self._calendar: WorkCalendar | None = None
+        self._policies: list[Policy] | None = None
+
+    # --- what the rules read, loaded once per session ------------------------------------
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        if self._calendar is None:
+            from .clocks import load_calendar
+
+            self._calendar = load_calendar(self.db)
+        return self._calendar
+
+    @property
+    def policies(self) -> list[Policy]:
+        if self._policies is None:
+            from .clocks import load_policies
+
+            self._policies = load_policies(self.db)
+        return self._policies
+
+    def forget_clocks(self) -> None:
+        """The calendar or the policies changed: read them again when next needed."""
+        self._calendar = None
+        self._policies = None
+
+    def day(self, on: str | date | None) -> str:
+        """The ISO date of a step: today when not given; never after today."""
+        day = self.today if on is None else parse_date(on)
+        if day > self.today:
+            raise BadInput("date.future", value=day.isoformat(), today=self.today.isoformat())
+        return day.isoformat()
+
+    # --- the services ----------------------------------------------------------------------
+
+    @cached_property
+    def registers(self) -> "Registers":
+        from .registers import Registers
+
+        return Registers(self)
+
+    @cached_property
+    def residents(self) -> "Residents":
+        from .residents import Residents
+
+        return Residents(self)
+
+    @cached_property
+    def visits(self) -> "Visits":
+        from .visits import Visits
+
+        return Visits(self)
+
+    @cached_property
+    def demands(self) -> "Demands":
+        from .demands import Demands
+
+        return Demands(self)
+
+    @cached_property
+    def clocks(self) -> "Clocks":
+        from .clocks import Clocks
+
+        return Clocks(self)
+
+    @cached_property
+    def reports(self) -> "Reports":
+        from .reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def history(self) -> "History":
+        from .history import History
+
+        return History(self)
+
+    @cached_property
+    def checks(self) -> "Checks":
+        from .checks import Checks
+
+        return Checks(self)
+
+
+def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
+    """Projections that older migrations left to the domain (store.migrations.REFRESH_AFTER)."""
+    if "deadlines" in stale:
+        from .clocks import refresh_deadlines
+
+        refresh_deadlines(db)
+
+
+def open_ledger(path: str | os.PathLike[str] | None = None) -> LedgerDatabase:
+    """Open a ledger file (``":memory:"`` for tests), migrated and ready for a session."""
+    return _open_store(path, finish=_finish_migrations)

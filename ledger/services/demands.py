@@ -1,0 +1,589 @@
+"""Demands (诉求): accepting, numbering, every step of their life, and the lists clerks read.
+
+A step is checked by the state machine (``ledger.lifecycle``), journaled, and stored as the
+new state, whose deadline is then recomputed from the journal: the stored demand always
+equals the replay of its journal. Numbers are given out here only (``next_number``), by the
+year of receipt, never reusing one that was given out and undone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .. import lifecycle
+from ..deadlines import due_sql, light_sql, overdue_sql, soon_until
+from ..errors import BadInput, NotFound, Refused
+from ..models import clean_name, clean_text, enum_value, number_seq, optional_text, parse_number
+from ..store.journal import demand_events, demand_journal, demand_journals
+from .queries import date_range
+
+if TYPE_CHECKING:
+    from . import Ledger
+
+# Every demand row a list shows; its light is computed in SQL from today and the last day
+# that still counts as due soon, the first two parameters of every query built on this.
+_COLUMNS = (
+    "select d.number, d.received_on, d.status, d.level, v.name as village, "
+    "r.name as resident, d.category, d.complexity, d.type, d.channel, u.name as unit, "
+    "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot, "
+    f"d.due_on, d.due_provisional, {light_sql()} as light "
+)
+_JOINS = (
+    " join villages v on v.id = d.village_id "
+    "left join residents r on r.id = d.resident_id "
+    "left join units u on u.id = d.lead_unit_id"
+)
+_LIST = _COLUMNS + "from demands d" + _JOINS
+# Open demands by deadline: a few thousand among a million, always through their index.
+_BY_DUE = _COLUMNS + "from demands d indexed by idx_demands_status_due_on" + _JOINS
+_LIST_FIELDS = ("co_unit_ids", "summoned")
+# The columns of a demand in the CSV export (ledger.io.csvformat.DEMAND_COLUMNS), in order.
+EXPORT_SQL = (
+    "select d.number, d.received_on, t.name as township, v.name as village, g.name as grid, "
+    "r.name as resident, r.phone, d.channel, d.category, d.complexity, d.type, d.text, "
+    "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
+    "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, "
+    "d.resolved_on, d.result, d.feedback, d.followed_up_on, d.satisfaction, d.closed_on, "
+    "d.reopen_count, d.first_step_on "
+    "from demands d join villages v on v.id = d.village_id "
+    "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
+    "left join residents r on r.id = d.resident_id"
+)  # state fields stored as JSON
+
+
+def to_row(state: dict[str, Any]) -> dict[str, Any]:
+    """A demand's state as its stored row."""
+    row = dict(state)
+    for key in _LIST_FIELDS:
+        row[key] = json.dumps(state[key])
+    return row
+
+
+def state_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored demand row as the state the lifecycle works on."""
+    state = {k: row[k] for k in lifecycle.STATE_FIELDS}
+    for key in _LIST_FIELDS:
+        state[key] = json.loads(row[key] or "[]")
+    return state
+
+
+def days_late(calendar: Any, due_on: str, today: date) -> int:
+    """Working days past the deadline, as of ``today``."""
+    return calendar.working_days_between(date.fromisoformat(due_on), today)
+
+
+class Demands:
+    def __init__(self, ledger: "Ledger") -> None:
+        self.L = ledger
+        self.db = ledger.db
+
+    # --- numbers ---------------------------------------------------------------------------
+
+    def last_seq(self, year: str) -> int:
+        """The highest sequence of ``year`` given out: by a demand in the ledger, or to one
+        whose acceptance was undone (that number stays void: it may be on a printed slip)."""
+        last = self.db.execute("select max(number) from demands where number >= ? and "
+                               "number < ?", [f"{year}-", f"{year}."]).fetchone()[0]
+        void = self.db.execute("select max(value) from meta where key >= ? and key < ?",
+                               [f"void:{year}-", f"void:{year}."]).fetchone()[0]
+        top = max(last or "", void or "")
+        return number_seq(top) if top else 0
+
+    def next_number(self, year: str) -> str:
+        return f"{year}-{self.last_seq(year) + 1:06d}"
+
+    def void(self, number: str) -> None:
+        """This number was given out and taken back: it is never given out again."""
+        self.db["meta"].upsert({"key": f"void:{number}", "value": number}, pk="key")
+
+    def next_id(self) -> int:
+        """The id the next demand written will get."""
+        return (self.db.execute("select max(id) from demands").fetchone()[0] or 0) + 1
+
+    def bulk(self) -> "BulkDemands":
+        return BulkDemands(self)
+
+    # --- accepting -------------------------------------------------------------------------
+
+    def add(self, text: str, *, village: str | None = None, on: str | date | None = None,
+            resident: str | None = None, category: str | None = None,
+            complexity: str | None = None, channel: str | None = None,
+            type: str | None = None, level: str | None = None, grid: str | None = None) -> str:
+        """Accept a demand (受理); returns its number."""
+        day = self.L.day(on)
+        text = clean_text(text, "issue")
+        with self.db.atomic():
+            r, village_id, gid = self.L.visits.place(village, resident, grid,
+                                                     "issue.needs_village")
+            return self.accept(
+                text, village_id=village_id, grid_id=gid, resident_id=r["id"] if r else None,
+                visit_id=None,
+                channel=self.L.registers.term("channel", channel) if channel else None,
+                on=day, category=category, complexity=complexity, type=type, level=level)
+
+    def accept(self, text: str, *, village_id: int, grid_id: int | None,
+               resident_id: int | None, visit_id: int | None, channel: str | None, on: str,
+               category: str | None = None, complexity: str | None = None,
+               type: str | None = None, level: str | None = None) -> str:
+        """Accept a demand whose place and people are resolved already (a visit's demands)."""
+        registers = self.L.registers
+        data = {
+            "text": text, "village_id": village_id, "grid_id": grid_id,
+            "resident_id": resident_id, "visit_id": visit_id, "channel": channel,
+            "category": registers.term("category", category) if category else None,
+            "complexity": enum_value("complexity", complexity) if complexity else "general",
+            "type": registers.term("type", type) if type else None,
+            "level": enum_value("level", level) if level else "village",
+        }
+        state = lifecycle.apply(None, "accept", data, on)
+        number = self.next_number(on[:4])
+        did = self.db["demands"].insert({"number": number, **to_row(state)}).last_pk
+        self.L.journal.write("demand", did, "accept", on, data)
+        self.L.clocks.refresh("id = ?", [did])
+        return number
+
+    def insert_state(self, number: str, state: dict[str, Any],
+                     origin: tuple[str, str] | None = None) -> int:
+        """A demand in the state its journal (written by the caller) replays to."""
+        origin_ledger, origin_number = origin or (None, None)
+        return self.db["demands"].insert({"number": number, **to_row(state),
+                                          "origin_ledger": origin_ledger,
+                                          "origin_number": origin_number}).last_pk
+
+    def merged_from(self, origin: str) -> set[str]:
+        """The numbers (in the other ledger) of the demands merged from ``origin``."""
+        return {n for (n,) in self.db.execute(
+            "select origin_number from demands where origin_ledger = ?", [origin])}
+
+    def numbers_by_id(self) -> dict[int, str]:
+        return dict(self.db.execute("select id, number from demands").fetchall())
+
+    def journals(self) -> Any:
+        """Every demand's journal rows as stored, demand by demand, undone steps left out."""
+        return demand_journals(self.db)
+
+    # --- finding one -------------------------------------------------------------------------
+
+    def row(self, number: str) -> dict[str, Any]:
+        """The stored demand of a number typed in full (2026-000123, 2026-123) or, when only
+        one demand has it, by its sequence alone (123)."""
+        ref = clean_name(number, "number")
+        if ref.isdigit() and len(ref) <= 6:
+            rows = list(self.db.query("select * from demands where number like ?",
+                                      [f"%-{int(ref):06d}"]))
+            if len(rows) > 1:
+                raise BadInput("issue.number_ambiguous", value=ref,
+                               choices=[r["number"] for r in rows])
+        else:
+            rows = list(self.db.query("select * from demands where number = ?",
+                                      [parse_number(ref)]))
+        if not rows:
+            raise NotFound("issue.unknown", value=ref)
+        return rows[0]
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _step(self, number: str, action: str, on: str | date | None,
+              data: dict[str, Any] | None = None, reason: str | None = None,
+              row: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Take one lifecycle step: check it, journal it, store the new state."""
+        day = self.L.day(on)
+        data = data or {}
+        row = row or self.row(number)
+        given = {**data, "reason": reason} if reason else data
+        try:
+            new = lifecycle.apply(state_of(row), action, given, day)
+        except Refused as e:
+            e.params.setdefault("number", row["number"])
+            if "unit_id" in e.params:
+                e.params.setdefault("unit", self.L.registers.unit_names()[e.params["unit_id"]])
+            raise
+        self.L.journal.write("demand", row["id"], action, day, data, reason)
+        self.db["demands"].update(row["id"], to_row(new))
+        self.L.clocks.refresh("id = ?", [row["id"]])
+        return {"number": row["number"], **new}
+
+    def classify(self, number: str, *, category: str | None = None,
+                 complexity: str | None = None, type: str | None = None,
+                 on: str | date | None = None) -> dict[str, Any]:
+        """Set category, general/complex and type; the journal keeps what it was before."""
+        with self.db.atomic():
+            row = self.row(number)
+            change: dict[str, Any] = {}
+            if category:
+                change["category"] = self.L.registers.term("category", category)
+            if complexity:
+                change["complexity"] = enum_value("complexity", complexity)
+            if type:
+                change["type"] = self.L.registers.term("type", type)
+            change = {k: v for k, v in change.items() if row[k] != v}
+            if not change:
+                raise BadInput("nothing_to_change")
+            change["before"] = {k: row[k] for k in change}
+            return self._step(number, "classify", on, change, row=row)
+
+    def correct(self, number: str, text: str, *, reason: str,
+                on: str | date | None = None) -> dict[str, Any]:
+        """Correct the demand's text; the original stays in the journal."""
+        text = clean_text(text, "issue")
+        reason = clean_text(reason, "reason")
+        with self.db.atomic():
+            row = self.row(number)
+            if row["text"] == text:
+                raise BadInput("nothing_to_change")
+            return self._step(number, "correct", on, {"text": text, "before": row["text"]},
+                              reason, row=row)
+
+    def settle(self, number: str, *, result: str, feedback: str | None = None,
+               on: str | date | None = None) -> dict[str, Any]:
+        """Settled on the spot (当场解决) by the village."""
+        data = {"result": clean_text(result, "result"),
+                "feedback": optional_text(feedback, "feedback")}
+        with self.db.atomic():
+            return self._step(number, "settle", on, data)
+
+    def escalate(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
+        """Report one level up, with why it could not be settled below."""
+        reason = clean_text(reason, "reason")
+        with self.db.atomic():
+            row = self.row(number)
+            # The levels are recorded so that week summaries can tell 上报到镇 from 上报到县.
+            i = lifecycle.LEVELS.index(row["level"])
+            to = lifecycle.LEVELS[min(i + 1, len(lifecycle.LEVELS) - 1)]
+            return self._step(number, "escalate", on, {"from": row["level"], "to": to}, reason,
+                              row=row)
+
+    def assign(self, number: str, *, unit: str, co_units: Sequence[str] = (),
+               handler: str | None = None, on: str | date | None = None) -> dict[str, Any]:
+        """Assign (交办) to a lead unit with cooperating units and a responsible person."""
+        with self.db.atomic():
+            row = self.row(number)
+            lead = self.L.registers.unit(unit)
+            co = {u["id"]: u for u in map(self.L.registers.unit, co_units) if u["id"] != lead["id"]}
+            data = {"lead_unit_id": lead["id"], "co_unit_ids": list(co),
+                    "unit_levels": [lead["level"], *(u["level"] for u in co.values())],
+                    "handler": clean_name(handler, "handler") if handler else None}
+            return self._step(number, "assign", on, data, row=row)
+
+    def whistle(self, number: str, *, units: Sequence[str], reason: str | None = None,
+                on: str | date | None = None) -> dict[str, Any]:
+        """吹哨: summon several units to one case."""
+        if not units:
+            raise BadInput("whistle.no_units")
+        with self.db.atomic():
+            ids = list(dict.fromkeys(self.L.registers.unit(u)["id"] for u in units))
+            return self._step(number, "whistle", on, {"unit_ids": ids},
+                              optional_text(reason, "reason"))
+
+    def report_in(self, number: str, *, unit: str, on: str | date | None = None) -> dict[str, Any]:
+        """报到: a summoned unit arrives."""
+        with self.db.atomic():
+            return self._step(number, "report_in", on,
+                              {"unit_id": self.L.registers.unit(unit)["id"]})
+
+    def take_charge(self, number: str, *, leader: str,
+                    on: str | date | None = None) -> dict[str, Any]:
+        """包案: a named leader takes personal charge."""
+        with self.db.atomic():
+            return self._step(number, "take_charge", on, {"leader": clean_name(leader, "leader")})
+
+    def return_(self, number: str, *, unit: str, reason: str,
+                on: str | date | None = None) -> dict[str, Any]:
+        """退回: the lead unit sends the case back as not its business."""
+        reason = clean_text(reason, "reason")
+        with self.db.atomic():
+            return self._step(number, "return", on,
+                              {"unit_id": self.L.registers.unit(unit)["id"]}, reason)
+
+    def notify(self, number: str, *, text: str, on: str | date | None = None) -> dict[str, Any]:
+        """告知进度: tell the resident how the case is going."""
+        with self.db.atomic():
+            return self._step(number, "notify", on, {"text": clean_text(text, "notice")})
+
+    def extend(self, number: str, *, reason: str, approver: str, days: int | None = None,
+               on: str | date | None = None) -> dict[str, Any]:
+        """延期: extend the deadline, with who approved it and why, within the policy's caps."""
+        reason = clean_text(reason, "reason")
+        if days is not None and not 1 <= days <= 366:
+            raise BadInput("extend.days", value=days)
+        with self.db.atomic():
+            row = self.row(number)
+            policy = self.L.clocks.policy_for(row["category"], row["type"], row["complexity"])
+            data: dict[str, Any] = {"approver": clean_name(approver, "approver"), "days": days}
+            caps = {"max_extensions": policy.max_extensions if policy else None,
+                    "max_days": policy.extension_days if policy else None}
+            data.update({k: v for k, v in caps.items() if v is not None})
+            return self._step(number, "extend", on, data, reason, row=row)
+
+    def suspend(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
+        """挂起: pause the clock, e.g. while waiting on the resident."""
+        reason = clean_text(reason, "reason")
+        with self.db.atomic():
+            return self._step(number, "suspend", on, {}, reason)
+
+    def resume(self, number: str, *, on: str | date | None = None) -> dict[str, Any]:
+        with self.db.atomic():
+            return self._step(number, "resume", on)
+
+    def resolve(self, number: str, *, result: str, feedback: str | None = None,
+                on: str | date | None = None) -> dict[str, Any]:
+        """办结: record the result and the feedback given to the resident."""
+        data = {"result": clean_text(result, "result"),
+                "feedback": optional_text(feedback, "feedback")}
+        with self.db.atomic():
+            return self._step(number, "resolve", on, data)
+
+    def follow_up(self, number: str, *, satisfaction: str, note: str | None = None,
+                  reopen: bool = False, on: str | date | None = None) -> dict[str, Any]:
+        """回访: ask the resident; 不满意 with ``reopen`` sends the case back into handling."""
+        data = {"satisfaction": enum_value("satisfaction", satisfaction),
+                "note": optional_text(note, "note"), "reopen": bool(reopen)}
+        with self.db.atomic():
+            return self._step(number, "follow_up", on, data)
+
+    def close(self, number: str, *, reason: str | None = None,
+              on: str | date | None = None) -> dict[str, Any]:
+        """销号: close out a resolved and followed-up case."""
+        with self.db.atomic():
+            return self._step(number, "close", on, {}, optional_text(reason, "reason"))
+
+    def reopen(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
+        reason = clean_text(reason, "reason")
+        with self.db.atomic():
+            return self._step(number, "reopen", on, {}, reason)
+
+    # --- the journal and the stored state --------------------------------------------------
+
+    def replay_into(self, demand_id: int) -> None:
+        """Store what the journal says the demand's state is (after ``ledger undo``)."""
+        state = lifecycle.replay(demand_events(self.db, demand_id))
+        self.db["demands"].update(demand_id, to_row(state))
+        self.L.clocks.refresh("id = ?", [demand_id])
+
+    def replayed(self, number: str) -> dict[str, Any] | None:
+        """What the journal says the demand's state is."""
+        return lifecycle.replay(demand_events(self.db, self.row(number)["id"]))
+
+    def disagreements(self, number: str) -> list[str]:
+        """Fields where the stored demand differs from the replay of its journal."""
+        stored = state_of(self.row(number))
+        replayed = self.replayed(number) or {}
+        return [k for k in lifecycle.STATE_FIELDS if stored.get(k) != replayed.get(k)]
+
+    def remove(self, demand_id: int) -> None:
+        """Take back an accepted demand (``ledger undo``); its number stays void."""
+        number = self.db.execute("select number from demands where id = ?",
+                                 [demand_id]).fetchone()
+        if number:
+            self.void(number[0])
+        self.db.execute("delete from demands where id = ?", [demand_id])
+
+    def number_of(self, demand_id: int) -> str | None:
+        row = self.db.execute("select number from demands where id = ?", [demand_id]).fetchone()
+        return row[0] if row else None
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _light_params(self) -> list[str]:
+        return [self.L.today.isoformat(), soon_until(self.L.calendar, self.L.today).isoformat()]
+
+    def of_table(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
+        column), which drives the query: never a walk over every demand."""
+        sql = (_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
+               + _JOINS + f" where {where} order by {order}")
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return list(self.db.query(sql, self._light_params()))
+
+    def filters(self, *, status: str | None = None, village: str | None = None,
+                category: str | None = None, unit: str | None = None, level: str | None = None,
+                resident: str | None = None, resident_id: int | None = None,
+                since: str | date | None = None,
+                until: str | date | None = None) -> tuple[list[str], list[Any]]:
+        """The where-clauses (over ``d``) and parameters of the demand filters clerks give:
+        names resolved, and refused with the nearest names, before anything is read."""
+        where, params = date_range("d.received_on", since, until)
+        registers = self.L.registers
+        if status:
+            where.append("d.status = ?")
+            params.append(enum_value("status", status))
+        if village:
+            where.append("d.village_id = ?")
+            params.append(registers.village(village)["id"])
+        if category:
+            where.append("d.category = ?")
+            params.append(registers.term("category", category))
+        if unit:
+            uid = registers.unit(unit)["id"]
+            where.append("(d.lead_unit_id = ? or exists (select 1 from json_each(d.co_unit_ids)"
+                         " j where j.value = ?))")
+            params += [uid, uid]
+        if level:
+            where.append("d.level = ?")
+            params.append(enum_value("level", level))
+        if resident:
+            resident_id = self.L.residents.get(resident)["id"]
+        if resident_id is not None:
+            where.append("d.resident_id = ?")
+            params.append(resident_id)
+        return where, params
+
+    def list(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Demands matching every given filter (``filters``), oldest first."""
+        where, params = self.filters(**filters)
+        sql = _LIST + (" where " + " and ".join(where) if where else "")
+        sql += " order by d.received_on, d.number"
+        if limit:
+            sql += f" limit {int(limit)}"
+        return list(self.db.query(sql, [*self._light_params(), *params]))
+
+    def export_rows(self, **filters: Any) -> Any:
+        """Every demand matching ``filters``, as tuples of the export's columns, streamed in
+        the order of receipt (an export of a million rows holds one at a time)."""
+        where, params = self.filters(**filters)
+        return self.db.execute(EXPORT_SQL + (" where " + " and ".join(where) if where else "")
+                               + " order by d.received_on, d.number", params)
+
+    def show(self, number: str) -> dict[str, Any]:
+        """One demand with names resolved and its whole journal."""
+        row = self.row(number)
+        d = next(self.db.query(_LIST + " where d.id = ?", [*self._light_params(), row["id"]]))
+        state = state_of(row)
+        units = self.L.registers.unit_names()
+        d.update({
+            "co_units": [units[i] for i in state["co_unit_ids"]],
+            "summoned": [(units[u], on) for u, on in state["summoned"]],
+            **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count",
+                                   "suspended_since", "suspended_days", "stage_started_on",
+                                   "escalations", "returns", "extensions", "notices",
+                                   "resident_id", "visit_id")},
+        })
+        events = []
+        for e in demand_journal(self.db, row["id"]):
+            data = e["data"]
+            for key in ("lead_unit_id", "unit_id"):
+                if key in data:
+                    data[key.replace("_id", "")] = units.get(data[key])
+            for key in ("co_unit_ids", "unit_ids"):
+                if key in data:
+                    data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
+            events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
+                           "actor": e["actor"], "reason": e["reason"], "data": data,
+                           "undone": e["undone"]})
+        d["events"] = events
+        return d
+
+    def longest_history(self) -> str | None:
+        """The demand with the most journal rows (the demo shows its history)."""
+        row = self.db.execute(
+            "select d.number from journal j join demands d on d.id = j.subject_id "
+            "where j.subject = 'demand' group by d.id order by count(*) desc, d.id limit 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def due(self, within: int = 0) -> list[dict[str, Any]]:
+        """Open demands due today or within ``within`` working days, soonest first."""
+        if not 0 <= within <= 60:
+            raise BadInput("due.within", value=within)
+        until, _ = self.L.calendar.add_working_days(self.L.today, within)
+        sql = _BY_DUE + f" where {due_sql()} order by d.due_on, d.number"
+        return list(self.db.query(sql, [*self._light_params(), self.L.today.isoformat(),
+                                        until.isoformat()]))
+
+    def overdue(self) -> list[dict[str, Any]]:
+        """Open demands past their deadline, oldest deadline first, with working days late."""
+        sql = _BY_DUE + f" where {overdue_sql()} order by d.due_on, d.number"
+        rows = list(self.db.query(sql, [*self._light_params(), self.L.today.isoformat()]))
+        for r in rows:
+            r["days_late"] = days_late(self.L.calendar, r["due_on"], self.L.today)
+        return rows
+
+    def overdue_by(self) -> dict[str, Any]:
+        """Open demands past their deadline, with working days late, by unit and village."""
+        rows = self.overdue()
+        groups = {}
+        for key in ("unit", "village"):
+            counts: dict[str, dict[str, Any]] = {}
+            for r in rows:
+                # name None: demands not assigned to any unit yet
+                g = counts.setdefault(r[key], {"name": r[key], "overdue": 0, "max_days_late": 0})
+                g["overdue"] += 1
+                g["max_days_late"] = max(g["max_days_late"], r["days_late"])
+            groups[key] = sorted(counts.values(), key=lambda g: (
+                -g["overdue"], -g["max_days_late"], g["name"] is None, g["name"] or ""))
+        return {"demands": rows, "by_unit": groups["unit"], "by_village": groups["village"]}
+
+
+class BulkDemands:
+    """Demands written many at a time (import): the same states, journal and numbering
+    rules as one by one, batched. Numbers met in the file but not written are kept in a
+    scratch table, so that a number repeated anywhere in a long file is recognised."""
+
+    def __init__(self, demands: Demands) -> None:
+        self.demands = demands
+        self.db = demands.db
+        columns = ["id", "number", *lifecycle.STATE_FIELDS, "due_on", "due_provisional"]
+        self.sql = (f"insert into demands ({', '.join(columns)}) "
+                    f"values ({', '.join('?' for _ in columns)})")
+        self.db.execute("create temp table if not exists import_numbers "
+                        "(number integer primary key, row integer not null)")
+        self.db.execute("delete from temp.import_numbers")
+
+    def insert(self, rows: list[tuple[int, str, dict[str, Any], Any]]) -> None:
+        """Rows of (id, number, state, deadline or None)."""
+        fields = itemgetter(*lifecycle.STATE_FIELDS)
+        self.db.conn.executemany(self.sql, (
+            (did, number, *fields(to_row(state)),
+             dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0)
+            for did, number, state, dl in rows))
+
+    def _in(self, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+        if not values:
+            return []
+        return self.db.execute(sql.format(", ".join("?" * len(values))), values).fetchall()
+
+    def ids_of(self, numbers: list[str]) -> dict[str, int]:
+        return dict(self._in("select number, id from demands where number in ({})", numbers))
+
+    def numbers_of(self, ids: list[int]) -> dict[int, str]:
+        return dict(self._in("select id, number from demands where id in ({})", ids))
+
+    # Numbers kept as integers (2026-000123 -> 2026000123): a million fit in a small table.
+    @staticmethod
+    def _int(number: str) -> int:
+        return int(number[:4]) * 1_000_000 + number_seq(number)
+
+    def not_written(self, pairs: list[tuple[str, int]]) -> None:
+        """Numbers (and their rows) met in the file and not written."""
+        if pairs:
+            self.db.conn.executemany("insert into temp.import_numbers values (?, ?)",
+                                     [(self._int(n), row) for n, row in pairs])
+
+    def unwritten(self, numbers: list[str]) -> dict[str, int]:
+        """Of ``numbers``, those met before and not written, with their rows."""
+        return {f"{n // 1_000_000}-{n % 1_000_000:06d}": r for n, r in self._in(
+            "select number, row from temp.import_numbers where number in ({})",
+            [self._int(n) for n in numbers])}
+
+    def done(self) -> None:
+        self.db.execute("drop table temp.import_numbers")
+
+    def number_unnumbered(self, first_id: int) -> None:
+        """Demands written without a number (``~`` placeholders) from ``first_id`` on get
+        the next numbers of their year of receipt, in the order written (``next_number``'s
+        rule: after every number given out, voided ones included)."""
+        years = [y for y, in self.db.execute(
+            "select distinct substr(received_on, 1, 4) from demands where id >= ? and "
+            "number like '~%'", [first_id])]
+        for year in years:
+            self.db.execute(
+                "update demands set number = ? || '-' || printf('%06d', ? + x.n) from ("
+                " select id, row_number() over (order by id) as n from demands"
+                " where id >= ? and number like '~%' and substr(received_on, 1, 4) = ?) as x"
+                " where demands.id = x.id",
+                [year, self.demands.last_seq(year), first_id, year])

@@ -1,0 +1,91 @@
+"""Undo: a clerk's last command reversed as a new, recorded correction.
+
+The journal keeps the command's rows and gains an ``undo`` row naming them; replay leaves
+undone steps out. Refused when someone else's change came after it, or when the command is
+not one a clerk reverses by undo (imports, merges, calendars, policies, settings: those are
+corrected with their own commands).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .. import lifecycle
+from ..errors import Refused
+from ..store.journal import undone_events
+from .registers import TABLES
+
+if TYPE_CHECKING:
+    from . import Ledger
+
+
+class History:
+    def __init__(self, ledger: "Ledger") -> None:
+        self.L = ledger
+        self.db = ledger.db
+
+    def _last_command(self) -> dict[str, Any] | None:
+        undone = undone_events(self.db)
+        for row in self.db.query("select * from journal where command is not null "
+                                 "order by id desc"):
+            if row["subject"] != "undo" and row["id"] not in undone:
+                return row
+        return None
+
+    def undo(self) -> dict[str, Any]:
+        """Reverse the last command, if it was this user's; returns what was reversed."""
+        with self.db.atomic():
+            last = self._last_command()
+            if last is None:
+                raise Refused("undo.nothing")
+            if (last["actor"] or "") != (self.L.user or ""):
+                raise Refused("undo.someone_else", actor=last["actor"] or "?",
+                              on=last["on_date"], action=last["action"])
+            rows = list(self.db.query("select * from journal where command = ? order by id",
+                                      [last["command"]]))
+            for r in rows:
+                self._check_undoable(r)
+            steps = [(r["subject"], r["action"], self._label_of(r)) for r in rows]
+            self.L.journal.write("undo", last["command"], "undo", self.L.today.isoformat(),
+                                 {"command": last["command"], "events": [r["id"] for r in rows]})
+            changed: set[int] = set()
+            for r in reversed(rows):
+                self._reverse(r, changed)
+            for demand_id in changed:
+                self.L.demands.replay_into(demand_id)
+            return {"command": last["command"], "actor": last["actor"], "steps": steps}
+
+    def _check_undoable(self, r: dict[str, Any]) -> None:
+        subject, action = r["subject"], r["action"]
+        undoable = (subject in ("demand", "visit")
+                    or (subject == "resident" and action in ("add", "tag"))
+                    or (subject in TABLES and action == "add"))
+        if not undoable:
+            raise Refused("undo.cannot", subject=subject, action=action)
+        if subject == "resident" and action == "add" and self.L.residents.in_use(r["subject_id"]):
+            raise Refused("undo.in_use", what="resident", name=json.loads(r["data"])["name"])
+
+    def _reverse(self, r: dict[str, Any], changed: set[int]) -> None:
+        subject, action, rid = r["subject"], r["action"], r["subject_id"]
+        data = json.loads(r["data"])
+        if subject == "demand" and action in lifecycle.FIRST_STEPS:
+            self.L.demands.remove(rid)
+            changed.discard(rid)
+        elif subject == "demand":
+            changed.add(rid)
+        elif subject == "visit":
+            self.L.visits.remove(rid)
+        elif subject == "resident" and action == "add":
+            self.L.residents.remove(rid)
+        elif subject == "resident" and action == "tag":
+            self.L.residents.change_tags(rid, add=data.get("remove", []),
+                                         remove=data.get("add", []))
+        else:
+            self.L.registers.remove_added(subject, rid, data.get("name", ""))
+
+    def _label_of(self, r: dict[str, Any]) -> str:
+        data = json.loads(r["data"])
+        if r["subject"] == "demand":
+            return self.L.demands.number_of(r["subject_id"]) or data.get("text", "")
+        return data.get("name") or f"#{r['subject_id']}"

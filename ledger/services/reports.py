@@ -1,0 +1,313 @@
+"""The Tuesday summary and the supervision report card (督查成绩单).
+
+Every number is an aggregate in SQL over the ledger, by the rules written next to it (and in
+the README), so that anyone can reproduce it from the file. Nothing here reads the clock:
+the ledger's ``today`` is the day the numbers are "as of".
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..deadlines import due_sql, overdue_sql
+from ..errors import BadInput
+from .demands import days_late
+from .queries import day_range
+
+if TYPE_CHECKING:
+    from . import Ledger
+
+WEEK_COUNTS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
+               "resolved", "closed", "open", "carried_over", "overdue", "due_next")
+
+
+def ledger_week(day: date) -> tuple[date, date]:
+    """The ledger week (Tuesday, 民情走访日, to the following Monday) containing ``day``."""
+    start = day - timedelta(days=(day.weekday() - 1) % 7)
+    return start, start + timedelta(days=6)
+
+
+def _response_deadlines(ledger: "Ledger", first: date, last: date, working_days: int) -> None:
+    """A temporary table giving, for each day a demand may be received on, the last day on
+    which its first step still counts as a response (``working_days`` working days later)."""
+    ledger.db.execute("create temp table if not exists response_by "
+                      "(day text primary key, until text not null)")
+    ledger.db.execute("delete from response_by")
+    rows, day = [], first - timedelta(days=7)
+    while day <= last:
+        until, _ = ledger.calendar.add_working_days(day, working_days)
+        rows.append((day.isoformat(), until.isoformat()))
+        day += timedelta(days=1)
+    ledger.db.conn.executemany("insert into response_by values (?, ?)", rows)
+
+
+# --- the week summary ------------------------------------------------------------------
+
+# One row per demand touched by the week, with a 0/1 flag per count:
+#   received         received (受理) in the week
+#   settled_on_spot  settled on the spot (当场解决) in the week
+#   to_township      escalated from the village to the township in the week (镇级办理)
+#   escalated        escalated from the township to the county in the week (上报县)
+#   assigned         assigned (交办) to a unit in the week
+#   resolved         resolved or settled on the spot in the week
+#   closed           closed (销号) in the week
+#   open             open or suspended now, received by the end of the week (or today)
+#   carried_over     of those, received before the week began
+#   overdue          open (not suspended) and past its deadline as of the summary's day
+#   due_next         open and due on the summary's day or within the 7 days after it
+_FLAGS = f"""
+with steps as (
+    select subject_id as id, action, json_extract(data, '$.to') as "to" from journal
+    where subject = 'demand' and on_date between :start and :end
+        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+    -- An imported demand's milestones (from its snapshot) count in their weeks too.
+    union all
+    select demand_id, action, "to" from import_steps where on_date between :start and :end
+),
+ev as (
+    select id,
+        max(action = 'settle') as settled_on_spot,
+        max(action = 'escalate' and "to" = 'township') as to_township,
+        max(action = 'escalate' and "to" = 'county') as escalated,
+        max(action = 'assign') as assigned,
+        max(action in ('resolve', 'settle')) as resolved,
+        max(action = 'close') as closed
+    from steps group by id
+),
+-- The demands the week touches, each set found through its own index.
+touched as (
+    select id from demands where received_on between :start and :end
+    union select id from ev
+    union select id from demands
+        where status in ('open', 'suspended') and received_on <= :ref
+)
+select d.id, v.name as village, d.category, d.channel, d.due_on,
+    (d.received_on between :start and :end) as received,
+    coalesce(ev.settled_on_spot, 0) as settled_on_spot,
+    coalesce(ev.to_township, 0) as to_township,
+    coalesce(ev.escalated, 0) as escalated,
+    coalesce(ev.assigned, 0) as assigned,
+    coalesce(ev.resolved, 0) as resolved,
+    coalesce(ev.closed, 0) as closed,
+    (d.status in ('open', 'suspended') and d.received_on <= :ref) as open,
+    (d.status in ('open', 'suspended') and d.received_on < :start) as carried_over,
+    {overdue_sql(":ref")} as overdue,
+    {due_sql(":ref", ":next")} as due_next
+from touched
+join demands d on d.id = touched.id
+join villages v on v.id = d.village_id
+left join ev on ev.id = d.id
+"""
+
+
+# --- the report card -------------------------------------------------------------------
+
+# What the report groups by: the demand column, its covering index, and the names.
+REPORT_BY = {
+    "unit": ("lead_unit_id", "idx_demands_unit_report", "select id, name from units"),
+    "village": ("village_id", "idx_demands_village_report", "select id, name from villages"),
+    "township": ("village_id", "idx_demands_village_report",
+                 "select v.id, coalesce(t.name, '') from villages v "
+                 "left join townships t on t.id = v.township_id"),
+}
+_COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
+           "basically")
+
+
+def _rate(part: float, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _talk_list(ledger: "Ledger", threshold: int) -> list[dict[str, Any]]:
+    """Units with at least ``threshold`` overdue demands now (约谈名单), with those demands."""
+    rows = ledger.db.execute(
+        "select u.name, count(*), min(d.due_on), group_concat(d.number, ',') "
+        # The few open demands past their deadline, found by their index (the planner would
+        # otherwise walk every demand of every unit).
+        "from demands d indexed by idx_demands_status_due_on "
+        "join units u on u.id = d.lead_unit_id "
+        f"where {overdue_sql()} group by u.id having count(*) >= ?",
+        [ledger.today.isoformat(), max(threshold, 1)]).fetchall()
+    talk = [{"name": name, "overdue": n,
+             "max_days_late": days_late(ledger.calendar, oldest, ledger.today),
+             "numbers": sorted(numbers.split(","))} for name, n, oldest, numbers in rows]
+    return sorted(talk, key=lambda u: (-u["overdue"], -u["max_days_late"], u["name"]))
+
+
+# Supervision settings (DOMAIN.md: rates, weights and thresholds differ between localities):
+# key -> (default, lowest, highest, whole numbers only). A ledger stores its own values.
+SETTINGS: dict[str, tuple[str, float, float, bool]] = {
+    "weight.response": ("0.1", 0, 1, False),          # 响应率 in the weighted score
+    "weight.resolution": ("0.5", 0, 1, False),        # 解决率
+    "weight.satisfaction": ("0.4", 0, 1, False),      # 满意率
+    "weight.on_time": ("0", 0, 1, False),             # 按期办结率 (not weighted by default)
+    "satisfaction.basic": ("0.9", 0, 1, False),       # 基本满意 counts as 0.9 of 满意
+    "response.working_days": ("1", 0, 60, True),      # a first step within this many is a response
+    "talk.overdue_threshold": ("1", 1, 10000, True),  # this many overdue demands: 约谈
+}
+
+
+class Reports:
+    """The Tuesday summary, the report card and the supervision settings of one ledger."""
+
+    def __init__(self, ledger: "Ledger") -> None:
+        self.L = ledger
+
+    def summary(self, week_of: date | None = None,
+                limit: int | None = None) -> dict[str, Any]:
+        """The Tuesday summary of the ledger week containing ``week_of`` (default: today's).
+
+        ``limit`` caps the demands listed (carried over, overdue, due) and the repeat residents;
+        the counts (``repeat_count`` among them) are exact.
+        """
+        ledger = self.L
+        start, end = ledger_week(week_of or ledger.today)
+        if start > ledger.today:
+            raise BadInput("summary.future_week", start=start.isoformat(), today=ledger.today.isoformat())
+        ref = min(ledger.today, end)
+        params = {"start": start.isoformat(), "end": end.isoformat(), "ref": ref.isoformat(),
+                  "next": (ref + timedelta(days=7)).isoformat()}
+        db = ledger.db
+        # One pass over the week's demands; every table below is an aggregate of this one.
+        db.execute("drop table if exists temp.week_flags")
+        db.execute(f"create temp table week_flags as {_FLAGS}", params)
+        sums = ", ".join(f"sum({c}) as {c}" for c in WEEK_COUNTS)
+
+        def rollup(key: str) -> list[dict[str, Any]]:
+            rows = list(db.query(f"select {key} as name, {sums} from temp.week_flags group by {key}"))
+            return sorted(rows, key=lambda r: (-r["received"], -r["open"], r["name"] is None,
+                                               r["name"] or ""))
+
+        totals = db.execute(f"select {sums} from temp.week_flags").fetchone()
+        totals = {c: v or 0 for c, v in zip(WEEK_COUNTS, totals)}
+        breakdowns = {f"by_{key}": rollup(key) for key in ("village", "category", "channel")}
+        # Driven from the week's own rows (a few thousand), never from all demands by date.
+        lists = {c: ledger.demands.of_table("temp.week_flags", f"x.{c}", "d.due_on, d.number", limit)
+                 for c in ("carried_over", "overdue", "due_next")}
+        for r in lists["overdue"]:
+            r["days_late"] = days_late(ledger.calendar, r["due_on"], ref)
+        repeat = list(db.query(
+            "select r.id as resident_id, r.name as resident, v.name as village, "
+            "count(*) as demands, sum(d.received_on between :start and :end) as this_week, "
+            "min(d.received_on) as first_on, count(*) over () as of_all "
+            "from residents r join villages v on v.id = r.village_id "
+            "join demands d on d.resident_id = r.id and d.received_on <= :end "
+            "where r.id in (select resident_id from demands "
+            "               where received_on between :start and :end) "
+            "group by r.id having count(*) >= 2 "
+            "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
+            params))
+        repeat_count = repeat[0]["of_all"] if repeat else 0
+        for r in repeat:
+            del r["of_all"]
+        db.execute("drop table temp.week_flags")
+        return {
+            "week_start": start.isoformat(), "week_end": end.isoformat(), "as_of": ref.isoformat(),
+            **totals,
+            **breakdowns,
+            "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
+            "overdue_demands": lists["overdue"], "repeat_residents": repeat,
+            "repeat_count": repeat_count,
+        }
+
+    # --- the report card -------------------------------------------------------------------
+
+    def settings(self) -> dict[str, float]:
+        """The supervision settings: the documented defaults, overridden by the ledger's own."""
+        stored = dict(self.L.db.execute("select key, value from settings").fetchall())
+        return {k: float(stored.get(k, spec[0])) for k, spec in SETTINGS.items()}
+
+    def card(self, by: str = "unit", since: str | date | None = None,
+               until: str | date | None = None) -> dict[str, Any]:
+        """The report card over demands received from ``since`` to ``until`` (inclusive).
+
+        received         demands received in the range (by unit: whose lead unit it is now)
+        resolved         of those, resolved or closed
+        on_time          of the resolved, resolved on or before their deadline
+        overdue          of those received, open (not suspended) and past the deadline today
+        response_rate    first step after acceptance within `response.working_days` / received
+                         (a demand imported from another ledger brings no steps: not responded
+                         until a step is taken here)
+        resolution_rate  resolved / received
+        on_time_rate     on_time / resolved
+        satisfaction_rate (满意 + satisfaction.basic x 基本满意) / followed up
+        score            100 x the weighted mean of the rates that exist (weights from settings)
+        rank             by score, highest first; equal scores share a rank
+        """
+        ledger = self.L
+        if by not in REPORT_BY:
+            raise BadInput("enum.unknown", what="report_by", name=by, choices=list(REPORT_BY))
+        first_day, last_day = day_range(since, until)
+        since = date.fromisoformat(first_day) if first_day else None
+        until = date.fromisoformat(last_day) if last_day else None
+        s = self.settings()
+        column, index, names_sql = REPORT_BY[by]
+        first = ledger.db.execute("select min(received_on) from demands").fetchone()[0]
+        lo = since or (date.fromisoformat(first) if first else ledger.today)
+        _response_deadlines(ledger, min(lo, ledger.today), max(until or ledger.today, ledger.today),
+                            int(s["response.working_days"]))
+        params = {"since": (since or date.min).isoformat(), "until": (until or date.max).isoformat(),
+                  "today": ledger.today.isoformat()}
+        # One pass over the covering index, grouped by id; names are joined afterwards.
+        by_id = ledger.db.execute(f"""
+            select {column},
+                count(*),
+                sum(status in ('resolved', 'closed')),
+                sum(status in ('resolved', 'closed') and resolved_on <= due_on),
+                sum({overdue_sql(":today", d="")}),
+                sum(case when first_step_on is null then 0
+                         when first_step_on <= received_on then 1
+                         else first_step_on <= (select until from response_by
+                                                where day = received_on)
+                    end),
+                sum(satisfaction is not null),
+                sum(satisfaction = 'satisfied'),
+                sum(satisfaction = 'basically_satisfied')
+            from demands indexed by {index}
+            where {column} is not null and received_on between :since and :until
+            group by {column}""", params).fetchall()
+        names = dict(ledger.db.execute(names_sql).fetchall())
+        groups: dict[str, dict[str, Any]] = {}
+        for key, *counts in by_id:
+            g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS}})
+            for c, n in zip(_COUNTS, counts):
+                g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+        rows = list(groups.values())
+        weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
+                   "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"]}
+        for r in rows:
+            r["response_rate"] = _rate(r.pop("responded"), r["received"])
+            r["resolution_rate"] = _rate(r["resolved"], r["received"])
+            r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
+            satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
+            r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+            present = {k: w for k, w in weights.items() if w and r[k] is not None}
+            total = sum(present.values())
+            r["score"] = round(100 * sum(r[k] * w for k, w in present.items()) / total, 1) \
+                if total else None
+        rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["name"]))
+        for i, r in enumerate(rows):
+            same = i and rows[i - 1]["score"] == r["score"]
+            r["rank"] = rows[i - 1]["rank"] if same else i + 1
+        talk = _talk_list(ledger, int(s["talk.overdue_threshold"])) if by == "unit" else []
+        return {"by": by, "from": params["since"] if since else None,
+                "to": params["until"] if until else None, "rows": rows, "talk": talk,
+                "settings": s}
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Change one supervision setting; weights must stay non-negative, rates in 0..1."""
+        ledger = self.L
+        if key not in SETTINGS:
+            raise BadInput("enum.unknown", what="setting", name=key, choices=sorted(SETTINGS))
+        try:
+            number = float(value)
+        except ValueError:
+            raise BadInput("setting.number", setting=key, value=value) from None
+        _, lo, hi, whole = SETTINGS[key]
+        if not lo <= number <= hi or (whole and number != int(number)):
+            raise BadInput("setting.range", setting=key, value=value, lo=lo, hi=hi)
+        with ledger.db.atomic():
+            ledger.db["settings"].upsert({"key": key, "value": value}, pk="key")
+            ledger.journal.write("setting", 0, "set", ledger.today.isoformat(),
+                                 {"key": key, "value": value})

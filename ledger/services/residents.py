@@ -1,0 +1,243 @@
+"""Residents (一人一账): who they are, their tags, and their page of visits and demands."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..errors import BadInput, NotFound, Refused
+from ..models import check_id_number, check_phone, clean_name, optional_text, suggest
+
+if TYPE_CHECKING:
+    from . import Ledger
+
+_SELECT = ("select r.*, v.name as village, g.name as grid from residents r "
+           "join villages v on v.id = r.village_id left join grids g on g.id = r.grid_id ")
+
+# The columns of a resident in the CSV export (ledger.io.csvformat.RESIDENT_COLUMNS).
+_EXPORT = (
+    "select r.id, r.name, t.name as township, v.name as village, g.name as grid, r.phone, "
+    "r.id_number, r.address, (select group_concat(tag, '、') from (select tag from"
+    " resident_tags where resident_id = r.id order by tag)) as tags, r.note "
+    "from residents r join villages v on v.id = r.village_id "
+    "left join townships t on t.id = v.township_id left join grids g on g.id = r.grid_id"
+)
+
+
+def label(r: dict[str, Any]) -> str:
+    """How a resident is told apart from a namesake: number, name, village, phone tail."""
+    tail = f", 尾号{r['phone'][-4:]}" if r.get("phone") else ""
+    return f"#{r['id']} {r['name']}({r['village']}{tail})"
+
+
+class Residents:
+    def __init__(self, ledger: "Ledger") -> None:
+        self.L = ledger
+        self.db = ledger.db
+
+    def add(self, name: str, village: str, *, phone: str | None = None,
+            id_number: str | None = None, tags: Iterable[str] = (), grid: str | None = None,
+            address: str | None = None, note: str | None = None) -> int:
+        name = clean_name(name, "resident")
+        tag_list = list(dict.fromkeys(clean_name(t, "tag") for t in tags))
+        with self.db.atomic():
+            v = self.L.registers.village(village)
+            gid = self.L.registers.grid(grid, v["id"])["id"] if grid else None
+            phone = check_phone(phone) if phone else None
+            if id_number:
+                id_number = check_id_number(id_number)
+                other = self.by_id_number(id_number)
+                if other:
+                    raise Refused("resident.id_taken", id=other["id"], name=other["name"])
+            return self.insert(name, v["id"], gid, phone, id_number,
+                               optional_text(address, "address"), optional_text(note, "note"),
+                               tag_list)
+
+    def insert(self, name: str, village_id: int, grid_id: int | None, phone: str | None,
+               id_number: str | None, address: str | None, note: str | None,
+               tags: list[str], origin: tuple[str, str] | None = None,
+               created_on: str | None = None) -> int:
+        """A resident whose values are checked already, by ids (import and merge too)."""
+        rid = self.db.execute(
+            "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
+            "created_on, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, village_id, grid_id, phone, id_number, address, note,
+             created_on or self.L.today.isoformat(), *(origin or (None, None))]).lastrowid
+        if tags:
+            self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
+                                     [(rid, tg) for tg in tags])
+        if origin is None:  # a merged resident's addition is in the journal it came from
+            self.L.journal.write("resident", rid, "add", self.L.today.isoformat(),
+                                 {"name": name, "village_id": village_id, "tags": tags})
+        return rid
+
+    def by_id_number(self, id_number: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select id, name from residents where id_number = ?",
+                                  [id_number]))
+        return rows[0] if rows else None
+
+    def last_id(self) -> int:
+        return self.db.execute("select coalesce(max(id), 0) from residents").fetchone()[0]
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from residents order by id"))
+
+    def by_origin(self, origin: str, origin_id: str) -> int | None:
+        row = self.db.execute("select id from residents where origin_ledger = ? and "
+                              "origin_id = ?", [origin, origin_id]).fetchone()
+        return row[0] if row else None
+
+    def named_like(self, name: str) -> list[list[Any]]:
+        """Everyone of a name as ``[id, phone, village id]``, oldest first (from one index)."""
+        return sorted(list(r) for r in self.db.execute(
+            "select id, phone, village_id from residents where name = ?", [name]))
+
+    def set_phone(self, resident_id: int, phone: str) -> None:
+        """The phone of a resident an import created without one, from a later row."""
+        self.db.execute("update residents set phone = ? where id = ?", [phone, resident_id])
+
+    def registered(self, name: str, village_id: int, phone_pattern: str | None,
+                   id_number: str | None) -> bool:
+        """Already registered: the same ID number, or the same name in the same village (with
+        a phone that matches the LIKE pattern, when both have one)."""
+        if id_number and self.by_id_number(id_number):
+            return True
+        sql, params = "select 1 from residents where name = ? and village_id = ?", [name, village_id]
+        if phone_pattern:
+            sql += " and (phone like ? or phone is null)"
+            params.append(phone_pattern)
+        return self.db.execute(sql, params).fetchone() is not None
+
+    def tag(self, ref: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[str]:
+        """Add or remove tags (困难群体, 独居老人 ...) on a resident; returns the tags now held."""
+        add = [clean_name(t, "tag") for t in add]
+        remove = [clean_name(t, "tag") for t in remove]
+        with self.db.atomic():
+            r = self.get(ref)
+            held = set(self.tags(r["id"]))
+            missing = [t for t in remove if t not in held]
+            if missing:
+                raise BadInput("tag.not_held", name=r["name"], tag=missing[0],
+                               choices=sorted(held))
+            new = [t for t in dict.fromkeys(add) if t not in held]
+            if not new and not remove:
+                raise BadInput("nothing_to_change")
+            self.change_tags(r["id"], new, remove)
+            self.L.journal.write("resident", r["id"], "tag", self.L.today.isoformat(),
+                                 {"add": new, "remove": remove})
+            return self.tags(r["id"])
+
+    def change_tags(self, resident_id: int, add: Iterable[str], remove: Iterable[str]) -> None:
+        self.db["resident_tags"].insert_all(
+            ({"resident_id": resident_id, "tag": t} for t in add), ignore=True)
+        for t in remove:
+            self.db.execute("delete from resident_tags where resident_id = ? and tag = ?",
+                            [resident_id, t])
+
+    def tags(self, resident_id: int) -> list[str]:
+        return self.L.registers.names(
+            "select tag from resident_tags where resident_id = ? order by tag", [resident_id])
+
+    def tags_by_resident(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for rid, tag in self.db.execute("select resident_id, tag from resident_tags "
+                                        "order by resident_id, rowid"):
+            out.setdefault(rid, []).append(tag)
+        return out
+
+    def get(self, ref: str) -> dict[str, Any]:
+        """One resident by ledger number (#12), ID number, phone, or name (``name/village``)."""
+        ref = clean_name(ref, "resident")
+        num = re.fullmatch(r"#?(\d{1,9})", ref)
+        if num:
+            rows = list(self.db.query(_SELECT + "where r.id = ?", [int(num[1])]))
+        elif re.fullmatch(r"\d{17}[\dXx]", ref):
+            rows = list(self.db.query(_SELECT + "where r.id_number = ?", [ref.upper()]))
+        elif re.fullmatch(r"1\d{10}", ref):
+            rows = list(self.db.query(_SELECT + "where r.phone = ?", [ref]))
+        else:
+            name, _, village = ref.partition("/")
+            sql, params = _SELECT + "where r.name = ?", [name]
+            if village:
+                sql += " and v.name = ?"
+                params.append(village)
+            rows = list(self.db.query(sql + " order by r.id", params))
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise BadInput("resident.ambiguous", name=ref, choices=[label(r) for r in rows])
+        names = self.L.registers.names("select name from residents order by id limit 5000")
+        raise NotFound("unknown", what="resident", name=ref, choices=suggest(ref, names)[:5])
+
+    def find(self, query: str | None = None, *, village: str | None = None,
+             phone_tail: str | None = None, tag: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+        """Residents by part of the name, phone tail, village or tag."""
+        where, params = [], []
+        if query:
+            q = clean_name(query, "resident")
+            if re.fullmatch(r"\d{3,11}", q) and phone_tail is None:
+                phone_tail = q  # names have no digits: digits are (the end of) a phone number
+            else:
+                where.append("r.name like ?")
+                params.append(f"%{q}%")
+        if phone_tail:
+            if not re.fullmatch(r"\d{3,11}", phone_tail.strip()):
+                raise BadInput("phone.tail", value=phone_tail)
+            where.append("r.phone like ?")
+            params.append(f"%{phone_tail.strip()}")
+        if village:
+            where.append("r.village_id = ?")
+            params.append(self.L.registers.village(village)["id"])
+        if tag:
+            where.append("exists (select 1 from resident_tags t where t.resident_id = r.id"
+                         " and t.tag = ?)")
+            params.append(clean_name(tag, "tag"))
+        sql = (
+            "select r.id, r.name, v.name as village, r.phone, r.id_number, "
+            "(select group_concat(tag, '、') from resident_tags t where t.resident_id = r.id) as tags, "
+            "(select count(*) from visits x where x.resident_id = r.id) as visits, "
+            "(select count(*) from demands d where d.resident_id = r.id) as demands "
+            "from residents r join villages v on v.id = r.village_id"
+        )
+        if where:
+            sql += " where " + " and ".join(where)
+        return list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
+
+    def export_rows(self, *, village: str | None = None, tag: str | None = None) -> Any:
+        """Residents as the export's columns, streamed by ledger number."""
+        where, params = [], []
+        if village:
+            where.append("r.village_id = ?")
+            params.append(self.L.registers.village(village)["id"])
+        if tag:
+            where.append("exists (select 1 from resident_tags x where x.resident_id = r.id"
+                         " and x.tag = ?)")
+            params.append(clean_name(tag, "tag"))
+        return self.db.query(_EXPORT + (" where " + " and ".join(where) if where else "")
+                             + " order by r.id", params)
+
+    def page(self, ref: str) -> dict[str, Any]:
+        """一人一账: who the resident is, every visit, every demand and what became of it."""
+        r = self.get(ref)
+        return {"resident": r, "tags": self.tags(r["id"]),
+                "visits": self.L.visits.of_resident(r["id"]),
+                "demands": self.L.demands.list(resident_id=r["id"])}
+
+    def busiest(self) -> str | None:
+        """The resident who raised the most demands, as ``#id`` (the demo shows their page)."""
+        row = self.db.execute(
+            "select resident_id from demands where resident_id is not null group by resident_id "
+            "order by count(*) desc, resident_id limit 1").fetchone()
+        return f"#{row[0]}" if row else None
+
+    def in_use(self, resident_id: int) -> bool:
+        return bool(self.db.execute(
+            "select (select count(*) from visits where resident_id = ?) + "
+            "(select count(*) from demands where resident_id = ?)",
+            [resident_id, resident_id]).fetchone()[0])
+
+    def remove(self, resident_id: int) -> None:
+        """Take back a resident's registration (``ledger undo``)."""
+        self.db.execute("delete from resident_tags where resident_id = ?", [resident_id])
+        self.db.execute("delete from residents where id = ?", [resident_id])

@@ -1,0 +1,154 @@
+"""The ledger file: where it lives, opening it, its transactions.
+
+Everything that touches SQLite directly lives in this package and in ``ledger.services``:
+the schema (``migrations``), the journal writer (``journal``), and the opener here, which
+brings an older file's schema up to date and refuses a file that is not a ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlite_utils import Database
+
+from ..errors import LedgerFileError
+from .migrations import REFRESH_AFTER, migrations
+
+APP_NAME = "ledger"
+DB_FILENAME = "ledger.db"
+
+BUSY_TIMEOUT_SECONDS = 30  # a writer waits this long for another clerk's command to finish
+
+
+class LedgerDatabase(Database):
+    """A sqlite-utils Database whose transactions take the write lock when they begin.
+
+    With SQLite's default deferred BEGIN, two processes can both read (say, the largest
+    demand number) and then fail to upgrade to writing; BEGIN IMMEDIATE makes the second
+    wait for the first instead, so concurrent writers all succeed and numbers stay unique.
+    """
+
+    command_id: int | None = None  # the command whose journal rows are being written
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator["LedgerDatabase"]:
+        if self.conn.in_transaction:
+            with super().atomic():  # a savepoint inside the outer transaction
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.command_id = None
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self.command_id = None
+
+    def next_command(self) -> int | None:
+        """The number of the command now writing (one transaction); None before m006."""
+        if self.command_id is None and "command" in self["journal"].columns_dict:
+            last = self.conn.execute("select max(command) from journal").fetchone()[0]
+            self.command_id = (last or 0) + 1
+        return self.command_id
+
+
+def ledger_id(db: Database) -> str:
+    return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
+
+
+def default_path() -> Path:
+    """The ledger file in the user's application folder (typer's app dir rule)."""
+    from typer import get_app_dir
+
+    return Path(get_app_dir(APP_NAME)) / DB_FILENAME
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """``--db`` if given, else ``LEDGER_DB``, else the application folder."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LEDGER_DB")
+    if env:
+        return Path(env)
+    return default_path()
+
+
+# Recomputes projections the migrations named in REFRESH_AFTER left to the domain; given the
+# database and the names of what to refresh, inside the migrating transaction.
+Finisher = Callable[[LedgerDatabase, set[str]], None]
+
+
+def open_ledger(path: str | os.PathLike[str] | None = None,
+                finish: Finisher | None = None) -> LedgerDatabase:
+    """Open (creating if needed) a ledger file and bring its schema up to date.
+
+    ``":memory:"`` gives an in-memory ledger for tests. ``finish`` is called, in the same
+    transaction as the migrations, with what they left to recompute.
+    """
+    if path is None or str(path) == ":memory:":
+        db = LedgerDatabase(sqlite3.connect(":memory:"))
+    else:
+        p = Path(path)
+        if p.is_dir():
+            raise LedgerFileError("file.is_dir", path=str(p))
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
+        new = not p.exists()
+        try:
+            db = LedgerDatabase(sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_SECONDS))
+            if new:
+                db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+                owner_only(p)
+        except sqlite3.Error as e:
+            raise LedgerFileError("file.cannot_open", path=str(p), why=str(e)) from None
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA temp_store = MEMORY")  # the summary's working tables
+        _refuse_foreign_file(db, str(path))
+        pending = migrations.pending(db)
+        if pending:
+            # Under the write lock, so two processes opening a new ledger migrate it once.
+            with db.atomic():
+                had_tables = bool(db.table_names())
+                migrations.apply(db)
+                stale = {REFRESH_AFTER[m.name] for m in pending if m.name in REFRESH_AFTER}
+                if stale and had_tables and finish is not None:
+                    finish(db, stale)
+    except sqlite3.DatabaseError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise LedgerFileError("file.busy", path=str(path)) from None
+        raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
+    return db
+
+
+def owner_only(path: Path) -> None:
+    """The ledger holds personal data: readable and writable by its owner only, where the
+    system has such permissions (on Windows the user's profile folder already is private)."""
+    if os.name == "posix":
+        try:
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
+
+
+def _refuse_foreign_file(db: Database, path: str) -> None:
+    """Never write our schema into someone else's database, nor open a newer ledger."""
+    tables = db.table_names()
+    if not tables:
+        return
+    applied = {m.name for m in migrations.applied(db)}
+    if not applied:
+        raise LedgerFileError("file.not_ledger", path=path, why="no ledger schema")
+    known = {m.name for m in migrations._migrations}
+    if applied - known:
+        raise LedgerFileError("file.too_new", path=path, names=", ".join(sorted(applied - known)))
