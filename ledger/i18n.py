@@ -1,14 +1,16 @@
 """Every word the ledger shows a person, in Chinese (the default) and English.
 
 ``t(key, lang, **params)`` renders a message; ``label(kind, value, lang)`` names a stored
-value (status, level, action ...). Lists passed as ``choices`` become a "nearest valid
-choices" hint at the end of the message.
+value (status, level, action ...; the closed sets of stored values are in ``vocabulary``).
+Lists passed as ``choices`` become a "nearest valid choices" hint at the end of the message.
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+from . import vocabulary
 
 LANGS = ("zh", "en")
 
@@ -18,19 +20,10 @@ def current_lang(explicit: str | None = None) -> str:
     return "en" if lang.startswith("en") else "zh"
 
 
-# kind -> value -> (zh, en)
+# kind -> value -> (zh, en): steps, what a name is, columns, titles, kinds of day. The
+# labels of the closed sets of stored values (status, level, complexity, satisfaction, unit
+# of time, policy kind, light) are in ``vocabulary``, with what a clerk may type for them.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "status": {
-        "open": ("办理中", "open"), "suspended": ("已挂起", "suspended"),
-        "resolved": ("已办结", "resolved"), "closed": ("已销号", "closed"),
-    },
-    "level": {"village": ("村级", "village"), "township": ("镇级", "township"),
-              "county": ("县级", "county")},
-    "complexity": {"general": ("一般性", "general"), "complex": ("疑难复杂", "complex")},
-    "satisfaction": {
-        "satisfied": ("满意", "satisfied"), "basically_satisfied": ("基本满意", "basically satisfied"),
-        "dissatisfied": ("不满意", "dissatisfied"),
-    },
     "action": {
         "accept": ("受理", "accept"), "classify": ("分类", "classify"),
         "correct": ("更正", "correct"), "settle": ("当场解决", "settle on the spot"),
@@ -63,22 +56,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
     },
-    "light": {
-        "on_time": ("正常", "on time"), "due_soon": ("临期", "due soon"),
-        "overdue": ("超期", "overdue"), "suspended": ("挂起", "suspended"),
-        "done": ("已办结", "done"), "none": ("无时限", "no deadline"),
-    },
     "day_kind": {
         "workday": ("班", "work"), "weekend": ("休", "off"), "holiday": ("假", "holiday"),
         "makeup": ("补班", "make-up"),
-    },
-    "unit_of_time": {
-        "working_days": ("个工作日", "working days"), "calendar_days": ("个自然日", "calendar days"),
-        "hours": ("小时", "hours"),
-    },
-    "policy_kind": {
-        "category": ("类别", "category"), "type": ("诉求类型", "type"),
-        "complexity": ("难易程度", "difficulty"),
     },
     "col": {
         "number": ("编号", "No."), "received_on": ("受理日期", "Received"),
@@ -324,6 +304,8 @@ _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_lev
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:
+    if kind in vocabulary.TABLE:
+        return vocabulary.label(kind, value, lang)
     if value is None:
         return ""
     pair = LABELS.get(kind, {}).get(str(value))
