@@ -3,6 +3,10 @@
 ``t(key, lang, **params)`` renders a message; ``label(kind, value, lang)`` names a stored
 value (status, level, action ...; the closed sets of stored values are in ``vocabulary``).
 Lists passed as ``choices`` become a "nearest valid choices" hint at the end of the message.
+
+A key with no message is shown as itself, so that a clerk never sees a traceback; when
+``LEDGER_STRICT_I18N`` is set (the tests set it) it raises ``KeyError`` instead. A refusal
+``step.<action>.from_<status>`` without a message of its own is told with ``step.refused``.
 """
 
 from __future__ import annotations
@@ -314,10 +318,29 @@ def label(kind: str, value: Any, lang: str = "zh") -> str:
     return pair[1 if lang == "en" else 0]
 
 
+def strict() -> bool:
+    """Whether an unknown message key is an error (``LEDGER_STRICT_I18N``, set by the
+    tests) rather than shown as itself, as it is to a clerk."""
+    return bool(os.environ.get("LEDGER_STRICT_I18N"))
+
+
+def _is_refusal(key: str) -> bool:
+    """``step.<action>.from_<status>`` for a real step and status: refusals without a
+    message of their own are told with the generic ``step.refused``."""
+    from .lifecycle import ACTIONS
+
+    parts = key.split(".")
+    return (len(parts) == 3 and parts[0] == "step" and parts[1] in ACTIONS
+            and parts[2].startswith("from_")
+            and parts[2].removeprefix("from_") in vocabulary.values("status"))
+
+
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     i = 1 if lang == "en" else 0
     if key in MESSAGES:
         template = MESSAGES[key][i]
+    elif strict() and not _is_refusal(key):
+        raise KeyError(key)
     elif key.startswith("step."):
         # step.<action>.from_<status> without a message of its own
         _, action, status = (key.split(".") + ["", ""])[:3]
@@ -337,8 +360,8 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
     choices = params.get("choices")
     if choices:
         sep = ", " if lang == "en" else "、"
-        hint = "hint.nearest" if key in ("unknown",) else "hint.choices"
-        text += MESSAGES[hint][i].format(choices=sep.join(str(c) for c in choices))
+        hint = MESSAGES["hint.nearest" if key == "unknown" else "hint.choices"][i]
+        text += hint.format(choices=sep.join(str(c) for c in choices))
     return text
 
 
