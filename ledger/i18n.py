@@ -1,14 +1,20 @@
 """Every word the ledger shows a person, in Chinese (the default) and English.
 
 ``t(key, lang, **params)`` renders a message; ``label(kind, value, lang)`` names a stored
-value (status, level, action ...). Lists passed as ``choices`` become a "nearest valid
-choices" hint at the end of the message.
+value (status, level, action ...; the closed sets of stored values are in ``vocabulary``).
+Lists passed as ``choices`` become a "nearest valid choices" hint at the end of the message.
+
+A key with no message is shown as itself, so that a clerk never sees a traceback; when
+``LEDGER_STRICT_I18N`` is set (the tests set it) it raises ``KeyError`` instead. A refusal
+``step.<action>.from_<status>`` without a message of its own is told with ``step.refused``.
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+from . import vocabulary
 
 LANGS = ("zh", "en")
 
@@ -18,19 +24,10 @@ def current_lang(explicit: str | None = None) -> str:
     return "en" if lang.startswith("en") else "zh"
 
 
-# kind -> value -> (zh, en)
+# kind -> value -> (zh, en): steps, what a name is, columns, titles, kinds of day. The
+# labels of the closed sets of stored values (status, level, complexity, satisfaction, unit
+# of time, policy kind, light) are in ``vocabulary``, with what a clerk may type for them.
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "status": {
-        "open": ("办理中", "open"), "suspended": ("已挂起", "suspended"),
-        "resolved": ("已办结", "resolved"), "closed": ("已销号", "closed"),
-    },
-    "level": {"village": ("村级", "village"), "township": ("镇级", "township"),
-              "county": ("县级", "county")},
-    "complexity": {"general": ("一般性", "general"), "complex": ("疑难复杂", "complex")},
-    "satisfaction": {
-        "satisfied": ("满意", "satisfied"), "basically_satisfied": ("基本满意", "basically satisfied"),
-        "dissatisfied": ("不满意", "dissatisfied"),
-    },
     "action": {
         "accept": ("受理", "accept"), "classify": ("分类", "classify"),
         "correct": ("更正", "correct"), "settle": ("当场解决", "settle on the spot"),
@@ -63,22 +60,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
     },
-    "light": {
-        "on_time": ("正常", "on time"), "due_soon": ("临期", "due soon"),
-        "overdue": ("超期", "overdue"), "suspended": ("挂起", "suspended"),
-        "done": ("已办结", "done"), "none": ("无时限", "no deadline"),
-    },
     "day_kind": {
         "workday": ("班", "work"), "weekend": ("休", "off"), "holiday": ("假", "holiday"),
         "makeup": ("补班", "make-up"),
-    },
-    "unit_of_time": {
-        "working_days": ("个工作日", "working days"), "calendar_days": ("个自然日", "calendar days"),
-        "hours": ("小时", "hours"),
-    },
-    "policy_kind": {
-        "category": ("类别", "category"), "type": ("诉求类型", "type"),
-        "complexity": ("难易程度", "difficulty"),
     },
     "col": {
         "number": ("编号", "No."), "received_on": ("受理日期", "Received"),
@@ -324,6 +308,8 @@ _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_lev
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:
+    if kind in vocabulary.TABLE:
+        return vocabulary.label(kind, value, lang)
     if value is None:
         return ""
     pair = LABELS.get(kind, {}).get(str(value))
@@ -332,10 +318,29 @@ def label(kind: str, value: Any, lang: str = "zh") -> str:
     return pair[1 if lang == "en" else 0]
 
 
+def strict() -> bool:
+    """Whether an unknown message key is an error (``LEDGER_STRICT_I18N``, set by the
+    tests) rather than shown as itself, as it is to a clerk."""
+    return bool(os.environ.get("LEDGER_STRICT_I18N"))
+
+
+def _is_refusal(key: str) -> bool:
+    """``step.<action>.from_<status>`` for a real step and status: refusals without a
+    message of their own are told with the generic ``step.refused``."""
+    from .lifecycle import ACTIONS
+
+    parts = key.split(".")
+    return (len(parts) == 3 and parts[0] == "step" and parts[1] in ACTIONS
+            and parts[2].startswith("from_")
+            and parts[2].removeprefix("from_") in vocabulary.values("status"))
+
+
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     i = 1 if lang == "en" else 0
     if key in MESSAGES:
         template = MESSAGES[key][i]
+    elif strict() and not _is_refusal(key):
+        raise KeyError(key)
     elif key.startswith("step."):
         # step.<action>.from_<status> without a message of its own
         _, action, status = (key.split(".") + ["", ""])[:3]
@@ -355,8 +360,8 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
     choices = params.get("choices")
     if choices:
         sep = ", " if lang == "en" else "、"
-        hint = "hint.nearest" if key in ("unknown",) else "hint.choices"
-        text += MESSAGES[hint][i].format(choices=sep.join(str(c) for c in choices))
+        hint = MESSAGES["hint.nearest" if key == "unknown" else "hint.choices"][i]
+        text += hint.format(choices=sep.join(str(c) for c in choices))
     return text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 from ledger.cli import app
 from ledger.services import Ledger
 from ledger.services import open_ledger
+
+os.environ.setdefault("LEDGER_STRICT_I18N", "1")  # a message key without a message fails the test
 
 TODAY = date(2026, 11, 17)  # a Tuesday (民情走访日)
 
