@@ -14,52 +14,8 @@ from typing import Sequence
 
 from .errors import BadInput
 
-# --- enumerations: stored in English, typed by clerks in Chinese or English ------------
-
-_ENUMS: dict[str, dict[str, str]] = {
-    "level": {
-        "village": "village", "村": "village", "村级": "village", "社区": "village",
-        "township": "township", "镇": "township", "镇级": "township", "乡镇": "township",
-        "街道": "township", "乡": "township",
-        "county": "county", "县": "county", "县级": "county", "区": "county", "区级": "county",
-        "市级": "county",
-    },
-    "complexity": {
-        "general": "general", "一般": "general", "一般性": "general", "一般性问题": "general",
-        "complex": "complex", "疑难": "complex", "复杂": "complex", "疑难复杂": "complex",
-        "疑难复杂问题": "complex",
-    },
-    "satisfaction": {
-        "satisfied": "satisfied", "满意": "satisfied",
-        "basically_satisfied": "basically_satisfied", "basically": "basically_satisfied",
-        "基本满意": "basically_satisfied",
-        "dissatisfied": "dissatisfied", "不满意": "dissatisfied",
-    },
-    "status": {
-        "open": "open", "办理中": "open", "在办": "open",
-        "suspended": "suspended", "挂起": "suspended", "已挂起": "suspended",
-        "resolved": "resolved", "办结": "resolved", "已办结": "resolved",
-        "closed": "closed", "销号": "closed", "已销号": "closed",
-    },
-    "unit_of_time": {
-        "working_days": "working_days", "工作日": "working_days", "wd": "working_days",
-        "calendar_days": "calendar_days", "自然日": "calendar_days", "日": "calendar_days",
-        "天": "calendar_days", "days": "calendar_days",
-        "hours": "hours", "小时": "hours", "h": "hours",
-    },
-}
-
-
-def enum_value(kind: str, value: str) -> str:
-    """The stored (English) value of a level, complexity, satisfaction or status."""
-    table = _ENUMS[kind]
-    key = (value or "").strip()
-    if key in table:
-        return table[key]
-    if key.lower() in table:
-        return table[key.lower()]
-    choices = [k for k in table if not k.isascii()] + sorted(set(table.values()))
-    raise BadInput("enum.unknown", what=kind, name=value, choices=choices)
+# The vocabulary of stored values and the words clerks may type for them: one table.
+from .vocabulary import enum_value  # noqa: E402,F401  (re-exported: callers validate here)
 
 
 # --- text and identity checks ----------------------------------------------------------

@@ -4,7 +4,7 @@ The package source is read (not imported piecemeal) so that the check follows th
 wherever it moves: every ``.py`` file under ``ledger/``, subpackages included. A message
 key is the string given where a key is taken: the first argument of the errors and of
 ``t``, the key of a ``RowError`` or ``Finding``, and the parameter of any function that
-passes one of its own parameters on as a key (``_say``, ``_Check.fail``, ``Ledger._place``
+passes one of its own parameters on as a key (``_say``, ``_Check.fail``, ``Visits.place``
 ...), found in the code itself. Keys built with f-strings are listed in ``EXPANSIONS``.
 """
 
@@ -200,7 +200,7 @@ def test_the_scanner_reads_the_whole_package() -> None:
     assert "ledger/cli.py" in SOURCE.files and "ledger/lifecycle.py" in SOURCE.files
     # the seeds, the error classes and the functions that pass a key on are all found
     for name in ("BadInput", "Refused", "NotFound", "UsageError", "LedgerFileError",
-                 "ImportRefused", "_say", "fail", "_place"):
+                 "ImportRefused", "_say", "fail", "place"):
         assert name in SOURCE.takers, name
     assert len(LITERAL) > 100
 
