@@ -253,7 +253,10 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
             since = data.get("suspended_since") if data.get("status") == "suspended" else None
             paused_since = date.fromisoformat(since) if since else None
         elif action == "extend":
-            extra += data.get("days") or policy.extension_days or policy.amount
+            # The length approved (recorded with the step since extensions carry it), else
+            # the policy's, for journals written before.
+            extra += data.get("days") or data.get("granted") or policy.extension_days \
+                or policy.amount
         elif action == "suspend":
             paused_since = day
         elif action == "resume" and paused_since is not None:

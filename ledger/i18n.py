@@ -278,6 +278,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.refused": ("文件有 {count} 处问题,未导入任何内容;第一处:第 {row} 行“{column}”列“{value}”:{why}", "the file has {count} problem(s); nothing was imported. First: row {row}, column '{column}', value '{value}': {why}"),
     "import.required": ("必填,不能为空", "required: must not be empty"),
     "import.no_header": ("这一列没有表头", "this column has no header"),
+    "import.number_void": ("这个编号曾被撤销作废,不能再用;请清空编号列,导入时会给新编号", "this number was given out and undone, so it is void: leave the number empty and the import gives a new one"),
     "import.repeated_number": ("编号在文件中重复(第 {first} 行已有)", "this number is repeated in the file (first on row {first})"),
     "import.yes_no": ("应填“是”或“否”", "must be 是 or 否 (yes or no)"),
     "import.count": ("应为 0 或正整数", "must be 0 or a whole number"),

@@ -376,7 +376,10 @@ def test_notify_counts_each_progress_notice(cli):
     assert "告知内容:配件已到" in run(cli, "issue", "show", n)
 
 
-@pytest.mark.parametrize("days, recorded", [(["--days", "10"], 10), ([], None)],
+# Without --days the length the policy grants is recorded with the step (7 working days for a
+# complex demand), so that a later change of policy does not move a deadline already extended.
+@pytest.mark.parametrize("days, recorded", [(["--days", "10"], {"days": 10}),
+                                            ([], {"days": None, "granted": 7})],
                          ids=["with-days", "without-days"])
 def test_extend_records_who_approved_and_why(cli, days, recorded):
     n = new_demand(cli, complexity="complex")
@@ -386,7 +389,7 @@ def test_extend_records_who_approved_and_why(cli, days, recorded):
     d = demand(cli, n)
     last = d["events"][-1]
     assert (d["extensions"], last["action"], last["reason"], last["data"]) == (
-        1, "extend", "需委托测绘", {"approver": "李局长", "days": recorded})
+        1, "extend", "需委托测绘", {"approver": "李局长", **recorded})
 
 
 def test_suspend_pauses_and_resume_counts_the_paused_days(cli):

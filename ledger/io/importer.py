@@ -717,6 +717,7 @@ class _Demands(_Kind):
         # first_id on) or, when its row was skipped or refused, in temp.import_numbers.
         in_ledger = self.bulk.ids_of(wanted)
         unwritten = self.bulk.unwritten(wanted)
+        void = self.L.demands.voided(wanted)
         plans, first, not_written = [], {}, []
         for row in batch:
             number = numbers.get(row.number)
@@ -730,6 +731,9 @@ class _Demands(_Kind):
                         "number", "import.repeated_number", first=seen)
                     continue
                 first[number] = row.number
+                if number in void:
+                    _Check(self.L, row, self.problems).fail("number", "import.number_void")
+                    continue
                 if did is not None:
                     self.result.skipped += 1
                     not_written.append((number, row.number))

@@ -106,6 +106,14 @@ class Demands:
     def bulk(self) -> "BulkDemands":
         return BulkDemands(self)
 
+    def voided(self, numbers: Sequence[str]) -> set[str]:
+        """Of ``numbers``, those given out and taken back (``void``)."""
+        keys = [f"void:{n}" for n in numbers]
+        if not keys:
+            return set()
+        return {v for (v,) in self.db.execute(
+            f"select value from meta where key in ({', '.join('?' * len(keys))})", keys)}
+
     # --- accepting -------------------------------------------------------------------------
 
     def add(self, text: str, *, village: str | None = None, on: str | date | None = None,
@@ -316,6 +324,9 @@ class Demands:
             caps = {"max_extensions": policy.max_extensions if policy else None,
                     "max_days": policy.extension_days if policy else None}
             data.update({k: v for k, v in caps.items() if v is not None})
+            if days is None and policy is not None:
+                # The length approved, so that a later change of policy does not move it.
+                data["granted"] = policy.extension_days or policy.amount
             return self._step(number, "extend", on, data, reason, row=row)
 
     def suspend(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
