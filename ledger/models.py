@@ -10,13 +10,10 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date
-from typing import Sequence
+from typing import Sequence, TypedDict
 
 from .errors import BadInput
-
-# The vocabulary of stored values and the words clerks may type for them: one table.
-from .vocabulary import enum_value  # noqa: E402,F401  (re-exported: callers validate here)
-
+from .vocabulary import enum_value  # noqa: F401  (re-exported: callers validate here)
 
 # --- text and identity checks ----------------------------------------------------------
 
@@ -100,3 +97,130 @@ def suggest(name: str, names: Sequence[str]) -> list[str]:
     return picked or list(names)[:8]
 
 
+
+
+# --- the records that cross module boundaries --------------------------------------------
+#
+# Rows come out of SQLite as dicts; these name their fields and types once, for every
+# reader (rendering, JSON, CSV, workbooks). Dates are ISO strings.
+
+
+class DemandRow(TypedDict):
+    """A demand as every list shows it (issue list, due, overdue, a resident's page)."""
+
+    number: str
+    received_on: str
+    status: str  # open, suspended, resolved, closed
+    level: str  # village, township, county
+    village: str
+    resident: str | None
+    category: str | None
+    complexity: str  # general, complex
+    type: str | None
+    channel: str | None
+    unit: str | None  # the lead unit
+    handler: str | None
+    text: str
+    resolved_on: str | None
+    satisfaction: str | None
+    closed_on: str | None
+    settled_on_spot: int
+    due_on: str | None
+    due_provisional: int
+    light: str  # deadlines.LIGHTS
+
+
+class OverdueRow(DemandRow):
+    days_late: int  # working days past the deadline
+
+
+class DemandDetail(DemandRow):
+    """One demand with its names resolved and its whole journal (issue show)."""
+
+    co_units: list[str]
+    summoned: list[tuple[str, str | None]]  # unit, the day it reported in
+    leader: str | None
+    result: str | None
+    feedback: str | None
+    reopen_count: int
+    suspended_since: str | None
+    suspended_days: int
+    stage_started_on: str
+    escalations: int
+    returns: int
+    extensions: int
+    notices: int
+    resident_id: int | None
+    visit_id: int | None
+    events: list[dict[str, object]]  # id, on, action, actor, reason, data, undone
+
+
+class WeekCounts(TypedDict):
+    """The counts of the Tuesday summary (README: The Tuesday summary), for the whole
+    township or one village, category or channel (``name``)."""
+
+    received: int
+    settled_on_spot: int
+    to_township: int
+    escalated: int
+    assigned: int
+    resolved: int
+    closed: int
+    open: int
+    carried_over: int
+    overdue: int
+    due_next: int
+
+
+class RepeatResident(TypedDict):
+    resident_id: int
+    resident: str
+    village: str
+    demands: int
+    this_week: int
+    first_on: str
+
+
+class WeekSummary(WeekCounts):
+    week_start: str
+    week_end: str
+    as_of: str
+    by_village: list[dict[str, object]]  # WeekCounts and their ``name``
+    by_category: list[dict[str, object]]
+    by_channel: list[dict[str, object]]
+    carried_over_demands: list[DemandRow]
+    due_demands: list[DemandRow]
+    overdue_demands: list[OverdueRow]
+    repeat_residents: list[RepeatResident]
+    repeat_count: int
+
+
+class ReportRow(TypedDict):
+    """One unit, township or village of the report card (README: the report card)."""
+
+    rank: int
+    name: str
+    received: int
+    resolved: int
+    on_time: int
+    overdue: int
+    response_rate: float | None
+    resolution_rate: float | None
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+    score: float | None
+
+
+class TalkRow(TypedDict):
+    name: str
+    overdue: int
+    max_days_late: int
+    numbers: list[str]
+
+
+class ReportCard(TypedDict):
+    by: str
+    # "from" and "to" are keywords: read them as card["from"], card["to"]
+    rows: list[ReportRow]
+    talk: list[TalkRow]
+    settings: dict[str, float]

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .. import lifecycle
 from ..deadlines import due_sql, light_sql, overdue_sql, soon_until
 from ..errors import BadInput, NotFound, Refused
-from ..models import clean_name, clean_text, enum_value, number_seq, optional_text, parse_number
+from ..models import (
+    DemandDetail, DemandRow, OverdueRow, clean_name, clean_text, enum_value, number_seq,
+    optional_text, parse_number,
+)
 from ..store.journal import demand_events, demand_journal, demand_journals
 from .queries import date_range
 
@@ -402,7 +405,7 @@ class Demands:
         return [self.L.today.isoformat(), soon_until(self.L.calendar, self.L.today).isoformat()]
 
     def of_table(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
-                 limit: int | None = None) -> list[dict[str, Any]]:
+                 limit: int | None = None) -> list[DemandRow]:
         """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
         column), which drives the query: never a walk over every demand."""
         sql = (_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
@@ -444,7 +447,7 @@ class Demands:
             params.append(resident_id)
         return where, params
 
-    def list(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+    def list(self, *, limit: int | None = None, **filters: Any) -> list[DemandRow]:
         """Demands matching every given filter (``filters``), oldest first."""
         where, params = self.filters(**filters)
         sql = _LIST + (" where " + " and ".join(where) if where else "")
@@ -460,7 +463,7 @@ class Demands:
         return self.db.execute(EXPORT_SQL + (" where " + " and ".join(where) if where else "")
                                + " order by d.received_on, d.number", params)
 
-    def show(self, number: str) -> dict[str, Any]:
+    def show(self, number: str) -> DemandDetail:
         """One demand with names resolved and its whole journal."""
         row = self.row(number)
         d = next(self.db.query(_LIST + " where d.id = ?", [*self._light_params(), row["id"]]))
@@ -497,7 +500,7 @@ class Demands:
         ).fetchone()
         return row[0] if row else None
 
-    def due(self, within: int = 0) -> list[dict[str, Any]]:
+    def due(self, within: int = 0) -> list[DemandRow]:
         """Open demands due today or within ``within`` working days, soonest first."""
         if not 0 <= within <= 60:
             raise BadInput("due.within", value=within)
@@ -506,7 +509,7 @@ class Demands:
         return list(self.db.query(sql, [*self._light_params(), self.L.today.isoformat(),
                                         until.isoformat()]))
 
-    def overdue(self) -> list[dict[str, Any]]:
+    def overdue(self) -> list[OverdueRow]:
         """Open demands past their deadline, oldest deadline first, with working days late."""
         sql = _BY_DUE + f" where {overdue_sql()} order by d.due_on, d.number"
         rows = list(self.db.query(sql, [*self._light_params(), self.L.today.isoformat()]))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..deadlines import due_sql, overdue_sql
 from ..errors import BadInput
+from ..models import ReportCard, WeekSummary
 from .demands import days_late
 from .queries import day_range
 
@@ -155,7 +156,7 @@ class Reports:
         self.L = ledger
 
     def summary(self, week_of: date | None = None,
-                limit: int | None = None) -> dict[str, Any]:
+                limit: int | None = None) -> WeekSummary:
         """The Tuesday summary of the ledger week containing ``week_of`` (default: today's).
 
         ``limit`` caps the demands listed (carried over, overdue, due) and the repeat residents;
@@ -219,7 +220,7 @@ class Reports:
         return {k: float(stored.get(k, spec[0])) for k, spec in SETTINGS.items()}
 
     def card(self, by: str = "unit", since: str | date | None = None,
-               until: str | date | None = None) -> dict[str, Any]:
+               until: str | date | None = None) -> ReportCard:
         """The report card over demands received from ``since`` to ``until`` (inclusive).
 
         received         demands received in the range (by unit: whose lead unit it is now)
