@@ -251,10 +251,14 @@ class Demands:
     def settle(self, number: str, *, result: str, feedback: str | None = None,
                on: str | date | None = None) -> dict[str, Any]:
         """Settled on the spot (当场解决) by the village."""
+        return self._outcome(number, "settle", result, feedback, on)
+
+    def _outcome(self, number: str, action: str, result: str, feedback: str | None,
+                 on: str | date | None) -> dict[str, Any]:
         data = {"result": clean_text(result, "result"),
                 "feedback": optional_text(feedback, "feedback")}
         with self.db.atomic():
-            return self._step(number, "settle", on, data)
+            return self._step(number, action, on, data)
 
     def escalate(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
         """Report one level up, with why it could not be settled below."""
@@ -345,10 +349,7 @@ class Demands:
     def resolve(self, number: str, *, result: str, feedback: str | None = None,
                 on: str | date | None = None) -> dict[str, Any]:
         """办结: record the result and the feedback given to the resident."""
-        data = {"result": clean_text(result, "result"),
-                "feedback": optional_text(feedback, "feedback")}
-        with self.db.atomic():
-            return self._step(number, "resolve", on, data)
+        return self._outcome(number, "resolve", result, feedback, on)
 
     def follow_up(self, number: str, *, satisfaction: str, note: str | None = None,
                   reopen: bool = False, on: str | date | None = None) -> dict[str, Any]:

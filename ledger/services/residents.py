@@ -186,13 +186,8 @@ class Residents:
                 raise BadInput("phone.tail", value=phone_tail)
             where.append("r.phone like ?")
             params.append(f"%{phone_tail.strip()}")
-        if village:
-            where.append("r.village_id = ?")
-            params.append(self.L.registers.village(village)["id"])
-        if tag:
-            where.append("exists (select 1 from resident_tags t where t.resident_id = r.id"
-                         " and t.tag = ?)")
-            params.append(clean_name(tag, "tag"))
+        more, more_params = self._where(village, tag)
+        where, params = where + more, params + more_params
         sql = (
             "select r.id, r.name, v.name as village, r.phone, r.id_number, "
             "(select group_concat(tag, '、') from resident_tags t where t.resident_id = r.id) as tags, "
@@ -204,16 +199,21 @@ class Residents:
             sql += " where " + " and ".join(where)
         return list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
 
-    def export_rows(self, *, village: str | None = None, tag: str | None = None) -> Any:
-        """Residents as the export's columns, streamed by ledger number."""
+    def _where(self, village: str | None, tag: str | None) -> tuple[list[str], list[Any]]:
+        """Residents of a village, or holding a tag (over ``r``)."""
         where, params = [], []
         if village:
             where.append("r.village_id = ?")
             params.append(self.L.registers.village(village)["id"])
         if tag:
-            where.append("exists (select 1 from resident_tags x where x.resident_id = r.id"
-                         " and x.tag = ?)")
+            where.append("exists (select 1 from resident_tags t where t.resident_id = r.id"
+                         " and t.tag = ?)")
             params.append(clean_name(tag, "tag"))
+        return where, params
+
+    def export_rows(self, *, village: str | None = None, tag: str | None = None) -> Any:
+        """Residents as the export's columns, streamed by ledger number."""
+        where, params = self._where(village, tag)
         return self.db.query(_EXPORT + (" where " + " and ".join(where) if where else "")
                              + " order by r.id", params)
 
