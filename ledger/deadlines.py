@@ -18,17 +18,43 @@ from .errors import BadInput
 # 2026-11-17, 2026/11/17, 2026.11.17, 2026-1-5, 20261117, 2026年11月17日
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+# 11月17日, 11-17, 11/17, 11.17: that day of today's year
+_MONTH_DAY = re.compile(r"^\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+# 今天, 昨天, 前天; 周二, 本周二, 这周二, 上周二, 上上周二 (星期 for 周 too)
+_RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
+_WEEKDAY = re.compile(r"^\s*(上上|上|本|这)?(?:周|星期|礼拜)([一二三四五六日天])\s*$")
+_WEEKDAYS = "一二三四五六日"
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # dates outside are typing mistakes, not dates
 
 
-def parse_date(text: str | date) -> date:
-    """A calendar date as clerks write it, or ``BadInput`` naming the value."""
+def parse_date(text: str | date, today: date | None = None) -> date:
+    """A calendar date as clerks write it, or ``BadInput`` naming the value.
+
+    Besides full dates, with ``today`` given: ``11月17日``, ``11-17``, ``11/17`` (that day of
+    today's year), ``今天``, ``昨天``, ``前天``, and weekdays by week (``周二`` this week's
+    Tuesday, ``上周二`` last week's, ``上上周二`` the week before; weeks start on Monday).
+    """
     if isinstance(text, date):
         return text
-    m = _DATE.match(text or "") or _COMPACT.match(text or "")
-    if not m:
+    value = (text or "").strip()
+    m = _DATE.match(value) or _COMPACT.match(value)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    elif today is not None and (m := _MONTH_DAY.match(value)):
+        y, mo, d = today.year, int(m[1]), int(m[2])
+    elif today is not None and value in _RELATIVE_DAYS:
+        return today + timedelta(days=_RELATIVE_DAYS[value])
+    elif today is not None and (m := _WEEKDAY.match(value)):
+        weeks_back = {"上上": 2, "上": 1}.get(m[1] or "", 0)
+        weekday = _WEEKDAYS.index("日" if m[2] == "天" else m[2])
+        monday = today - timedelta(days=today.weekday() + 7 * weeks_back)
+        return monday + timedelta(days=weekday)
+    else:
         raise BadInput("date.malformed", value=text)
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise BadInput("date.out_of_range", value=text, first=FIRST_YEAR, last=LAST_YEAR)
     try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
+        return date(y, mo, d)
     except ValueError:
         raise BadInput("date.impossible", value=text) from None
 

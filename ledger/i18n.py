@@ -145,6 +145,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.too_new": ("台账文件 {path} 由更新版本的 ledger 写入({names}),请升级 ledger",
                      "ledger file {path} was written by a newer ledger ({names}); please upgrade"),
     "date.malformed": ("日期“{value}”格式不对,请写成 2026-11-17", "malformed date '{value}': write it as 2026-11-17"),
+    "date.out_of_range": ("日期“{value}”不在 {first} 到 {last} 年之间", "date '{value}' is not between the years {first} and {last}"),
     "date.impossible": ("日期“{value}”不存在", "date '{value}' does not exist"),
     "date.future": ("日期 {value} 晚于今天({today})", "date {value} is after today ({today})"),
     "date.range": ("起始日期 {since} 晚于截止日期 {until}", "start date {since} is after end date {until}"),

@@ -315,3 +315,29 @@ def test_a_first_schema_ledger_gets_its_deadlines_on_upgrade(tmp_path) -> None:
     ledger = Ledger(open_ledger(path), today=D("2026-11-17"))
     d = ledger.demands.show("2026-000001")
     assert (d["due_on"], d["light"]) == ("2026-10-08", "overdue")
+
+
+# --- dates as clerks type them --------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, day", [
+    ("2026-11-17", "2026-11-17"), ("2026年11月5日", "2026-11-05"), ("11月17日", "2026-11-17"),
+    ("11-5", "2026-11-05"), ("11/17", "2026-11-17"), ("1.2", "2026-01-02"),
+    ("今天", "2026-11-17"), ("昨天", "2026-11-16"), ("前天", "2026-11-15"),
+    ("周二", "2026-11-17"), ("本周一", "2026-11-16"), ("这周日", "2026-11-22"),
+    ("上周二", "2026-11-10"), ("上星期五", "2026-11-13"), ("上上周二", "2026-11-03"),
+    ("上礼拜天", "2026-11-15"),
+])
+def test_dates_as_clerks_type_them(typed: str, day: str) -> None:
+    assert parse_date(typed, date(2026, 11, 17)).isoformat() == day  # today: a Tuesday
+
+
+@pytest.mark.parametrize("typed, key", [
+    ("今天", "date.malformed"),  # no today to count from: a file's cell, say
+    ("11-17", "date.malformed"), ("9999-12-31", "date.out_of_range"),
+    ("1899-12-31", "date.out_of_range"), ("2026-13-01", "date.impossible"),
+    ("下周八", "date.malformed"),
+])
+def test_dates_without_today_or_out_of_range_are_refused(typed: str, key: str) -> None:
+    with pytest.raises(BadInput) as e:
+        parse_date(typed)
+    assert e.value.key == key

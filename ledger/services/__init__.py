@@ -78,9 +78,13 @@ class Ledger:
         self._calendar = None
         self._policies = None
 
+    def date(self, value: str | date) -> date:
+        """A date as a clerk typed it (``今天`` and ``上周二`` counted from today)."""
+        return parse_date(value, self.today)
+
     def day(self, on: str | date | None) -> str:
         """The ISO date of a step: today when not given; never after today."""
-        day = self.today if on is None else parse_date(on)
+        day = self.today if on is None else parse_date(on, self.today)
         if day > self.today:
             raise BadInput("date.future", value=day.isoformat(), today=self.today.isoformat())
         return day.isoformat()

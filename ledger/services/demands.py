@@ -402,18 +402,20 @@ class Demands:
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _light_params(self) -> list[str]:
-        return [self.L.today.isoformat(), soon_until(self.L.calendar, self.L.today).isoformat()]
+    def _light_params(self, as_of: date | None = None) -> list[str]:
+        day = as_of or self.L.today
+        return [day.isoformat(), soon_until(self.L.calendar, day).isoformat()]
 
     def of_table(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
-                 limit: int | None = None) -> list[DemandRow]:
+                 limit: int | None = None, as_of: date | None = None) -> list[DemandRow]:
         """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
-        column), which drives the query: never a walk over every demand."""
+        column), which drives the query: never a walk over every demand. Their lights are
+        as of ``as_of`` (default today)."""
         sql = (_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
                + _JOINS + f" where {where} order by {order}")
         if limit is not None:
             sql += f" limit {int(limit)}"
-        return list(self.db.query(sql, self._light_params()))
+        return list(self.db.query(sql, self._light_params(as_of)))
 
     def filters(self, *, status: str | None = None, village: str | None = None,
                 category: str | None = None, unit: str | None = None, level: str | None = None,
@@ -422,7 +424,7 @@ class Demands:
                 until: str | date | None = None) -> tuple[list[str], list[Any]]:
         """The where-clauses (over ``d``) and parameters of the demand filters clerks give:
         names resolved, and refused with the nearest names, before anything is read."""
-        where, params = date_range("d.received_on", since, until)
+        where, params = date_range("d.received_on", since, until, self.L.today)
         registers = self.L.registers
         if status:
             where.append("d.status = ?")

@@ -155,7 +155,7 @@ class Reports:
     def __init__(self, ledger: "Ledger") -> None:
         self.L = ledger
 
-    def summary(self, week_of: date | None = None,
+    def summary(self, week_of: str | date | None = None,
                 limit: int | None = None) -> WeekSummary:
         """The Tuesday summary of the ledger week containing ``week_of`` (default: today's).
 
@@ -163,7 +163,7 @@ class Reports:
         the counts (``repeat_count`` among them) are exact.
         """
         ledger = self.L
-        start, end = ledger_week(week_of or ledger.today)
+        start, end = ledger_week(ledger.date(week_of) if week_of else ledger.today)
         if start > ledger.today:
             raise BadInput("summary.future_week", start=start.isoformat(), today=ledger.today.isoformat())
         ref = min(ledger.today, end)
@@ -184,7 +184,8 @@ class Reports:
         totals = {c: v or 0 for c, v in zip(WEEK_COUNTS, totals)}
         breakdowns = {f"by_{key}": rollup(key) for key in ("village", "category", "channel")}
         # Driven from the week's own rows (a few thousand), never from all demands by date.
-        lists = {c: ledger.demands.of_table("temp.week_flags", f"x.{c}", "d.due_on, d.number", limit)
+        lists = {c: ledger.demands.of_table("temp.week_flags", f"x.{c}", "d.due_on, d.number", limit,
+                                        as_of=ref)
                  for c in ("carried_over", "overdue", "due_next")}
         for r in lists["overdue"]:
             r["days_late"] = days_late(ledger.calendar, r["due_on"], ref)
@@ -239,7 +240,7 @@ class Reports:
         ledger = self.L
         if by not in REPORT_BY:
             raise BadInput("enum.unknown", what="report_by", name=by, choices=list(REPORT_BY))
-        first_day, last_day = day_range(since, until)
+        first_day, last_day = day_range(since, until, ledger.today)
         since = date.fromisoformat(first_day) if first_day else None
         until = date.fromisoformat(last_day) if last_day else None
         s = self.settings()

@@ -147,7 +147,7 @@ class Visits:
     def list(self, *, village: str | None = None, since: str | date | None = None,
              until: str | date | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Visits in a date range (both ends included), oldest first."""
-        where, params = date_range("x.visited_on", since, until)
+        where, params = date_range("x.visited_on", since, until, self.L.today)
         if village:
             where.append("x.village_id = ?")
             params.append(self.L.registers.village(village)["id"])
@@ -160,7 +160,7 @@ class Visits:
     def export_rows(self, *, village: str | None = None, since: str | date | None = None,
                     until: str | date | None = None) -> Any:
         """Visits as the export's columns, streamed oldest first."""
-        where, params = date_range("x.visited_on", since, until)
+        where, params = date_range("x.visited_on", since, until, self.L.today)
         if village:
             where.append("x.village_id = ?")
             params.append(self.L.registers.village(village)["id"])
