@@ -266,6 +266,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),
+    "columns.dropped": ("未显示:{names}(--wide 显示全部列)", "not shown: {names} (--wide shows every column)"),
     "journal.disagrees": ("诉求 {number} 的当前状态与办理记录不一致:{fields}", "demand {number} disagrees with its journal: {fields}"),
     # CSV export and import (ledger/csvio.py)
     "csv.workbook": ("这是 Excel 工作簿(.xlsx/.xls),不是 CSV;请在 Excel 中“另存为”CSV UTF-8(逗号分隔)后再导入,未导入任何内容", "this is an Excel workbook (.xlsx/.xls), not a CSV: save it as CSV UTF-8 (comma delimited) in Excel and import that; nothing was imported"),

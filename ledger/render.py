@@ -36,12 +36,117 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
     return escape(text if len(text) <= width else text[: width - 1] + "…")
 
 
-def _table(title: str | None, columns: Sequence[str], lang: str) -> Table:
-    table = Table(title=label("title", title, lang) if title else None, box=BOX,
-                  title_justify="left", show_edge=False)
-    for c in columns:
-        table.add_column(_col(c, lang), overflow="fold")
-    return table
+# How a column behaves on a narrow terminal. Free text is cut to one line with "…"; every
+# other cell (numbers, dates, statuses, lights, rates, names) is never wrapped or broken.
+TEXT = frozenset({"text", "detail", "reason", "note", "notice", "result", "feedback",
+                  "schedule_notice", "numbers", "cadres", "tags"})
+NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", "assigned",
+                     "resolved", "closed", "open", "carried_over", "overdue", "due_next",
+                     "on_time", "response_rate", "resolution_rate", "on_time_rate",
+                     "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
+                     "visits", "demands", "residents", "villages", "open_demands", "this_week",
+                     "rest", "work", "amount", "max_extensions", "extension_days", "year"})
+# When a table is still too wide with its text cut short, these columns are left out, first
+# to last (the README lists the order); a line under the table says which, and how to see them.
+DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
+              "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
+              "source", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
+              "carried_over", "due_next", "first_on", "max_extensions", "extension_days")
+TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
+WIDE = False  # --wide: never leave a column out (a pager scrolls sideways)
+
+
+class Sheet:
+    """A table that fits the terminal it is printed on.
+
+    Built like a rich ``Table`` (``add_row``, ``caption``); when rich prints it, it knows the
+    console's width and lays itself out: text cut to one line, then the columns of least
+    value left out (``DROP_ORDER``) with a note saying so. Off a terminal ``plain_text``
+    prints every column in full.
+    """
+
+    def __init__(self, title: str | None, keys: Sequence[str], lang: str) -> None:
+        self.title = label("title", title, lang) if title else None
+        self.keys = list(keys)
+        self.headers = [_col(k, lang) for k in keys]
+        self.rows: list[list[str]] = []
+        self.caption: str | None = None
+        self.footer: list[str] | None = None  # a 合计 row, set apart by a rule
+        self.lang = lang
+
+    def add_row(self, *cells: Any) -> None:
+        self.rows.append([str(c) for c in cells])
+
+    def add_total(self, *cells: Any) -> None:
+        self.footer = [str(c) for c in cells]
+
+    @property
+    def show_header(self) -> bool:
+        return True
+
+    def _all_rows(self) -> list[list[str]]:
+        return self.rows + ([self.footer] if self.footer else [])
+
+    def widths(self) -> list[int]:
+        from rich.text import Text
+
+        out = []
+        for i, h in enumerate(self.headers):
+            cells = [Text.from_markup(r[i], emoji=False).cell_len for r in self._all_rows()]
+            out.append(max([Text.from_markup(h, emoji=False).cell_len, *cells]))
+        return out
+
+    def fit(self, width: int) -> tuple[list[int], int | None, list[str]]:
+        """Which columns to show at ``width`` cells, the width left to free text (None: all
+        of it) and the keys left out."""
+        natural = self.widths()
+        shown = list(range(len(self.keys)))
+        text = {i for i in shown if self.keys[i] in TEXT}
+        # Each column is padded by one cell and ruled off from the next by one more.
+        if WIDE or sum(natural[i] + 2 for i in shown) <= width:
+            return shown, None, []
+        dropped: list[str] = []
+        order = [k for k in DROP_ORDER if k in self.keys]
+        while True:
+            cols_text = [i for i in shown if i in text]
+            room = width - sum(natural[i] + 2 for i in shown if i not in text) \
+                - 2 * len(cols_text)
+            if cols_text and room // len(cols_text) >= TEXT_MIN:
+                return shown, room // len(cols_text), dropped
+            if not cols_text and room >= 0:
+                return shown, None, dropped
+            if not order:
+                return shown, max(TEXT_MIN, room // max(len(cols_text), 1)), dropped
+            key = order.pop(0)
+            shown.remove(self.keys.index(key))
+            dropped.append(key)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        shown, text_width, dropped = self.fit(options.max_width)
+        natural = self.widths()
+        table = Table(title=self.title, box=BOX, title_justify="left", show_edge=False,
+                      show_footer=self.footer is not None, caption=self.caption,
+                      caption_justify="left", collapse_padding=True, pad_edge=False)
+        for i in shown:
+            key = self.keys[i]
+            is_text = key in TEXT
+            table.add_column(self.headers[i], footer=self.footer[i] if self.footer else "",
+                             justify="right" if key in NUMBERS else "left",
+                             no_wrap=True, overflow="ellipsis" if is_text else "crop",
+                             max_width=text_width if is_text and text_width else None,
+                             min_width=None if is_text else natural[i])
+        for r in self.rows:
+            table.add_row(*(Text.from_markup(r[i], emoji=False) for i in shown))
+        yield table
+        if dropped:
+            names = "、".join(_col(k, self.lang) for k in dropped)
+            yield t("columns.dropped", self.lang, names=names)
+
+
+def _table(title: str | None, columns: Sequence[str], lang: str) -> Sheet:
+    return Sheet(title, columns, lang)
 
 
 def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
@@ -379,16 +484,21 @@ def plain_text(renderable: Any) -> str | None:
     if isinstance(renderable, Group):
         parts = [plain_text(r) for r in renderable.renderables]
         return None if any(p is None for p in parts) else "\n".join(parts)  # type: ignore[arg-type]
-    if not isinstance(renderable, Table):
+    if not isinstance(renderable, (Table, Sheet)):
         return None
 
     def text(cell: Any) -> str:
         if not isinstance(cell, str):
             return str(cell)
-        # Only a "[" (markup) or a ":" (an emoji code) can make the plain text differ.
-        return Text.from_markup(cell).plain if "[" in cell or ":" in cell else cell
+        # Only a "[" (markup) can make the plain text differ: emoji codes are never read.
+        return Text.from_markup(cell, emoji=False).plain if "[" in cell else cell
 
-    columns = [[text(c.header)] + [text(x) for x in c.cells] for c in renderable.columns]
+    if isinstance(renderable, Sheet):
+        rows = renderable._all_rows()
+        columns = [[text(h)] + [text(r[i]) for r in rows]
+                   for i, h in enumerate(renderable.headers)]
+    else:
+        columns = [[text(c.header)] + [text(x) for x in c.cells] for c in renderable.columns]
     if not columns:
         return ""
     widths = [max(cell_len(v) for v in col) for col in columns]
