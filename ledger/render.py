@@ -51,7 +51,8 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
               "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
               "source", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
-              "carried_over", "due_next", "first_on", "max_extensions", "extension_days")
+              "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
+              "on_time_rate", "resolved", "response_rate")
 TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
 WIDE = False  # --wide: never leave a column out (a pager scrolls sideways)
 
@@ -96,36 +97,9 @@ class Sheet:
             out.append(max([Text.from_markup(h, emoji=False).cell_len, *cells]))
         return out
 
-    def fit(self, width: int) -> tuple[list[int], int | None, list[str]]:
-        """Which columns to show at ``width`` cells, the width left to free text (None: all
-        of it) and the keys left out."""
-        natural = self.widths()
-        shown = list(range(len(self.keys)))
-        text = {i for i in shown if self.keys[i] in TEXT}
-        # Each column is padded by one cell and ruled off from the next by one more.
-        if WIDE or sum(natural[i] + 2 for i in shown) <= width:
-            return shown, None, []
-        dropped: list[str] = []
-        order = [k for k in DROP_ORDER if k in self.keys]
-        while True:
-            cols_text = [i for i in shown if i in text]
-            room = width - sum(natural[i] + 2 for i in shown if i not in text) \
-                - 2 * len(cols_text)
-            if cols_text and room // len(cols_text) >= TEXT_MIN:
-                return shown, room // len(cols_text), dropped
-            if not cols_text and room >= 0:
-                return shown, None, dropped
-            if not order:
-                return shown, max(TEXT_MIN, room // max(len(cols_text), 1)), dropped
-            key = order.pop(0)
-            shown.remove(self.keys.index(key))
-            dropped.append(key)
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
+    def _layout(self, shown: list[int], text_width: int | None, natural: list[int]) -> Table:
         from rich.text import Text
 
-        shown, text_width, dropped = self.fit(options.max_width)
-        natural = self.widths()
         table = Table(title=self.title, box=BOX, title_justify="left", show_edge=False,
                       show_footer=self.footer is not None, caption=self.caption,
                       caption_justify="left", collapse_padding=True, pad_edge=False)
@@ -139,6 +113,40 @@ class Sheet:
                              min_width=None if is_text else natural[i])
         for r in self.rows:
             table.add_row(*(Text.from_markup(r[i], emoji=False) for i in shown))
+        return table
+
+    def fit(self, console: Any, options: Any) -> tuple[Table, list[str]]:
+        """The table laid out for the console's width, and the keys left out: free text is
+        cut first (to no less than TEXT_MIN), then columns go in DROP_ORDER."""
+        from rich.measure import Measurement
+
+        width = options.max_width
+        natural = self.widths()
+        shown = list(range(len(self.keys)))
+        dropped: list[str] = []
+        order = [k for k in DROP_ORDER if k in self.keys]
+
+        def need(table: Table) -> int:
+            return Measurement.get(console, options.update(width=10_000), table).maximum
+
+        while True:
+            table = self._layout(shown, None, natural)
+            if WIDE or need(table) <= width:
+                return table, dropped
+            text = [i for i in shown if self.keys[i] in TEXT]
+            if text:
+                least = need(self._layout(shown, TEXT_MIN, natural))
+                if least <= width or not order:
+                    spare = max(width - least, 0) // len(text)
+                    return self._layout(shown, TEXT_MIN + spare, natural), dropped
+            if not order:
+                return table, dropped
+            key = order.pop(0)
+            shown.remove(self.keys.index(key))
+            dropped.append(key)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        table, dropped = self.fit(console, options)
         yield table
         if dropped:
             names = "、".join(_col(k, self.lang) for k in dropped)
