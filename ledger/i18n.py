@@ -266,6 +266,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),
+    "total": ("合计", "Total"),
     "columns.dropped": ("未显示:{names}(--wide 显示全部列)", "not shown: {names} (--wide shows every column)"),
     "journal.disagrees": ("诉求 {number} 的当前状态与办理记录不一致:{fields}", "demand {number} disagrees with its journal: {fields}"),
     # CSV export and import (ledger/csvio.py)

@@ -222,5 +222,6 @@ class ReportCard(TypedDict):
     by: str
     # "from" and "to" are keywords: read them as card["from"], card["to"]
     rows: list[ReportRow]
+    total: ReportRow  # every row together (name None, rank absent): the 合计 line
     talk: list[TalkRow]
     settings: dict[str, float]

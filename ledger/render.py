@@ -17,12 +17,12 @@ TEXT_WIDTH = 28
 
 # Tables on a terminal get a header rule; in a file or a pipe they are plain columns, with
 # no box-drawing characters that a GBK file or a printer would garble.
-BOX: box.Box | None = box.SIMPLE_HEAD
+BOX: box.Box | None = box.SIMPLE
 
 
 def set_plain(plain: bool) -> None:
     global BOX
-    BOX = None if plain else box.SIMPLE_HEAD
+    BOX = None if plain else box.SIMPLE
 
 
 def _col(name: str, lang: str) -> str:
@@ -415,6 +415,8 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
         table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
         for r in s[f"by_{key}"]:
             table.add_row(_cell(r["name"] or "—"), *(str(r[c]) for c in SUMMARY_COLUMNS))
+        if s[f"by_{key}"]:  # the rows add up to the week's totals
+            table.add_total(t("total", lang), *(str(s[c]) for c in SUMMARY_COLUMNS))
         parts.append(table)
     totals = _table("summary_totals", ("item", "count"), lang)
     for c in TOTAL_ROWS:
@@ -456,9 +458,15 @@ REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", 
 
 def report(r: dict[str, Any], lang: str) -> Group:
     table = _table("report", REPORT_COLUMNS, lang)
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        return [percent(row[c]) if c.endswith("_rate") else
+                ("—" if row.get(c) is None else _cell(row[c])) for c in REPORT_COLUMNS]
+
     for row in r["rows"]:
-        table.add_row(*(percent(row[c]) if c.endswith("_rate") else
-                        ("—" if row[c] is None else _cell(row[c])) for c in REPORT_COLUMNS))
+        table.add_row(*cells(row))
+    if r["rows"]:
+        table.add_total("", t("total", lang), *cells(r["total"])[2:])
     parts: list[Any] = [table]
     if r["by"] == "unit":
         talk = _table("talk", ("name", "overdue", "max_days_late", "numbers"), lang)

@@ -116,6 +116,21 @@ _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "
            "basically")
 
 
+def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
+    """A report row's rates and score from its counts (README: the report card)."""
+    weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
+               "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"]}
+    r["response_rate"] = _rate(r.pop("responded"), r["received"])
+    r["resolution_rate"] = _rate(r["resolved"], r["received"])
+    r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
+    satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
+    r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+    present = {k: w for k, w in weights.items() if w and r[k] is not None}
+    weight = sum(present.values())
+    r["score"] = round(100 * sum(r[k] * w for k, w in present.items()) / weight, 1) \
+        if weight else None
+
+
 def _rate(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -276,26 +291,17 @@ class Reports:
             for c, n in zip(_COUNTS, counts):
                 g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
         rows = list(groups.values())
-        weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
-                   "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"]}
-        for r in rows:
-            r["response_rate"] = _rate(r.pop("responded"), r["received"])
-            r["resolution_rate"] = _rate(r["resolved"], r["received"])
-            r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
-            satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
-            r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
-            present = {k: w for k, w in weights.items() if w and r[k] is not None}
-            total = sum(present.values())
-            r["score"] = round(100 * sum(r[k] * w for k, w in present.items()) / total, 1) \
-                if total else None
+        total = {"name": None, **{c: sum(g[c] for g in rows) for c in _COUNTS}}
+        for r in [*rows, total]:
+            _rates(r, s)
         rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["name"]))
         for i, r in enumerate(rows):
             same = i and rows[i - 1]["score"] == r["score"]
             r["rank"] = rows[i - 1]["rank"] if same else i + 1
         talk = _talk_list(ledger, int(s["talk.overdue_threshold"])) if by == "unit" else []
         return {"by": by, "from": params["since"] if since else None,
-                "to": params["until"] if until else None, "rows": rows, "talk": talk,
-                "settings": s}
+                "to": params["until"] if until else None, "rows": rows, "total": total,
+                "talk": talk, "settings": s}
 
     def set_setting(self, key: str, value: str) -> None:
         """Change one supervision setting; weights must stay non-negative, rates in 0..1."""
