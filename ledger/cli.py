@@ -169,14 +169,14 @@ class Session:
         self.echo(json.dumps(payload, ensure_ascii=False, indent=2))
 
     def emit_csv(self, rows: Iterable[dict[str, Any]], keys: Iterable[str]) -> None:
-        import csv
+        """Rows as CSV under the English ``keys``, every cell escaped as ``ledger export``
+        escapes it (``ledger.io.csvformat``)."""
         import io
 
+        from .io.csvformat import write_rows
+
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(keys), extrasaction="ignore",
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_rows(out, list(keys), rows)
         self.echo(out.getvalue(), nl=False)
 
     @contextlib.contextmanager
