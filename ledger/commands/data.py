@@ -14,6 +14,7 @@ from .options import DbOpt, ForceOpt, VillageOpt
 
 if TYPE_CHECKING:
     from ..cli import Session
+    from ..io.importer import ImportRefused
 
 commands = typer.Typer()  # every command here is of the top level
 
@@ -83,29 +84,21 @@ def import_(
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
     from ..errors import BadInput
-    from ..io.importer import ImportRefused, import_csv, write_errors_csv
+    from ..io.importer import ImportRefused, import_csv
 
     s: Session = ctx.obj
     try:
         source = open(file, "rb")
     except OSError as e:
-        raise BadInput("calendar.file", path=str(file), why=e.strerror or str(e)) from None
+        raise BadInput("file.cannot_read", path=str(file), why=e.strerror or str(e)) from None
     try:
         ledger = s.ledger(db)
         with _progress(file) as progress:
             result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
                                 create_missing=create_missing, progress=progress)
     except ImportRefused as e:
-        problems = e.params["errors"]
-        s.warn(s.error_line(e.message(s.lang)))
-        for p in problems:
-            row, column, value, why = p.as_row(s.lang)
-            s.warn(f"  {row}\t{column}\t{value}\t{why}")
-        if errors is not None:
-            with open(errors, "wb") as out:
-                write_errors_csv(problems, out, lang=s.lang)
-            s.warn(s.t("import.errors_written", path=str(errors)))
-        raise typer.Exit(e.exit_code) from None
+        _list_problems(s, e, errors)
+        raise
     finally:
         source.close()
     s.say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
@@ -117,6 +110,21 @@ def import_(
             s.say("import.created_many", what=kind, n=n, names="、".join(names[:CREATED_SHOWN]))
     if dry_run:
         s.say("import.dry_run")
+
+
+def _list_problems(s: Session, refused: ImportRefused, errors: Path | None) -> None:
+    """Every problem of a refused import as a line under its one-line message (a note the
+    error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
+    from ..io.importer import write_errors_csv
+
+    problems = refused.params["errors"]
+    for p in problems:
+        row, column, value, why = p.as_row(s.lang)
+        refused.add_note(f"  {row}\t{column}\t{value}\t{why}")
+    if errors is not None:
+        with open(errors, "wb") as out:
+            write_errors_csv(problems, out, lang=s.lang)
+        refused.add_note(s.t("import.errors_written", path=str(errors)))
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ def demo(
     s: Session = ctx.obj
     render = s.render()
     from ..demo import load_township, read_township
+    from ..errors import Refused
     from ..services import Ledger, open_ledger
 
     # Deliberately not $LEDGER_DB: the demo must never write into a clerk's real ledger.
@@ -39,7 +40,7 @@ def demo(
         path = db
         if path.exists():
             if not force:
-                s.fail(s.t("exists", what="file", name=str(path)) + " (--force)", 1)
+                raise Refused("demo.exists", what="file", name=str(path))
             path.unlink()
     data = read_township()
     today = date.fromisoformat(data["today"])
