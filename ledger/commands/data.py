@@ -40,8 +40,8 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
-    from ..errors import LedgerFileError
     from ..io.csvformat import export_csv
+    from ..io.files import atomic_write
 
     s: Session = ctx.obj
     filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
@@ -54,19 +54,9 @@ def export(
                    unmask=unmask, mask_names=mask_names, **filters)
         return
     path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}.csv")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as out:
-            n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
-                           mask_names=mask_names, **filters)
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise LedgerFileError("file.cannot_write", path=str(path), why=e.strerror or str(e)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path, binary=True) as out:
+        n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
+                       mask_names=mask_names, **filters)
     s.say("export.done", n=n, path=str(path))
     if unmask:
         s.say("export.unmasked")
@@ -115,15 +105,22 @@ def import_(
 def _list_problems(s: Session, refused: ImportRefused, errors: Path | None) -> None:
     """Every problem of a refused import as a line under its one-line message (a note the
     error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
+    from ..errors import LedgerFileError
+    from ..io.files import atomic_write
     from ..io.importer import write_errors_csv
 
     problems = refused.params["errors"]
     for p in problems:
         row, column, value, why = p.as_row(s.lang)
         refused.add_note(f"  {row}\t{column}\t{value}\t{why}")
-    if errors is not None:
-        with open(errors, "wb") as out:
+    if errors is None:
+        return
+    try:
+        with atomic_write(errors, binary=True) as out:
             write_errors_csv(problems, out, lang=s.lang)
+    except LedgerFileError as e:  # the problems are still listed, and the exit code is the import's
+        refused.add_note(s.error_line(e.message(s.lang)))
+    else:
         refused.add_note(s.t("import.errors_written", path=str(errors)))
 
 
