@@ -45,6 +45,7 @@ def demo(
     data = read_township()
     today = date.fromisoformat(data["today"])
     ledger = Ledger(open_ledger(path), today=today, user=data["user"])
+    s.opened.append(ledger.db)  # closed, like any ledger a command opens, when it ends
     counts = load_township(ledger, data)
     lang = s.lang
     s.say("demo.built", path=str(path))
