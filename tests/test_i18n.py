@@ -200,7 +200,7 @@ def test_the_scanner_reads_the_whole_package() -> None:
     assert "ledger/cli.py" in SOURCE.files and "ledger/lifecycle.py" in SOURCE.files
     # the seeds, the error classes and the functions that pass a key on are all found
     for name in ("BadInput", "Refused", "NotFound", "UsageError", "LedgerFileError",
-                 "ImportRefused", "_say", "fail", "place"):
+                 "ImportRefused", "say", "fail", "place"):
         assert name in SOURCE.takers, name
     assert len(LITERAL) > 100
 

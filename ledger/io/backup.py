@@ -14,26 +14,25 @@ from pathlib import Path
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
 from ..store import owner_only
+from .files import atomic_path
 
 
 def backup(ledger: Ledger, dest: Path, *, force: bool = False) -> int:
     """A consistent copy of the ledger at ``dest``; returns its size in bytes."""
     if dest.exists() and not force:
         raise Refused("backup.exists", path=str(dest))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        target = sqlite3.connect(tmp)
-        with target:
-            ledger.db.conn.backup(target)
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        target.close()
+    with atomic_path(dest) as tmp:
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                with target:
+                    ledger.db.conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            finally:
+                target.close()
+        except sqlite3.Error as e:
+            raise LedgerFileError("file.cannot_write", path=str(dest), why=str(e)) from None
         owner_only(tmp)
-        tmp.replace(dest)
-    except (OSError, sqlite3.Error) as e:
-        tmp.unlink(missing_ok=True)
-        raise LedgerFileError("file.cannot_write", path=str(dest), why=str(e)) from None
     return dest.stat().st_size
 
 

@@ -80,7 +80,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from .. import lifecycle
 from ..errors import BadInput
@@ -246,6 +246,20 @@ class CsvWriter:
         a wrapper left to the garbage collector would close it)."""
         self.text.flush()
         self.text.detach()
+
+
+def write_rows(out: TextIO, header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+    """A listing (``issue list``, ``due``, ``overdue``, ``summary``, ``report`` with
+    ``--format csv``) as CSV text on ``out``: the header of English keys, then each row's
+    values under them (other keys ignored), every cell escaped by the rule above; line ends
+    "\\n", as for any text on standard output. Returns the rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    n = 0
+    for row in rows:
+        writer.writerow([escape_cell(row.get(key)) for key in header])
+        n += 1
+    return n
 
 
 def check_encoding(encoding: str | None) -> str:

@@ -1,0 +1,218 @@
+"""The ledger's data in and out, and keeping it safe: export, import, merge, check, backup,
+restore, undo."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, Optional
+
+import typer
+
+from .options import DbOpt, ForceOpt, VillageOpt
+
+if TYPE_CHECKING:
+    from ..cli import Session
+    from ..io.importer import ImportRefused
+
+commands = typer.Typer()  # every command here is of the top level
+
+EXPORT_FILE_NAMES = {"demands": "诉求台账", "visits": "走访记录", "residents": "群众名册"}
+CREATED_SHOWN = 20  # names listed per kind after an import; the count is always given
+
+
+# --- export and import -------------------------------------------------------------------
+
+@commands.command("export")
+def export(
+    ctx: typer.Context,
+    what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众)")] = "demands",
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", dir_okay=False, help="写入文件 Write to this file (默认:当前文件夹下“诉求台账-日期.csv”)")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
+    unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
+    mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
+    status: Annotated[Optional[str], typer.Option("--status", help="诉求状态 Demand status")] = None,
+    village: VillageOpt = None,
+    since: Annotated[Optional[str], typer.Option("--from", help="日期起 From date")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="日期止 To date")] = None,
+    db: DbOpt = None,
+) -> None:
+    """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
+    from ..io.csvformat import export_csv
+    from ..io.files import atomic_write
+
+    s: Session = ctx.obj
+    filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
+                                 ("until", until)) if v}
+    ledger = s.ledger(db)
+    kind = what.strip().lower()
+    if output is None and not sys.stdout.isatty():
+        # A pipe or a redirect: the CSV goes to standard output.
+        export_csv(ledger, kind, typer.get_binary_stream("stdout"), encoding=encoding,
+                   unmask=unmask, mask_names=mask_names, **filters)
+        return
+    path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}.csv")
+    with atomic_write(path, binary=True) as out:
+        n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
+                       mask_names=mask_names, **filters)
+    s.say("export.done", n=n, path=str(path))
+    if unmask:
+        s.say("export.unmasked")
+
+
+@commands.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV 文件(ledger export 的格式) A CSV in the export format", dir_okay=False)],
+    what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents")] = "demands",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
+    create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
+    errors: Annotated[Optional[Path], typer.Option("--errors", dir_okay=False, help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    db: DbOpt = None,
+) -> None:
+    """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
+    from ..errors import BadInput
+    from ..io.importer import ImportRefused, import_csv
+
+    s: Session = ctx.obj
+    try:
+        source = open(file, "rb")
+    except OSError as e:
+        raise BadInput("file.cannot_read", path=str(file), why=e.strerror or str(e)) from None
+    try:
+        ledger = s.ledger(db)
+        with _progress(file) as progress:
+            result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
+                                create_missing=create_missing, progress=progress)
+    except ImportRefused as e:
+        _list_problems(s, e, errors)
+        raise
+    finally:
+        source.close()
+    s.say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
+    for kind, names in result.created.items():
+        n = result.created_count[kind]
+        if n <= CREATED_SHOWN:
+            s.say("import.created", what=kind, names="、".join(names))
+        else:
+            s.say("import.created_many", what=kind, n=n, names="、".join(names[:CREATED_SHOWN]))
+    if dry_run:
+        s.say("import.dry_run")
+
+
+def _list_problems(s: Session, refused: ImportRefused, errors: Path | None) -> None:
+    """Every problem of a refused import as a line under its one-line message (a note the
+    error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
+    from ..errors import LedgerFileError
+    from ..io.files import atomic_write
+    from ..io.importer import write_errors_csv
+
+    problems = refused.params["errors"]
+    for p in problems:
+        row, column, value, why = p.as_row(s.lang)
+        refused.add_note(f"  {row}\t{column}\t{value}\t{why}")
+    if errors is None:
+        return
+    try:
+        with atomic_write(errors, binary=True) as out:
+            write_errors_csv(problems, out, lang=s.lang)
+    except LedgerFileError as e:  # the problems are still listed, and the exit code is the import's
+        refused.add_note(s.error_line(e.message(s.lang)))
+    else:
+        refused.add_note(s.t("import.errors_written", path=str(errors)))
+
+
+@contextlib.contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal for a long file (bytes read); nothing otherwise."""
+    size = file.stat().st_size
+    if size < (1 << 20) or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(file.name, total=size)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@commands.command("merge")
+def merge(
+    ctx: typer.Context,
+    other: Annotated[Path, typer.Argument(help="另一个乡镇的台账文件 Another ledger file", dir_okay=False)],
+    db: DbOpt = None,
+) -> None:
+    """合并另一本台账(如县里汇总各乡镇):编号重排、来源留记录,重复合并不会重复添加。 Merge a ledger."""
+    from ..io.merge import merge_ledger
+
+    s: Session = ctx.obj
+    result = merge_ledger(s.ledger(db), other)
+    s.say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
+          visits=result.visits, residents=result.residents)
+    for kind, n in sorted(result.created.items()):
+        s.say("merge.created", what=kind, n=n)
+
+
+# --- keeping the record safe ---------------------------------------------------------------
+
+@commands.command("check")
+def check_(ctx: typer.Context, db: DbOpt = None) -> None:
+    """检查台账:文件完整性、引用、每件诉求的状态与办理记录一致、在办诉求有时限。 Check the ledger."""
+    s: Session = ctx.obj
+    ledger = s.ledger(db)
+    findings = ledger.checks.run()
+    if not findings:
+        s.say("check.ok", demands=ledger.db["demands"].count)
+        return
+    s.warn(s.t("check.found", n=len(findings)))
+    for f in findings:
+        s.warn("  " + s.t(f.key, **f.params))
+    raise typer.Exit(1)
+
+
+@commands.command("backup")
+def backup_(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    force: ForceOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """备份台账(他人同时写入也能得到一致的副本)。 Back up the ledger, consistently, while others write."""
+    from ..io.backup import backup
+
+    s: Session = ctx.obj
+    size = backup(s.ledger(db), dest, force=force)
+    s.say("backup.done", path=str(dest), size=size)
+
+
+@commands.command("restore")
+def restore_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="确认替换现有台账 Replace the existing ledger")] = False,
+    db: DbOpt = None,
+) -> None:
+    """从备份恢复台账:先检查备份,原台账另存一份;已有台账须加 --force。 Restore from a backup."""
+    from ..io.backup import restore
+
+    s: Session = ctx.obj
+    target = s.resolve(db)
+    kept = restore(target, source, today=s.day(), force=force)
+    s.say("restore.done", source=str(source), path=str(target))
+    if kept:
+        s.say("restore.kept", path=str(kept))
+
+
+@commands.command("undo")
+def undo_(ctx: typer.Context, db: DbOpt = None) -> None:
+    """撤销自己的上一次操作(打错了时用);办理记录保留原操作和撤销记录。 Undo your last change."""
+    from ..i18n import label
+
+    s: Session = ctx.obj
+    result = s.ledger(db).history.undo()
+    steps = "、".join(f"{label('action', action, s.lang)} {name}".strip()
+                      for _, action, name in result["steps"])
+    s.say("undo.done", command=result["command"], actor=result["actor"] or "", steps=steps)
