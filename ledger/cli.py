@@ -94,17 +94,8 @@ class Session:
         """Fold the write-ahead log into each ledger file and close it: after every command
         the file itself holds everything, and a refused command leaves it byte for byte as
         it was."""
-        if not self.opened:
-            return
-        import sqlite3
-
         while self.opened:
-            db = self.opened.pop()
-            try:
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                db.conn.close()
-            except sqlite3.Error:
-                pass
+            self.opened.pop().close()
 
     # --- words -------------------------------------------------------------------------------
 

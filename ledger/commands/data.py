@@ -165,7 +165,7 @@ def check_(ctx: typer.Context, db: DbOpt = None) -> None:
     ledger = s.ledger(db)
     findings = ledger.checks.run()
     if not findings:
-        s.say("check.ok", demands=ledger.db["demands"].count)
+        s.say("check.ok", demands=ledger.demands.count())
         return
     s.warn(s.t("check.found", n=len(findings)))
     for f in findings:

@@ -70,7 +70,7 @@ def calendar_show(
     months = [month] if month else list(range(1, 13))
     for m in months:
         s.print(render.month_grid(ledger.clocks.month(year, m), s.lang))
-    schedule = ledger.calendar.schedules.get(year)
+    schedule = ledger.clocks.schedule(year)
     if schedule:
         s.echo(schedule.notice)
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
-from ..store import owner_only
+from ..store import copy_database, owner_only
 from .files import atomic_path
 
 
@@ -23,13 +23,7 @@ def backup(ledger: Ledger, dest: Path, *, force: bool = False) -> int:
         raise Refused("backup.exists", path=str(dest))
     with atomic_path(dest) as tmp:
         try:
-            target = sqlite3.connect(tmp)
-            try:
-                with target:
-                    ledger.db.conn.backup(target)
-                target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-            finally:
-                target.close()
+            copy_database(ledger.db.conn, tmp, single_file=True)
         except sqlite3.Error as e:
             raise LedgerFileError("file.cannot_write", path=str(dest), why=str(e)) from None
         owner_only(tmp)
@@ -54,18 +48,8 @@ def restore(target: Path, source: Path, *, today: date, force: bool = False) -> 
         kept = None
         if target.exists():
             kept = target.with_name(f"{target.name}.before-restore-{today.isoformat()}")
-            current = sqlite3.connect(target)
-            keep = sqlite3.connect(kept)
-            with keep:
-                current.backup(keep)
-            keep.close()
-            current.close()
+            copy_database(target, kept)
             owner_only(kept)
-        src = sqlite3.connect(copy)
-        dst = sqlite3.connect(target, timeout=30)
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
+        copy_database(copy, target)
         owner_only(target)
     return kept

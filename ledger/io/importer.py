@@ -183,7 +183,7 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
     problems: list[RowError] = []
-    L.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    L.db.set_cache(CACHE_KIB)
     try:
         with L.db.atomic():
             reader = csv.reader(text)

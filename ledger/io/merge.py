@@ -21,6 +21,7 @@ from typing import Any
 from .. import lifecycle
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
+from ..store import copy_database
 
 # Keys of journal event data that hold ids of this kind.
 _ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident",
@@ -44,12 +45,7 @@ def copy_of(path: Path, into: Path) -> None:
     if not path.is_file():
         raise LedgerFileError("file.cannot_open", path=str(path), why="no such file")
     try:
-        src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        dst = sqlite3.connect(into)
-        with dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
+        copy_database(path, into, read_only=True)
     except sqlite3.Error as e:
         raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
 

@@ -93,6 +93,10 @@ class Clocks:
         return [{"year": s.year, "notice": s.notice, "source": s.source, "rest": len(s.rest),
                  "work": len(s.work)} for _, s in sorted(self.L.calendar.schedules.items())]
 
+    def schedule(self, year: int) -> YearSchedule | None:
+        """The holiday schedule the ledger knows for ``year``, if any."""
+        return self.L.calendar.schedules.get(year)
+
     def month(self, year: int, month: int) -> list[dict[str, Any]]:
         """Every day of a month: working or not, and why (holiday, make-up day, weekend)."""
         if not 1 <= month <= 12 or not 1900 <= year <= 2200:

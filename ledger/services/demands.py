@@ -102,6 +102,9 @@ class Demands:
         """This number was given out and taken back: it is never given out again."""
         self.db["meta"].upsert({"key": f"void:{number}", "value": number}, pk="key")
 
+    def count(self) -> int:
+        return self.db.execute("select count(*) from demands").fetchone()[0]
+
     def next_id(self) -> int:
         """The id the next demand written will get."""
         return (self.db.execute("select max(id) from demands").fetchone()[0] or 0) + 1

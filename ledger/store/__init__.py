@@ -60,6 +60,41 @@ class LedgerDatabase(Database):
         return self.command_id
 
 
+    def set_cache(self, kib: int) -> None:
+        """SQLite's page cache for a long bulk write (the default is 2 MiB)."""
+        self.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+    def close(self) -> None:
+        """Fold the write-ahead log into the file and close it: after every command the
+        file itself holds everything, and a refused command leaves it as it was."""
+        try:
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+
+def copy_database(source: sqlite3.Connection | Path, dest: Path, *, read_only: bool = False,
+                  single_file: bool = False) -> None:
+    """A consistent copy of a database (an open connection, or a file read through SQLite's
+    online backup, so others may keep writing to it) into ``dest``. ``read_only`` never
+    writes to the source file; ``single_file`` leaves no write-ahead log beside the copy."""
+    src = source
+    if isinstance(source, Path):
+        src = (sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) if read_only
+               else sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS))
+    target = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        with target:
+            src.backup(target)  # type: ignore[union-attr]
+        if single_file:
+            target.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        target.close()
+        if src is not source:
+            src.close()  # type: ignore[union-attr]
+
+
 def ledger_id(db: Database) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 
