@@ -92,6 +92,7 @@ def _report(s: Session, by: str, since: str | None, until: str | None, fmt: str,
     if fmt == "json":
         s.emit_json({"by": r["by"], "from": r["from"], "to": r["to"],
                      "rows": [{k: row[k] for k in REPORT_KEYS} for row in r["rows"]],
+                     "total": {k: r["total"].get(k) for k in REPORT_KEYS if k != "rank"},
                      "talk": r["talk"], "settings": r["settings"]})
         return
     if fmt == "csv":
