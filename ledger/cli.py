@@ -28,16 +28,24 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Iterator, 
 
 import typer
 
+from .terminal import LedgerGroup
+
 if TYPE_CHECKING:
     from .services import Ledger
 
-HELP = """民情走访台账:走访、一人一账、诉求办理全过程。 The township visit-and-demand ledger.
+HELP = """民情走访台账:走访、一人一账、诉求办理全过程。
 
 台账文件:--db PATH,或环境变量 LEDGER_DB,或用户应用目录下的 ledger.db。
-语言:默认中文,--lang en 或 LEDGER_LANG=en 为英文。"""
+语言:默认中文,--lang en 或 LEDGER_LANG=en 为英文。
+|| The township visit-and-demand ledger: visits, one page per resident, every demand's
+handling.
 
-app = typer.Typer(name="ledger", help=HELP, no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, rich_markup_mode=None)
+Ledger file: --db PATH, or LEDGER_DB, or ledger.db in your application folder.
+Language: Chinese by default; --lang en or LEDGER_LANG=en for English."""
+
+# No arguments: LedgerGroup prints the first screen (no_args_is_help would print all help).
+app = typer.Typer(name="ledger", help=HELP, no_args_is_help=False, add_completion=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None, cls=LedgerGroup)
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -59,6 +67,8 @@ class Session:
         self.plain = True  # not a terminal: no colour, no box drawing
         self.output: Any = None  # a text stream the command writes to instead of stdout
         self.opened: list[Any] = []  # ledger databases this command opened
+        self.pager = True  # page long output on a terminal (--no-pager: never)
+        self.screen: list[str] | None = None  # a terminal's output, kept to page it
 
     # --- the ledger --------------------------------------------------------------------------
 
@@ -96,6 +106,17 @@ class Session:
         it was."""
         while self.opened:
             self.opened.pop().close()
+        self.flush()
+
+    def flush(self) -> None:
+        """What was kept for a terminal, shown: through the pager when it is longer than
+        the screen, as git does."""
+        if not self.screen:
+            return
+        text, self.screen = "".join(self.screen), None
+        from .terminal import page
+
+        page(text, self.pager)
 
     # --- words -------------------------------------------------------------------------------
 
@@ -105,7 +126,18 @@ class Session:
         return t(key, self.lang, **params)
 
     def echo(self, text: str, nl: bool = True) -> None:
+        if self._on_screen():
+            self.screen.append(text + ("\n" if nl else ""))  # type: ignore[union-attr]
+            return
         typer.echo(text, nl=nl, file=self.output)
+
+    def _on_screen(self) -> bool:
+        """Output for a terminal (not a file, a pipe or --output): kept to be paged."""
+        if self.output is not None or self.plain:
+            return False
+        if self.screen is None:
+            self.screen = []
+        return True
 
     def say(self, key: str, **params: Any) -> None:
         """A message of the command's own output."""
@@ -142,17 +174,24 @@ class Session:
             if all(text is not None for text in texts):
                 self.echo("\n".join(texts))  # type: ignore[arg-type]
                 return
-        self._console().print(*renderables)
+        console = self._console()
+        if self._on_screen():
+            with console.capture() as captured:
+                console.print(*renderables)
+            self.screen.append(captured.get())  # type: ignore[union-attr]
+            return
+        console.print(*renderables)
 
     def _console(self) -> Any:
         from rich.console import Console
 
+        # User text is never read as emoji codes; numbers are not coloured at random.
+        if self.output is None and sys.stdout.isatty():
+            return Console(emoji=False, highlight=False)
         # Not a terminal (a file, a pipe, a test): no colour, and wide enough that Chinese
         # tables are not folded at 80 columns.
-        if self.output is None and sys.stdout.isatty():
-            return Console()
         return Console(file=self.output, width=200, no_color=True, highlight=False,
-                       soft_wrap=False)
+                       soft_wrap=False, emoji=False)
 
     def emit_json(self, payload: Any) -> None:
         import json
@@ -240,16 +279,31 @@ def _session(kwargs: dict[str, Any]) -> Session:
 
 # --- the root callback: the options before the command --------------------------------------
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ledger {version('ledger')}")
+        raise typer.Exit(0)
+
+
 def main_options(
     ctx: typer.Context,
     lang: Annotated[Optional[str], typer.Option(
-        "--lang", envvar="LEDGER_LANG", help="zh (默认) 或 or en")] = None,
+        "--lang", envvar="LEDGER_LANG", help="zh(默认)或 en || zh (the default) or en")] = None,
     today: Annotated[Optional[str], typer.Option(
         "--today", envvar="LEDGER_TODAY", help="把“今天”固定为某日 Pin today's date (scripts, tests)")] = None,
     user: Annotated[Optional[str], typer.Option(
         "--user", envvar="LEDGER_USER", help="经办人 Who is recording (default: login name)")] = None,
     db: Annotated[Optional[Path], typer.Option(
-        "--db", dir_okay=False, help="台账文件 Ledger file (default: $LEDGER_DB, or the app folder)")] = None,
+        "--db", dir_okay=False, help="台账文件(默认:$LEDGER_DB 或用户应用目录) || Ledger file (default: $LEDGER_DB, or the app folder)")] = None,
+    no_pager: Annotated[bool, typer.Option(
+        "--no-pager", help="长输出也不分页 || Never page long output (also: LEDGER_PAGER=cat)")] = False,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="表格显示全部列,不按终端宽度省略 || Show every column, however wide")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_print_version,
+        help="显示版本 || Show the version")] = False,
 ) -> None:
     from .i18n import current_lang
 
@@ -263,6 +317,11 @@ def main_options(
     s.user = user or _login_name()
     s.db = db
     s.plain = not sys.stdout.isatty()
+    s.pager = not no_pager
+    if wide:
+        from . import render
+
+        render.WIDE = True
 
 
 def _login_name() -> str:

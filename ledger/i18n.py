@@ -269,6 +269,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),
     "total": ("合计", "Total"),
+    "hint.did_you_mean": ("是不是要用:{names}", "did you mean: {names}"),
+    "hint.help": ("用 {command} --help 查看用法", "see {command} --help"),
+    "lang.unknown": ("不认识的语言“{value}”", "unknown language '{value}'"),
+    "screen.first": (
+        "ledger 民情走访台账:走访、一人一账、诉求办理、周汇总、督查成绩单。\n"
+        "\n"
+        "每周二常用:\n"
+        "  ledger visit log --village 东坪村 --resident 张秀兰 --issue \"屋顶漏水\"   登记走访和诉求\n"
+        "  ledger issue list --status 办理中                  在办诉求\n"
+        "  ledger issue show 2026-000001                      一件诉求及其办理记录\n"
+        "  ledger due                                         临期诉求;ledger overdue 超期诉求\n"
+        "  ledger summary                                     本周汇总(党委会议用)\n"
+        "\n"
+        "第一次用:ledger demo 建一个演示台账看看。\n"
+        "全部命令:ledger --help;某个命令:ledger issue --help。\n"
+        "English: ledger --lang en (or LEDGER_LANG=en).",
+        "ledger, the township visit-and-demand ledger: visits, one page per resident,\n"
+        "every demand's handling, the Tuesday summary, the report card.\n"
+        "\n"
+        "Most used on a Tuesday:\n"
+        "  ledger visit log --village 东坪村 --resident 张秀兰 --issue \"屋顶漏水\"   log a visit\n"
+        "  ledger issue list --status open                    open demands\n"
+        "  ledger issue show 2026-000001                      one demand and its history\n"
+        "  ledger due                                         due soon; ledger overdue: overdue\n"
+        "  ledger summary                                     this week's summary\n"
+        "\n"
+        "First time: ledger demo builds a demo ledger to look at.\n"
+        "Every command: ledger --help; one command: ledger issue --help."),
     "columns.dropped": ("未显示:{names}(--wide 显示全部列)", "not shown: {names} (--wide shows every column)"),
     "journal.disagrees": ("诉求 {number} 的当前状态与办理记录不一致:{fields}", "demand {number} disagrees with its journal: {fields}"),
     # CSV export and import (ledger/csvio.py)
@@ -308,6 +336,72 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "interrupted": ("已中断,未写入任何内容", "interrupted; nothing was written"),
     "internal": ("内部错误:{why}(未写入任何内容)", "internal error: {why} (nothing was written)"),
 }
+
+# Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext
+# for (ledger.terminal.speak); with --lang en click speaks its own English.
+CLICK_WORDS: dict[str, str] = {
+    "Usage:": "用法:", "Options": "选项", "Commands": "命令", "Arguments": "参数",
+    "Show this message and exit.": "显示此帮助并退出。",
+    "Show the version and exit.": "显示版本并退出。",
+    "Error: {message}": "错误:{message}",
+    "Try '{command} {option}' for help.": "用 {command} {option} 查看用法。",
+    "No such command {name!r}.": "没有命令“{name}”",
+    "No such option {name!r}.": "没有选项“{name}”",
+    "Did you mean {possibility}?": "是不是要用 {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(是不是要用:{possibilities}?)",
+    "Missing argument": "缺少参数", "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数", "Missing command.": "缺少命令。",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数:{param_name}",
+    "Invalid value: {message}": "值不对:{message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值不对:{message}",
+    "{value!r} is not a valid {number_type}.": "“{value}”不是有效的{number_type}",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内",
+    "{value!r} is not {choice}.": "“{value}”不是 {choice}",
+    "{value!r} is not one of {choices}.": "“{value}”不是 {choices} 之一",
+    "Option {name!r} requires an argument.": "选项“{name}”需要一个值",
+    "Option {name!r} requires {nargs} arguments.": "选项“{name}”需要 {nargs} 个值",
+    "Option {name!r} does not take a value.": "选项“{name}”不带值",
+    "Got unexpected extra argument ({args})": "多出了参数({args})",
+    "Got unexpected extra arguments ({args})": "多出了参数({args})",
+    "Argument {name!r} takes {nargs} values.": "参数“{name}”需要 {nargs} 个值",
+    "Aborted!": "已中止", "default: {default}": "默认:{default}", "required": "必填",
+    "env var: {var}": "环境变量:{var}", "(dynamic)": "(动态)",
+    "{name} {filename!r} is a directory.": "{name}“{filename}”是一个文件夹",
+    "{name} {filename!r} does not exist.": "{name}“{filename}”不存在",
+    "{name} {filename!r} is a file.": "{name}“{filename}”是一个文件",
+    "{name} {filename!r} is not readable.": "{name}“{filename}”不可读",
+    "{name} {filename!r} is not writable.": "{name}“{filename}”不可写",
+    "file": "文件", "directory": "文件夹", "path": "路径",
+    "Install completion for the current shell.": "为当前 shell 安装命令补全。",
+    "Show completion for the current shell, to copy it or customize the installation.":
+        "显示当前 shell 的补全脚本,可复制或自行安装。",
+}
+
+# Click's finished messages (typer's copy of click writes most of them without gettext), as
+# patterns and their Chinese; tried in order, the first that matches wins.
+CLICK_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"No such command '(?P<a>.*)'\.?", "没有命令“{a}”"),
+    (r"No such option: (?P<a>\S+)", "没有选项 {a}"),
+    (r"Missing argument '(?P<a>.*)'\.?", "缺少参数 {a}"),
+    (r"Missing option '(?P<a>.*)'\.?", "缺少选项 {a}"),
+    (r"Missing parameter: (?P<a>.*)", "缺少参数 {a}"),
+    (r"Missing command\.?", "缺少命令"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: '(?P<b>.*)' is not a valid (?:int|integer)\.?",
+     "{a} 的值“{b}”不是整数"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: '(?P<b>.*)' is not a valid float\.?",
+     "{a} 的值“{b}”不是数字"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: (?P<b>.*) is not in the range (?P<c>.*)\.",
+     "{a} 的值 {b} 不在 {c} 之内"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: (?:File|Path|Directory) '(?P<b>.*)' is a directory\.",
+     "{a}:“{b}”是一个文件夹,不是文件"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: (?:File|Path) '(?P<b>.*)' does not exist\.",
+     "{a}:文件“{b}”不存在"),
+    (r"Invalid value for '?(?P<a>[^:']+)'?: (?P<b>.*)", "{a} 的值不对:{b}"),
+    (r"Option '(?P<a>.*)' requires an argument\.", "选项 {a} 需要一个值"),
+    (r"Option '(?P<a>.*)' does not take a value\.", "选项 {a} 不带值"),
+    (r"Got unexpected extra arguments? \((?P<a>.*)\)", "多出了参数:{a}"),
+)
 
 _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_level": "level",
                  "action": "action"}
