@@ -276,8 +276,10 @@ def test_due_and_overdue_with_working_days_late() -> None:
     soon = ledger.demands.add("b", village="西岭村", on="2026-11-23")      # due 11/24
     later = ledger.demands.add("c", village="西岭村", on="2026-11-24")     # due 11/25
     ledger.demands.add("d", village="西岭村", on="2026-11-24", complexity="complex")
-    assert [r["number"] for r in ledger.demands.due()] == [soon]
-    assert [r["number"] for r in ledger.demands.due(within=1)] == [soon, later]
+    # due lists what the light calls 临期: due today or on the next working day
+    assert [(r["number"], r["light"]) for r in ledger.demands.due()] == \
+        [(soon, "due_soon"), (later, "due_soon")]
+    assert [r["number"] for r in ledger.demands.due(within=0)] == [soon]
     result = ledger.demands.overdue_by()
     assert [(r["number"], r["days_late"]) for r in result["demands"]] == [(late, 4)]
     assert result["by_unit"] == [{"name": "镇司法所", "overdue": 1, "max_days_late": 4}]

@@ -24,11 +24,11 @@ GROUPS = (("calendar", calendar_app), ("policy", policy_app))
 @commands.command("due")
 def due(
     ctx: typer.Context,
-    within: Annotated[int, typer.Option("--within", help="今天及之后 N 个工作日内到期 Due today or within N working days")] = 0,
+    within: Annotated[Optional[int], typer.Option("--within", help="今天及之后 N 个工作日内到期(默认:状态灯为临期的,即今天或下一个工作日)|| Due today or within N working days (default: the 临期 light, today or the next working day)")] = None,
     fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
-    """临期:今天(或 N 个工作日内)到期的在办诉求。 Demands due today or within N working days."""
+    """临期:今天或下一个工作日(或 N 个工作日内)到期的在办诉求。 Demands due soon: today or the next working day (or within N working days)."""
     s: Session = ctx.obj
     show_demands(s, s.ledger(db).demands.due(within), output_format(fmt), title="due")
 

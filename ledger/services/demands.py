@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import lifecycle
-from ..deadlines import due_sql, light_sql, overdue_sql, soon_until
+from ..deadlines import SOON_WORKING_DAYS, due_sql, light_sql, overdue_sql, soon_until
 from ..errors import BadInput, NotFound, Refused
 from ..models import (
     DemandDetail, DemandRow, OverdueRow, clean_name, clean_text, enum_value, number_seq,
@@ -506,8 +506,12 @@ class Demands:
         ).fetchone()
         return row[0] if row else None
 
-    def due(self, within: int = 0) -> list[DemandRow]:
-        """Open demands due today or within ``within`` working days, soonest first."""
+    def due(self, within: int | None = None) -> list[DemandRow]:
+        """Open demands due soon, soonest first: those whose light is 临期 (due today or on
+        the next working day), or with ``within`` those due today or within that many
+        working days."""
+        if within is None:
+            within = SOON_WORKING_DAYS
         if not 0 <= within <= 60:
             raise BadInput("due.within", value=within)
         until, _ = self.L.calendar.add_working_days(self.L.today, within)
