@@ -187,7 +187,10 @@ class Session:
 
         # User text is never read as emoji codes; numbers are not coloured at random.
         if self.output is None and sys.stdout.isatty():
-            return Console(emoji=False, highlight=False)
+            from . import render
+
+            # --wide: every column at its own width; the pager (less -S) scrolls sideways.
+            return Console(emoji=False, highlight=False, width=400 if render.WIDE else None)
         # Not a terminal (a file, a pipe, a test): no colour, and wide enough that Chinese
         # tables are not folded at 80 columns.
         return Console(file=self.output, width=200, no_color=True, highlight=False,
