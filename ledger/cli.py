@@ -69,6 +69,7 @@ class Session:
         self.opened: list[Any] = []  # ledger databases this command opened
         self.pager = True  # page long output on a terminal (--no-pager: never)
         self.screen: list[str] | None = None  # a terminal's output, kept to page it
+        self.notes: list[str] = []  # warnings about that output, shown after it
 
     # --- the ledger --------------------------------------------------------------------------
 
@@ -111,12 +112,14 @@ class Session:
     def flush(self) -> None:
         """What was kept for a terminal, shown: through the pager when it is longer than
         the screen, as git does."""
-        if not self.screen:
-            return
-        text, self.screen = "".join(self.screen), None
-        from .terminal import page
+        if self.screen:
+            from .terminal import page
 
-        page(text, self.pager)
+            page("".join(self.screen), self.pager)
+        self.screen = None
+        for note in self.notes:
+            typer.echo(note, err=True)
+        self.notes = []
 
     # --- words -------------------------------------------------------------------------------
 
@@ -144,7 +147,11 @@ class Session:
         self.echo(self.t(key, **params))
 
     def warn(self, text: str) -> None:
-        """A line for the clerk on standard error, beside the output."""
+        """A line for the clerk on standard error, beside the output (on a terminal, after
+        the output it is about, which is shown when the command ends)."""
+        if self.screen is not None:
+            self.notes.append(text)
+            return
         typer.echo(text, err=True)
 
     def error_line(self, message: str) -> str:
@@ -152,6 +159,7 @@ class Session:
 
     def fail(self, message: str, code: int, more: Iterable[str] = ()) -> None:
         """End the command: one line (and any further lines) on standard error, the exit code."""
+        self.flush()
         self.warn(self.error_line(message))
         for line in more:
             self.warn(line)

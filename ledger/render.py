@@ -9,6 +9,7 @@ from rich import box
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .i18n import label, t
 from .privacy import mask_id_number, mask_phone
@@ -237,12 +238,19 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
     for key, value in rows:
         if value not in (None, ""):
             facts.add_row(_col(key, lang), _cell(value))
-    history = _table("history", ("date", "action", "actor", "detail", "reason"), lang)
+    # The history as lines, not a wide table: a step's details and reason are what a clerk
+    # reads, and at 80 columns a table would cut them short.
+    history: list[Any] = [label("title", "history", lang)]
+    sep = ": " if lang == "en" else ":"
     for e in d["events"]:
         step = label("action", e["action"], lang) + (t("undone", lang) if e.get("undone") else "")
-        history.add_row(e["on"], step, _cell(e["actor"]),
-                        _cell(describe_event(e, lang)), _cell(e["reason"]))
-    return Group(facts, "", history)
+        history.append(Text(f"{e['on']}  {step}  {e['actor'] or ''}".rstrip(), style="bold"))
+        detail = describe_event(e, lang)
+        if detail:
+            history.append(Text("    " + detail))
+        if e["reason"]:
+            history.append(Text(f"    {_col('reason', lang)}{sep}{e['reason']}"))
+    return Group(facts, "", *history)
 
 
 def describe_event(e: dict[str, Any], lang: str) -> str:
@@ -497,6 +505,8 @@ def plain_text(renderable: Any) -> str | None:
 
     if isinstance(renderable, str):
         return renderable
+    if isinstance(renderable, Text):
+        return renderable.plain
     if isinstance(renderable, Group):
         parts = [plain_text(r) for r in renderable.renderables]
         return None if any(p is None for p in parts) else "\n".join(parts)  # type: ignore[arg-type]

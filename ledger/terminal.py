@@ -25,6 +25,7 @@ from .i18n import CLICK_MESSAGES, CLICK_WORDS, LANGS, t
 # Options of the root command that a clerk may also type after the command (ledger issue
 # list --today 2026-11-17). --db is not among them: `demo --db` means a file of its own.
 _MOVABLE = ("--today", "--user", "--lang")
+_MOVABLE_FLAGS = ("--no-pager", "--wide")
 
 
 def lang_of(args: Sequence[str]) -> tuple[str, str | None]:
@@ -60,6 +61,10 @@ def global_options_first(args: list[str]) -> list[str]:
         if token == "--":
             rest += args[i:]
             break
+        if command_seen and token in _MOVABLE_FLAGS:
+            head.append(token)
+            i += 1
+            continue
         if command_seen and name in _MOVABLE:
             head += args[i:i + (2 if takes_value else 1)]
         elif takes_value:
