@@ -303,9 +303,9 @@ def main_options(
     lang: Annotated[Optional[str], typer.Option(
         "--lang", envvar="LEDGER_LANG", help="zh(默认)或 en || zh (the default) or en")] = None,
     today: Annotated[Optional[str], typer.Option(
-        "--today", envvar="LEDGER_TODAY", help="把“今天”固定为某日 Pin today's date (scripts, tests)")] = None,
+        "--today", envvar="LEDGER_TODAY", help="把“今天”固定为某日(脚本、测试用) || Pin today's date (scripts, tests)")] = None,
     user: Annotated[Optional[str], typer.Option(
-        "--user", envvar="LEDGER_USER", help="经办人 Who is recording (default: login name)")] = None,
+        "--user", envvar="LEDGER_USER", help="经办人(默认:登录名) || Who is recording (default: login name)")] = None,
     db: Annotated[Optional[Path], typer.Option(
         "--db", dir_okay=False, help="台账文件(默认:$LEDGER_DB 或用户应用目录) || Ledger file (default: $LEDGER_DB, or the app folder)")] = None,
     no_pager: Annotated[bool, typer.Option(

@@ -27,9 +27,9 @@ CREATED_SHOWN = 20  # names listed per kind after an import; the count is always
 @commands.command("export")
 def export(
     ctx: typer.Context,
-    what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众)")] = "demands",
+    what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众) || demands (the default) | visits | residents")] = "demands",
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", dir_okay=False, help="写入文件 Write to this file (默认:当前文件夹下“诉求台账-日期.csv”)")] = None,
+        "--output", "-o", dir_okay=False, help="写入文件(默认:当前文件夹下“诉求台账-日期.csv”) || Write to this file (default: 诉求台账-DATE.csv in the current folder)")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
     unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
     mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
@@ -65,8 +65,8 @@ def export(
 @commands.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV 文件(ledger export 的格式) A CSV in the export format", dir_okay=False)],
-    what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents")] = "demands",
+    file: Annotated[Path, typer.Argument(help="CSV 文件(ledger export 的格式) || A CSV in the export format", dir_okay=False)],
+    what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents || demands (the default) | visits | residents")] = "demands",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
     create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", dir_okay=False, help="把问题清单写成 CSV Write the problems as CSV")] = None,

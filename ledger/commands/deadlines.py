@@ -24,7 +24,7 @@ GROUPS = (("calendar", calendar_app), ("policy", policy_app))
 @commands.command("due")
 def due(
     ctx: typer.Context,
-    within: Annotated[Optional[int], typer.Option("--within", help="今天及之后 N 个工作日内到期(默认:状态灯为临期的,即今天或下一个工作日)|| Due today or within N working days (default: the 临期 light, today or the next working day)")] = None,
+    within: Annotated[Optional[int], typer.Option("--within", help="今天及之后 N 个工作日内到期(默认:状态灯为临期的,即今天或下一个工作日) || Due today or within N working days (default: the 临期 light, today or the next working day)")] = None,
     fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
@@ -58,7 +58,7 @@ def overdue(ctx: typer.Context, fmt: FormatOpt = "table", db: DbOpt = None) -> N
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
-    year: Annotated[Optional[int], typer.Argument(help="年份 Year (默认今年)")] = None,
+    year: Annotated[Optional[int], typer.Argument(help="年份(默认今年) || Year (default: this year)")] = None,
     month: Annotated[Optional[int], typer.Option("--month", help="只显示一个月 One month, as a grid")] = None,
     db: DbOpt = None,
 ) -> None:
@@ -116,9 +116,9 @@ def policy_set(
     ctx: typer.Context,
     category: Annotated[Optional[str], typer.Option("--category", help="按类别 For a category")] = None,
     type_: Annotated[Optional[str], typer.Option("--type", help="按诉求类型 For a type")] = None,
-    complexity: Annotated[Optional[str], typer.Option("--complexity", help="按难易 general|complex (一般性/疑难复杂)")] = None,
+    complexity: Annotated[Optional[str], typer.Option("--complexity", help="按难易:一般性/疑难复杂(general|complex) || For a difficulty: general|complex (一般性/疑难复杂)")] = None,
     amount: Annotated[int, typer.Option("--amount", help="时限长度 Length of the period")] = 1,
-    unit: Annotated[str, typer.Option("--unit", help="working_days|calendar_days|hours (工作日/自然日/小时)")] = "working_days",
+    unit: Annotated[str, typer.Option("--unit", help="工作日/自然日/小时(working_days|calendar_days|hours) || working_days|calendar_days|hours (工作日/自然日/小时)")] = "working_days",
     max_extensions: Annotated[Optional[int], typer.Option("--max-extensions", help="最多延期次数 At most this many extensions")] = None,
     extension_days: Annotated[Optional[int], typer.Option("--extension-days", help="每次最多延期天数 Days per extension at most")] = None,
     db: DbOpt = None,

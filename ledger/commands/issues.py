@@ -33,9 +33,9 @@ def issue_add(
     category: CategoryOpt = None,
     complex_: Annotated[bool, typer.Option("--complex", help="疑难复杂 Complex")] = False,
     channel: Annotated[Optional[str], typer.Option("--channel", help="渠道 Channel")] = None,
-    type_: Annotated[Optional[str], typer.Option("--type", help="类型 咨询/求助/投诉/建议 ...")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="受理层级 village|township|county")] = None,
-    date_: Annotated[Optional[str], typer.Option("--date", help="受理日期 Date received (默认今天)")] = None,
+    type_: Annotated[Optional[str], typer.Option("--type", help="类型:咨询/求助/投诉/建议 …… || Type: 咨询/求助/投诉/建议 ...")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="受理层级(village|township|county) || Level received at: village|township|county")] = None,
+    date_: Annotated[Optional[str], typer.Option("--date", help="受理日期,如 2026-11-17、昨天(默认今天) || Date received (default: today)")] = None,
     db: DbOpt = None,
 ) -> None:
     """受理一件诉求(不经走访,如 12345 转来)。 Accept a demand."""
@@ -221,7 +221,7 @@ def issue_resolve(
 def issue_follow_up(
     ctx: typer.Context,
     number: Number,
-    satisfaction: Annotated[str, typer.Option("--satisfaction", help="满意|基本满意|不满意")],
+    satisfaction: Annotated[str, typer.Option("--satisfaction", help="满意|基本满意|不满意 || satisfied|basically|dissatisfied (满意|基本满意|不满意)")],
     note: Annotated[Optional[str], typer.Option("--note", help="回访情况 Notes")] = None,
     reopen: Annotated[bool, typer.Option("--reopen", help="不满意时重新办理 Reopen when dissatisfied")] = False,
     date_: DateOpt = None, db: DbOpt = None,
@@ -236,7 +236,7 @@ def issue_follow_up(
 def issue_close(
     ctx: typer.Context,
     number: Number,
-    reason: Annotated[Optional[str], typer.Option("--reason", help="原因(不满意仍销号时必填)")] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="原因(不满意仍销号时必填) || Reason (needed when closing a dissatisfied case)")] = None,
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """销号:已办结并回访的诉求。 Close out a resolved, followed-up demand."""
@@ -265,7 +265,7 @@ def issue_show(ctx: typer.Context, number: Number, db: DbOpt = None) -> None:
 @issue_app.command("list")
 def issue_list(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", help="open|suspended|resolved|closed (办理中/已挂起/已办结/已销号)")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="办理中/已挂起/已办结/已销号(open|suspended|resolved|closed) || open|suspended|resolved|closed (办理中/已挂起/已办结/已销号)")] = None,
     village: VillageOpt = None,
     category: CategoryOpt = None,
     unit: Annotated[Optional[str], typer.Option("--unit", help="责任单位(牵头或配合) Unit, lead or cooperating")] = None,
@@ -273,7 +273,7 @@ def issue_list(
     resident: ResidentOpt = None,
     since: ReceivedFromOpt = None,
     until: ReceivedToOpt = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="最多显示条数(表格默认 1000,0 为全部)At most this many (table: 1000 by default; 0: all)")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="最多显示条数(表格默认 1000,0 为全部) || At most this many (table: 1000 by default; 0: all)")] = None,
     fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:

@@ -11,15 +11,15 @@ import typer
 
 DbOpt = Annotated[Optional[Path], typer.Option(
     "--db", show_default=False, dir_okay=False,
-    help="台账文件 Ledger file (默认 default: $LEDGER_DB, 或 or the app folder)")]
+    help="台账文件(默认:$LEDGER_DB 或用户应用目录) || Ledger file (default: $LEDGER_DB, or the app folder)")]
 DateOpt = Annotated[Optional[str], typer.Option(
-    "--date", show_default=False, help="日期 Date, e.g. 2026-11-17 (默认今天 default today)")]
+    "--date", show_default=False, help="日期,如 2026-11-17、11-17、昨天、上周二(默认今天) || Date, e.g. 2026-11-17, 11-17, 昨天, 上周二 (default: today)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
 OutputOpt = Annotated[Optional[Path], typer.Option(
-    "--output", "-o", dir_okay=False, help="写入文件(UTF-8) Write to this file instead")]
+    "--output", "-o", dir_okay=False, help="写入文件(UTF-8) || Write to this file instead")]
 FormatOpt = Annotated[str, typer.Option(
-    "--format", help="table、csv 或 or json (keys: README)")]
-Number = Annotated[str, typer.Argument(help="诉求编号 Demand number, e.g. 2026-000123",
+    "--format", help="table、csv 或 json(键名见 README) || table, csv or json (keys: README)")]
+Number = Annotated[str, typer.Argument(help="诉求编号,如 2026-000123 || Demand number, e.g. 2026-000123",
                                        show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="覆盖已有文件 Replace an existing file")]
 

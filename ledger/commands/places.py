@@ -49,7 +49,7 @@ def village_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="村/社区名 Name")],
     township: Annotated[Optional[str], typer.Option("--township", help="所属镇/街道 Township")] = None,
-    kind: Annotated[str, typer.Option("--kind", help="村 或 社区")] = "村",
+    kind: Annotated[str, typer.Option("--kind", help="村 或 社区 || 村 (village) or 社区 (community)")] = "村",
     db: DbOpt = None,
 ) -> None:
     """新增村/社区。 Add a village or community."""
@@ -85,7 +85,7 @@ def village_grid(
 def unit_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="单位名称 Name")],
-    level: Annotated[str, typer.Option("--level", help="county|township|village (县级/镇级/村级)")] = "township",
+    level: Annotated[str, typer.Option("--level", help="县级/镇级/村级(county|township|village) || county|township|village (县级/镇级/村级)")] = "township",
     db: DbOpt = None,
 ) -> None:
     """新增责任单位。 Add a unit (department) at its level."""

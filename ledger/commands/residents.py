@@ -24,7 +24,7 @@ def resident_add(
     phone: PhoneOpt = None,
     id_number: Annotated[Optional[str], typer.Option("--id-number", help="身份证号 ID number")] = None,
     tag: Annotated[Optional[list[str]], typer.Option(
-        "--tag", help="标签,可多次 Tag, repeatable: 困难群体, 独居老人, 长期上访户, 多次拨打12345 ...")] = None,
+        "--tag", help="标签,可多次:困难群体、独居老人、长期上访户、多次拨打12345 …… || Tag, repeatable: 困难群体, 独居老人, 长期上访户, 多次拨打12345 ...")] = None,
     grid: GridOpt = None,
     address: Annotated[Optional[str], typer.Option("--address", help="地址 Address")] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="备注 Note")] = None,

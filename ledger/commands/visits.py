@@ -19,11 +19,11 @@ GROUPS = (("visit", visit_app),)
 @visit_app.command("log")
 def visit_log(
     ctx: typer.Context,
-    village: Annotated[Optional[str], typer.Option("--village", help="村/社区 Village (默认为群众所在村)")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="村/社区(默认为群众所在村) || Village (default: the resident's)")] = None,
     resident: Annotated[Optional[str], typer.Option("--resident", help="走访对象 Resident visited")] = None,
     cadre: Annotated[Optional[list[str]], typer.Option("--cadre", help="走访干部,可多次 Cadre, repeatable")] = None,
-    channel: Annotated[Optional[str], typer.Option("--channel", help="渠道 Channel (默认 入户走访)")] = None,
-    date_: Annotated[Optional[str], typer.Option("--date", help="走访日期 Date (默认今天 default today)")] = None,
+    channel: Annotated[Optional[str], typer.Option("--channel", help="渠道(默认 入户走访) || Channel (default: 入户走访)")] = None,
+    date_: Annotated[Optional[str], typer.Option("--date", help="走访日期,如 2026-11-17、昨天(默认今天) || Date of the visit (default: today)")] = None,
     grid: GridOpt = None,
     note: Annotated[Optional[str], typer.Option("--note", help="走访情况 Notes")] = None,
     issue: Annotated[Optional[list[str]], typer.Option(
