@@ -167,7 +167,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ambiguous": ("{what}“{name}”有重名,请写明是哪一个", "{what} '{name}' is ambiguous; say which one"),
     "village.which_township": ("台账里有多个镇/街道,请用 --township 指明", "the ledger has several townships; name one with --township"),
     "resident.id_taken": ("这个身份证号已登记为 #{id} {name}", "this ID number is already registered as #{id} {name}"),
-    "resident.ambiguous": ("有多位群众叫“{name}”,请用编号(如 #12)或 姓名/村名", "several residents are called '{name}'; use the number (e.g. #12) or name/village"),
+    "resident.ambiguous": ("有多位群众叫“{name}”,请用编号(如 12,或加引号的 \"#12\")或 姓名/村名", "several residents are called '{name}'; use the number (12, or \"#12\" in quotes) or name/village"),
     "tag.not_held": ("{name} 没有标签“{tag}”", "{name} has no tag '{tag}'"),
     "nothing_to_change": ("没有要改动的内容", "nothing to change"),
     "visit.needs_village": ("请用 --village 指明走访的村/社区", "name the village visited with --village"),
