@@ -33,7 +33,7 @@ BLANK: dict[str, Any] = {
     "escalated_on": None, "assigned_on": None,  # the last escalation and assignment
 }
 STATE_FIELDS = tuple(BLANK)
-_LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))
+LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # stored as JSON
 
 # Steps that begin a demand's journal: accepted here, or brought in whole from a CSV export
 # (``import``, whose data is the demand's state at the time of the export).
@@ -65,7 +65,7 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
         if state is not None:
             raise Refused("step.already_accepted")
         new = dict(BLANK)
-        for k in _LIST_FIELDS:
+        for k in LIST_FIELDS:
             new[k] = []
     else:
         if state is None:

@@ -42,7 +42,6 @@ _JOINS = (
 _LIST = _COLUMNS + "from demands d" + _JOINS
 # Open demands by deadline: a few thousand among a million, always through their index.
 _BY_DUE = _COLUMNS + "from demands d indexed by idx_demands_status_due_on" + _JOINS
-_LIST_FIELDS = ("co_unit_ids", "summoned")
 # The columns of a demand in the CSV export (ledger.io.csvformat.DEMAND_COLUMNS), in order.
 EXPORT_SQL = (
     "select d.number, d.received_on, t.name as township, v.name as village, g.name as grid, "
@@ -60,7 +59,7 @@ EXPORT_SQL = (
 def to_row(state: dict[str, Any]) -> dict[str, Any]:
     """A demand's state as its stored row."""
     row = dict(state)
-    for key in _LIST_FIELDS:
+    for key in lifecycle.LIST_FIELDS:
         row[key] = json.dumps(state[key])
     return row
 
@@ -68,7 +67,7 @@ def to_row(state: dict[str, Any]) -> dict[str, Any]:
 def state_of(row: dict[str, Any]) -> dict[str, Any]:
     """A stored demand row as the state the lifecycle works on."""
     state = {k: row[k] for k in lifecycle.STATE_FIELDS}
-    for key in _LIST_FIELDS:
+    for key in lifecycle.LIST_FIELDS:
         state[key] = json.loads(row[key] or "[]")
     return state
 
