@@ -91,7 +91,8 @@ from ..services import Ledger
 WHATS = ("demands", "visits", "residents")
 ENCODINGS = ("utf-8-sig", "gb18030", "utf-8")
 SEP = "、"
-_SPLIT = re.compile(r"\s*[、,，;；]\s*")
+# Several names in one cell: written with SEP, read back split on any of these.
+NAME_SEPARATORS = re.compile(r"\s*[、,，;；]\s*")
 
 # --- the columns -------------------------------------------------------------------------
 # (key, Chinese header, other accepted headers). The Chinese header is what export writes.
@@ -165,7 +166,7 @@ REQUIRED = {"demands": ("received_on", "village", "text"), "visits": ("visited_o
             "residents": ("name", "village")}
 ERROR_COLUMNS = ("行号", "列", "值", "原因")
 
-_YES = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "1": 1, "0": 0}
+YES_NO = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "1": 1, "0": 0}
 
 
 def headers(what: str) -> list[str]:

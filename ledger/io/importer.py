@@ -44,15 +44,16 @@ from ..models import (
 )
 from ..services import Ledger
 from ..services.residents import label as resident_label
-from .csvformat import COLUMNS, ERROR_COLUMNS, REQUIRED, CsvWriter, check_encoding, headers, what_of
+from .csvformat import (
+    COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
+    what_of,
+)
 
 BATCH = 500  # demand rows checked and written together
 CACHE_KIB = 16_384  # SQLite's page cache while importing (the default is 2 MiB)
 NUMBERS_KEPT = 1000  # ImportResult.numbers keeps the first ones, in the order of the file
 NAMES_KEPT = 1000  # ImportResult.created keeps the first names of each kind
 _ESCAPES = ("'", "\t")
-_SPLIT = re.compile(r"\s*[、,，;；]\s*")
-_YES = {"是": 1, "否": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "1": 1, "0": 0}
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -606,7 +607,7 @@ _DAYS: dict[str, str] = {}  # a date as written -> ISO (bad dates raise, and are
 
 
 def _yes_no(value: str) -> int:
-    got = _YES.get(value.lower())
+    got = YES_NO.get(value.lower())
     if got is None:
         raise BadInput("import.yes_no")
     return got
@@ -619,7 +620,7 @@ def _count(value: str) -> int:
 
 
 def _names(value: str) -> list[str]:
-    return [p for p in _SPLIT.split(value.strip()) if p]
+    return [p for p in NAME_SEPARATORS.split(value.strip()) if p]
 
 
 def _place(c: _Check, refs: _Refs) -> int | None:
