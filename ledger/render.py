@@ -46,7 +46,8 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
                      "on_time", "response_rate", "resolution_rate", "on_time_rate",
                      "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
-                     "rest", "work", "amount", "max_extensions", "extension_days", "year"})
+                     "rest", "work", "amount", "max_extensions", "extension_days", "year",
+                     "urges"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
@@ -228,6 +229,9 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
         ("handler", d["handler"]), ("leader", d["leader"]),
         ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
+        ("signed_on", d.get("signed_on")),
+        ("co_signed", "、".join(f"{u}({on})" for u, on in d.get("co_signed") or [])),
+        ("urges", d.get("urges") or None), ("last_urged_on", d.get("last_urged_on")),
         ("suspended_since", d["suspended_since"]),
         ("stage_started_on", d["stage_started_on"]), ("due_on", due_cell(d)),
         ("light", label("light", d["light"], lang)), ("result", d["result"]),
@@ -286,12 +290,15 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("handler", d.get("handler"))
     elif action == "whistle":
         add("summoned", "、".join(d.get("units") or []))
-    elif action in ("report_in", "return"):
+    elif action in ("report_in", "return", "receive"):
         add("unit", d.get("unit"))
     elif action == "take_charge":
         add("leader", d.get("leader"))
     elif action == "notify":
         add("notice", d.get("text"))
+    elif action == "urge":
+        add("urge_text", d.get("text"))
+        add("copy", d.get("copy"))
     elif action == "extend":
         parts.append(("approver: " if lang == "en" else "审批人:") + str(d.get("approver")))
         if d.get("days"):

@@ -389,6 +389,18 @@ class DemandLife(RuleBasedStateMachine):
         self.take(lambda: self.L.demands.return_(self.n, unit="镇司法所", reason="不属本单位"))
 
     @rule()
+    def receive(self) -> None:
+        self.take(lambda: self.L.demands.receive(self.n))
+
+    @rule()
+    def receive_co(self) -> None:
+        self.take(lambda: self.L.demands.receive(self.n, unit="镇综治中心"))
+
+    @rule()
+    def urge(self) -> None:
+        self.take(lambda: self.L.demands.urge(self.n, copy="分管副镇长"))
+
+    @rule()
     def undo(self) -> None:
         self.take(self.L.history.undo)
 

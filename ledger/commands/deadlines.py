@@ -55,6 +55,29 @@ def overdue(ctx: typer.Context, fmt: FormatOpt = "table", db: DbOpt = None) -> N
         s.print(render.groups(result["by_village"], cols, "overdue_by_village", s.lang))
 
 
+@commands.command("urge")
+def urge(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="对列出的每件诉求各记一次催办 Record one urge for each demand listed")] = False,
+    text: Annotated[Optional[str], typer.Option("--text", help="催办内容(与 --all 同用) || What the urge notices say (with --all)")] = None,
+    copy: Annotated[Optional[str], typer.Option("--copy", help="抄送分管领导(与 --all 同用) || Leader in charge copied (with --all)")] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """催办:今天应催办的诉求(临近时限未催办过的,超期且多日未催办的)。 What to urge today."""
+    s: Session = ctx.obj
+    demands = s.ledger(db).demands
+    fmt = output_format(fmt)
+    rows = demands.urge_all(text=text, copy=copy) if all_ else demands.to_urge()
+    extra = ("urges", "last_urged_on")
+    if fmt == "json":
+        s.emit_json([{**j, **{k: r[k] for k in extra}} for j, r in zip(json_rows(rows), rows)])
+    else:
+        show_demands(s, rows, fmt, title="urge", extra=extra)
+    if all_ and fmt == "table":
+        s.say("urge.recorded", n=len(rows))
+
+
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,

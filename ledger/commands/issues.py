@@ -164,6 +164,31 @@ def issue_return(
     _stepped(s, s.ledger(db).demands.return_(number, unit=unit, reason=reason, on=date_), "return")
 
 
+@issue_app.command("receive")
+def issue_receive(
+    ctx: typer.Context,
+    number: Number,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="签收单位(默认牵头单位,也可为配合单位) || Unit signing (default: the lead unit; or a cooperating unit)")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """签收:牵头单位或配合单位签收交办的诉求。 Sign for an assigned demand."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.receive(number, unit=unit, on=date_), "receive")
+
+
+@issue_app.command("urge")
+def issue_urge(
+    ctx: typer.Context,
+    number: Number,
+    text: Annotated[Optional[str], typer.Option("--text", help="催办内容 What the urge notice says")] = None,
+    copy: Annotated[Optional[str], typer.Option("--copy", help="抄送分管领导 Leader in charge copied")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """催办:向责任单位发催办通知(可抄送分管领导)。 Urge the unit handling a demand."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.urge(number, text=text, copy=copy, on=date_), "urge")
+
+
 @issue_app.command("notify")
 def issue_notify(
     ctx: typer.Context,

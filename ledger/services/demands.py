@@ -14,7 +14,9 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import lifecycle
-from ..deadlines import SOON_WORKING_DAYS, due_sql, light_sql, overdue_sql, soon_until
+from ..deadlines import (
+    SOON_WORKING_DAYS, due_sql, light_sql, overdue_sql, soon_until, urge_again_cutoff, urge_sql,
+)
 from ..errors import BadInput, NotFound, Refused
 from ..models import (
     DemandDetail, DemandRow, OverdueRow, clean_name, clean_text, enum_value, number_seq,
@@ -42,7 +44,7 @@ _JOINS = (
 _LIST = _COLUMNS + "from demands d" + _JOINS
 # Open demands by deadline: a few thousand among a million, always through their index.
 _BY_DUE = _COLUMNS + "from demands d indexed by idx_demands_status_due_on" + _JOINS
-_LIST_FIELDS = ("co_unit_ids", "summoned")
+_LIST_FIELDS = ("co_unit_ids", "summoned", "co_signed")
 # The columns of a demand in the CSV export (ledger.io.csvformat.DEMAND_COLUMNS), in order.
 EXPORT_SQL = (
     "select d.number, d.received_on, t.name as township, v.name as village, g.name as grid, "
@@ -316,6 +318,22 @@ class Demands:
             return self._step(number, "return", on,
                               {"unit_id": self.L.registers.unit(unit)["id"]}, reason)
 
+    def receive(self, number: str, *, unit: str | None = None,
+                on: str | date | None = None) -> dict[str, Any]:
+        """签收: the lead unit (default) or a cooperating unit signs for its assignment."""
+        with self.db.atomic():
+            row = self.row(number)
+            unit_id = self.L.registers.unit(unit)["id"] if unit else row["lead_unit_id"]
+            return self._step(number, "receive", on, {"unit_id": unit_id}, row=row)
+
+    def urge(self, number: str, *, text: str | None = None, copy: str | None = None,
+             on: str | date | None = None) -> dict[str, Any]:
+        """催办: an urge notice, copied to the leader in charge (分管领导) when named."""
+        data = {"text": optional_text(text, "notice"),
+                "copy": clean_name(copy, "leader") if copy else None}
+        with self.db.atomic():
+            return self._step(number, "urge", on, data)
+
     def notify(self, number: str, *, text: str, on: str | date | None = None) -> dict[str, Any]:
         """告知进度: tell the resident how the case is going."""
         with self.db.atomic():
@@ -478,7 +496,9 @@ class Demands:
         d.update({
             "co_units": [units[i] for i in state["co_unit_ids"]],
             "summoned": [(units[u], on) for u, on in state["summoned"]],
-            **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count",
+            "co_signed": [(units[u], on) for u, on in state["co_signed"]],
+            **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count", "signed_on",
+                                   "urges", "last_urged_on",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
                                    "resident_id", "visit_id")},
@@ -526,6 +546,30 @@ class Demands:
         for r in rows:
             r["days_late"] = days_late(self.L.calendar, r["due_on"], self.L.today)
         return rows
+
+    def to_urge(self) -> list[DemandRow]:
+        """What should be urged (催办) today, by ``deadlines.urge_sql``: open and due within
+        ``urge.due_within`` working days and never urged, or overdue and not urged for
+        ``urge.repeat_working_days`` working days. Soonest deadline first."""
+        s = self.L.reports.settings()
+        today = self.L.today
+        until, _ = self.L.calendar.add_working_days(today, int(s["urge.due_within"]))
+        again = urge_again_cutoff(self.L.calendar, today, int(s["urge.repeat_working_days"]))
+        sql = (_COLUMNS + ", d.urges, d.last_urged_on from demands d "
+               "indexed by idx_demands_status_due_on" + _JOINS
+               + f" where {urge_sql()} order by d.due_on, d.number")
+        return list(self.db.query(sql, [*self._light_params(), today.isoformat(),
+                                        until.isoformat(), today.isoformat(),
+                                        again.isoformat()]))
+
+    def urge_all(self, *, text: str | None = None, copy: str | None = None) -> list[DemandRow]:
+        """One urge today for each demand ``to_urge`` lists, in one transaction."""
+        with self.db.atomic():
+            rows = self.to_urge()
+            for r in rows:
+                new = self.urge(r["number"], text=text, copy=copy)
+                r["urges"], r["last_urged_on"] = new["urges"], new["last_urged_on"]
+            return rows
 
     def overdue_by(self) -> dict[str, Any]:
         """Open demands past their deadline, with working days late, by unit and village."""

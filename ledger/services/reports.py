@@ -161,6 +161,10 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "satisfaction.basic": ("0.9", 0, 1, False),       # 基本满意 counts as 0.9 of 满意
     "response.working_days": ("1", 0, 60, True),      # a first step within this many is a response
     "talk.overdue_threshold": ("1", 1, 10000, True),  # this many overdue demands: 约谈
+    # Supervision lists (README: Supervision).
+    "receive.working_days": ("1", 0, 60, True),       # not signed for within this many: late
+    "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
+    "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
 }
 
 

@@ -324,3 +324,14 @@ def m010_fewer_indexes(db: Database) -> None:
         db.execute(f"drop index if exists {name}")
 
 
+
+
+@migrations()
+def m011_supervision(db: Database) -> None:
+    # Supervision as the townships run it: 签收 (the lead unit's day, the co-units' pairs of
+    # unit and day, as JSON) and 催办 (how many urges, the last one's day). Demands written
+    # before took neither step: their journals replay to these blank values.
+    db["demands"].add_column("signed_on", str)
+    db["demands"].add_column("co_signed", str, not_null_default="[]")
+    db["demands"].add_column("urges", int, not_null_default=0)
+    db["demands"].add_column("last_urged_on", str)
