@@ -393,3 +393,37 @@ def urge_sql(today: str = "?", due_until: str = "?", again: str = "?", d: str = 
     last = _col(d, "last_urged_on")
     return (f"(({due_sql(today, due_until, d)} and {_col(d, 'urges')} = 0) or "
             f"({overdue_sql(today, d)} and ({last} is null or {last} <= {again})))")
+
+
+# 三色督办: the colour of a live case, first match wins (placeholders :today, :signed_by,
+# :blue_until; ``signed_by`` is ``sign_cutoff``'s day, ``blue_until`` the last day that is
+# blue, ``supervise.blue_working_days`` working days after today):
+#   red     overdue (overdue_sql)
+#   yellow  behind: not signed for in time (unsigned_sql), returned, extended or urged
+#   blue    open and due from today to blue_until
+# Other cases have no colour and are not listed. The reason is the rule that matched.
+COLOURS = ("red", "yellow", "blue")
+COLOUR_REASONS = ("overdue", "unsigned", "returned", "extended", "urged", "due_soon")
+
+
+def _colour_cases(d: str) -> list[tuple[str, str, str]]:
+    return [
+        ("red", "overdue", overdue_sql(":today", d)),
+        ("yellow", "unsigned", unsigned_sql(":signed_by", d)),
+        ("yellow", "returned", f"{_col(d, 'returns')} > 0"),
+        ("yellow", "extended", f"{_col(d, 'extensions')} > 0"),
+        ("yellow", "urged", f"{_col(d, 'urges')} > 0"),
+        ("blue", "due_soon", due_sql(":today", ":blue_until", d)),
+    ]
+
+
+def colour_sql(d: str = "d") -> str:
+    """The colour of a demand (red, yellow, blue, or null: not listed)."""
+    whens = " ".join(f"when {sql} then '{colour}'" for colour, _, sql in _colour_cases(d))
+    return f"(case when {_col(d, 'status')} in ('open', 'suspended') then case {whens} end end)"
+
+
+def colour_reason_sql(d: str = "d") -> str:
+    """Which rule gave the colour (overdue, unsigned, returned, extended, urged, due_soon)."""
+    whens = " ".join(f"when {sql} then '{reason}'" for _, reason, sql in _colour_cases(d))
+    return f"(case when {_col(d, 'status')} in ('open', 'suspended') then case {whens} end end)"

@@ -35,6 +35,8 @@ BLANK: dict[str, Any] = {
     "signed_on": None, "co_signed": [],
     # 催办: how many urges, and the last one's day.
     "urges": 0, "last_urged_on": None,
+    # 督办: the leader supervising the case (not 包案's leader, who handles it), and since when.
+    "supervisor": None, "supervised_on": None,
 }
 STATE_FIELDS = tuple(BLANK)
 _LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))
@@ -277,6 +279,15 @@ def _urge(s: State, d: dict[str, Any], on: str) -> None:
     """催办: an urge notice sent on a live case."""
     s["urges"] += 1
     s["last_urged_on"] = on
+
+
+@step("supervise", LIVE)
+def _supervise(s: State, d: dict[str, Any], on: str) -> None:
+    """督办: a leader supervises the case (a later one takes over)."""
+    if s["supervisor"] == d["leader"]:
+        raise Refused("step.supervise.already", leader=d["leader"], on=s["supervised_on"])
+    s["supervisor"] = d["leader"]
+    s["supervised_on"] = on
 
 
 @step("notify", LIVE)

@@ -399,6 +399,7 @@ STEPS = {
     "receive_co": lambda L, n: L.demands.receive(n, unit="镇综治中心"),
     "receive_other": lambda L, n: L.demands.receive(n, unit="县自然资源局"),
     "urge": lambda L, n: L.demands.urge(n, text="请加快办理", copy="分管副镇长"),
+    "supervise": lambda L, n: L.demands.supervise(n, leader="李副镇长"),
 }
 
 

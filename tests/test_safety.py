@@ -401,6 +401,10 @@ class DemandLife(RuleBasedStateMachine):
         self.take(lambda: self.L.demands.urge(self.n, copy="分管副镇长"))
 
     @rule()
+    def supervise(self) -> None:
+        self.take(lambda: self.L.demands.supervise(self.n, leader="李副镇长"))
+
+    @rule()
     def undo(self) -> None:
         self.take(self.L.history.undo)
 

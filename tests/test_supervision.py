@@ -212,3 +212,100 @@ def test_urge_cli_json_keys_and_all(cli: Cli) -> None:
     r = cli("issue", "urge", "2")
     assert r.exit_code == 1 and cli.digest() == before
     assert cli("urge", "--format", "xml").exit_code == 2
+
+
+# --- 三色督办 ------------------------------------------------------------------------------
+
+def colour_ledger() -> tuple[Ledger, dict[str, str]]:
+    """Today Wednesday 2026-09-30, the last working day before the National Day holiday:
+    three working days ahead reach Saturday 10/10 (10/8, 10/9, 10/10)."""
+    L = township("2026-09-30")
+    d = L.demands
+    add = lambda text, on, **kw: d.add(text, village="东坪村", on=on, **kw)
+    n = {
+        "overdue": add("路灯", "2026-09-28"),                          # due 9/29: red
+        "overdue_urged": add("漏水", "2026-09-28"),                    # red before yellow
+        "after_holiday": add("垃圾", "2026-09-30"),                    # due 10/8: blue
+        "complex_blue": add("地界", "2026-09-22", complexity="complex"),  # due 10/9: blue
+        "later": add("宅基地", "2026-09-30", complexity="complex"),    # due 10/15: no colour
+        "unsigned": add("回迁", "2026-09-28", level="township", complexity="complex"),
+        "signed": add("物业", "2026-09-28", level="township", complexity="complex"),
+        "just_assigned": add("噪声", "2026-09-28", level="township", complexity="complex"),
+        "returned": add("养犬", "2026-09-28", level="township", complexity="complex"),
+        "extended": add("违建", "2026-09-28", complexity="complex"),
+        "suspended": add("婚姻", "2026-09-28"),
+        "resolved": add("吵架", "2026-09-28"),
+    }
+    d.urge(n["overdue_urged"], on="2026-09-30")
+    d.supervise(n["overdue"], leader="李副镇长", on="2026-09-30")
+    for key, on in (("unsigned", "2026-09-28"), ("signed", "2026-09-28"),
+                    ("just_assigned", "2026-09-29"), ("returned", "2026-09-28")):
+        d.assign(n[key], unit="镇司法所" if key != "signed" else "镇综治中心", on=on)
+    d.receive(n["signed"], on="2026-09-29")
+    d.return_(n["returned"], unit="镇司法所", reason="不属本单位", on="2026-09-29")
+    d.extend(n["extended"], reason="需协调", approver="分管领导", days=2, on="2026-09-29")
+    d.suspend(n["suspended"], reason="等材料", on="2026-09-29")
+    d.resolve(n["resolved"], result="调解", on="2026-09-29")
+    return L, n
+
+
+def test_every_live_case_gets_its_colour_by_the_documented_rule() -> None:
+    L, n = colour_ledger()
+    result = L.demands.colours()
+    got = {r["number"]: (r["unit"], r["colour"], r["reason"]) for r in result["demands"]}
+    assert got == {
+        n["overdue"]: (None, "red", "overdue"),
+        n["overdue_urged"]: (None, "red", "overdue"),
+        n["after_holiday"]: (None, "blue", "due_soon"),
+        n["complex_blue"]: (None, "blue", "due_soon"),
+        n["unsigned"]: ("镇司法所", "yellow", "unsigned"),
+        n["returned"]: (None, "yellow", "returned"),
+        n["extended"]: (None, "yellow", "extended"),
+    }
+    # By unit (the unassigned last in the list), red first, then by deadline.
+    assert [r["number"] for r in result["demands"]] == [
+        n["unsigned"], n["overdue"], n["overdue_urged"], n["returned"], n["extended"],
+        n["after_holiday"], n["complex_blue"]]
+    assert result["by_unit"] == [{"name": None, "red": 2, "yellow": 2, "blue": 2},
+                                 {"name": "镇司法所", "red": 0, "yellow": 1, "blue": 0}]
+    assert next(r for r in result["demands"] if r["number"] == n["overdue"])["supervisor"] == "李副镇长"
+    assert [r["number"] for r in L.demands.colours("镇司法所")["demands"]] == [n["unsigned"]]
+
+
+def test_the_colour_settings_move_the_lines() -> None:
+    L, n = colour_ledger()
+    L.db["settings"].upsert({"key": "supervise.blue_working_days", "value": "1"}, pk="key")
+    L.db["settings"].upsert({"key": "receive.working_days", "value": "2"}, pk="key")
+    colours = {r["number"]: r["colour"] for r in L.demands.colours()["demands"]}
+    assert colours.get(n["after_holiday"]) == "blue" and n["complex_blue"] not in colours
+    assert n["unsigned"] not in colours  # two working days to sign for: until 9/30
+
+
+def test_supervise_is_a_step_of_its_own(ledger: Ledger) -> None:
+    n = ledger.demands.add("屋顶漏水", village="东坪村")
+    ledger.demands.take_charge(n, leader="镇党委书记")
+    d = ledger.demands.supervise(n, leader="李副镇长")
+    assert (d["leader"], d["supervisor"], d["supervised_on"]) == ("镇党委书记", "李副镇长", "2026-11-17")
+    with pytest.raises(Refused) as e:
+        ledger.demands.supervise(n, leader="李副镇长")
+    assert e.value.key == "step.supervise.already"
+    assert ledger.demands.disagreements(n) == []
+
+
+def test_supervise_cli_json_keys(cli: Cli) -> None:
+    cli("issue", "add", "路灯", "--village", "东坪村", "--date", "2026-11-12")   # overdue: red
+    cli("issue", "add", "水管", "--village", "东坪村", "--date", "2026-11-16")   # due today: blue
+    assert cli("issue", "supervise", "1", "--leader", "李副镇长").exit_code == 0
+    r = cli("supervise", "--format", "json")
+    assert r.exit_code == 0
+    out = json.loads(r.stdout)
+    assert [(x["number"], x["unit"], x["colour"], x["reason"], x["supervisor"])
+            for x in out["demands"]] == [("2026-000001", None, "red", "overdue", "李副镇长"),
+                                          ("2026-000002", None, "blue", "due_soon", None)]
+    assert out["by_unit"] == [{"name": None, "red": 1, "yellow": 0, "blue": 1}]
+    r = cli("supervise")
+    assert r.exit_code == 0 and "红" in r.output and "李副镇长" in r.output
+    assert cli("supervise", "--unit", "没有的单位").exit_code == 2
+    before = cli.digest()
+    r = cli("issue", "supervise", "1", "--leader", "李副镇长")
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and cli.digest() == before

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from .listing import json_rows, show_demands
+from .listing import json_rows, show_demands, warn_provisional
 from .options import CategoryOpt, DbOpt, FormatOpt, output_format
 
 if TYPE_CHECKING:
@@ -76,6 +76,35 @@ def urge(
         show_demands(s, rows, fmt, title="urge", extra=extra)
     if all_ and fmt == "table":
         s.say("urge.recorded", n=len(rows))
+
+
+# Stable English keys of a supervision row for scripts (documented in the README).
+SUPERVISE_KEYS = ("number", "unit", "colour", "reason", "supervisor", "leader", "village",
+                  "status", "received_on", "due_on", "due_provisional", "light", "assigned_on",
+                  "signed_on", "urges", "extensions", "returns", "text")
+
+
+@commands.command("supervise")
+def supervise(
+    ctx: typer.Context,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="只看该单位牵头的诉求 Only the demands this unit leads")] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """三色督办:红=超期,黄=滞后(未按时签收、退回、延期、催办),蓝=临近时限;按责任单位。 Live demands by colour, by unit."""
+    s: Session = ctx.obj
+    result = s.ledger(db).demands.colours(unit)
+    fmt = output_format(fmt)
+    rows = [{k: r[k] for k in SUPERVISE_KEYS} for r in result["demands"]]
+    for r in rows:
+        r["due_provisional"] = bool(r["due_provisional"])
+    if fmt == "json":
+        s.emit_json({"demands": rows, "by_unit": result["by_unit"]})
+    elif fmt == "csv":
+        s.emit_csv(rows, SUPERVISE_KEYS)
+    else:
+        s.print(s.render().supervision(result, s.lang))
+        warn_provisional(s, result["demands"])
 
 
 @calendar_app.command("show")

@@ -153,6 +153,17 @@ def issue_take_charge(
     _stepped(s, s.ledger(db).demands.take_charge(number, leader=leader, on=date_), "take_charge")
 
 
+@issue_app.command("supervise")
+def issue_supervise(
+    ctx: typer.Context,
+    number: Number, leader: Annotated[str, typer.Option("--leader", help="督办领导 Supervising leader")],
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """督办:领导督办此诉求(不同于包案)。 A leader supervises the demand (not taking charge)."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.supervise(number, leader=leader, on=date_), "supervise")
+
+
 @issue_app.command("return")
 def issue_return(
     ctx: typer.Context,

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import lifecycle
 from ..deadlines import (
-    SOON_WORKING_DAYS, due_sql, light_sql, overdue_sql, soon_until, urge_again_cutoff, urge_sql,
+    COLOURS, SOON_WORKING_DAYS, colour_reason_sql, colour_sql, due_sql, light_sql, overdue_sql,
+    sign_cutoff, soon_until, urge_again_cutoff, urge_sql,
 )
 from ..errors import BadInput, NotFound, Refused
 from ..models import (
@@ -304,6 +305,12 @@ class Demands:
             return self._step(number, "report_in", on,
                               {"unit_id": self.L.registers.unit(unit)["id"]})
 
+    def supervise(self, number: str, *, leader: str,
+                  on: str | date | None = None) -> dict[str, Any]:
+        """督办: a leader supervises the case (distinct from 包案, taking charge of it)."""
+        with self.db.atomic():
+            return self._step(number, "supervise", on, {"leader": clean_name(leader, "leader")})
+
     def take_charge(self, number: str, *, leader: str,
                     on: str | date | None = None) -> dict[str, Any]:
         """包案: a named leader takes personal charge."""
@@ -498,7 +505,7 @@ class Demands:
             "summoned": [(units[u], on) for u, on in state["summoned"]],
             "co_signed": [(units[u], on) for u, on in state["co_signed"]],
             **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count", "signed_on",
-                                   "urges", "last_urged_on",
+                                   "urges", "last_urged_on", "supervisor",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
                                    "resident_id", "visit_id")},
@@ -570,6 +577,39 @@ class Demands:
                 new = self.urge(r["number"], text=text, copy=copy)
                 r["urges"], r["last_urged_on"] = new["urges"], new["last_urged_on"]
             return rows
+
+    def colours(self, unit: str | None = None) -> dict[str, Any]:
+        """三色督办: every live case with a colour (``deadlines.colour_sql``), by lead unit
+        (``unit``: only the cases it leads), red first; and the counts of each unit."""
+        s = self.L.reports.settings()
+        today = self.L.today
+        params: dict[str, Any] = {
+            "today": today.isoformat(), "soon": soon_until(self.L.calendar, today).isoformat(),
+            "signed_by": sign_cutoff(self.L.calendar, today,
+                                     int(s["receive.working_days"])).isoformat(),
+            "blue_until": self.L.calendar.add_working_days(
+                today, int(s["supervise.blue_working_days"]))[0].isoformat(),
+        }
+        where = "d.status in ('open', 'suspended')"
+        if unit:
+            params["unit"] = self.L.registers.unit(unit)["id"]
+            where += " and d.lead_unit_id = :unit"
+        order = "case colour " + " ".join(f"when '{c}' then {i}" for i, c in enumerate(COLOURS))
+        sql = (
+            "select * from (select d.number, d.received_on, d.status, v.name as village, "
+            "u.name as unit, d.handler, d.supervisor, d.leader, d.due_on, d.due_provisional, "
+            f"{light_sql(':today', ':soon')} as light, d.urges, d.extensions, d.returns, "
+            f"d.assigned_on, d.signed_on, d.text, {colour_sql()} as colour, "
+            f"{colour_reason_sql()} as reason from demands d" + _JOINS + f" where {where}) "
+            f"where colour is not null order by unit is null, unit, {order} end, due_on, number")
+        rows = list(self.db.query(sql, params))
+        groups: dict[Any, dict[str, Any]] = {}
+        for r in rows:
+            g = groups.setdefault(r["unit"], {"name": r["unit"], **{c: 0 for c in COLOURS}})
+            g[r["colour"]] += 1
+        by_unit = sorted(groups.values(), key=lambda g: (
+            -g["red"], -g["yellow"], -g["blue"], g["name"] is None, g["name"] or ""))
+        return {"demands": rows, "by_unit": by_unit}
 
     def overdue_by(self) -> dict[str, Any]:
         """Open demands past their deadline, with working days late, by unit and village."""

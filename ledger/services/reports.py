@@ -165,6 +165,7 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "receive.working_days": ("1", 0, 60, True),       # not signed for within this many: late
     "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
     "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
+    "supervise.blue_working_days": ("3", 0, 60, True),  # 蓝: due within this many working days
 }
 
 

@@ -335,3 +335,5 @@ def m011_supervision(db: Database) -> None:
     db["demands"].add_column("co_signed", str, not_null_default="[]")
     db["demands"].add_column("urges", int, not_null_default=0)
     db["demands"].add_column("last_urged_on", str)
+    db["demands"].add_column("supervisor", str)
+    db["demands"].add_column("supervised_on", str)
