@@ -113,6 +113,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "copy": ("抄送", "Copied to"), "urge_text": ("催办内容", "Urge notice"),
         "colour": ("颜色", "Colour"), "supervisor": ("督办领导", "Supervised by"),
         "red": ("红", "Red"), "yellow": ("黄", "Yellow"), "blue": ("蓝", "Blue"),
+        "return_rate": ("回退率", "Returned"), "reopen_rate": ("重办率", "Reopened"),
     },
     "title": {
         "issue_list": ("诉求台账", "Demands"), "history": ("办理记录", "History"),

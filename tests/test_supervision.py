@@ -309,3 +309,67 @@ def test_supervise_cli_json_keys(cli: Cli) -> None:
     before = cli.digest()
     r = cli("issue", "supervise", "1", "--leader", "李副镇长")
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1 and cli.digest() == before
+
+
+# --- the report card's supervision rates ------------------------------------------------------
+
+def rates_ledger() -> Ledger:
+    """Four township demands received before the National Day holiday, handled across it."""
+    L = township("2026-10-09")
+    d = L.demands
+    a, b, c, e = (d.add(t, village="东坪村", on="2026-09-28", level="township")
+                  for t in ("桥", "路", "灯", "渠"))
+    d.assign(a, unit="镇司法所", on="2026-09-28")
+    d.return_(a, unit="镇司法所", reason="不属本单位", on="2026-09-29")
+    d.assign(a, unit="镇综治中心", on="2026-09-30")           # returned by 司法所, led by 综治
+    d.assign(b, unit="镇司法所", on="2026-09-28")
+    d.resolve(b, result="修好", on="2026-09-30")
+    d.follow_up(b, satisfaction="不满意", reopen=True, on="2026-10-08")   # reopened
+    d.urge(b, on="2026-10-08")
+    d.urge(b, on="2026-10-09")
+    d.assign(c, unit="镇司法所", on="2026-09-28")
+    d.resolve(c, result="换了灯泡", on="2026-09-29")
+    d.assign(e, unit="镇综治中心", on="2026-09-28")
+    d.return_(e, unit="镇综治中心", reason="需先勘查", on="2026-09-29")
+    d.assign(e, unit="镇综治中心", on="2026-09-30")           # returned and led again by 综治
+    return L
+
+
+def test_return_and_reopen_rates_and_urges_in_the_report_card() -> None:
+    L = rates_ledger()
+    card = L.reports.card("unit")
+    got = {r["name"]: (r["return_rate"], r["reopen_rate"], r["urges"]) for r in card["rows"]}
+    assert got == {"镇司法所": (0.3333, 0.5, 2), "镇综治中心": (0.5, None, 0)}
+    assert (card["total"]["return_rate"], card["total"]["reopen_rate"],
+            card["total"]["urges"]) == (0.4, 0.5, 2)
+    village = L.reports.card("village")["rows"][0]
+    assert (village["name"], village["return_rate"], village["reopen_rate"], village["urges"]) \
+        == ("东坪村", 0.5, 0.5, 2)
+
+
+def test_the_new_rates_weigh_nothing_until_a_township_says_so() -> None:
+    L = rates_ledger()
+    before = {r["name"]: r["score"] for r in L.reports.card("unit")["rows"]}
+    s = L.reports.settings()
+    for r in L.reports.card("unit")["rows"]:
+        parts = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
+                 "satisfaction_rate": s["weight.satisfaction"]}
+        present = {k: w for k, w in parts.items() if r[k] is not None}
+        assert r["score"] == round(100 * sum(r[k] * w for k, w in present.items())
+                                   / sum(present.values()), 1)
+    for key in ("weight.response", "weight.resolution", "weight.satisfaction"):
+        L.reports.set_setting(key, "0")
+    L.reports.set_setting("weight.return", "1")
+    after = {r["name"]: r["score"] for r in L.reports.card("unit")["rows"]}
+    assert after == {"镇司法所": 66.7, "镇综治中心": 50.0} and after != before
+
+
+def test_report_cli_carries_the_new_rates(cli: Cli) -> None:
+    cli("issue", "add", "桥", "--village", "东坪村", "--level", "镇级", "--date", "2026-11-16")
+    cli("issue", "assign", "1", "--unit", "镇司法所", "--date", "2026-11-16")
+    cli("issue", "urge", "1")
+    r = cli("report", "--format", "json")
+    row = json.loads(r.stdout)["rows"][0]
+    assert (row["return_rate"], row["reopen_rate"], row["urges"]) == (0.0, None, 1)
+    assert "return_rate,reopen_rate,urges" in cli("report", "--format", "csv").stdout
+    assert "回退率" in cli("--wide", "report").stdout

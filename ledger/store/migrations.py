@@ -337,3 +337,13 @@ def m011_supervision(db: Database) -> None:
     db["demands"].add_column("last_urged_on", str)
     db["demands"].add_column("supervisor", str)
     db["demands"].add_column("supervised_on", str)
+    # The report card's covering indexes (m005) also carry what its supervision rates count:
+    # ever assigned, returns, reopenings, urges; still one pass over narrow index rows.
+    report_columns = ["received_on", "status", "resolved_on", "due_on", "satisfaction",
+                      "first_step_on", "assigned_on", "returns", "reopen_count", "urges"]
+    for by, name in (("lead_unit_id", "idx_demands_unit_report"),
+                     ("village_id", "idx_demands_village_report")):
+        db.execute(f"drop index if exists {name}")
+        db["demands"].create_index([by, *report_columns], index_name=name)
+    # The few returned demands, whose journals say which unit returned them.
+    db.execute("create index idx_demands_returned on demands (received_on) where returns > 0")
