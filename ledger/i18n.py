@@ -350,6 +350,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.receive.unassigned": ("诉求 {number} 尚未交办,无从签收", "demand {number} is not assigned; there is nothing to sign for"),
     "step.receive.not_assigned_unit": ("{unit}不是诉求 {number} 的牵头或配合单位,不能签收", "{unit} is neither the lead nor a cooperating unit of demand {number}; it cannot sign for it"),
     "step.supervise.already": ("{leader} 已于 {on} 督办诉求 {number}", "{leader} has supervised demand {number} since {on}"),
+    "urge.needs_all": ("--text 和 --copy 只用于 --all(对列出的诉求各记一次催办)", "--text and --copy go with --all (one urge for each demand listed)"),
     "urge.recorded": ("已对 {n} 件诉求各记一次催办", "one urge recorded for each of {n} demands"),
     "step.receive.already": ("该单位已于 {on} 签收诉求 {number}", "this unit already signed for demand {number} on {on}"),
 }

@@ -158,6 +158,8 @@ def test_urging_all_records_one_urge_each_in_one_command() -> None:
     assert [a for a, _ in written] == ["urge"] * len(listed)
     assert len({c for _, c in written}) == 1  # one command: `ledger undo` takes them back together
     assert L.demands.to_urge() == []
+    L.history.undo()  # the whole `ledger urge --all` at once
+    assert [r["number"] for r in L.demands.to_urge()] == listed
     for number in listed:
         assert L.demands.disagreements(number) == []
     assert L.checks.run() == []
@@ -212,6 +214,8 @@ def test_urge_cli_json_keys_and_all(cli: Cli) -> None:
     r = cli("issue", "urge", "2")
     assert r.exit_code == 1 and cli.digest() == before
     assert cli("urge", "--format", "xml").exit_code == 2
+    r = cli("urge", "--text", "快")
+    assert r.exit_code == 2 and "--all" in r.output and cli.digest() == before
 
 
 # --- 三色督办 ------------------------------------------------------------------------------

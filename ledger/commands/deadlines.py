@@ -66,6 +66,10 @@ def urge(
 ) -> None:
     """催办:今天应催办的诉求(临近时限未催办过的,超期且多日未催办的)。 What to urge today."""
     s: Session = ctx.obj
+    if (text or copy) and not all_:
+        from ..errors import BadInput
+
+        raise BadInput("urge.needs_all")
     demands = s.ledger(db).demands
     fmt = output_format(fmt)
     rows = demands.urge_all(text=text, copy=copy) if all_ else demands.to_urge()
