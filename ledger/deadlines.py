@@ -354,3 +354,76 @@ def light_sql(today: str = "?", soon: str = "?", d: str = "d") -> str:
 def soon_until(calendar: WorkCalendar, today: date) -> date:
     """The last day on which a deadline still counts as due soon."""
     return calendar.add_working_days(today, SOON_WORKING_DAYS)[0]
+
+
+# --- supervision: 签收 in time, what to urge (催办) ------------------------------------------
+#
+# Each list rule is one SQL predicate over a demand row, next to the light's; the days they
+# compare with are computed in Python from the working calendar and bound as parameters.
+
+def sign_cutoff(calendar: WorkCalendar, today: date, working_days: int) -> date:
+    """The last assignment day whose time to sign for (``working_days`` working days after
+    it, the day of assignment not counted) ended before ``today``."""
+    day = today - ONE_DAY
+    while calendar.add_working_days(day, working_days)[0] >= today:
+        day -= ONE_DAY
+    return day
+
+
+def unsigned_sql(cutoff: str = "?", d: str = "d") -> str:
+    """Not signed for in time: live, assigned on or before ``cutoff`` (``sign_cutoff``) and
+    the lead unit has not signed for it."""
+    return (f"({_col(d, 'status')} in ('open', 'suspended') and "
+            f"{_col(d, 'lead_unit_id')} is not null and {_col(d, 'signed_on')} is null and "
+            f"{_col(d, 'assigned_on')} <= {cutoff})")
+
+
+def urge_again_cutoff(calendar: WorkCalendar, today: date, working_days: int) -> date:
+    """The last day an urge may have gone out for a case to be urged again ``today``: at
+    least ``working_days`` working days after it, up to and including today."""
+    day = today
+    while calendar.working_days_between(day, today) < working_days:
+        day -= ONE_DAY
+    return day
+
+
+def urge_sql(today: str = "?", due_until: str = "?", again: str = "?", d: str = "d") -> str:
+    """To urge (催办) today: open and due from ``today`` to ``due_until`` and never urged, or
+    overdue and not urged since ``again`` (``urge_again_cutoff``)."""
+    last = _col(d, "last_urged_on")
+    return (f"(({due_sql(today, due_until, d)} and {_col(d, 'urges')} = 0) or "
+            f"({overdue_sql(today, d)} and ({last} is null or {last} <= {again})))")
+
+
+# 三色督办: the colour of a live case, first match wins (placeholders :today, :signed_by,
+# :blue_until; ``signed_by`` is ``sign_cutoff``'s day, ``blue_until`` the last day that is
+# blue, ``supervise.blue_working_days`` working days after today):
+#   red     overdue (overdue_sql)
+#   yellow  behind: not signed for in time (unsigned_sql), returned, extended or urged
+#   blue    open and due from today to blue_until
+# Other cases have no colour and are not listed. The reason is the rule that matched.
+COLOURS = ("red", "yellow", "blue")
+COLOUR_REASONS = ("overdue", "unsigned", "returned", "extended", "urged", "due_soon")
+
+
+def _colour_cases(d: str) -> list[tuple[str, str, str]]:
+    return [
+        ("red", "overdue", overdue_sql(":today", d)),
+        ("yellow", "unsigned", unsigned_sql(":signed_by", d)),
+        ("yellow", "returned", f"{_col(d, 'returns')} > 0"),
+        ("yellow", "extended", f"{_col(d, 'extensions')} > 0"),
+        ("yellow", "urged", f"{_col(d, 'urges')} > 0"),
+        ("blue", "due_soon", due_sql(":today", ":blue_until", d)),
+    ]
+
+
+def colour_sql(d: str = "d") -> str:
+    """The colour of a demand (red, yellow, blue, or null: not listed)."""
+    whens = " ".join(f"when {sql} then '{colour}'" for colour, _, sql in _colour_cases(d))
+    return f"(case when {_col(d, 'status')} in ('open', 'suspended') then case {whens} end end)"
+
+
+def colour_reason_sql(d: str = "d") -> str:
+    """Which rule gave the colour (overdue, unsigned, returned, extended, urged, due_soon)."""
+    whens = " ".join(f"when {sql} then '{reason}'" for _, reason, sql in _colour_cases(d))
+    return f"(case when {_col(d, 'status')} in ('open', 'suspended') then case {whens} end end)"

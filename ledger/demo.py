@@ -36,7 +36,8 @@ _STEPS = {
     "assign": "assign", "whistle": "whistle", "report_in": "report_in",
     "take_charge": "take_charge", "return": "return_", "notify": "notify", "extend": "extend",
     "suspend": "suspend", "resume": "resume", "resolve": "resolve", "follow_up": "follow_up",
-    "close": "close", "reopen": "reopen",
+    "close": "close", "reopen": "reopen", "receive": "receive", "urge": "urge",
+    "supervise": "supervise",
 }
 
 

@@ -40,6 +40,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "close": ("销号", "close"), "reopen": ("重新办理", "reopen"),
         "import": ("导入", "import"), "log": ("记录走访", "log visit"), "add": ("新增", "add"),
         "tag": ("改标签", "tag"), "undo": ("撤销", "undo"),
+        "receive": ("签收", "sign for"), "urge": ("催办", "urge"),
+        "supervise": ("督办", "supervise"),
     },
     # What a name or a text field is, in messages.
     "what": {
@@ -106,6 +108,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "rank": ("排名", "Rank"), "numbers": ("超期诉求", "Overdue demands"),
         "this_week": ("本周反映", "This week"), "first_on": ("首次反映", "First raised"),
         "key": ("设置项", "Setting"), "item": ("项目", "Item"), "count": ("数量", "Count"),
+        "signed_on": ("签收日期", "Signed for"), "co_signed": ("配合单位签收", "Co-units signed"),
+        "urges": ("催办次数", "Urges"), "last_urged_on": ("最近催办", "Last urged"),
+        "copy": ("抄送", "Copied to"), "urge_text": ("催办内容", "Urge notice"),
+        "colour": ("颜色", "Colour"), "supervisor": ("督办领导", "Supervised by"),
+        "red": ("红", "Red"), "yellow": ("黄", "Yellow"), "blue": ("蓝", "Blue"),
+        "return_rate": ("回退率", "Returned"), "reopen_rate": ("重办率", "Reopened"),
     },
     "title": {
         "issue_list": ("诉求台账", "Demands"), "history": ("办理记录", "History"),
@@ -128,6 +136,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "repeat_residents": ("多次反映的群众", "Residents who came back"),
         "report": ("督查成绩单", "Report card"), "talk": ("约谈名单", "Talk-with-head list"),
         "settings": ("督查设置", "Supervision settings"),
+        "urge": ("今日应催办", "To urge today"),
+        "supervise": ("三色督办", "Supervision by colour"),
+        "supervise_by_unit": ("三色督办:按责任单位", "By unit"),
         "calendar_years": ("工作日历", "Working calendar"), "policies": ("办理时限规则", "Deadline policies"),
     },
 }
@@ -335,6 +346,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.import.bad_value": ("导入的诉求 {field} 取值“{value}”不对", "imported demand: bad {field} '{value}'"),
     "interrupted": ("已中断,未写入任何内容", "interrupted; nothing was written"),
     "internal": ("内部错误:{why}(未写入任何内容)", "internal error: {why} (nothing was written)"),
+    # --- Supervision as the townships run it (签收, 催办, 三色督办) ---
+    "step.receive.unassigned": ("诉求 {number} 尚未交办,无从签收", "demand {number} is not assigned; there is nothing to sign for"),
+    "step.receive.not_assigned_unit": ("{unit}不是诉求 {number} 的牵头或配合单位,不能签收", "{unit} is neither the lead nor a cooperating unit of demand {number}; it cannot sign for it"),
+    "step.supervise.already": ("{leader} 已于 {on} 督办诉求 {number}", "{leader} has supervised demand {number} since {on}"),
+    "urge.needs_all": ("--text 和 --copy 只用于 --all(对列出的诉求各记一次催办)", "--text and --copy go with --all (one urge for each demand listed)"),
+    "urge.recorded": ("已对 {n} 件诉求各记一次催办", "one urge recorded for each of {n} demands"),
+    "step.receive.already": ("该单位已于 {on} 签收诉求 {number}", "this unit already signed for demand {number} on {on}"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

@@ -31,6 +31,12 @@ BLANK: dict[str, Any] = {
     "stage_started_on": None, "escalations": 0, "returns": 0, "extensions": 0,
     "notices": 0, "reopen_count": 0, "updated_on": None, "first_step_on": None,
     "escalated_on": None, "assigned_on": None,  # the last escalation and assignment
+    # 签收: the day the lead unit signed for its assignment; co-units' sign-fors [unit, day].
+    "signed_on": None, "co_signed": [],
+    # 催办: how many urges, and the last one's day.
+    "urges": 0, "last_urged_on": None,
+    # 督办: the leader supervising the case (not 包案's leader, who handles it), and since when.
+    "supervisor": None, "supervised_on": None,
 }
 STATE_FIELDS = tuple(BLANK)
 LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # stored as JSON
@@ -175,6 +181,7 @@ def _escalate(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    _unsign(s)
     s["stage_started_on"] = on
     s["escalations"] += 1
     s["escalated_on"] = on
@@ -199,8 +206,34 @@ def _assign(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = d["lead_unit_id"]
     s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
     s["handler"] = d.get("handler")
+    _unsign(s)
     s["stage_started_on"] = on
     s["assigned_on"] = on
+
+
+def _unsign(s: State) -> None:
+    """A new assignment (or none) is signed for afresh."""
+    s["signed_on"] = None
+    s["co_signed"] = []
+
+
+@step("receive", LIVE)
+def _receive(s: State, d: dict[str, Any], on: str) -> None:
+    """签收: the lead unit, or a cooperating unit, signs for the case assigned to it."""
+    unit = d.get("unit_id")
+    if s["lead_unit_id"] is None:
+        raise Refused("step.receive.unassigned")
+    if unit == s["lead_unit_id"]:
+        if s["signed_on"] is not None:
+            raise Refused("step.receive.already", on=s["signed_on"])
+        s["signed_on"] = on
+        return
+    if unit not in s["co_unit_ids"]:
+        raise Refused("step.receive.not_assigned_unit", unit_id=unit)
+    for u, signed in s["co_signed"]:
+        if u == unit:
+            raise Refused("step.receive.already", on=signed)
+    s["co_signed"] = s["co_signed"] + [[unit, on]]
 
 
 @step("whistle", ("open", "suspended"))
@@ -237,7 +270,24 @@ def _return(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    _unsign(s)
     s["returns"] += 1
+
+
+@step("urge", LIVE)
+def _urge(s: State, d: dict[str, Any], on: str) -> None:
+    """催办: an urge notice sent on a live case."""
+    s["urges"] += 1
+    s["last_urged_on"] = on
+
+
+@step("supervise", LIVE)
+def _supervise(s: State, d: dict[str, Any], on: str) -> None:
+    """督办: a leader supervises the case (a later one takes over)."""
+    if s["supervisor"] == d["leader"]:
+        raise Refused("step.supervise.already", leader=d["leader"], on=s["supervised_on"])
+    s["supervisor"] = d["leader"]
+    s["supervised_on"] = on
 
 
 @step("notify", LIVE)

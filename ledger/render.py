@@ -46,12 +46,13 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
                      "on_time", "response_rate", "resolution_rate", "on_time_rate",
                      "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
-                     "rest", "work", "amount", "max_extensions", "extension_days", "year"})
+                     "rest", "work", "amount", "max_extensions", "extension_days", "year",
+                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
               "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
-              "source", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
+              "source", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
               "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
               "on_time_rate", "resolved", "response_rate")
 TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
@@ -227,7 +228,11 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("category", d["category"]), ("complexity", label("complexity", d["complexity"], lang)),
         ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
         ("handler", d["handler"]), ("leader", d["leader"]),
+        ("supervisor", d.get("supervisor")),
         ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
+        ("signed_on", d.get("signed_on")),
+        ("co_signed", "、".join(f"{u}({on})" for u, on in d.get("co_signed") or [])),
+        ("urges", d.get("urges") or None), ("last_urged_on", d.get("last_urged_on")),
         ("suspended_since", d["suspended_since"]),
         ("stage_started_on", d["stage_started_on"]), ("due_on", due_cell(d)),
         ("light", label("light", d["light"], lang)), ("result", d["result"]),
@@ -286,12 +291,17 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("handler", d.get("handler"))
     elif action == "whistle":
         add("summoned", "、".join(d.get("units") or []))
-    elif action in ("report_in", "return"):
+    elif action in ("report_in", "return", "receive"):
         add("unit", d.get("unit"))
     elif action == "take_charge":
         add("leader", d.get("leader"))
+    elif action == "supervise":
+        add("supervisor", d.get("leader"))
     elif action == "notify":
         add("notice", d.get("text"))
+    elif action == "urge":
+        add("urge_text", d.get("text"))
+        add("copy", d.get("copy"))
     elif action == "extend":
         parts.append(("approver: " if lang == "en" else "审批人:") + str(d.get("approver")))
         if d.get("days"):
@@ -461,7 +471,8 @@ def percent(rate: float | None) -> str:
 
 TALK_NUMBERS = 10  # on screen; JSON and CSV list every overdue demand
 REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
-                  "resolution_rate", "on_time_rate", "satisfaction_rate", "score")
+                  "resolution_rate", "on_time_rate", "satisfaction_rate", "return_rate",
+                  "reopen_rate", "urges", "score")
 
 
 def report(r: dict[str, Any], lang: str) -> Group:
@@ -486,6 +497,37 @@ def report(r: dict[str, Any], lang: str) -> Group:
         parts.append(talk)
         if not r["talk"]:
             parts.append(t("none", lang))
+    return Group(*parts)
+
+
+SUPERVISE_COLUMNS = ("number", "unit", "colour", "reason", "supervisor", "due_on", "urges",
+                     "text")
+COLOUR_STYLE = {"red": "bold red", "yellow": "bold yellow", "blue": "bold blue"}
+
+
+def supervision(result: dict[str, Any], lang: str) -> Group:
+    """三色督办: the cases by lead unit, each with its colour and why; then the counts."""
+    table = _table("supervise", SUPERVISE_COLUMNS, lang)
+    unnamed = t("unassigned", lang)
+    for r in result["demands"]:
+        colour = label("colour", r["colour"], lang)
+        table.add_row(r["number"], _cell(r["unit"] or unnamed),
+                      f"[{COLOUR_STYLE[r['colour']]}]{colour}[/]",
+                      label("colour_reason", r["reason"], lang), _cell(r["supervisor"]),
+                      due_cell(r), str(r["urges"]), _short(r["text"]))
+    if result["demands"]:
+        table.caption = t("count", lang, n=len(result["demands"]))
+    counts = _table("supervise_by_unit", ("name", "red", "yellow", "blue"), lang)
+    for g in result["by_unit"]:
+        counts.add_row(_cell(g["name"] or unnamed), str(g["red"]), str(g["yellow"]), str(g["blue"]))
+    if result["by_unit"]:
+        counts.add_total(t("total", lang), *(str(sum(g[c] for g in result["by_unit"]))
+                                             for c in ("red", "yellow", "blue")))
+    parts: list[Any] = [table]
+    if not result["demands"]:
+        parts.append(t("none", lang))
+    else:
+        parts.append(counts)
     return Group(*parts)
 
 

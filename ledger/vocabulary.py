@@ -74,6 +74,20 @@ TABLE: dict[str, dict[str, Term]] = {
         "done": Term("已办结", "done"),
         "none": Term("无时限", "no deadline"),
     },
+    # 三色督办: the colour of a live case, and the rule that gave it (deadlines.colour_sql).
+    "colour": {
+        "red": Term("红", "red", ("红色",)),
+        "yellow": Term("黄", "yellow", ("黄色",)),
+        "blue": Term("蓝", "blue", ("蓝色",)),
+    },
+    "colour_reason": {
+        "overdue": Term("已超期", "overdue"),
+        "unsigned": Term("未按时签收", "not signed for in time"),
+        "returned": Term("曾退回", "returned"),
+        "extended": Term("已延期", "extended"),
+        "urged": Term("已催办", "urged"),
+        "due_soon": Term("临近时限", "near the deadline"),
+    },
 }
 
 KINDS: tuple[str, ...] = tuple(TABLE)

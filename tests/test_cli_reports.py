@@ -19,7 +19,8 @@ from .test_reports import build_town
 SUMMARY_KEYS = {"week_start", "week_end", "received", "settled_on_spot", "escalated", "assigned",
                 "resolved", "closed", "open", "overdue", "by_village", "by_category", "by_channel"}
 REPORT_ROW_KEYS = ["name", "received", "resolved", "on_time", "overdue", "response_rate",
-                   "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "rank"]
+                   "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "rank",
+                   "return_rate", "reopen_rate", "urges"]
 
 
 @pytest.fixture
@@ -88,7 +89,8 @@ def test_report_json_rows_have_stable_keys_and_fractions(town_cli: Cli) -> None:
     data = json.loads(r.output)
     assert [list(row) for row in data["rows"]][0] == [
         "rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
-        "resolution_rate", "on_time_rate", "satisfaction_rate", "score"]
+        "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "return_rate",
+        "reopen_rate", "urges"]
     assert set(REPORT_ROW_KEYS) == set(data["rows"][0])
     first = data["rows"][0]
     assert (first["name"], first["on_time_rate"], first["rank"]) == ("东坪村", 0.6667, 1)

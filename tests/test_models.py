@@ -395,6 +395,11 @@ STEPS = {
     "close": lambda L, n: L.demands.close(n),
     "reopen": lambda L, n: L.demands.reopen(n, reason="又出现了"),
     "correct": lambda L, n: L.demands.correct(n, L.demands.show(n)["text"] + "。", reason="补充"),
+    "receive": lambda L, n: L.demands.receive(n),
+    "receive_co": lambda L, n: L.demands.receive(n, unit="镇综治中心"),
+    "receive_other": lambda L, n: L.demands.receive(n, unit="县自然资源局"),
+    "urge": lambda L, n: L.demands.urge(n, text="请加快办理", copy="分管副镇长"),
+    "supervise": lambda L, n: L.demands.supervise(n, leader="李副镇长"),
 }
 
 

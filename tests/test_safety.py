@@ -284,7 +284,10 @@ def test_m007_fills_the_last_escalation_and_assignment_as_the_replay_does(tmp_pa
     assert expected == {twice: ("2026-11-05", "2026-11-04"), plain: (None, None),
                         later: ("2026-11-10", "2026-11-04")}
     # The same file as m006 left it, opened again: the migration must find the same dates.
-    L = undo_migration(L, path, "m007_milestones", "alter table demands drop column escalated_on",
+    L = undo_migration(L, path, "m007_milestones",
+                       # m011's report indexes carry assigned_on: gone with it
+                       "drop index idx_demands_unit_report", "drop index idx_demands_village_report",
+                       "alter table demands drop column escalated_on",
                        "alter table demands drop column assigned_on")
     assert {n: milestones(L, n) for n in expected} == expected
     assert L.checks.run() == []
@@ -387,6 +390,22 @@ class DemandLife(RuleBasedStateMachine):
     @rule()
     def return_(self) -> None:
         self.take(lambda: self.L.demands.return_(self.n, unit="镇司法所", reason="不属本单位"))
+
+    @rule()
+    def receive(self) -> None:
+        self.take(lambda: self.L.demands.receive(self.n))
+
+    @rule()
+    def receive_co(self) -> None:
+        self.take(lambda: self.L.demands.receive(self.n, unit="镇综治中心"))
+
+    @rule()
+    def urge(self) -> None:
+        self.take(lambda: self.L.demands.urge(self.n, copy="分管副镇长"))
+
+    @rule()
+    def supervise(self) -> None:
+        self.take(lambda: self.L.demands.supervise(self.n, leader="李副镇长"))
 
     @rule()
     def undo(self) -> None:

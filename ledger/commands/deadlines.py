@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from .listing import json_rows, show_demands
+from .listing import json_rows, show_demands, warn_provisional
 from .options import CategoryOpt, DbOpt, FormatOpt, output_format
 
 if TYPE_CHECKING:
@@ -53,6 +53,62 @@ def overdue(ctx: typer.Context, fmt: FormatOpt = "table", db: DbOpt = None) -> N
         cols = ("name", "overdue", "max_days_late")
         s.print(render.groups(result["by_unit"], cols, "overdue_by_unit", s.lang))
         s.print(render.groups(result["by_village"], cols, "overdue_by_village", s.lang))
+
+
+@commands.command("urge")
+def urge(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="对列出的每件诉求各记一次催办 Record one urge for each demand listed")] = False,
+    text: Annotated[Optional[str], typer.Option("--text", help="催办内容(与 --all 同用) || What the urge notices say (with --all)")] = None,
+    copy: Annotated[Optional[str], typer.Option("--copy", help="抄送分管领导(与 --all 同用) || Leader in charge copied (with --all)")] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """催办:今天应催办的诉求(临近时限未催办过的,超期且多日未催办的)。 What to urge today."""
+    s: Session = ctx.obj
+    if (text or copy) and not all_:
+        from ..errors import BadInput
+
+        raise BadInput("urge.needs_all")
+    demands = s.ledger(db).demands
+    fmt = output_format(fmt)
+    rows = demands.urge_all(text=text, copy=copy) if all_ else demands.to_urge()
+    extra = ("urges", "last_urged_on")
+    if fmt == "json":
+        s.emit_json([{**j, **{k: r[k] for k in extra}} for j, r in zip(json_rows(rows), rows)])
+    else:
+        show_demands(s, rows, fmt, title="urge", extra=extra)
+    if all_ and fmt == "table":
+        s.say("urge.recorded", n=len(rows))
+
+
+# Stable English keys of a supervision row for scripts (documented in the README).
+SUPERVISE_KEYS = ("number", "unit", "colour", "reason", "supervisor", "leader", "village",
+                  "status", "received_on", "due_on", "due_provisional", "light", "assigned_on",
+                  "signed_on", "urges", "extensions", "returns", "text")
+
+
+@commands.command("supervise")
+def supervise(
+    ctx: typer.Context,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="只看该单位牵头的诉求 Only the demands this unit leads")] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+) -> None:
+    """三色督办:红=超期,黄=滞后(未按时签收、退回、延期、催办),蓝=临近时限;按责任单位。 Live demands by colour, by unit."""
+    s: Session = ctx.obj
+    result = s.ledger(db).demands.colours(unit)
+    fmt = output_format(fmt)
+    rows = [{k: r[k] for k in SUPERVISE_KEYS} for r in result["demands"]]
+    for r in rows:
+        r["due_provisional"] = bool(r["due_provisional"])
+    if fmt == "json":
+        s.emit_json({"demands": rows, "by_unit": result["by_unit"]})
+    elif fmt == "csv":
+        s.emit_csv(rows, SUPERVISE_KEYS)
+    else:
+        s.print(s.render().supervision(result, s.lang))
+        warn_provisional(s, result["demands"])
 
 
 @calendar_app.command("show")

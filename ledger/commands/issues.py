@@ -153,6 +153,17 @@ def issue_take_charge(
     _stepped(s, s.ledger(db).demands.take_charge(number, leader=leader, on=date_), "take_charge")
 
 
+@issue_app.command("supervise")
+def issue_supervise(
+    ctx: typer.Context,
+    number: Number, leader: Annotated[str, typer.Option("--leader", help="督办领导 Supervising leader")],
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """督办:领导督办此诉求(不同于包案)。 A leader supervises the demand (not taking charge)."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.supervise(number, leader=leader, on=date_), "supervise")
+
+
 @issue_app.command("return")
 def issue_return(
     ctx: typer.Context,
@@ -162,6 +173,31 @@ def issue_return(
     """退回:责任单位说明理由后退回。 The lead unit sends the case back."""
     s: Session = ctx.obj
     _stepped(s, s.ledger(db).demands.return_(number, unit=unit, reason=reason, on=date_), "return")
+
+
+@issue_app.command("receive")
+def issue_receive(
+    ctx: typer.Context,
+    number: Number,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="签收单位(默认牵头单位,也可为配合单位) || Unit signing (default: the lead unit; or a cooperating unit)")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """签收:牵头单位或配合单位签收交办的诉求。 Sign for an assigned demand."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.receive(number, unit=unit, on=date_), "receive")
+
+
+@issue_app.command("urge")
+def issue_urge(
+    ctx: typer.Context,
+    number: Number,
+    text: Annotated[Optional[str], typer.Option("--text", help="催办内容 What the urge notice says")] = None,
+    copy: Annotated[Optional[str], typer.Option("--copy", help="抄送分管领导 Leader in charge copied")] = None,
+    date_: DateOpt = None, db: DbOpt = None,
+) -> None:
+    """催办:向责任单位发催办通知(可抄送分管领导)。 Urge the unit handling a demand."""
+    s: Session = ctx.obj
+    _stepped(s, s.ledger(db).demands.urge(number, text=text, copy=copy, on=date_), "urge")
 
 
 @issue_app.command("notify")

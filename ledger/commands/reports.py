@@ -21,7 +21,8 @@ GROUPS = (("setting", setting_app),)
 
 # The columns of the report card for scripts (documented in the README).
 REPORT_KEYS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
-               "resolution_rate", "on_time_rate", "satisfaction_rate", "score")
+               "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "return_rate",
+               "reopen_rate", "urges")
 
 
 @commands.command("summary")

@@ -14,7 +14,10 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import lifecycle
-from ..deadlines import SOON_WORKING_DAYS, due_sql, light_sql, overdue_sql, soon_until
+from ..deadlines import (
+    COLOURS, SOON_WORKING_DAYS, colour_reason_sql, colour_sql, due_sql, light_sql, overdue_sql,
+    sign_cutoff, soon_until, urge_again_cutoff, urge_sql,
+)
 from ..errors import BadInput, NotFound, Refused
 from ..models import (
     DemandDetail, DemandRow, OverdueRow, clean_name, clean_text, enum_value, number_seq,
@@ -301,6 +304,12 @@ class Demands:
             return self._step(number, "report_in", on,
                               {"unit_id": self.L.registers.unit(unit)["id"]})
 
+    def supervise(self, number: str, *, leader: str,
+                  on: str | date | None = None) -> dict[str, Any]:
+        """督办: a leader supervises the case (distinct from 包案, taking charge of it)."""
+        with self.db.atomic():
+            return self._step(number, "supervise", on, {"leader": clean_name(leader, "leader")})
+
     def take_charge(self, number: str, *, leader: str,
                     on: str | date | None = None) -> dict[str, Any]:
         """包案: a named leader takes personal charge."""
@@ -314,6 +323,22 @@ class Demands:
         with self.db.atomic():
             return self._step(number, "return", on,
                               {"unit_id": self.L.registers.unit(unit)["id"]}, reason)
+
+    def receive(self, number: str, *, unit: str | None = None,
+                on: str | date | None = None) -> dict[str, Any]:
+        """签收: the lead unit (default) or a cooperating unit signs for its assignment."""
+        with self.db.atomic():
+            row = self.row(number)
+            unit_id = self.L.registers.unit(unit)["id"] if unit else row["lead_unit_id"]
+            return self._step(number, "receive", on, {"unit_id": unit_id}, row=row)
+
+    def urge(self, number: str, *, text: str | None = None, copy: str | None = None,
+             on: str | date | None = None) -> dict[str, Any]:
+        """催办: an urge notice, copied to the leader in charge (分管领导) when named."""
+        data = {"text": optional_text(text, "notice"),
+                "copy": clean_name(copy, "leader") if copy else None}
+        with self.db.atomic():
+            return self._step(number, "urge", on, data)
 
     def notify(self, number: str, *, text: str, on: str | date | None = None) -> dict[str, Any]:
         """告知进度: tell the resident how the case is going."""
@@ -477,7 +502,9 @@ class Demands:
         d.update({
             "co_units": [units[i] for i in state["co_unit_ids"]],
             "summoned": [(units[u], on) for u, on in state["summoned"]],
-            **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count",
+            "co_signed": [(units[u], on) for u, on in state["co_signed"]],
+            **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count", "signed_on",
+                                   "urges", "last_urged_on", "supervisor",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
                                    "resident_id", "visit_id")},
@@ -525,6 +552,63 @@ class Demands:
         for r in rows:
             r["days_late"] = days_late(self.L.calendar, r["due_on"], self.L.today)
         return rows
+
+    def to_urge(self) -> list[DemandRow]:
+        """What should be urged (催办) today, by ``deadlines.urge_sql``: open and due within
+        ``urge.due_within`` working days and never urged, or overdue and not urged for
+        ``urge.repeat_working_days`` working days. Soonest deadline first."""
+        s = self.L.reports.settings()
+        today = self.L.today
+        until, _ = self.L.calendar.add_working_days(today, int(s["urge.due_within"]))
+        again = urge_again_cutoff(self.L.calendar, today, int(s["urge.repeat_working_days"]))
+        sql = (_COLUMNS + ", d.urges, d.last_urged_on from demands d "
+               "indexed by idx_demands_status_due_on" + _JOINS
+               + f" where {urge_sql()} order by d.due_on, d.number")
+        return list(self.db.query(sql, [*self._light_params(), today.isoformat(),
+                                        until.isoformat(), today.isoformat(),
+                                        again.isoformat()]))
+
+    def urge_all(self, *, text: str | None = None, copy: str | None = None) -> list[DemandRow]:
+        """One urge today for each demand ``to_urge`` lists, in one transaction."""
+        with self.db.atomic():
+            rows = self.to_urge()
+            for r in rows:
+                new = self.urge(r["number"], text=text, copy=copy)
+                r["urges"], r["last_urged_on"] = new["urges"], new["last_urged_on"]
+            return rows
+
+    def colours(self, unit: str | None = None) -> dict[str, Any]:
+        """三色督办: every live case with a colour (``deadlines.colour_sql``), by lead unit
+        (``unit``: only the cases it leads), red first; and the counts of each unit."""
+        s = self.L.reports.settings()
+        today = self.L.today
+        params: dict[str, Any] = {
+            "today": today.isoformat(), "soon": soon_until(self.L.calendar, today).isoformat(),
+            "signed_by": sign_cutoff(self.L.calendar, today,
+                                     int(s["receive.working_days"])).isoformat(),
+            "blue_until": self.L.calendar.add_working_days(
+                today, int(s["supervise.blue_working_days"]))[0].isoformat(),
+        }
+        where = "d.status in ('open', 'suspended')"
+        if unit:
+            params["unit"] = self.L.registers.unit(unit)["id"]
+            where += " and d.lead_unit_id = :unit"
+        order = "case colour " + " ".join(f"when '{c}' then {i}" for i, c in enumerate(COLOURS))
+        sql = (
+            "select * from (select d.number, d.received_on, d.status, v.name as village, "
+            "u.name as unit, d.handler, d.supervisor, d.leader, d.due_on, d.due_provisional, "
+            f"{light_sql(':today', ':soon')} as light, d.urges, d.extensions, d.returns, "
+            f"d.assigned_on, d.signed_on, d.text, {colour_sql()} as colour, "
+            f"{colour_reason_sql()} as reason from demands d" + _JOINS + f" where {where}) "
+            f"where colour is not null order by unit is null, unit, {order} end, due_on, number")
+        rows = list(self.db.query(sql, params))
+        groups: dict[Any, dict[str, Any]] = {}
+        for r in rows:
+            g = groups.setdefault(r["unit"], {"name": r["unit"], **{c: 0 for c in COLOURS}})
+            g[r["colour"]] += 1
+        by_unit = sorted(groups.values(), key=lambda g: (
+            -g["red"], -g["yellow"], -g["blue"], g["name"] is None, g["name"] or ""))
+        return {"demands": rows, "by_unit": by_unit}
 
     def overdue_by(self) -> dict[str, Any]:
         """Open demands past their deadline, with working days late, by unit and village."""

@@ -113,26 +113,64 @@ REPORT_BY = {
                  "left join townships t on t.id = v.township_id"),
 }
 _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
-           "basically")
+           "basically", "assigned", "returned", "ever_resolved", "reopened", "urges")
+# Rates where fewer is better: they enter the score as 1 - rate.
+_LOWER_IS_BETTER = ("return_rate", "reopen_rate")
 
 
 def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
     """A report row's rates and score from its counts (README: the report card)."""
     weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
-               "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"]}
+               "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"],
+               "return_rate": s["weight.return"], "reopen_rate": s["weight.reopen"]}
     r["response_rate"] = _rate(r.pop("responded"), r["received"])
     r["resolution_rate"] = _rate(r["resolved"], r["received"])
     r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
     satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
     r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+    r["return_rate"] = _rate(r.pop("returned"), r.pop("assigned"))
+    r["reopen_rate"] = _rate(r.pop("reopened"), r.pop("ever_resolved"))
     present = {k: w for k, w in weights.items() if w and r[k] is not None}
     weight = sum(present.values())
-    r["score"] = round(100 * sum(r[k] * w for k, w in present.items()) / weight, 1) \
+    good = {k: 1 - r[k] if k in _LOWER_IS_BETTER else r[k] for k in present}
+    r["score"] = round(100 * sum(good[k] * w for k, w in present.items()) / weight, 1) \
         if weight else None
 
 
 def _rate(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _returns_by_unit(ledger: "Ledger", by_id: list[Any], params: dict[str, str]) -> list[Any]:
+    """By unit, a return counts for the unit that returned the case (its journal says which),
+    whoever leads the case now; a case it returned counts among those assigned to it (a unit
+    is ranked when it leads one of the range's demands). The
+    few returned demands are found through the report index, their returns in the journal."""
+    from ..store.journal import undone_events
+
+    undone = undone_events(ledger.db)
+    returned: dict[int, set[int]] = {}
+    led_now: dict[int, Any] = {}
+    for jid, unit, did, lead in ledger.db.execute(
+            "select j.id, json_extract(j.data, '$.unit_id'), d.id, d.lead_unit_id "
+            "from demands d indexed by idx_demands_returned "
+            "join journal j on j.subject = 'demand' and j.subject_id = d.id "
+            "and j.action = 'return' "
+            "where d.returns > 0 and d.received_on between :since and :until", params):
+        if jid not in undone:
+            returned.setdefault(unit, set()).add(did)
+            led_now[did] = lead
+    i_assigned, i_returned = 1 + _COUNTS.index("assigned"), 1 + _COUNTS.index("returned")
+    rows = {r[0]: list(r) for r in by_id}
+    for row in rows.values():
+        row[i_returned] = 0  # its current cases' returns may be another unit's
+    for unit, ids in returned.items():
+        row = rows.get(unit)
+        if row is None:  # a unit that leads none of the range's demands is not ranked
+            continue
+        row[i_assigned] = (row[i_assigned] or 0) + sum(1 for d in ids if led_now[d] != unit)
+        row[i_returned] = len(ids)
+    return list(rows.values())
 
 
 def _talk_list(ledger: "Ledger", threshold: int) -> list[dict[str, Any]]:
@@ -158,9 +196,16 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "weight.resolution": ("0.5", 0, 1, False),        # 解决率
     "weight.satisfaction": ("0.4", 0, 1, False),      # 满意率
     "weight.on_time": ("0", 0, 1, False),             # 按期办结率 (not weighted by default)
+    "weight.return": ("0", 0, 1, False),              # 回退率, as 1 - rate (not weighted by default)
+    "weight.reopen": ("0", 0, 1, False),              # 重办率, as 1 - rate (not weighted by default)
     "satisfaction.basic": ("0.9", 0, 1, False),       # 基本满意 counts as 0.9 of 满意
     "response.working_days": ("1", 0, 60, True),      # a first step within this many is a response
     "talk.overdue_threshold": ("1", 1, 10000, True),  # this many overdue demands: 约谈
+    # Supervision lists (README: Supervision).
+    "receive.working_days": ("1", 0, 60, True),       # not signed for within this many: late
+    "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
+    "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
+    "supervise.blue_working_days": ("3", 0, 60, True),  # 蓝: due within this many working days
 }
 
 
@@ -249,6 +294,10 @@ class Reports:
         resolution_rate  resolved / received
         on_time_rate     on_time / resolved
         satisfaction_rate (满意 + satisfaction.basic x 基本满意) / followed up
+        return_rate      returned / assigned (ever assigned; by unit: returned by the unit /
+                         assigned to it, the cases it returned included)
+        reopen_rate      reopened / resolved (resolved at least once)
+        urges            urges sent (催办次数)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -280,10 +329,17 @@ class Reports:
                     end),
                 sum(satisfaction is not null),
                 sum(satisfaction = 'satisfied'),
-                sum(satisfaction = 'basically_satisfied')
+                sum(satisfaction = 'basically_satisfied'),
+                sum(assigned_on is not null or returns > 0),
+                sum(returns > 0),
+                sum(status in ('resolved', 'closed') or reopen_count > 0),
+                sum(reopen_count > 0),
+                sum(urges)
             from demands indexed by {index}
             where {column} is not null and received_on between :since and :until
             group by {column}""", params).fetchall()
+        if by == "unit":
+            by_id = _returns_by_unit(ledger, by_id, params)
         names = dict(ledger.db.execute(names_sql).fetchall())
         groups: dict[str, dict[str, Any]] = {}
         for key, *counts in by_id:

@@ -324,3 +324,26 @@ def m010_fewer_indexes(db: Database) -> None:
         db.execute(f"drop index if exists {name}")
 
 
+
+
+@migrations()
+def m011_supervision(db: Database) -> None:
+    # Supervision as the townships run it: 签收 (the lead unit's day, the co-units' pairs of
+    # unit and day, as JSON) and 催办 (how many urges, the last one's day). Demands written
+    # before took neither step: their journals replay to these blank values.
+    db["demands"].add_column("signed_on", str)
+    db["demands"].add_column("co_signed", str, not_null_default="[]")
+    db["demands"].add_column("urges", int, not_null_default=0)
+    db["demands"].add_column("last_urged_on", str)
+    db["demands"].add_column("supervisor", str)
+    db["demands"].add_column("supervised_on", str)
+    # The report card's covering indexes (m005) also carry what its supervision rates count:
+    # ever assigned, returns, reopenings, urges; still one pass over narrow index rows.
+    report_columns = ["received_on", "status", "resolved_on", "due_on", "satisfaction",
+                      "first_step_on", "assigned_on", "returns", "reopen_count", "urges"]
+    for by, name in (("lead_unit_id", "idx_demands_unit_report"),
+                     ("village_id", "idx_demands_village_report")):
+        db.execute(f"drop index if exists {name}")
+        db["demands"].create_index([by, *report_columns], index_name=name)
+    # The few returned demands, whose journals say which unit returned them.
+    db.execute("create index idx_demands_returned on demands (received_on) where returns > 0")
