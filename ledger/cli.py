@@ -36,8 +36,32 @@ HELP = """民情走访台账:走访、一人一账、诉求办理全过程。 Th
 台账文件:--db PATH,或环境变量 LEDGER_DB,或用户应用目录下的 ledger.db。
 语言:默认中文,--lang en 或 LEDGER_LANG=en 为英文。"""
 
+class _OneLineGroup(typer.core.TyperGroup):
+    """The root group: a mistyped command line (a value that is not a number, an unknown
+    option, a missing argument) is told in one line, like every other error, not with
+    click's usage block."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from .usage import click_exceptions, one_line
+
+        exc = click_exceptions()
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except exc.NoArgsIsHelpError as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except exc.ClickException as e:
+            typer.echo(one_line(e), err=True)
+            sys.exit(e.exit_code)
+        except exc.Abort:
+            sys.exit(1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(name="ledger", help=HELP, no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False, rich_markup_mode=None)
+                  pretty_exceptions_enable=False, rich_markup_mode=None, cls=_OneLineGroup)
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -55,10 +79,12 @@ class Session:
         self.lang = "zh"
         self.today: date | None = None
         self.user = ""
+        self.os_user = ""  # the operating-system account running the command
         self.db: Path | None = None  # --db before the command
         self.plain = True  # not a terminal: no colour, no box drawing
         self.output: Any = None  # a text stream the command writes to instead of stdout
         self.opened: list[Any] = []  # ledger databases this command opened
+        self.created: list[Path] = []  # ledger files this command created
 
     # --- the ledger --------------------------------------------------------------------------
 
@@ -73,20 +99,26 @@ class Session:
 
         return resolve_path(db or self.db)
 
-    def ledger(self, db: Path | None) -> "Ledger":
-        """The ledger opened for this command (closed when the command ends)."""
+    def ledger(self, db: Path | None, create: bool = False) -> "Ledger":
+        """The ledger opened for this command (closed when the command ends). Only a
+        command that sets up a ledger (``create``: township add ...) starts a new file; any
+        other refuses a path where there is none, and creates nothing."""
         from datetime import datetime
 
+        from .errors import LedgerFileError
         from .services import Ledger, open_ledger
 
         now = datetime.now().astimezone().isoformat(timespec="seconds")
         path = self.resolve(db)
         if (db or self.db or os.environ.get("LEDGER_DB")) and not path.parent.is_dir():
-            from .errors import LedgerFileError
-
             # A mistyped folder must not quietly start a new, empty ledger somewhere else.
             raise LedgerFileError("file.no_folder", path=str(path), folder=str(path.parent))
-        ledger = Ledger(open_ledger(path), today=self.day(), user=self.user or "", now=now)
+        if not path.exists():
+            if not create:
+                raise LedgerFileError("file.no_ledger", path=str(path))
+            self.created.append(path)
+        ledger = Ledger(open_ledger(path), today=self.day(), user=self.user or "", now=now,
+                        os_user=self.os_user or None)
         self.opened.append(ledger.db)
         return ledger
 
@@ -96,6 +128,15 @@ class Session:
         it was."""
         while self.opened:
             self.opened.pop().close()
+
+    def discard_created(self) -> None:
+        """A command leaves no ledger file it created with nothing recorded in it: a
+        refusal, or a dry run, creates no file."""
+        from .store import discard_if_unused
+
+        self.close()
+        while self.created:
+            discard_if_unused(self.created.pop())
 
     # --- words -------------------------------------------------------------------------------
 
@@ -149,10 +190,11 @@ class Session:
 
         # Not a terminal (a file, a pipe, a test): no colour, and wide enough that Chinese
         # tables are not folded at 80 columns.
+        # Emoji codes (":smile:") in a clerk's text are never read, here nor in render.
         if self.output is None and sys.stdout.isatty():
-            return Console()
+            return Console(emoji=False)
         return Console(file=self.output, width=200, no_color=True, highlight=False,
-                       soft_wrap=False)
+                       soft_wrap=False, emoji=False)
 
     def emit_json(self, payload: Any) -> None:
         import json
@@ -209,7 +251,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             s = _session(kwargs)
-            s.close()
+            s.discard_created()
             s.fail(s.t("interrupted"), 130)
         except Exception as e:
             import sqlite3  # here, not at start-up: ledger --help never opens a file
@@ -217,15 +259,17 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             from .errors import LedgerError
 
             s = _session(kwargs)
-            s.close()
+            s.discard_created()
             if isinstance(e, LedgerError):
                 s.fail(e.message(s.lang), e.exit_code, getattr(e, "__notes__", ()))
             if isinstance(e, sqlite3.Error):
-                s.fail(s.t("file.cannot_open", path=str(s.resolve(kwargs.get("db"))),
-                           why=str(e)), 1)
+                from .store import file_error
+
+                err = file_error(e, s.resolve(kwargs.get("db")))
+                s.fail(err.message(s.lang), err.exit_code)
             raise
         finally:
-            _session(kwargs).close()
+            _session(kwargs).discard_created()
 
     return run
 
@@ -261,6 +305,7 @@ def main_options(
 
         s.today = parse_date(today)
     s.user = user or _login_name()
+    s.os_user = _os_account()
     s.db = db
     s.plain = not sys.stdout.isatty()
 
@@ -271,6 +316,19 @@ def _login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no login name on some Windows service accounts
+        return ""
+
+
+def _os_account() -> str:
+    """The operating-system account this process runs under, as the system knows it (not
+    $USER or $LOGNAME, which anyone can set): recorded with every journal row."""
+    try:
+        if os.name == "posix":
+            import pwd
+
+            return pwd.getpwuid(os.geteuid()).pw_name
+        return os.getlogin()  # Windows: the account of the session (GetUserNameW)
+    except Exception:
         return ""
 
 

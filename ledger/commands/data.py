@@ -82,7 +82,7 @@ def import_(
     except OSError as e:
         raise BadInput("file.cannot_read", path=str(file), why=e.strerror or str(e)) from None
     try:
-        ledger = s.ledger(db)
+        ledger = s.ledger(db, create=True)
         with _progress(file) as progress:
             result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
                                 create_missing=create_missing, progress=progress)
@@ -149,7 +149,7 @@ def merge(
     from ..io.merge import merge_ledger
 
     s: Session = ctx.obj
-    result = merge_ledger(s.ledger(db), other)
+    result = merge_ledger(s.ledger(db, create=True), other)
     s.say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
           visits=result.visits, residents=result.residents)
     for kind, n in sorted(result.created.items()):
@@ -159,18 +159,37 @@ def merge(
 # --- keeping the record safe ---------------------------------------------------------------
 
 @commands.command("check")
-def check_(ctx: typer.Context, db: DbOpt = None) -> None:
-    """检查台账:文件完整性、引用、每件诉求的状态与办理记录一致、在办诉求有时限。 Check the ledger."""
+def check_(
+    ctx: typer.Context,
+    head: Annotated[Optional[str], typer.Option(
+        "--head", help="核对以前记下的日志链头 ID:HASH(ledger backup 打印) Verify against a chain head recorded earlier")] = None,
+    db: DbOpt = None,
+) -> None:
+    """检查台账:文件完整性、日志哈希链与保护触发器、每件诉求及群众、走访、名录与日志一致、在办诉求有时限。 Check the ledger."""
+    from ..services.checks import parse_head
+
     s: Session = ctx.obj
+    recorded = parse_head(head) if head is not None else None
     ledger = s.ledger(db)
-    findings = ledger.checks.run()
-    if not findings:
+    findings = ledger.checks.run(head=recorded)
+    problems = ledger.checks.problems(findings)
+    warnings = [f for f in findings if f.warning]
+    if problems:
+        s.warn(s.t("check.found", n=len(problems)))
+        for f in problems:
+            s.warn("  " + s.t(f.key, **f.params))
+    else:
         s.say("check.ok", demands=ledger.demands.count())
-        return
-    s.warn(s.t("check.found", n=len(findings)))
-    for f in findings:
-        s.warn("  " + s.t(f.key, **f.params))
-    raise typer.Exit(1)
+        if recorded is not None:
+            s.say("check.head_ok", id=recorded[0])
+        rid, digest = ledger.checks.head()
+        s.say("check.head", id=rid, hash=digest)
+    if warnings:
+        s.warn(s.t("check.warnings", n=len(warnings)))
+        for f in warnings:
+            s.warn("  " + s.t(f.key, **f.params))
+    if problems:
+        raise typer.Exit(1)
 
 
 @commands.command("backup")
@@ -184,8 +203,11 @@ def backup_(
     from ..io.backup import backup
 
     s: Session = ctx.obj
-    size = backup(s.ledger(db), dest, force=force)
+    ledger = s.ledger(db)
+    size = backup(ledger, dest, force=force)
     s.say("backup.done", path=str(dest), size=size)
+    rid, digest = ledger.checks.head()
+    s.say("check.head", id=rid, hash=digest)
 
 
 @commands.command("restore")

@@ -100,7 +100,7 @@ def calendar_add(
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput("calendar.file", path=str(file),
                        why=getattr(e, "strerror", None) or str(e)) from None
-    s.say("calendar.added", **s.ledger(db).clocks.add_year(text))
+    s.say("calendar.added", **s.ledger(db, create=True).clocks.add_year(text))
 
 
 @policy_app.command("list")
@@ -126,7 +126,7 @@ def policy_set(
     """设定某类别、类型或难易程度的办理时限;在办诉求随之重算。 Set a deadline policy."""
     s: Session = ctx.obj
     kind, value = _policy_target(category, type_, complexity)
-    n = s.ledger(db).clocks.set_policy(kind, value, amount=amount, unit=unit,
+    n = s.ledger(db, create=True).clocks.set_policy(kind, value, amount=amount, unit=unit,
                                        max_extensions=max_extensions,
                                        extension_days=extension_days)
     s.say("policy.set", n=n)

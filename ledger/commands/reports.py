@@ -118,5 +118,5 @@ def setting_set(
 ) -> None:
     """修改一项督查设置。 Change a supervision setting."""
     s: Session = ctx.obj
-    s.ledger(db).reports.set_setting(key.strip(), value.strip())
+    s.ledger(db, create=True).reports.set_setting(key.strip(), value.strip())
     s.say("setting.set", setting=key.strip(), value=value.strip())

@@ -6,7 +6,9 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_id_number, check_phone, clean_name, optional_text, suggest
+from ..models import (
+    check_id_number, check_phone, clean_name, name_key, optional_text, suggest,
+)
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -66,9 +68,13 @@ class Residents:
         if tags:
             self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
                                      [(rid, tg) for tg in tags])
-        if origin is None:  # a merged resident's addition is in the journal it came from
-            self.L.journal.write("resident", rid, "add", self.L.today.isoformat(),
-                                 {"name": name, "village_id": village_id, "tags": tags})
+        # Everything stored is journaled (a merged resident too, with where it came from),
+        # so that `ledger check` can hold the row to its journal.
+        data = {"name": name, "village_id": village_id, "tags": tags, "grid_id": grid_id,
+                "phone": phone, "id_number": id_number, "address": address, "note": note}
+        if origin is not None:
+            data["origin"] = list(origin)
+        self.L.journal.write("resident", rid, "add", self.L.today.isoformat(), data)
         return rid
 
     def by_id_number(self, id_number: str) -> dict[str, Any] | None:
@@ -95,6 +101,8 @@ class Residents:
     def set_phone(self, resident_id: int, phone: str) -> None:
         """The phone of a resident an import created without one, from a later row."""
         self.db.execute("update residents set phone = ? where id = ?", [phone, resident_id])
+        self.L.journal.write("resident", resident_id, "phone", self.L.today.isoformat(),
+                             {"phone": phone})
 
     def registered(self, name: str, village_id: int, phone_pattern: str | None,
                    id_number: str | None) -> bool:
@@ -162,6 +170,11 @@ class Residents:
                 sql += " and v.name = ?"
                 params.append(village)
             rows = list(self.db.query(sql + " order by r.id", params))
+            if not rows:  # a name written before names were normalised (Registers.find)
+                key = name_key(name)
+                rows = [r for r in self.db.query(_SELECT + "order by r.id")
+                        if name_key(r["name"]) == key
+                        and (not village or name_key(r["village"]) == name_key(village))]
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
