@@ -213,26 +213,33 @@ class Session:
         self.echo(out.getvalue(), nl=False)
 
     @contextlib.contextmanager
-    def output_to(self, path: Path | None, fmt: str) -> Iterator[None]:
-        """``--output FILE``: the command's output goes to FILE, written whole or not at all.
+    def output_to(self, path: Path | None, fmt: str, *, force: bool = False,
+                  private: bool = False, db: Path | None = None) -> Iterator[None]:
+        """``--output FILE``: the command's output goes to FILE, written whole or not at
+        all, by the rules of every output (``ledger.io.files``: never over an existing file
+        without ``force``, never over anything but a regular file nor the ledger ``db``,
+        readable by its owner only when ``private``); ``-`` is standard output.
 
         Text and CSV get a UTF-8 BOM so that Notepad and Excel on Chinese Windows open them
         correctly; JSON is plain UTF-8.
         """
-        if path is None:
+        from .io.files import atomic_write, check_target, is_stdout
+
+        if path is None or is_stdout(path):
             yield
             return
         import io
 
+        keep = [self.resolve(db)]
+        check_target(path, force=force, keep=keep)  # refused before the work is done
         self.output, self.plain = io.StringIO(), True
         try:
             yield
             text = self.output.getvalue()
         finally:
             self.output = None
-        from .io.files import atomic_write
-
-        with atomic_write(path, encoding="utf-8" if fmt == "json" else "utf-8-sig") as out:
+        with atomic_write(path, encoding="utf-8" if fmt == "json" else "utf-8-sig",
+                          force=force, private=private, keep=keep) as out:
             out.write(text)
 
 

@@ -61,6 +61,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
     },
+    "file_kind": {
+        "symlink": ("符号链接", "symlink"), "pipe": ("命名管道", "named pipe"),
+        "device": ("设备文件", "device"), "socket": ("套接字", "socket"),
+        "folder": ("文件夹", "folder"),
+    },
     "day_kind": {
         "workday": ("班", "work"), "weekend": ("休", "off"), "holiday": ("假", "holiday"),
         "makeup": ("补班", "make-up"),
@@ -243,7 +248,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.replay_fails": ("诉求 {number} 的办理记录无法重演:{why}", "the journal of demand {number} cannot be replayed: {why}"),
     "check.ok": ("检查通过:完整性正常,{demands} 件诉求的状态均与办理记录一致", "check passed: the file is sound and all {demands} demands agree with their journals"),
     "check.found": ("检查发现 {n} 处问题:", "the check found {n} problem(s):"),
-    "backup.exists": ("{path} 已存在;如要覆盖请加 --force", "{path} already exists; add --force to replace it"),
     "backup.done": ("已备份到 {path}({size} 字节)", "backed up to {path} ({size} bytes)"),
     "restore.exists": ("台账 {path} 已存在;确认要用备份替换它请加 --force", "ledger {path} exists; add --force to replace it with the backup"),
     "restore.bad_copy": ("备份 {path} 未通过检查({n} 处问题),未做任何恢复;可用 ledger check --db {path} 查看", "backup {path} fails the check ({n} problems); nothing was restored; see ledger check --db {path}"),
@@ -265,7 +269,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "none": ("(无)", "(none)"),
     "undone": ("(已撤销)", " (undone)"),
     "unassigned": ("(未交办)", "(unassigned)"),
-    "demo.exists": ("{what}“{name}”已经存在 (--force)", "{what} '{name}' already exists (--force)"),
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),
@@ -338,11 +341,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.warnings": ("另有 {n} 条提醒:", "and {n} note(s):"),
     "check.head": ("日志链头 {id}:{hash}(可另行抄存,日后用 ledger check --head {id}:{hash} 核对)", "journal chain head {id}:{hash} (keep it elsewhere; check later with ledger check --head {id}:{hash})"),
     "check.head_ok": ("与记录的链头第 {id} 行一致", "agrees with the recorded head at row {id}"),
+    "output.exists": ("{path} 已存在,未写入;确认要替换它请加 --force", "{path} already exists and was not written; add --force to replace it"),
+    "output.not_regular": ("{path} 是{file_kind},不是普通文件;不会替换它(--force 也不会),请换一个文件名", "{path} is a {file_kind}, not a regular file; it is never replaced (not even with --force): choose another name"),
+    "output.is_ledger": ("{path} 就是台账文件本身,不能把输出写到它上面", "{path} is the ledger file itself; no output is written over it"),
+    "output.no_folder": ("文件夹 {folder} 不存在,未写入 {path}(不会自动新建文件夹)", "folder {folder} does not exist; {path} was not written (folders are never created)"),
+    "output.disk_full": ("磁盘已满,未能写入 {path};原有文件未动", "the disk is full: {path} was not written, and any file there is as it was"),
+    "output.no_permission": ("没有权限写入 {path};原有文件未动", "no permission to write {path}; any file there is as it was"),
+    "output.read_only": ("{path} 所在的磁盘是只读的,未写入", "the disk of {path} is read-only; nothing was written"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
 }
 
 _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_level": "level",
-                 "action": "action"}
+                 "action": "action", "file_kind": "file_kind"}
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:
@@ -373,8 +383,24 @@ def _is_refusal(key: str) -> bool:
             and parts[2].removeprefix("from_") in vocabulary.values("status"))
 
 
+ECHO_MAX = 80  # characters of a value a message echoes (a 100,000-character cell is cut)
+# Parameters that are not values typed or read but the ledger's own words, or a path the
+# clerk needs whole to find the file.
+_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash"})
+
+
+def shorten(value: Any, n: int = ECHO_MAX) -> Any:
+    """A value as a message echoes it: a string cut to ``n`` characters, ending in …"""
+    if isinstance(value, str) and len(value) > n:
+        return value[: n - 1] + "…"
+    return value
+
+
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     i = 1 if lang == "en" else 0
+    params = {k: v if k in _WHOLE else ([shorten(c) for c in v] if k == "choices" and
+                                       isinstance(v, (list, tuple)) else shorten(v))
+              for k, v in params.items()}
     if key in MESSAGES:
         template = MESSAGES[key][i]
     elif strict() and not _is_refusal(key):

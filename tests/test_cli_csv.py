@@ -57,7 +57,7 @@ def test_export_gb18030_and_to_standard_output(town_cli: Cli, tmp_path: Path) ->
     assert not raw.startswith(b"\xef\xbb\xbf") and "走访日期".encode("gb18030") in raw
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    r = town_cli("export", "--status", "open")
+    r = town_cli("export", "--status", "open", "-o", "-")
     assert r.exit_code == 0 and r.stdout_bytes.startswith(b"\xef\xbb\xbf")
     assert r.stdout_bytes.decode("utf-8-sig").count("\n") == 3  # header + 2 open demands
 

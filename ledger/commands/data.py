@@ -29,7 +29,7 @@ def export(
     ctx: typer.Context,
     what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众)")] = "demands",
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", dir_okay=False, help="写入文件 Write to this file (默认:当前文件夹下“诉求台账-日期.csv”)")] = None,
+        "--output", "-o", help="写入文件,- 为标准输出 Write to this file, - for standard output (默认:当前文件夹下“诉求台账-日期.csv”)")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
     unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
     mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
@@ -37,26 +37,32 @@ def export(
     village: VillageOpt = None,
     since: Annotated[Optional[str], typer.Option("--from", help="日期起 From date")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="日期止 To date")] = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
     from ..io.csvformat import export_csv
-    from ..io.files import atomic_write
+    from ..io.files import atomic_write, check_target, is_stdout
 
     s: Session = ctx.obj
     filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
                                  ("until", until)) if v}
-    ledger = s.ledger(db)
     kind = what.strip().lower()
-    if output is None and not sys.stdout.isatty():
-        # A pipe or a redirect: the CSV goes to standard output.
-        export_csv(ledger, kind, typer.get_binary_stream("stdout"), encoding=encoding,
-                   unmask=unmask, mask_names=mask_names, **filters)
-        return
     path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}.csv")
-    with atomic_write(path, binary=True) as out:
+    ledger_path = s.resolve(db)
+    if not is_stdout(path):
+        check_target(Path(path), force=force, keep=[ledger_path])  # refused before reading
+    ledger = s.ledger(db)
+    # Names in full (unless --mask-names), and phones and ID numbers with --unmask, are
+    # personal data: such a file is readable by its owner only.
+    with atomic_write(path, binary=True, force=force, private=unmask or not mask_names,
+                      keep=[ledger_path]) as out:
         n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
                        mask_names=mask_names, **filters)
+    if is_stdout(path):
+        if unmask:
+            s.warn(s.t("export.unmasked"))  # standard output holds the CSV alone
+        return
     s.say("export.done", n=n, path=str(path))
     if unmask:
         s.say("export.unmasked")
@@ -69,7 +75,9 @@ def import_(
     what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents")] = "demands",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
     create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
-    errors: Annotated[Optional[Path], typer.Option("--errors", dir_okay=False, help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) Correct rows whose number exists with other content")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 Replace an existing --errors file")] = False,
     db: DbOpt = None,
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
@@ -87,7 +95,7 @@ def import_(
             result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
                                 create_missing=create_missing, progress=progress)
     except ImportRefused as e:
-        _list_problems(s, e, errors)
+        _list_problems(s, e, errors, force)
         raise
     finally:
         source.close()
@@ -102,21 +110,25 @@ def import_(
         s.say("import.dry_run")
 
 
-def _list_problems(s: Session, refused: ImportRefused, errors: Path | None) -> None:
+def _list_problems(s: Session, refused: ImportRefused, errors: Path | None,
+                   force: bool = False) -> None:
     """Every problem of a refused import as a line under its one-line message (a note the
     error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
     from ..errors import LedgerFileError
     from ..io.files import atomic_write
     from ..io.importer import write_errors_csv
 
+    from ..i18n import shorten
+
     problems = refused.params["errors"]
     for p in problems:
-        row, column, value, why = p.as_row(s.lang)
-        refused.add_note(f"  {row}\t{column}\t{value}\t{why}")
+        row, column, value, why = p.as_row(s.lang)  # the --errors file keeps values whole
+        refused.add_note(f"  {row}\t{shorten(column)}\t{shorten(value)}\t{why}")
     if errors is None:
         return
     try:
-        with atomic_write(errors, binary=True) as out:
+        # The file's own cells, phones and ID numbers included: readable by its owner only.
+        with atomic_write(errors, binary=True, force=force, private=True) as out:
             write_errors_csv(problems, out, lang=s.lang)
     except LedgerFileError as e:  # the problems are still listed, and the exit code is the import's
         refused.add_note(s.error_line(e.message(s.lang)))
@@ -201,10 +213,12 @@ def backup_(
 ) -> None:
     """备份台账(他人同时写入也能得到一致的副本)。 Back up the ledger, consistently, while others write."""
     from ..io.backup import backup
+    from ..io.files import check_target
 
     s: Session = ctx.obj
+    check_target(dest, force=force, keep=[s.resolve(db)])
     ledger = s.ledger(db)
-    size = backup(ledger, dest, force=force)
+    size = backup(ledger, dest, force=force, keep=[s.resolve(db)])
     s.say("backup.done", path=str(dest), size=size)
     rid, digest = ledger.checks.head()
     s.say("check.head", id=rid, hash=digest)

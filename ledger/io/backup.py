@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
@@ -18,11 +19,12 @@ from ..store import copy_database, owner_only
 from .files import atomic_path
 
 
-def backup(ledger: Ledger, dest: Path, *, force: bool = False) -> int:
-    """A consistent copy of the ledger at ``dest``; returns its size in bytes."""
-    if dest.exists() and not force:
-        raise Refused("backup.exists", path=str(dest))
-    with atomic_path(dest) as tmp:
+def backup(ledger: Ledger, dest: Path, *, force: bool = False,
+           keep: Iterable[Path] = ()) -> int:
+    """A consistent copy of the ledger at ``dest``; returns its size in bytes. Written as
+    every output is (``io.files``): whole or not at all, never over an existing file without
+    ``force``, readable by its owner only."""
+    with atomic_path(dest, force=force, private=True, keep=keep) as tmp:
         try:
             copy_database(ledger.db.conn, tmp, single_file=True)
         except sqlite3.Error as e:

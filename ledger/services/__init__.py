@@ -90,6 +90,14 @@ class Ledger:
             raise BadInput("date.future", value=day.isoformat(), today=self.today.isoformat())
         return day.isoformat()
 
+    def unmasked(self, view: str, data: dict[str, object]) -> None:
+        """Personal data shown in full on request (``--unmask``): recorded in the journal
+        (who, when, what), as an unmasked export is. A ledger that cannot record it (a
+        read-only file) does not show it."""
+        with self.db.atomic():
+            self.journal.write("view", 0, "unmask", self.today.isoformat(),
+                               {"view": view, **data})
+
     # --- the services ----------------------------------------------------------------------
 
     @cached_property

@@ -184,8 +184,9 @@ class Residents:
 
     def find(self, query: str | None = None, *, village: str | None = None,
              phone_tail: str | None = None, tag: str | None = None,
-             limit: int = 200) -> list[dict[str, Any]]:
-        """Residents by part of the name, phone tail, village or tag."""
+             limit: int = 200, unmask: bool = False) -> list[dict[str, Any]]:
+        """Residents by part of the name, phone tail, village or tag; ``unmask`` (phones
+        to be shown in full) is journaled with what was asked and how many were found."""
         where, params = [], []
         if query:
             q = clean_name(query, "resident")
@@ -210,7 +211,12 @@ class Residents:
         )
         if where:
             sql += " where " + " and ".join(where)
-        return list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
+        rows = list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
+        if unmask:
+            asked = {k: v for k, v in (("query", query), ("village", village),
+                                       ("phone_tail", phone_tail), ("tag", tag)) if v}
+            self.L.unmasked("resident find", {"filters": asked, "residents": len(rows)})
+        return rows
 
     def _where(self, village: str | None, tag: str | None) -> tuple[list[str], list[Any]]:
         """Residents of a village, or holding a tag (over ``r``)."""
@@ -230,9 +236,12 @@ class Residents:
         return self.db.query(_EXPORT + (" where " + " and ".join(where) if where else "")
                              + " order by r.id", params)
 
-    def page(self, ref: str) -> dict[str, Any]:
-        """一人一账: who the resident is, every visit, every demand and what became of it."""
+    def page(self, ref: str, *, unmask: bool = False) -> dict[str, Any]:
+        """一人一账: who the resident is, every visit, every demand and what became of it;
+        ``unmask`` (phone and ID number to be shown in full) is journaled."""
         r = self.get(ref)
+        if unmask:
+            self.L.unmasked("resident show", {"resident_id": r["id"]})
         return {"resident": r, "tags": self.tags(r["id"]),
                 "visits": self.L.visits.of_resident(r["id"]),
                 "demands": self.L.demands.list(resident_id=r["id"])}
