@@ -575,8 +575,11 @@ def main() -> None:
             base_db, write_db = keep / "floor-writes-base.db", keep / "floor-writes.db"
             for path in (base_db, write_db):
                 path.unlink(missing_ok=True)
-            run_once([ledger, "--today", TODAY, "--db", str(base_db), "township", "list"], env=env)
+            run_once([ledger, "--today", TODAY, "--db", str(base_db), "setting", "set",
+                      "weight.response", "0.1"], env=env)  # a new ledger, no registers
             run_once([shell, str(base_db), f"attach '{target_db}' as src",
+                      # the rows are copied as the import chained them, not appended anew
+                      "drop trigger journal_append_only;",
                       "begin", "delete from terms;",  # the seeded vocabularies
                       *(f"insert into {t} select * from src.{t};" for t in (
                           "townships", "villages", "grids", "units", "terms", "cadres",

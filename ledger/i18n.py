@@ -348,6 +348,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output.disk_full": ("磁盘已满,未能写入 {path};原有文件未动", "the disk is full: {path} was not written, and any file there is as it was"),
     "output.no_permission": ("没有权限写入 {path};原有文件未动", "no permission to write {path}; any file there is as it was"),
     "output.read_only": ("{path} 所在的磁盘是只读的,未写入", "the disk of {path} is read-only; nothing was written"),
+    "calendar.missing_holidays": ("{year} 年的安排里没有{names}的休息日;请对照国务院通知核对,确认无误请加 --force(未加入)", "the {year} schedule has no rest days for {names}: check it against the State Council's notice, and add --force if it is right (nothing was added)"),
+    "calendar.added_without": ("注意:{year} 年的安排里没有{names}的休息日(按 --force 加入)", "note: the {year} schedule has no rest days for {names} (added with --force)"),
+    "import.conflict": ("编号 {number} 已在台账中,这一项不同:台账为“{ledger}”;未导入,核对后可加 --update 按文件更正", "number {number} is already in the ledger with another value here: the ledger has '{ledger}'; nothing was imported (check, then --update corrects it from the file)"),
+    "import.conflict_no_step": ("编号 {number} 已在台账中,这一项不同:台账为“{ledger}”;没有一个办理环节能这样改(只能按文件更正诉求内容、类别、难易、类型),请在台账中逐步办理", "number {number} is already in the ledger with another value here: the ledger has '{ledger}'; no single step can make that change (only the text, category, difficulty and type are corrected from a file): take the steps in the ledger"),
+    "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
+    "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
 }
 

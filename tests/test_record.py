@@ -270,3 +270,75 @@ def test_the_account_comes_from_the_system_not_from_the_environment(monkeypatch)
     monkeypatch.setenv("USER", "somebody-else")
     monkeypatch.setenv("LOGNAME", "somebody-else")
     assert cli_module._os_account() != "somebody-else"
+
+
+# --- re-import: a conflict is a conflict ----------------------------------------------------------
+
+def _exported(cli: Cli, tmp_path: Path) -> Path:
+    out = tmp_path / "诉求.csv"
+    assert cli("export", "-o", str(out)).exit_code == 0
+    return out
+
+
+def _edit(path: Path, number: str, column: str, value: str) -> None:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+    col = rows[0].index(column)
+    for row in rows[1:]:
+        if row[0] == number:
+            row[col] = value
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+
+def test_reimporting_the_same_export_skips_every_row(worked: Cli, tmp_path: Path) -> None:
+    out = _exported(worked, tmp_path)
+    r = worked("import", str(out))
+    assert r.exit_code == 0 and "已有跳过 2 条" in r.output
+
+
+@pytest.mark.parametrize("column, value, ledger_value", [
+    ("诉求内容", "路灯坏了三天", "路灯坏了"),
+    ("状态", "已办结", "办理中"),
+    ("类别", "基础设施", ""),
+])
+def test_a_row_whose_number_exists_with_other_content_is_a_conflict(
+        worked: Cli, tmp_path: Path, column: str, value: str, ledger_value: str) -> None:
+    out = _exported(worked, tmp_path)
+    _edit(out, "2026-000001", column, value)
+    if column == "状态":
+        _edit(out, "2026-000001", "办结日期", "2026-11-12")
+        _edit(out, "2026-000001", "办理结果", "修好了")
+    before = digest(worked.path)
+    r = worked("import", str(out))
+    assert r.exit_code == 2 and "已在台账中" in r.output and "2026-000001" in r.output
+    assert f"\t{column}\t{value}\t" in r.output  # number, column, file value ...
+    assert f"台账为“{ledger_value}”" in r.output  # ... and the ledger's value
+    assert digest(worked.path) == before
+
+
+def test_update_records_a_text_or_class_change_as_a_step(worked: Cli, tmp_path: Path) -> None:
+    out = _exported(worked, tmp_path)
+    _edit(out, "2026-000001", "诉求内容", "路灯坏了三天")
+    _edit(out, "2026-000001", "类别", "基础设施")
+    r = worked("import", str(out), "--update")
+    assert r.exit_code == 0 and "按文件更正 1 条" in r.output, r.output
+    d = worked.ledger().demands.show("2026-000001")
+    assert (d["text"], d["category"]) == ("路灯坏了三天", "基础设施")
+    assert [e["action"] for e in d["events"]][-2:] == ["correct", "classify"]
+    assert "按导入文件 诉求.csv 更正" in [e["reason"] for e in d["events"]]
+    assert check(worked).exit_code == 0
+
+
+def test_update_refuses_what_no_single_step_can_make(worked: Cli, tmp_path: Path) -> None:
+    out = _exported(worked, tmp_path)
+    _edit(out, "2026-000001", "状态", "已办结")
+    _edit(out, "2026-000001", "办结日期", "2026-11-12")
+    _edit(out, "2026-000001", "办理结果", "修好了")
+    before = digest(worked.path)
+    r = worked("import", str(out), "--update")
+    assert r.exit_code == 2 and "没有一个办理环节能这样改" in r.output
+    assert digest(worked.path) == before

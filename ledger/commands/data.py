@@ -93,13 +93,17 @@ def import_(
         ledger = s.ledger(db, create=True)
         with _progress(file) as progress:
             result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
-                                create_missing=create_missing, progress=progress)
+                                create_missing=create_missing, progress=progress,
+                                update=update,
+                                update_reason=s.t("import.update_reason", file=file.name))
     except ImportRefused as e:
         _list_problems(s, e, errors, force)
         raise
     finally:
         source.close()
     s.say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
+    if result.updated:
+        s.say("import.updated", n=result.updated)
     for kind, names in result.created.items():
         n = result.created_count[kind]
         if n <= CREATED_SHOWN:

@@ -89,6 +89,7 @@ def calendar_list(ctx: typer.Context, db: DbOpt = None) -> None:
 def calendar_add(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="一年的安排文件(格式见 README) A year's schedule file", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="缺少某个法定节日也加入 Add it even without one of the statutory holidays")] = False,
     db: DbOpt = None,
 ) -> None:
     """从文件加入(或更正)一年的节假日安排,并重算受影响的时限。 Add or correct a year."""
@@ -100,7 +101,11 @@ def calendar_add(
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput("calendar.file", path=str(file),
                        why=getattr(e, "strerror", None) or str(e)) from None
-    s.say("calendar.added", **s.ledger(db, create=True).clocks.add_year(text))
+    added = s.ledger(db, create=True).clocks.add_year(text, force=force)
+    missing = added.pop("missing")
+    s.say("calendar.added", **added)
+    if missing:
+        s.warn(s.t("calendar.added_without", year=added["year"], names="、".join(missing)))
 
 
 @policy_app.command("list")
