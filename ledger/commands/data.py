@@ -211,7 +211,7 @@ def check_(
 @commands.command("backup")
 def backup_(
     ctx: typer.Context,
-    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file")],
     force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
