@@ -67,11 +67,19 @@ def name_key(value: str) -> str:
     return normal_name("".join(ch for ch in value if _invisible(ch) is None))
 
 
+# Names made only of these are in normal form already and hold nothing invisible: CJK
+# ideographs (NFKC leaves them as they are), ASCII letters and digits, a few marks. Most
+# names are: they skip the character-by-character checks (an import meets millions).
+_PLAIN_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9A-Za-z\u00b7()/_.\-]{1,%d}" % NAME_MAX)
+
+
 def clean_name(value: str | None, field: str) -> str:
     """A name (of a village, unit, person ...): one line, at most NAME_MAX characters, in
     its normal form (``normal_name``); refused when it holds a control character or a
     character no one can see (zero-width, text-direction)."""
     raw = value or ""
+    if _PLAIN_NAME.fullmatch(raw):
+        return raw
     if _CONTROL.search(raw) or "\n" in raw or "\r" in raw:
         raise BadInput("name.control", what=field)
     hidden = _invisible(raw)

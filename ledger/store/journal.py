@@ -112,17 +112,23 @@ class Journal:
     def write_many(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows (``row`` or ``copied``) appended in order, each given the next id and its
         link in the chain; under the write lock, so no other writer comes between."""
-        with self.db.atomic():  # type: ignore[attr-defined]
-            last_id, prev = head(self.db)
-            out = []
-            for content in rows:
-                last_id += 1
-                (subject, subject_id, action, on_date, actor, reason, data, recorded_at,
-                 command, os_user) = content
-                prev = chain_hash(prev, (last_id, subject, subject_id, action, on_date, actor,
-                                         os_user, reason, data, recorded_at, command))
-                out.append((last_id, *content, prev))
-            self.db.conn.executemany(INSERT, out)
+        if not self.db.conn.in_transaction:
+            with self.db.atomic():  # type: ignore[attr-defined]
+                self._append(rows)
+        else:  # one statement: atomic in itself, and the lock is held already
+            self._append(rows)
+
+    def _append(self, rows: Iterable[Sequence[Any]]) -> None:
+        last_id, prev = head(self.db)
+        out = []
+        for content in rows:
+            last_id += 1
+            (subject, subject_id, action, on_date, actor, reason, data, recorded_at,
+             command, os_user) = content
+            prev = chain_hash(prev, (last_id, subject, subject_id, action, on_date, actor,
+                                     os_user, reason, data, recorded_at, command))
+            out.append((last_id, *content, prev))
+        self.db.conn.executemany(INSERT, out)
 
 
 def undone_events(db: Database) -> set[int]:
