@@ -339,7 +339,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.lookalike": ("提醒:{what}“{name}”和“{other}”看起来是同一个名称,请核对", "note: {what} '{name}' and '{other}' look like the same name; please check"),
     "check.name_unusual": ("提醒:{what}“{name}”含全角字符、多余空格或看不见的字符,现在已不能这样输入", "note: {what} '{name}' holds full-width characters, extra spaces or invisible characters that can no longer be typed so"),
     "check.warnings": ("另有 {n} 条提醒:", "and {n} note(s):"),
-    "check.head": ("日志链头 {id}:{hash}(可另行抄存,日后用 ledger check --head {id}:{hash} 核对)", "journal chain head {id}:{hash} (keep it elsewhere; check later with ledger check --head {id}:{hash})"),
+    "check.head": ("日志链头 {id}:{hash}(请另行抄存,前 16 位即可;日后用 ledger check --head {id}:{short} 核对)", "journal chain head {id}:{hash} (keep it elsewhere, the first 16 digits will do; check later with ledger check --head {id}:{short})"),
     "check.head_ok": ("与记录的链头第 {id} 行一致", "agrees with the recorded head at row {id}"),
     "output.exists": ("{path} 已存在,未写入;确认要替换它请加 --force", "{path} already exists and was not written; add --force to replace it"),
     "output.not_regular": ("{path} 是{file_kind},不是普通文件;不会替换它(--force 也不会),请换一个文件名", "{path} is a {file_kind}, not a regular file; it is never replaced (not even with --force): choose another name"),

@@ -199,7 +199,7 @@ def check_(
         if recorded is not None:
             s.say("check.head_ok", id=recorded[0])
         rid, digest = ledger.checks.head()
-        s.say("check.head", id=rid, hash=digest)
+        s.say("check.head", id=rid, hash=digest, short=digest[:16])
     if warnings:
         s.warn(s.t("check.warnings", n=len(warnings)))
         for f in warnings:
@@ -225,7 +225,7 @@ def backup_(
     size = backup(ledger, dest, force=force, keep=[s.resolve(db)])
     s.say("backup.done", path=str(dest), size=size)
     rid, digest = ledger.checks.head()
-    s.say("check.head", id=rid, hash=digest)
+    s.say("check.head", id=rid, hash=digest, short=digest[:16])
 
 
 @commands.command("restore")
