@@ -43,7 +43,7 @@ from ledger import lifecycle
 from ledger.deadlines import demand_deadline, pick_policy
 from ledger.services.clocks import load_calendar, load_policies
 from ledger.services.demands import state_of, to_row
-from ledger.store.journal import demand_events
+from ledger.store.journal import chain_hash, demand_events, head
 from ledger.services import open_ledger
 
 SETUP = date(2022, 12, 1)   # the registers are entered in December 2022
@@ -655,9 +655,20 @@ class Generator:
 
         self.journal_rows: list[tuple] = []
         self.registers(conn, days)
-        JOURNAL = ("insert into journal (subject, subject_id, action, on_date, actor, reason, "
-                   "data, recorded_at) values (?,?,?,?,?,?,?,?)")
-        conn.executemany(JOURNAL, self.journal_rows)
+        JOURNAL = ("insert into journal (id, subject, subject_id, action, on_date, actor, "
+                   "reason, data, recorded_at, hash) values (?,?,?,?,?,?,?,?,?,?)")
+        link = list(head(db))  # the journal's hash chain (store/journal.py), row by row
+
+        def chained(rows: list[tuple]) -> list[tuple]:
+            out = []
+            for subject, sid, action, on, actor, reason, data, at in rows:
+                link[0] += 1
+                link[1] = chain_hash(link[1], (link[0], subject, sid, action, on, actor, None,
+                                               reason, data, at, None))
+                out.append((link[0], subject, sid, action, on, actor, reason, data, at, link[1]))
+            return out
+
+        conn.executemany(JOURNAL, chained(self.journal_rows))
         setup_journal = len(self.journal_rows)
         self.journal_rows = []
         conn.execute("COMMIT")
@@ -715,7 +726,7 @@ class Generator:
             conn.executemany(DEMAND, demand_rows)
             conn.executemany(VISIT, visit_rows)
             conn.executemany(VC, vc_rows)
-            conn.executemany(JOURNAL, self.journal_rows)
+            conn.executemany(JOURNAL, chained(self.journal_rows))
             conn.execute("COMMIT")
             counts["journal"] += len(self.journal_rows)
             demand_rows.clear(), visit_rows.clear(), vc_rows.clear()

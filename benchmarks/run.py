@@ -501,7 +501,7 @@ def main() -> None:
     # export: rows per second
     if wanted("export"):
         out = keep / "export.csv"
-        m = measure("ledger export demands --output F", base + ["export", "demands", "--output",
+        m = measure("ledger export demands --output F", base + ["export", "demands", "--force", "--output",
                                                                  str(out)], R, env=env)
         rate = n / m.median
         f = None
@@ -542,7 +542,7 @@ def main() -> None:
             scratch = keep / "export-copy.db"
             shutil.copyfile(db, scratch)
             run_once([ledger, "--today", TODAY, "--db", str(scratch), "export", "demands",
-                      "--unmask", "--output", str(full_csv)], env=env)
+                      "--unmask", "--force", "--output", str(full_csv)], env=env)
             scratch.unlink()
         rows = n if args.import_rows is None else min(args.import_rows, n)
         csv_path = full_csv
@@ -575,8 +575,11 @@ def main() -> None:
             base_db, write_db = keep / "floor-writes-base.db", keep / "floor-writes.db"
             for path in (base_db, write_db):
                 path.unlink(missing_ok=True)
-            run_once([ledger, "--today", TODAY, "--db", str(base_db), "township", "list"], env=env)
+            run_once([ledger, "--today", TODAY, "--db", str(base_db), "setting", "set",
+                      "weight.response", "0.1"], env=env)  # a new ledger, no registers
             run_once([shell, str(base_db), f"attach '{target_db}' as src",
+                      # the rows are copied as the import chained them, not appended anew
+                      "drop trigger journal_append_only;",
                       "begin", "delete from terms;",  # the seeded vocabularies
                       *(f"insert into {t} select * from src.{t};" for t in (
                           "townships", "villages", "grids", "units", "terms", "cadres",
@@ -670,7 +673,7 @@ def profile(args, base, who, db, env) -> None:
         "summary": ["summary", "--week", WEEK],
         "report": ["report", "--by", "unit"],
         "resident": ["resident", "show", who["resident"]],
-        "export": ["export", "demands", "--output", str(keep / "export-profile.csv")],
+        "export": ["export", "demands", "--force", "--output", str(keep / "export-profile.csv")],
     }
     for name, ledger_args in jobs.items():
         prof = keep / f"profile-{name}.prof"

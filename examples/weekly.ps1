@@ -20,12 +20,12 @@ function Run([string[]]$arguments) {
     & $ledger @arguments
     if ($LASTEXITCODE -ne 0) { throw "ledger $($arguments -join ' ') failed ($LASTEXITCODE)" }
 }
-Run @("summary", "--week", $lastweek, "--output", (Join-Path $dir "周汇总.txt"))
-Run @("summary", "--week", $lastweek, "--format", "json", "--output", (Join-Path $dir "summary.json"))
-Run @("summary", "--week", $lastweek, "--format", "csv", "--output", (Join-Path $dir "周汇总.csv"))
+Run @("summary", "--week", $lastweek, "--force", "--output", (Join-Path $dir "周汇总.txt"))
+Run @("summary", "--week", $lastweek, "--format", "json", "--force", "--output", (Join-Path $dir "summary.json"))
+Run @("summary", "--week", $lastweek, "--format", "csv", "--force", "--output", (Join-Path $dir "周汇总.csv"))
 foreach ($by in "unit", "township", "village") {
-    Run @("report", "--by", $by, "--output", (Join-Path $dir "督查成绩单-$by.txt"))
-    Run @("report", "--by", $by, "--format", "csv", "--output", (Join-Path $dir "督查成绩单-$by.csv"))
+    Run @("report", "--by", $by, "--force", "--output", (Join-Path $dir "督查成绩单-$by.txt"))
+    Run @("report", "--by", $by, "--format", "csv", "--force", "--output", (Join-Path $dir "督查成绩单-$by.csv"))
 }
-Run @("export", "demands", "--output", (Join-Path $dir "诉求台账.csv"))
+Run @("export", "demands", "--force", "--output", (Join-Path $dir "诉求台账.csv"))
 Write-Output $dir

@@ -12,15 +12,17 @@ today=$(date +%Y-%m-%d)
 # Yesterday (Monday) lies in the week just ended. GNU date, else BSD/macOS date.
 lastweek=$(date -d yesterday +%Y-%m-%d 2>/dev/null || date -v-1d +%Y-%m-%d)
 dir="$ROOT/$today"
+# Run again the same day, the script replaces its own files (--force); ledger never replaces
+# a file without it.
 mkdir -p "$dir"
 
-"$LEDGER" summary --week "$lastweek" --output "$dir/周汇总.txt"
-"$LEDGER" summary --week "$lastweek" --format json --output "$dir/summary.json"
-"$LEDGER" summary --week "$lastweek" --format csv --output "$dir/周汇总.csv"
+"$LEDGER" summary --week "$lastweek" --force --output "$dir/周汇总.txt"
+"$LEDGER" summary --week "$lastweek" --format json --force --output "$dir/summary.json"
+"$LEDGER" summary --week "$lastweek" --format csv --force --output "$dir/周汇总.csv"
 for by in unit township village; do
-    "$LEDGER" report --by "$by" --output "$dir/督查成绩单-$by.txt"
-    "$LEDGER" report --by "$by" --format csv --output "$dir/督查成绩单-$by.csv"
+    "$LEDGER" report --by "$by" --force --output "$dir/督查成绩单-$by.txt"
+    "$LEDGER" report --by "$by" --format csv --force --output "$dir/督查成绩单-$by.csv"
 done
 "$LEDGER" overdue --format csv > "$dir/overdue.csv"
-"$LEDGER" export demands --output "$dir/诉求台账.csv"     # masked, UTF-8 with BOM for Excel
+"$LEDGER" export demands --force --output "$dir/诉求台账.csv"     # masked, UTF-8 with BOM for Excel
 echo "$dir"

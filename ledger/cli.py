@@ -63,6 +63,7 @@ class Session:
         self.lang = "zh"
         self.today: date | None = None
         self.user = ""
+        self.os_user = ""  # the operating-system account running the command
         self.db: Path | None = None  # --db before the command
         self.plain = True  # not a terminal: no colour, no box drawing
         self.output: Any = None  # a text stream the command writes to instead of stdout
@@ -70,6 +71,7 @@ class Session:
         self.pager = True  # page long output on a terminal (--no-pager: never)
         self.screen: list[str] | None = None  # a terminal's output, kept to page it
         self.notes: list[str] = []  # warnings about that output, shown after it
+        self.created: list[Path] = []  # ledger files this command created
 
     # --- the ledger --------------------------------------------------------------------------
 
@@ -84,20 +86,26 @@ class Session:
 
         return resolve_path(db or self.db)
 
-    def ledger(self, db: Path | None) -> "Ledger":
-        """The ledger opened for this command (closed when the command ends)."""
+    def ledger(self, db: Path | None, create: bool = False) -> "Ledger":
+        """The ledger opened for this command (closed when the command ends). Only a
+        command that sets up a ledger (``create``: township add ...) starts a new file; any
+        other refuses a path where there is none, and creates nothing."""
         from datetime import datetime
 
+        from .errors import LedgerFileError
         from .services import Ledger, open_ledger
 
         now = datetime.now().astimezone().isoformat(timespec="seconds")
         path = self.resolve(db)
         if (db or self.db or os.environ.get("LEDGER_DB")) and not path.parent.is_dir():
-            from .errors import LedgerFileError
-
             # A mistyped folder must not quietly start a new, empty ledger somewhere else.
             raise LedgerFileError("file.no_folder", path=str(path), folder=str(path.parent))
-        ledger = Ledger(open_ledger(path), today=self.day(), user=self.user or "", now=now)
+        if not path.exists():
+            if not create:
+                raise LedgerFileError("file.no_ledger", path=str(path))
+            self.created.append(path)
+        ledger = Ledger(open_ledger(path), today=self.day(), user=self.user or "", now=now,
+                        os_user=self.os_user or None)
         self.opened.append(ledger.db)
         return ledger
 
@@ -120,6 +128,15 @@ class Session:
         for note in self.notes:
             typer.echo(note, err=True)
         self.notes = []
+
+    def discard_created(self) -> None:
+        """A command leaves no ledger file it created with nothing recorded in it: a
+        refusal, or a dry run, creates no file."""
+        from .store import discard_if_unused
+
+        self.close()
+        while self.created:
+            discard_if_unused(self.created.pop())
 
     # --- words -------------------------------------------------------------------------------
 
@@ -221,26 +238,33 @@ class Session:
         self.echo(out.getvalue(), nl=False)
 
     @contextlib.contextmanager
-    def output_to(self, path: Path | None, fmt: str) -> Iterator[None]:
-        """``--output FILE``: the command's output goes to FILE, written whole or not at all.
+    def output_to(self, path: Path | None, fmt: str, *, force: bool = False,
+                  private: bool = False, db: Path | None = None) -> Iterator[None]:
+        """``--output FILE``: the command's output goes to FILE, written whole or not at
+        all, by the rules of every output (``ledger.io.files``: never over an existing file
+        without ``force``, never over anything but a regular file nor the ledger ``db``,
+        readable by its owner only when ``private``); ``-`` is standard output.
 
         Text and CSV get a UTF-8 BOM so that Notepad and Excel on Chinese Windows open them
         correctly; JSON is plain UTF-8.
         """
-        if path is None:
+        from .io.files import atomic_write, check_target, is_stdout
+
+        if path is None or is_stdout(path):
             yield
             return
         import io
 
+        keep = [self.resolve(db)]
+        check_target(path, force=force, keep=keep)  # refused before the work is done
         self.output, self.plain = io.StringIO(), True
         try:
             yield
             text = self.output.getvalue()
         finally:
             self.output = None
-        from .io.files import atomic_write
-
-        with atomic_write(path, encoding="utf-8" if fmt == "json" else "utf-8-sig") as out:
+        with atomic_write(path, encoding="utf-8" if fmt == "json" else "utf-8-sig",
+                          force=force, private=private, keep=keep) as out:
             out.write(text)
 
 
@@ -259,7 +283,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             s = _session(kwargs)
-            s.close()
+            s.discard_created()
             s.fail(s.t("interrupted"), 130)
         except Exception as e:
             import sqlite3  # here, not at start-up: ledger --help never opens a file
@@ -267,15 +291,17 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             from .errors import LedgerError
 
             s = _session(kwargs)
-            s.close()
+            s.discard_created()
             if isinstance(e, LedgerError):
                 s.fail(e.message(s.lang), e.exit_code, getattr(e, "__notes__", ()))
             if isinstance(e, sqlite3.Error):
-                s.fail(s.t("file.cannot_open", path=str(s.resolve(kwargs.get("db"))),
-                           why=str(e)), 1)
+                from .store import file_error
+
+                err = file_error(e, s.resolve(kwargs.get("db")))
+                s.fail(err.message(s.lang), err.exit_code)
             raise
         finally:
-            _session(kwargs).close()
+            _session(kwargs).discard_created()
 
     return run
 
@@ -326,6 +352,7 @@ def main_options(
 
         s.today = parse_date(today)
     s.user = user or _login_name()
+    s.os_user = _os_account()
     s.db = db
     s.plain = not sys.stdout.isatty()
     s.pager = not no_pager
@@ -341,6 +368,19 @@ def _login_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no login name on some Windows service accounts
+        return ""
+
+
+def _os_account() -> str:
+    """The operating-system account this process runs under, as the system knows it (not
+    $USER or $LOGNAME, which anyone can set): recorded with every journal row."""
+    try:
+        if os.name == "posix":
+            import pwd
+
+            return pwd.getpwuid(os.geteuid()).pw_name
+        return os.getlogin()  # Windows: the account of the session (GetUserNameW)
+    except Exception:
         return ""
 
 

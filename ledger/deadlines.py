@@ -121,6 +121,48 @@ def parse_schedule(text: str, source: str = "ledger") -> YearSchedule:
     return YearSchedule(year, notice, frozenset(rest), frozenset(work), source)
 
 
+# The seven statutory holidays (《全国年节及纪念日放假办法》) and where in the year each can
+# fall: fixed days, or for the lunar ones the window their dates keep to (春节 Jan 21 to Feb
+# 20, 端午 May 28 to Jun 25, 中秋 Sep 7 to Oct 8 over the years 1900-2200, widened by two
+# days for the rest days around them). (name, first day, last day) as (month, day).
+STATUTORY_HOLIDAYS = (
+    ("元旦", (1, 1), (1, 1)), ("春节", (1, 19), (2, 22)), ("清明", (4, 4), (4, 6)),
+    ("劳动节", (5, 1), (5, 1)), ("端午", (5, 26), (6, 27)), ("中秋", (9, 5), (10, 10)),
+    ("国庆", (10, 1), (10, 1)),
+)
+
+
+def missing_holidays(schedule: YearSchedule) -> list[str]:
+    """The statutory holidays a year's schedule has no rest for: a holiday has a run of
+    rest days (the listed ones with the weekends beside them) that reaches into its days.
+    中秋 may share 国庆's run only when that run is longer than 国庆's own seven days or
+    starts before October 1 (the years they are merged, as 2020, 2023 and 2025)."""
+    def rest(day: date) -> bool:
+        return day in schedule.rest or (day.weekday() >= 5 and day not in schedule.work)
+
+    runs: list[tuple[date, date]] = []
+    for day in sorted(schedule.rest):
+        first = last = day
+        while rest(first - timedelta(days=1)) and (first - timedelta(days=1)).year == day.year:
+            first -= timedelta(days=1)
+        while rest(last + timedelta(days=1)) and (last + timedelta(days=1)).year == day.year:
+            last += timedelta(days=1)
+        if not runs or runs[-1] != (first, last):
+            runs.append((first, last))
+    found: dict[str, tuple[date, date]] = {}
+    for name, (m1, d1), (m2, d2) in STATUTORY_HOLIDAYS:
+        lo, hi = date(schedule.year, m1, d1), date(schedule.year, m2, d2)
+        hits = [r for r in runs if r[0] <= hi and r[1] >= lo]
+        if name == "中秋":
+            national = next((r for r in runs if r[0] <= date(schedule.year, 10, 1) <= r[1]),
+                            None)
+            hits = [r for r in hits if r != national or
+                    (r[1] - r[0]).days >= 7 or r[0] < date(schedule.year, 10, 1)]
+        if hits:
+            found[name] = hits[0]
+    return [name for name, _, _ in STATUTORY_HOLIDAYS if name not in found]
+
+
 def shipped_schedules() -> dict[int, YearSchedule]:
     """The official schedules that ship with the package (ledger/calendars/YYYY.toml)."""
     out = {}

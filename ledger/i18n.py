@@ -42,6 +42,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "tag": ("改标签", "tag"), "undo": ("撤销", "undo"),
         "receive": ("签收", "sign for"), "urge": ("催办", "urge"),
         "supervise": ("督办", "supervise"),
+        "baseline": ("升级时的现状", "as found at upgrade"), "phone": ("补电话", "phone added"),
     },
     # What a name or a text field is, in messages.
     "what": {
@@ -61,6 +62,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unit_of_time": ("时限单位", "unit of time"), "format": ("输出格式", "format"), "report_by": ("排名对象", "report grouping"),
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
+    },
+    "file_kind": {
+        "symlink": ("符号链接", "symlink"), "pipe": ("命名管道", "named pipe"),
+        "device": ("设备文件", "device"), "socket": ("套接字", "socket"),
+        "folder": ("文件夹", "folder"),
     },
     "day_kind": {
         "workday": ("班", "work"), "weekend": ("休", "off"), "holiday": ("假", "holiday"),
@@ -253,7 +259,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.replay_fails": ("诉求 {number} 的办理记录无法重演:{why}", "the journal of demand {number} cannot be replayed: {why}"),
     "check.ok": ("检查通过:完整性正常,{demands} 件诉求的状态均与办理记录一致", "check passed: the file is sound and all {demands} demands agree with their journals"),
     "check.found": ("检查发现 {n} 处问题:", "the check found {n} problem(s):"),
-    "backup.exists": ("{path} 已存在;如要覆盖请加 --force", "{path} already exists; add --force to replace it"),
     "backup.done": ("已备份到 {path}({size} 字节)", "backed up to {path} ({size} bytes)"),
     "restore.exists": ("台账 {path} 已存在;确认要用备份替换它请加 --force", "ledger {path} exists; add --force to replace it with the backup"),
     "restore.bad_copy": ("备份 {path} 未通过检查({n} 处问题),未做任何恢复;可用 ledger check --db {path} 查看", "backup {path} fails the check ({n} problems); nothing was restored; see ledger check --db {path}"),
@@ -275,13 +280,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "none": ("(无)", "(none)"),
     "undone": ("(已撤销)", " (undone)"),
     "unassigned": ("(未交办)", "(unassigned)"),
-    "demo.exists": ("{what}“{name}”已经存在 (--force)", "{what} '{name}' already exists (--force)"),
     "demo.built": ("演示台账已建好:{path}", "demo ledger built: {path}"),
     "demo.next": ("试试:ledger --today {today} issue list --db {path}", "try: ledger --today {today} issue list --db {path}"),
     "count": ("共 {n} 条", "{n} in all"),
     "total": ("合计", "Total"),
     "hint.did_you_mean": ("是不是要用:{names}", "did you mean: {names}"),
-    "hint.help": ("用 {command} --help 查看用法", "see {command} --help"),
     "lang.unknown": ("不认识的语言“{value}”", "unknown language '{value}'"),
     "screen.first": (
         "ledger 民情走访台账:走访、一人一账、诉求办理、周汇总、督查成绩单。\n"
@@ -353,6 +356,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "urge.needs_all": ("--text 和 --copy 只用于 --all(对列出的诉求各记一次催办)", "--text and --copy go with --all (one urge for each demand listed)"),
     "urge.recorded": ("已对 {n} 件诉求各记一次催办", "one urge recorded for each of {n} demands"),
     "step.receive.already": ("该单位已于 {on} 签收诉求 {number}", "this unit already signed for demand {number} on {on}"),
+    # --- issue 12: a record nobody can quietly rewrite, and outputs that cannot hurt -------
+    "file.no_ledger": ("{path} 没有台账(未新建任何文件);新建台账请先 ledger township add 镇名,或用 ledger demo 看一个演示台账", "there is no ledger at {path} (no file was created); start one with ledger township add NAME, or try ledger demo"),
+    "file.read_only": ("台账文件 {path} 是只读的,不能写入(未写入任何内容)", "ledger file {path} is read-only; nothing was written"),
+    "file.disk_full": ("磁盘已满,台账文件 {path} 无法写入(未写入任何内容);请腾出空间后再试", "the disk is full: ledger file {path} could not be written (nothing was written); free some space and try again"),
+    "file.io_error": ("读写台账文件 {path} 时磁盘出错({why}),未写入任何内容;请检查磁盘或 U 盘", "the disk failed while reading or writing ledger file {path} ({why}); nothing was written: check the disk or USB drive"),
+    "file.no_permission": ("没有权限读写台账文件 {path}(未写入任何内容)", "no permission to read or write ledger file {path}; nothing was written"),
+    "file.sql_error": ("台账文件 {path} 拒绝了这次写入:{why}(未写入任何内容)", "ledger file {path} refused the change: {why} (nothing was written)"),
+    "usage.no_such_option": ("没有选项 {option}(用 {command} --help 查看用法)", "no such option {option} (see {command} --help)"),
+    "usage.missing": ("缺少 {param}(用 {command} --help 查看用法)", "missing {param} (see {command} --help)"),
+    "usage.bad_value": ("{param} 的值不对:{why}(用 {command} --help 查看用法)", "bad value for {param}: {why} (see {command} --help)"),
+    "usage.other": ("{why}(用 {command} --help 查看用法)", "{why} (see {command} --help)"),
+    "usage.not_a_number": ("{param} 应为整数,不是“{value}”(用 {command} --help 查看用法)", "{param} must be a whole number, not '{value}' (see {command} --help)"),
+    "name.invisible": ("{what}的名称含有看不见的字符 {char}(零宽字符或文字方向控制符),请重新输入", "the {what} name contains an invisible character {char} (zero-width or text-direction); type it again"),
+    "text.invisible": ("{what}含有文字方向控制符 {char},请重新输入", "{what} contains a text-direction control {char}; type it again"),
+    "head.malformed": ("链头“{value}”格式不对,应写成 编号:哈希,哈希至少 {min} 位,如 1234:9f2c4e1a0b7d3c55", "malformed chain head '{value}': write ID:HASH with at least {min} hex digits of the hash, e.g. 1234:9f2c4e1a0b7d3c55"),
+    "check.trigger_missing": ("日志的保护触发器 {name} 被删除了", "the journal's protecting trigger {name} has been dropped"),
+    "check.trigger_altered": ("日志的保护触发器 {name} 被改动了", "the journal's protecting trigger {name} has been altered"),
+    "check.trigger_unknown": ("台账文件里多了一个不是 ledger 建的触发器 {name}", "the file holds a trigger {name} that ledger did not make"),
+    "check.chain_gap": ("办理日志缺行:第 {after} 行之后是第 {next} 行", "journal rows are missing: row {after} is followed by row {next}"),
+    "check.chain_broken": ("办理日志的哈希链在第 {id} 行断开({on} {subject} {action}):该行在写入后被改动过;共 {n} 行对不上", "the journal's hash chain breaks at row {id} ({on} {subject} {action}): the row was changed after it was written; {n} row(s) in all do not match"),
+    "check.head_missing": ("记录的链头第 {id} 行已不在日志中(日志只到第 {last} 行):日志被截短了", "the recorded head, row {id}, is no longer in the journal (it ends at row {last}): the journal was cut short"),
+    "check.head_differs": ("日志与记录的链头第 {id} 行不符:该行或之前的行在记录链头之后被改写过", "the journal does not match the recorded head at row {id}: it or an earlier row was rewritten after the head was recorded"),
+    "check.row_missing": ("表 {table} 第 {id} 行在日志中有记录,但已不在表中(被直接删除)", "row {id} of {table} is in the journal but no longer in the table (deleted directly)"),
+    "check.row_unjournaled": ("表 {table} 第 {id} 行在日志中没有记录(被直接写入)", "row {id} of {table} has no journal rows (written directly)"),
+    "check.row_disagrees": ("表 {table} 第 {id} 行与日志不一致:{fields}(被直接改动)", "row {id} of {table} disagrees with its journal: {fields} (changed directly)"),
+    "check.lookalike": ("提醒:{what}“{name}”和“{other}”看起来是同一个名称,请核对", "note: {what} '{name}' and '{other}' look like the same name; please check"),
+    "check.name_unusual": ("提醒:{what}“{name}”含全角字符、多余空格或看不见的字符,现在已不能这样输入", "note: {what} '{name}' holds full-width characters, extra spaces or invisible characters that can no longer be typed so"),
+    "check.warnings": ("另有 {n} 条提醒:", "and {n} note(s):"),
+    "check.head": ("日志链头 {id}:{hash}(请另行抄存,前 16 位即可;日后用 ledger check --head {id}:{short} 核对)", "journal chain head {id}:{hash} (keep it elsewhere, the first 16 digits will do; check later with ledger check --head {id}:{short})"),
+    "check.head_ok": ("与记录的链头第 {id} 行一致", "agrees with the recorded head at row {id}"),
+    "output.exists": ("{path} 已存在,未写入;确认要替换它请加 --force", "{path} already exists and was not written; add --force to replace it"),
+    "output.not_regular": ("{path} 是{file_kind},不是普通文件;不会替换它(--force 也不会),请换一个文件名", "{path} is a {file_kind}, not a regular file; it is never replaced (not even with --force): choose another name"),
+    "output.is_ledger": ("{path} 就是台账文件本身,不能把输出写到它上面", "{path} is the ledger file itself; no output is written over it"),
+    "output.no_folder": ("文件夹 {folder} 不存在,未写入 {path}(不会自动新建文件夹)", "folder {folder} does not exist; {path} was not written (folders are never created)"),
+    "output.disk_full": ("磁盘已满,未能写入 {path};原有文件未动", "the disk is full: {path} was not written, and any file there is as it was"),
+    "output.no_permission": ("没有权限写入 {path};原有文件未动", "no permission to write {path}; any file there is as it was"),
+    "output.read_only": ("{path} 所在的磁盘是只读的,未写入", "the disk of {path} is read-only; nothing was written"),
+    "calendar.missing_holidays": ("{year} 年的安排里没有{names}的休息日;请对照国务院通知核对,确认无误请加 --force(未加入)", "the {year} schedule has no rest days for {names}: check it against the State Council's notice, and add --force if it is right (nothing was added)"),
+    "calendar.added_without": ("注意:{year} 年的安排里没有{names}的休息日(按 --force 加入)", "note: the {year} schedule has no rest days for {names} (added with --force)"),
+    "import.conflict": ("编号 {number} 已在台账中,这一项不同:台账为“{ledger}”;未导入,核对后可加 --update 按文件更正", "number {number} is already in the ledger with another value here: the ledger has '{ledger}'; nothing was imported (check, then --update corrects it from the file)"),
+    "import.conflict_no_step": ("编号 {number} 已在台账中,这一项不同:台账为“{ledger}”;没有一个办理环节能这样改(只能按文件更正诉求内容、类别、难易、类型),请在台账中逐步办理", "number {number} is already in the ledger with another value here: the ledger has '{ledger}'; no single step can make that change (only the text, category, difficulty and type are corrected from a file): take the steps in the ledger"),
+    "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
+    "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
+    "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext
@@ -422,7 +469,7 @@ CLICK_MESSAGES: tuple[tuple[str, str], ...] = (
 )
 
 _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_level": "level",
-                 "action": "action"}
+                 "action": "action", "file_kind": "file_kind"}
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:
@@ -453,8 +500,24 @@ def _is_refusal(key: str) -> bool:
             and parts[2].removeprefix("from_") in vocabulary.values("status"))
 
 
+ECHO_MAX = 80  # characters of a value a message echoes (a 100,000-character cell is cut)
+# Parameters that are not values typed or read but the ledger's own words, or a path the
+# clerk needs whole to find the file.
+_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash"})
+
+
+def shorten(value: Any, n: int = ECHO_MAX) -> Any:
+    """A value as a message echoes it: a string cut to ``n`` characters, ending in …"""
+    if isinstance(value, str) and len(value) > n:
+        return value[: n - 1] + "…"
+    return value
+
+
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     i = 1 if lang == "en" else 0
+    params = {k: v if k in _WHOLE else ([shorten(c) for c in v] if k == "choices" and
+                                       isinstance(v, (list, tuple)) else shorten(v))
+              for k, v in params.items()}
     if key in MESSAGES:
         template = MESSAGES[key][i]
     elif strict() and not _is_refusal(key):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from datetime import date
 from typing import Sequence, TypedDict
 
@@ -19,25 +20,72 @@ from .vocabulary import enum_value  # noqa: F401  (re-exported: callers validate
 
 NAME_MAX = 60
 TEXT_MAX = 5000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters that change how text is shown without being seen: text-direction embeddings,
+# overrides and isolates (a "right-to-left override" makes 张三 display as something else).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# ... and for names also the zero-width and other invisible characters (every Unicode
+# "format" character, the Hangul fillers): two names differing only by one would look the
+# same on every screen and paper.
+_INVISIBLE_EXTRA = frozenset("\u115f\u1160\u3164\uffa0\u180e")
+
+
+def _invisible(text: str) -> str | None:
+    """The first character of ``text`` no one can see, if any."""
+    for ch in text:
+        if ch in _INVISIBLE_EXTRA or unicodedata.category(ch) == "Cf":
+            return ch
+    return None
 
 
 def clean_text(value: str | None, field: str, *, max_len: int = TEXT_MAX,
                multiline: bool = True, kind: str = "text") -> str:
-    """Stripped text, refusing empty, over-long or control-character input."""
+    """Stripped text, refusing empty, over-long, control-character or text-direction
+    input."""
     text = (value or "").strip()
     if not text:
         raise BadInput(f"{kind}.empty", what=field)
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\r" in text)):
         raise BadInput(f"{kind}.control", what=field)
+    bidi = _BIDI.search(text)
+    if bidi:
+        raise BadInput(f"{kind}.invisible", what=field, char=f"U+{ord(bidi[0]):04X}")
     if len(text) > max_len:
         raise BadInput(f"{kind}.too_long", what=field, length=len(text), max=max_len)
     return text
 
 
+def normal_name(value: str) -> str:
+    """A name as the ledger keeps it: Unicode NFKC (full-width Ａ and １ become A and 1,
+    the ideographic space a space), stripped, inner whitespace collapsed to one space."""
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
+def name_key(value: str) -> str:
+    """What two names must share to be the same name: the normal form, with any
+    invisible character left out (names written before they were refused)."""
+    return normal_name("".join(ch for ch in value if _invisible(ch) is None))
+
+
+# Names made only of these are in normal form already and hold nothing invisible: CJK
+# ideographs (NFKC leaves them as they are), ASCII letters and digits, a few marks. Most
+# names are: they skip the character-by-character checks (an import meets millions).
+_PLAIN_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff0-9A-Za-z\u00b7()/_.\-]{1,%d}" % NAME_MAX)
+
+
 def clean_name(value: str | None, field: str) -> str:
-    """A name (of a village, unit, person ...): one line, at most NAME_MAX characters."""
-    return clean_text(value, field, max_len=NAME_MAX, multiline=False, kind="name")
+    """A name (of a village, unit, person ...): one line, at most NAME_MAX characters, in
+    its normal form (``normal_name``); refused when it holds a control character or a
+    character no one can see (zero-width, text-direction)."""
+    raw = value or ""
+    if _PLAIN_NAME.fullmatch(raw):
+        return raw
+    if _CONTROL.search(raw) or "\n" in raw or "\r" in raw:
+        raise BadInput("name.control", what=field)
+    hidden = _invisible(raw)
+    if hidden is not None:
+        raise BadInput("name.invisible", what=field, char=f"U+{ord(hidden):04X}")
+    return clean_text(normal_name(raw), field, max_len=NAME_MAX, multiline=False, kind="name")
 
 
 def optional_text(value: str | None, field: str) -> str | None:

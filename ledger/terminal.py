@@ -155,24 +155,22 @@ def first_screen(lang: str) -> str:
 
 
 def error_lines(e: click.ClickException, lang: str) -> list[str]:
-    """A click error as a clerk reads it: one line, and at most one hint (the nearest
-    names, or where to read the usage) — never click's usage block."""
-    prefix = "error: " if lang == "en" else "错误:"
+    """A click error as a clerk reads it: one line (``usage.one_line``) and, for a mistyped
+    command or option, the nearest names as a hint — never click's usage block."""
+    from .usage import one_line
+
     possibilities = list(getattr(e, "possibilities", None) or [])
-    message = e.message if isinstance(e, click_exceptions.NoSuchOption) else e.format_message()
-    # typer adds the nearest command names to the message itself
-    m = re.fullmatch(r"(.*?)\.? Did you mean (.+)\?", message, re.S)
+    # typer adds the nearest command names to the message itself, in English
+    m = re.fullmatch(r"(.*?)\.? Did you mean (.+)\?", getattr(e, "message", "") or "", re.S)
     if m:
-        message = m[1]
+        e.message = m[1]
         possibilities += [name.strip(" '") for name in m[2].split(",")]
-    if lang == "zh":
-        message = _in_chinese(message.strip())
-    lines = [prefix + message.strip()]
+    if lang == "zh" and getattr(e, "message", None):
+        e.message = _in_chinese(e.message)  # what one_line passes on as it stands
+    lines = [one_line(e, lang)]
     if possibilities:
         sep = "、" if lang == "zh" else ", "
         lines.append(t("hint.did_you_mean", lang, names=sep.join(possibilities)))
-    elif isinstance(e, click_exceptions.UsageError) and e.ctx is not None:
-        lines.append(t("hint.help", lang, command=e.ctx.command_path))
     return lines
 
 

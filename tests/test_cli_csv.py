@@ -57,7 +57,7 @@ def test_export_gb18030_and_to_standard_output(town_cli: Cli, tmp_path: Path) ->
     assert not raw.startswith(b"\xef\xbb\xbf") and "走访日期".encode("gb18030") in raw
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    r = town_cli("export", "--status", "open")
+    r = town_cli("export", "--status", "open", "-o", "-")
     assert r.exit_code == 0 and r.stdout_bytes.startswith(b"\xef\xbb\xbf")
     assert r.stdout_bytes.decode("utf-8-sig").count("\n") == 3  # header + 2 open demands
 
@@ -102,11 +102,15 @@ def test_dry_run_writes_nothing(town_cli: Cli, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     town_cli("export", "-o", str(good))
     fresh = tmp_path / "dry.db"
-    town_cli("--db", str(fresh), "township", "list")
+    town_cli("--db", str(fresh), "township", "add", "白马镇")
     before = hashlib.sha256(fresh.read_bytes()).hexdigest()
     r = town_cli("--db", str(fresh), "import", str(good), "--create-missing", "--dry-run")
     assert r.exit_code == 0 and "试导入" in r.output and "新增 6 条" in r.output
     assert hashlib.sha256(fresh.read_bytes()).hexdigest() == before
+    # on a path where there is no ledger a dry run creates none
+    missing = tmp_path / "none.db"
+    r = town_cli("--db", str(missing), "import", str(good), "--create-missing", "--dry-run")
+    assert r.exit_code == 0 and not missing.exists()
 
 
 @pytest.mark.parametrize("content,needle", [

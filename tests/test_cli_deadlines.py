@@ -52,7 +52,10 @@ def test_calendar_add_recomputes_and_refuses_bad_files(cli: Cli, tmp_path) -> No
     good = tmp_path / "2027.toml"
     good.write_text('year = 2027\nnotice = "国务院办公厅关于2027年部分节假日安排的通知"\n'
                     'rest = ["2027-01-01..2027-01-03"]\nwork = []\n', encoding="utf-8-sig")
-    r = cli("calendar", "add", str(good), today="2026-12-28")
+    r = cli("calendar", "add", str(good), today="2026-12-28")  # only 元旦: refused
+    assert r.exit_code == 1 and "春节、清明、劳动节、端午、中秋、国庆" in r.output
+    assert cli.digest() == before
+    r = cli("calendar", "add", str(good), "--force", today="2026-12-28")
     assert r.exit_code == 0, r.output
     assert "重算 1 件" in r.output and "仍暂定 0 件" in r.output
     assert cli.ledger().demands.show("2026-000001")["due_on"] == "2027-01-07"

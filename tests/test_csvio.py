@@ -393,8 +393,8 @@ def test_import_event_holds_the_snapshot(full: Ledger) -> None:
         "2026-11-12", 3, 1)
     summary = one(other, "select * from journal where subject = 'import'")
     assert (summary["action"], json.loads(summary["data"])) == ("csv", {
-        "what": "demands", "rows": 11, "added": 11, "skipped": 0, "encoding": "utf-8-sig",
-        "created": {}})
+        "what": "demands", "rows": 11, "added": 11, "skipped": 0, "updated": 0,
+        "encoding": "utf-8-sig", "created": {}})
 
 
 # --- reading what clerks write ---------------------------------------------------------------
@@ -598,7 +598,7 @@ def test_a_number_repeated_batches_later_is_found(ledger: Ledger,
     ledger.demands.add("已有", village="东坪村", on="2026-11-02")  # 2026-000001
     rows = [["编号", "受理日期", "村/社区", "诉求内容"],
             ["2026-000050", "2026-11-16", "东坪村", "新的"],          # row 2: written
-            ["2026-000001", "2026-11-16", "东坪村", "已有的"],        # row 3: skipped
+            ["2026-000001", "2026-11-02", "东坪村", "已有"],          # row 3: skipped
             ["2026-000060", "2026-11-16", "东坪村", ""],              # row 4: refused
             ["", "2026-11-16", "东坪村", "无编号"],
             ["2026-50", "2026-11-16", "东坪村", "重复"],              # row 6

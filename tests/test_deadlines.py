@@ -245,8 +245,9 @@ def test_provisional_until_the_year_is_added_then_recomputed() -> None:
     assert due_of(ledger, n) == ("2027-01-06", True, "on_time")
     result = ledger.clocks.add_year(
         'year = 2027\nnotice = "国务院办公厅关于2027年部分节假日安排的通知"\n'
-        'rest = ["2027-01-01..2027-01-03"]\nwork = []\n')
-    assert result == {"year": 2027, "recomputed": 1, "still_provisional": 0}
+        'rest = ["2027-01-01..2027-01-03"]\nwork = []\n', force=True)
+    assert result == {"year": 2027, "recomputed": 1, "still_provisional": 0,
+                      "missing": ["春节", "清明", "劳动节", "端午", "中秋", "国庆"]}
     assert due_of(ledger, n) == ("2027-01-07", False, "on_time")
     assert [y["source"] for y in ledger.clocks.years()][-1] == "ledger"
 

@@ -62,7 +62,11 @@ EXPANSIONS: dict[str, set[str]] = {
     "*.empty": {"text.empty", "name.empty"},  # models.clean_text(kind="text" | "name")
     "*.control": {"text.control", "name.control"},
     "*.too_long": {"text.too_long", "name.too_long"},
+    "*.invisible": {"text.invisible", "name.invisible"},
     "step.*.from_*": _refusals(),  # lifecycle.apply: a step not allowed from a status
+    # store.file_error: an SQLite error on a ledger file, by its result code
+    "file.*": {"file.no_permission", "file.busy", "file.read_only", "file.io_error",
+               "file.not_ledger", "file.disk_full", "file.cannot_open", "file.sql_error"},
 }
 
 

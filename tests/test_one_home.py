@@ -51,7 +51,7 @@ def numbers(path: Path) -> list[str]:
 
 def exported_texts(cli: Cli) -> list[str]:
     """The 诉求内容 cells of `ledger export` (to standard output), which escapes every cell."""
-    r = run(cli, "export")
+    r = run(cli, "export", "-o", "-")
     return [row["诉求内容"] for row in csv_rows(r.stdout_bytes.decode("utf-8-sig"))]
 
 

@@ -29,7 +29,7 @@ def export(
     ctx: typer.Context,
     what: Annotated[str, typer.Argument(help="demands(诉求,默认)| visits(走访)| residents(群众) || demands (the default) | visits | residents")] = "demands",
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", dir_okay=False, help="写入文件(默认:当前文件夹下“诉求台账-日期.csv”) || Write to this file (default: 诉求台账-DATE.csv in the current folder)")] = None,
+        "--output", "-o", help="写入文件,- 为标准输出(默认:当前文件夹下“诉求台账-日期.csv”) || Write to this file, - for standard output (default: 诉求台账-DATE.csv in the current folder)")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
     unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
     mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
@@ -37,26 +37,32 @@ def export(
     village: VillageOpt = None,
     since: Annotated[Optional[str], typer.Option("--from", help="日期起 From date")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="日期止 To date")] = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
     from ..io.csvformat import export_csv
-    from ..io.files import atomic_write
+    from ..io.files import atomic_write, check_target, is_stdout
 
     s: Session = ctx.obj
     filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
                                  ("until", until)) if v}
-    ledger = s.ledger(db)
     kind = what.strip().lower()
-    if output is None and not sys.stdout.isatty():
-        # A pipe or a redirect: the CSV goes to standard output.
-        export_csv(ledger, kind, typer.get_binary_stream("stdout"), encoding=encoding,
-                   unmask=unmask, mask_names=mask_names, **filters)
-        return
     path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}.csv")
-    with atomic_write(path, binary=True) as out:
+    ledger_path = s.resolve(db)
+    if not is_stdout(path):
+        check_target(Path(path), force=force, keep=[ledger_path])  # refused before reading
+    ledger = s.ledger(db)
+    # Names in full (unless --mask-names), and phones and ID numbers with --unmask, are
+    # personal data: such a file is readable by its owner only.
+    with atomic_write(path, binary=True, force=force, private=unmask or not mask_names,
+                      keep=[ledger_path]) as out:
         n = export_csv(ledger, kind, out, encoding=encoding, unmask=unmask,
                        mask_names=mask_names, **filters)
+    if is_stdout(path):
+        if unmask:
+            s.warn(s.t("export.unmasked"))  # standard output holds the CSV alone
+        return
     s.say("export.done", n=n, path=str(path))
     if unmask:
         s.say("export.unmasked")
@@ -69,7 +75,9 @@ def import_(
     what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents || demands (the default) | visits | residents")] = "demands",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
     create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
-    errors: Annotated[Optional[Path], typer.Option("--errors", dir_okay=False, help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="把问题清单写成 CSV Write the problems as CSV")] = None,
+    update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) Correct rows whose number exists with other content")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 Replace an existing --errors file")] = False,
     db: DbOpt = None,
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
@@ -82,16 +90,20 @@ def import_(
     except OSError as e:
         raise BadInput("file.cannot_read", path=str(file), why=e.strerror or str(e)) from None
     try:
-        ledger = s.ledger(db)
+        ledger = s.ledger(db, create=True)
         with _progress(file) as progress:
             result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
-                                create_missing=create_missing, progress=progress)
+                                create_missing=create_missing, progress=progress,
+                                update=update,
+                                update_reason=s.t("import.update_reason", file=file.name))
     except ImportRefused as e:
-        _list_problems(s, e, errors)
+        _list_problems(s, e, errors, force)
         raise
     finally:
         source.close()
     s.say("import.done", rows=result.rows, added=result.added, skipped=result.skipped)
+    if result.updated:
+        s.say("import.updated", n=result.updated)
     for kind, names in result.created.items():
         n = result.created_count[kind]
         if n <= CREATED_SHOWN:
@@ -102,21 +114,25 @@ def import_(
         s.say("import.dry_run")
 
 
-def _list_problems(s: Session, refused: ImportRefused, errors: Path | None) -> None:
+def _list_problems(s: Session, refused: ImportRefused, errors: Path | None,
+                   force: bool = False) -> None:
     """Every problem of a refused import as a line under its one-line message (a note the
     error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
     from ..errors import LedgerFileError
     from ..io.files import atomic_write
     from ..io.importer import write_errors_csv
 
+    from ..i18n import shorten
+
     problems = refused.params["errors"]
     for p in problems:
-        row, column, value, why = p.as_row(s.lang)
-        refused.add_note(f"  {row}\t{column}\t{value}\t{why}")
+        row, column, value, why = p.as_row(s.lang)  # the --errors file keeps values whole
+        refused.add_note(f"  {row}\t{shorten(column)}\t{shorten(value)}\t{why}")
     if errors is None:
         return
     try:
-        with atomic_write(errors, binary=True) as out:
+        # The file's own cells, phones and ID numbers included: readable by its owner only.
+        with atomic_write(errors, binary=True, force=force, private=True) as out:
             write_errors_csv(problems, out, lang=s.lang)
     except LedgerFileError as e:  # the problems are still listed, and the exit code is the import's
         refused.add_note(s.error_line(e.message(s.lang)))
@@ -149,7 +165,7 @@ def merge(
     from ..io.merge import merge_ledger
 
     s: Session = ctx.obj
-    result = merge_ledger(s.ledger(db), other)
+    result = merge_ledger(s.ledger(db, create=True), other)
     s.say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
           visits=result.visits, residents=result.residents)
     for kind, n in sorted(result.created.items()):
@@ -159,33 +175,57 @@ def merge(
 # --- keeping the record safe ---------------------------------------------------------------
 
 @commands.command("check")
-def check_(ctx: typer.Context, db: DbOpt = None) -> None:
-    """检查台账:文件完整性、引用、每件诉求的状态与办理记录一致、在办诉求有时限。 Check the ledger."""
+def check_(
+    ctx: typer.Context,
+    head: Annotated[Optional[str], typer.Option(
+        "--head", help="核对以前记下的日志链头 ID:HASH(ledger backup 打印) Verify against a chain head recorded earlier")] = None,
+    db: DbOpt = None,
+) -> None:
+    """检查台账:文件完整性、日志哈希链与保护触发器、每件诉求及群众、走访、名录与日志一致、在办诉求有时限。 Check the ledger."""
+    from ..services.checks import parse_head
+
     s: Session = ctx.obj
+    recorded = parse_head(head) if head is not None else None
     ledger = s.ledger(db)
-    findings = ledger.checks.run()
-    if not findings:
+    findings = ledger.checks.run(head=recorded)
+    problems = ledger.checks.problems(findings)
+    warnings = [f for f in findings if f.warning]
+    if problems:
+        s.warn(s.t("check.found", n=len(problems)))
+        for f in problems:
+            s.warn("  " + s.t(f.key, **f.params))
+    else:
         s.say("check.ok", demands=ledger.demands.count())
-        return
-    s.warn(s.t("check.found", n=len(findings)))
-    for f in findings:
-        s.warn("  " + s.t(f.key, **f.params))
-    raise typer.Exit(1)
+        if recorded is not None:
+            s.say("check.head_ok", id=recorded[0])
+        rid, digest = ledger.checks.head()
+        s.say("check.head", id=rid, hash=digest, short=digest[:16])
+    if warnings:
+        s.warn(s.t("check.warnings", n=len(warnings)))
+        for f in warnings:
+            s.warn("  " + s.t(f.key, **f.params))
+    if problems:
+        raise typer.Exit(1)
 
 
 @commands.command("backup")
 def backup_(
     ctx: typer.Context,
-    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file", dir_okay=False)],
+    dest: Annotated[Path, typer.Argument(help="备份文件 Backup file")],
     force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """备份台账(他人同时写入也能得到一致的副本)。 Back up the ledger, consistently, while others write."""
     from ..io.backup import backup
+    from ..io.files import check_target
 
     s: Session = ctx.obj
-    size = backup(s.ledger(db), dest, force=force)
+    check_target(dest, force=force, keep=[s.resolve(db)])
+    ledger = s.ledger(db)
+    size = backup(ledger, dest, force=force, keep=[s.resolve(db)])
     s.say("backup.done", path=str(dest), size=size)
+    rid, digest = ledger.checks.head()
+    s.say("check.head", id=rid, hash=digest, short=digest[:16])
 
 
 @commands.command("restore")

@@ -145,6 +145,7 @@ def calendar_list(ctx: typer.Context, db: DbOpt = None) -> None:
 def calendar_add(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="一年的安排文件(格式见 README) A year's schedule file", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="缺少某个法定节日也加入 Add it even without one of the statutory holidays")] = False,
     db: DbOpt = None,
 ) -> None:
     """从文件加入(或更正)一年的节假日安排,并重算受影响的时限。 Add or correct a year."""
@@ -156,7 +157,11 @@ def calendar_add(
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput("calendar.file", path=str(file),
                        why=getattr(e, "strerror", None) or str(e)) from None
-    s.say("calendar.added", **s.ledger(db).clocks.add_year(text))
+    added = s.ledger(db, create=True).clocks.add_year(text, force=force)
+    missing = added.pop("missing")
+    s.say("calendar.added", **added)
+    if missing:
+        s.warn(s.t("calendar.added_without", year=added["year"], names="、".join(missing)))
 
 
 @policy_app.command("list")
@@ -182,7 +187,7 @@ def policy_set(
     """设定某类别、类型或难易程度的办理时限;在办诉求随之重算。 Set a deadline policy."""
     s: Session = ctx.obj
     kind, value = _policy_target(category, type_, complexity)
-    n = s.ledger(db).clocks.set_policy(kind, value, amount=amount, unit=unit,
+    n = s.ledger(db, create=True).clocks.set_policy(kind, value, amount=amount, unit=unit,
                                        max_extensions=max_extensions,
                                        extension_days=extension_days)
     s.say("policy.set", n=n)

@@ -30,17 +30,19 @@ def demo(
     s: Session = ctx.obj
     render = s.render()
     from ..demo import load_township, read_township
-    from ..errors import Refused
     from ..services import Ledger, open_ledger
 
     # Deliberately not $LEDGER_DB: the demo must never write into a clerk's real ledger.
     if db is None:
         path = Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo.db"
     else:
+        from ..io.files import check_target
+
         path = db
+        # The overwrite rule of every output (ledger.io.files): never without --force, and
+        # never over a symlink, pipe, device or folder.
+        check_target(path, force=force)
         if path.exists():
-            if not force:
-                raise Refused("demo.exists", what="file", name=str(path))
             path.unlink()
     data = read_township()
     today = date.fromisoformat(data["today"])

@@ -16,12 +16,12 @@ DateOpt = Annotated[Optional[str], typer.Option(
     "--date", show_default=False, help="日期,如 2026-11-17、11-17、昨天、上周二(默认今天) || Date, e.g. 2026-11-17, 11-17, 昨天, 上周二 (default: today)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因 Reason")]
 OutputOpt = Annotated[Optional[Path], typer.Option(
-    "--output", "-o", dir_okay=False, help="写入文件(UTF-8) || Write to this file instead")]
+    "--output", "-o", help="写入文件(UTF-8),- 为标准输出 || Write to this file instead (- for standard output)")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", help="table、csv 或 json(键名见 README) || table, csv or json (keys: README)")]
 Number = Annotated[str, typer.Argument(help="诉求编号,如 2026-000123 || Demand number, e.g. 2026-000123",
                                        show_default=False)]
-ForceOpt = Annotated[bool, typer.Option("--force", help="覆盖已有文件 Replace an existing file")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="替换已有文件(不加则不覆盖任何已有文件) Replace an existing file (never without it)")]
 
 VillageOpt = Annotated[Optional[str], typer.Option("--village", help="村/社区 Village")]
 GridOpt = Annotated[Optional[str], typer.Option("--grid", help="网格 Grid")]

@@ -31,7 +31,7 @@ def township_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="�
                  db: DbOpt = None) -> None:
     """新增镇/街道。 Add a township."""
     s: Session = ctx.obj
-    s.ledger(db).registers.add_township(name)
+    s.ledger(db, create=True).registers.add_township(name)
     s.say("ok.added", what="township", name=name.strip())
 
 
@@ -54,7 +54,7 @@ def village_add(
 ) -> None:
     """新增村/社区。 Add a village or community."""
     s: Session = ctx.obj
-    s.ledger(db).registers.add_village(name, township=township, kind=kind)
+    s.ledger(db, create=True).registers.add_village(name, township=township, kind=kind)
     s.say("ok.added", what="village", name=name.strip())
 
 
@@ -90,7 +90,7 @@ def unit_add(
 ) -> None:
     """新增责任单位。 Add a unit (department) at its level."""
     s: Session = ctx.obj
-    s.ledger(db).registers.add_unit(name, level)
+    s.ledger(db, create=True).registers.add_unit(name, level)
     s.say("ok.added", what="unit", name=name.strip())
 
 
@@ -113,7 +113,7 @@ def cadre_add(
 ) -> None:
     """新增干部。 Add a cadre."""
     s: Session = ctx.obj
-    s.ledger(db).registers.add_cadre(name, unit=unit, phone=phone)
+    s.ledger(db, create=True).registers.add_cadre(name, unit=unit, phone=phone)
     s.say("ok.added", what="cadre", name=name.strip())
 
 
@@ -133,7 +133,7 @@ def _term_commands(group: typer.Typer, kind: str, title: str, zh: str, en: str) 
     def add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="名称 Name")],
             db: DbOpt = None) -> None:
         s: Session = ctx.obj
-        s.ledger(db).registers.add_term(kind, name)
+        s.ledger(db, create=True).registers.add_term(kind, name)
         s.say("ok.added", what=kind, name=name.strip())
 
     @group.command("list")

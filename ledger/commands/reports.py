@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .listing import json_rows, warn_provisional
-from .options import DbOpt, FormatOpt, OutputOpt, ReceivedFromOpt, ReceivedToOpt, output_format
+from .options import (
+    DbOpt, ForceOpt, FormatOpt, OutputOpt, ReceivedFromOpt, ReceivedToOpt, output_format,
+)
 
 if TYPE_CHECKING:
     from ..cli import Session
@@ -29,14 +31,16 @@ REPORT_KEYS = ("rank", "name", "received", "resolved", "on_time", "overdue", "re
 def summary(
     ctx: typer.Context,
     week: Annotated[Optional[str], typer.Option("--week", help="含该日的台账周(星期二至下星期一) The week containing this date")] = None,
-    unmask: Annotated[bool, typer.Option("--unmask", help="显示群众全名 Show residents' full names")] = False,
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示群众全名(记入日志) Show residents' full names (journaled)")] = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """民情走访周汇总:本周受理、办理、在办、到期、超期、多次反映。 The Tuesday summary."""
     s: Session = ctx.obj
-    with s.output_to(output, output_format(fmt)):
+    # Residents' full names (--unmask) are personal data: such a file is its owner's only.
+    with s.output_to(output, output_format(fmt), force=force, private=unmask, db=db):
         _summary(s, week, unmask, output_format(fmt), db)
 
 
@@ -46,10 +50,14 @@ def _summary(s: Session, day: str | None, unmask: bool, fmt: str, db: Path | Non
     from ..services.reports import WEEK_COUNTS
 
     render = s.render()
-    week = s.ledger(db).reports.summary(
+    ledger = s.ledger(db)
+    week = ledger.reports.summary(
         parse_date(day) if day else None,
         limit=render.SUMMARY_LIST_LIMIT if fmt == "table" else None)
-    if not unmask:
+    if unmask:  # residents' full names, shown or written: journaled
+        ledger.unmasked("summary", {"week_start": week["week_start"], "format": fmt,
+                                    "residents": len(week["repeat_residents"])})
+    else:
         for r in week["repeat_residents"]:
             r["resident"] = mask_name(r["resident"])
     if fmt == "json":
@@ -78,11 +86,12 @@ def report(
     until: ReceivedToOpt = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """督查成绩单:按单位、镇或村排名,附约谈名单。 The report card, ranked."""
     s: Session = ctx.obj
-    with s.output_to(output, output_format(fmt)):
+    with s.output_to(output, output_format(fmt), force=force, db=db):
         _report(s, by, since, until, output_format(fmt), db)
 
 
@@ -119,5 +128,5 @@ def setting_set(
 ) -> None:
     """修改一项督查设置。 Change a supervision setting."""
     s: Session = ctx.obj
-    s.ledger(db).reports.set_setting(key.strip(), value.strip())
+    s.ledger(db, create=True).reports.set_setting(key.strip(), value.strip())
     s.say("setting.set", setting=key.strip(), value=value.strip())

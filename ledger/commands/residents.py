@@ -42,13 +42,14 @@ def resident_show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(
         metavar="NAME-OR-ID", help="姓名、#编号、身份证号或手机号;重名时用 姓名/村名 Name, #number, ID number or phone")],
-    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话和身份证号 Show full phone and ID number")] = False,
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话和身份证号(记入日志) Show full phone and ID number (journaled)")] = False,
     db: DbOpt = None,
 ) -> None:
     """一人一账:群众的身份、标签、每次走访、每件诉求及结果。 One resident's whole page."""
     s: Session = ctx.obj
     render = s.render()
-    s.print(render.resident_page(s.ledger(db).residents.page(ref), s.lang, unmask=unmask))
+    page = s.ledger(db).residents.page(ref, unmask=unmask)  # an unmasked view is journaled
+    s.print(render.resident_page(page, s.lang, unmask=unmask))
 
 
 @resident_app.command("find")
@@ -58,13 +59,14 @@ def resident_find(
     village: VillageOpt = None,
     phone_tail: Annotated[Optional[str], typer.Option("--phone-tail", help="电话尾号 Phone tail")] = None,
     tag: Annotated[Optional[str], typer.Option("--tag", help="标签 Tag")] = None,
-    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话 Show full phone")] = False,
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话(记入日志) Show full phone (journaled)")] = False,
     db: DbOpt = None,
 ) -> None:
     """按姓名、电话尾号、村或标签查找群众。 Find residents by name, phone tail, village or tag."""
     s: Session = ctx.obj
     render = s.render()
-    rows = s.ledger(db).residents.find(query, village=village, phone_tail=phone_tail, tag=tag)
+    rows = s.ledger(db).residents.find(query, village=village, phone_tail=phone_tail, tag=tag,
+                                       unmask=unmask)
     s.print(render.residents(rows, s.lang, unmask=unmask))
     s.say("count", n=len(rows))
 

@@ -5,11 +5,13 @@ anything, and keeps the ledger it replaces beside it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
@@ -17,11 +19,12 @@ from ..store import copy_database, owner_only
 from .files import atomic_path
 
 
-def backup(ledger: Ledger, dest: Path, *, force: bool = False) -> int:
-    """A consistent copy of the ledger at ``dest``; returns its size in bytes."""
-    if dest.exists() and not force:
-        raise Refused("backup.exists", path=str(dest))
-    with atomic_path(dest) as tmp:
+def backup(ledger: Ledger, dest: Path, *, force: bool = False,
+           keep: Iterable[Path] = ()) -> int:
+    """A consistent copy of the ledger at ``dest``; returns its size in bytes. Written as
+    every output is (``io.files``): whole or not at all, never over an existing file without
+    ``force``, readable by its owner only."""
+    with atomic_path(dest, force=force, private=True, keep=keep) as tmp:
         try:
             copy_database(ledger.db.conn, tmp, single_file=True)
         except sqlite3.Error as e:
@@ -32,7 +35,9 @@ def backup(ledger: Ledger, dest: Path, *, force: bool = False) -> int:
 
 def restore(target: Path, source: Path, *, today: date, force: bool = False) -> Path | None:
     """Replace the ledger at ``target`` with the backup ``source``, once the backup has
-    passed the check; the ledger it replaces is kept as ``<name>.before-restore-<date>``."""
+    passed the check; the ledger it replaces is kept as ``<name>.before-restore-<date>``
+    (numbered ``-2``, ``-3`` ... when a copy of that day is there already: a second restore
+    never overwrites the first one's safety copy)."""
     if not source.is_file():
         raise LedgerFileError("file.cannot_open", path=str(source), why="no such file")
     if target.exists() and not force:
@@ -41,15 +46,34 @@ def restore(target: Path, source: Path, *, today: date, force: bool = False) -> 
         copy = Path(tmp) / "candidate.db"
         shutil.copyfile(source, copy)
         candidate = Ledger(open_ledger(copy), today=today)
-        findings = candidate.checks.run()
+        findings = candidate.checks.problems(candidate.checks.run())
         candidate.db.conn.close()
         if findings:
             raise Refused("restore.bad_copy", path=str(source), n=len(findings))
         kept = None
         if target.exists():
-            kept = target.with_name(f"{target.name}.before-restore-{today.isoformat()}")
+            kept = _claim_kept(target, today)
             copy_database(target, kept)
             owner_only(kept)
         copy_database(copy, target)
         owner_only(target)
     return kept
+
+
+def _claim_kept(target: Path, today: date) -> Path:
+    """A new name for the ledger a restore replaces: ``<name>.before-restore-<date>``, then
+    ``...-<date>-2``, ``-3`` ... for more restores that day; never one already there. The
+    name is taken by creating the file (readable by its owner only), so two restores at
+    once cannot take the same one."""
+    base = f"{target.name}.before-restore-{today.isoformat()}"
+    for n in range(1, 10_000):
+        kept = target.with_name(base if n == 1 else f"{base}-{n}")
+        try:
+            os.close(os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise LedgerFileError("file.cannot_write", path=str(kept),
+                                  why=e.strerror or str(e)) from None
+        return kept
+    raise LedgerFileError("file.cannot_write", path=str(target.with_name(base)), why="exists")

@@ -25,13 +25,25 @@ The escaping rule (no cell runs as a formula; long digit strings stay text)
 --------------------------------------------------------------------------
 On export, every cell is written as follows:
 
-1. a value whose first character is ``=``, ``+``, ``-``, ``@``, a tab, a carriage return
-   or an apostrophe ``'`` gets one apostrophe in front: ``=1+1`` -> ``'=1+1``,
-   ``'abc`` -> ``''abc``;
+1. a value whose first character is ``=``, ``+``, ``-``, ``@``, a tab, a carriage return,
+   a line feed or an apostrophe ``'``, or whose first character after leading spaces (any
+   white space or invisible character) is one of ``=+-@``, gets one apostrophe in front:
+   ``=1+1`` -> ``'=1+1``, `` =1+1`` -> ``' =1+1``, ``'abc`` -> ``''abc``;
 2. otherwise, a value made only of digits that Excel would turn into a number and mangle
    (11 or more digits, a leading zero, or an 18-character ID number ending in X) gets a tab
    in front: ``13812345678`` -> ``\\t13812345678``. Masked values contain ``*`` and
    need nothing.
+
+Why leading spaces, and not the full-width ``＝＋－＠``: converting CSVs with LibreOffice
+Calc 7.4 headless (``soffice --convert-to xlsx``) and reading the cells back, only a cell
+starting with an ASCII ``=`` became a formula, and, with its import option "trim spaces" on,
+`` =1+1`` too; the full-width ``＝1+1``, ``＋1+1``, ``－1+1``, ``＠SUM(1;1)``, the small
+``﹦`` ``﹢`` and ``−`` (minus sign) stayed text in every setting tried, as did a value
+behind a no-break space, an ideographic space, a zero-width space or a BOM. Excel reads
+formulas in half-width characters only (full-width ``＝`` starts text, as Excel's Japanese
+and Chinese help pages tell users who typed one by mistake); Excel and Google Sheets also
+run ``+ - @``. WPS was not available to test; it follows Excel. So the full-width leaders
+need no apostrophe, and leading spaces before an ASCII leader do.
 
 On import, a cell that begins with an apostrophe loses exactly that one apostrophe and
 nothing else; any other cell that begins with a tab loses the tab. Since rule 1 also escapes
@@ -79,6 +91,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Sequence, TextIO
 
@@ -183,8 +196,14 @@ def what_of(what: str) -> str:
 
 # --- cells: escaping -------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "'")
+_LEADERS = "=+-@"
 _LONG_DIGITS = re.compile(r"\d{11,}|0\d+|\d{17}[Xx]")
+
+
+def _blank(ch: str) -> bool:
+    """White space or an invisible character, which a spreadsheet may trim."""
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
 
 
 def escape_cell(value: Any) -> str:
@@ -194,18 +213,24 @@ def escape_cell(value: Any) -> str:
     text = str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text
+    if text and _blank(text[0]):
+        i = 0
+        while i < len(text) and _blank(text[i]):
+            i += 1
+        if text[i:i + 1] and text[i] in _LEADERS:
+            return "'" + text
     if _LONG_DIGITS.fullmatch(text):
         return "\t" + text
     return text
 
 
 # Only a value starting with one of these can need escaping (rule 1, or rule 2's digits).
-_RISKY_START = frozenset("=+-@\t\r'0123456789")
+_RISKY_START = frozenset("=+-@\t\r\n'0123456789")
 
 
 def _esc(value: str | None) -> str | None:
     """``escape_cell`` for a text cell, decided by its first character in the common case."""
-    if value and value[0] in _RISKY_START:
+    if value and (value[0] in _RISKY_START or _blank(value[0])):
         return escape_cell(value)
     return value
 

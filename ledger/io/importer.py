@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Sequence
 from .. import lifecycle
 from ..deadlines import Deadline, Policy, demand_deadline, parse_date
 from ..errors import BadInput, LedgerError, NotFound
-from ..i18n import t
+from ..i18n import label, t
 from ..models import (
     check_id_number, check_phone, clean_name, clean_text, enum_value, number_seq, parse_number,
 )
@@ -112,7 +112,8 @@ class ImportResult:
     encoding: str = ""
     rows: int = 0  # data rows read; blank rows are not counted
     added: int = 0
-    skipped: int = 0  # already in the ledger (or earlier in the file)
+    skipped: int = 0  # already in the ledger (or earlier in the file), the same
+    updated: int = 0  # already in the ledger, corrected from the file (``update``)
     created: dict[str, list[str]] = field(default_factory=dict)  # kind -> the first names
     created_count: dict[str, int] = field(default_factory=dict)  # kind -> how many created
     dry_run: bool = False
@@ -127,7 +128,8 @@ class _Rollback(Exception):
 
 def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands",
                dry_run: bool = False, create_missing: bool = False,
-               progress: Callable[[int], None] | None = None) -> ImportResult:
+               progress: Callable[[int], None] | None = None, update: bool = False,
+               update_reason: str = "按导入文件更正") -> ImportResult:
     """Read a CSV in the ledger's format and add what is new, all or nothing.
 
     ``source`` is the file's bytes or a binary file open for reading (seekable). Every row
@@ -136,6 +138,14 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     units, categories, channels, types (and cadres, for visits) are problems unless
     ``create_missing``; residents are matched by ID number, or name and village (and phone)
     and created when absent. ``progress(bytes_read)`` is called now and then.
+
+    A demand row whose number is in the ledger already is skipped when it says the same
+    (the cells it leaves empty say nothing; 办理时限 and 时限暂定 are the ledger's own
+    clock); when it says otherwise, each differing column is a problem (number, column,
+    the ledger's value, the file's). With ``update`` a different text is recorded as a
+    ``correct`` step and a different category, difficulty or type as a ``classify`` step
+    (``update_reason`` is the correction's reason); a difference no single step can make
+    (another status, unit, date ...) stays a problem: the state is never rewritten.
     """
     what = what_of(what)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
@@ -147,7 +157,8 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         raise BadInput("csv.utf16")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
-        return _import(ledger, raw, encoding, what, dry_run, create_missing, progress)
+        return _import(ledger, raw, encoding, what, dry_run, create_missing, progress,
+                       (update, update_reason))
     except UnicodeDecodeError:
         pass  # everything done so far was rolled back
     if encoding == "utf-8-sig":
@@ -158,7 +169,8 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         # Counted from 1, as a person counts: the first byte neither encoding can read.
         raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
     raw.seek(0)
-    return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress)
+    return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress,
+                   (update, update_reason))
 
 
 def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
@@ -180,7 +192,8 @@ def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
 
 
 def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
-            create_missing: bool, progress: Callable[[int], None] | None) -> ImportResult:
+            create_missing: bool, progress: Callable[[int], None] | None,
+            update: tuple[bool, str] = (False, "")) -> ImportResult:
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
     problems: list[RowError] = []
@@ -192,18 +205,20 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
                 keys, labels = _header(next(reader, None), what)
                 refs = _Refs(L, create_missing)
                 rows = _rows(reader, keys, labels, problems, result, raw, progress)
-                {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
-                    L, refs, problems, result).run(rows)
+                kind = {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
+                    L, refs, problems, result)
+                kind.update, kind.update_reason = update
+                kind.run(rows)
             except csv.Error as e:
                 raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
             refs.finish()
             result.created_count = {k: n for k, n in refs.created_count.items() if n}
             result.created = {k: refs.created[k] for k in result.created_count}
-            if problems or dry_run or not (result.added or result.created):
+            if problems or dry_run or not (result.added or result.created or result.updated):
                 raise _Rollback
             L.journal.write("import", 0, "csv", L.today.isoformat(), {
                 "what": what, "rows": result.rows, "added": result.added,
-                "skipped": result.skipped, "encoding": encoding,
+                "skipped": result.skipped, "updated": result.updated, "encoding": encoding,
                 "created": result.created_count,
             })
     except _Rollback:
@@ -661,8 +676,45 @@ _AFTER = {"resolved_on": ("escalated_on", "assigned_on"), "followed_up_on": ("re
           "closed_on": ("followed_up_on", "resolved_on")}
 
 
+# The columns of a demand row compared with the ledger's demand of that number: column ->
+# the state field it gives (办理时限 and 时限暂定 are left out: the ledger's clock computes
+# them; 镇/街道 and 联系电话 only help find the village and the resident).
+_CONTENT = {
+    "received_on": "received_on", "village": "village_id", "grid": "grid_id",
+    "resident": "resident_id", "channel": "channel", "category": "category",
+    "complexity": "complexity", "type": "type", "text": "text", "status": "status",
+    "level": "level", "unit": "lead_unit_id", "co_units": "co_unit_ids", "handler": "handler",
+    "leader": "leader", "settled_on_spot": "settled_on_spot", "escalated_on": "escalated_on",
+    "assigned_on": "assigned_on", "suspended_since": "suspended_since",
+    "resolved_on": "resolved_on", "result": "result", "feedback": "feedback",
+    "followed_up_on": "followed_up_on", "satisfaction": "satisfaction",
+    "closed_on": "closed_on", "reopen_count": "reopen_count", "first_step_on": "first_step_on",
+}
+# What one lifecycle step can correct: the text (correct), the classification (classify).
+_BY_STEP = ("text", "category", "complexity", "type")
+_LABELLED = ("status", "level", "complexity", "satisfaction")
+
+
+def _differences(row: _Row, plan: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """The columns a row fills in with a value other than the ledger's."""
+    data = {**plan["data"], "received_on": plan["received_on"]}
+    out = []
+    for key, field in _CONTENT.items():
+        if not row.values.get(key):
+            continue  # an empty cell says nothing
+        have = stored[field]
+        if field == "co_unit_ids":
+            have = json.loads(have or "[]")
+        if data.get(field) != have:
+            out.append(key)
+    return out
+
+
 class _Kind:
     """The rows of one kind of file: ``run`` checks them, and writes those that pass."""
+
+    update = False  # rows already in the ledger with other content: corrected by steps
+    update_reason = ""
 
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
@@ -719,7 +771,7 @@ class _Demands(_Kind):
         in_ledger = self.bulk.ids_of(wanted)
         unwritten = self.bulk.unwritten(wanted)
         void = self.L.demands.voided(wanted)
-        plans, first, not_written = [], {}, []
+        plans, first, not_written, present = [], {}, [], []
         for row in batch:
             number = numbers.get(row.number)
             if number is not None:
@@ -736,7 +788,7 @@ class _Demands(_Kind):
                     _Check(self.L, row, self.problems).fail("number", "import.number_void")
                     continue
                 if did is not None:
-                    self.result.skipped += 1
+                    present.append((row, number, did))
                     not_written.append((number, row.number))
                     continue
             plan = self._check(row, number)
@@ -747,6 +799,82 @@ class _Demands(_Kind):
                 not_written.append((number, row.number))
         self.bulk.not_written(not_written)
         self._write(plans)
+        self._present(present)
+
+    def _present(self, present: list[tuple[_Row, str, int]]) -> None:
+        """Rows whose number the ledger holds: the same (skipped), or what differs, as
+        problems or (``update``) as correction steps."""
+        if not present:
+            return
+        stored = {r["id"]: r for r in self.L.db.query(
+            f"select * from demands where id in ({', '.join('?' * len(present))})",
+            [did for _, _, did in present])}
+        for row, number, did in present:
+            if self._as_shown(row, stored[did]):
+                self.result.skipped += 1  # the row reads as the ledger's own export of it
+                continue
+            plan = self._check(row, number)
+            if plan is None:
+                continue  # the row's own problems are listed
+            differ = _differences(row, plan, stored[did])
+            if not differ:
+                self.result.skipped += 1
+                continue
+            c = _Check(self.L, row, self.problems)
+            by_step = [k for k in differ if k in _BY_STEP]
+            no_step = [k for k in differ if k not in _BY_STEP]
+            for key in differ:
+                if self.update and key in _BY_STEP:
+                    continue
+                c.fail(key, "import.conflict" if not self.update else "import.conflict_no_step",
+                       number=number, ledger=self._shown(key, row.number, stored[did]))
+            if not self.update or no_step or not by_step:
+                continue
+            try:
+                with self.L.db.atomic():
+                    if "text" in by_step:
+                        self.L.demands.correct(number, plan["data"]["text"],
+                                               reason=self.update_reason)
+                    classify = {k: plan["data"][k] for k in ("category", "complexity", "type")
+                                if k in by_step}
+                    if classify:
+                        self.L.demands.classify(number, **classify)
+            except LedgerError as e:
+                c.fail(by_step[0], e.key, **{**e.params, "number": number})
+                continue
+            self.result.updated += 1
+
+    def _as_shown(self, row: _Row, stored: dict[str, Any]) -> bool:
+        """Every filled cell of the row is the ledger's value as the export writes it (a
+        masked name is not compared): the quick way to know a row is the same."""
+        for key in _CONTENT:
+            cell = row.values.get(key)
+            if not cell or (key == "resident" and "*" in cell):
+                continue
+            if cell != self._shown(key, row.number, stored):
+                return False
+        return True
+
+    def _shown(self, key: str, row: int, stored: dict[str, Any]) -> str:
+        """The ledger's value of a column as the export writes it."""
+        field = _CONTENT[key]
+        value = stored[field]
+        if value is None or value == "":
+            return ""
+        registers = self.L.registers
+        if field in ("village_id", "grid_id", "resident_id", "lead_unit_id"):
+            table = {"village_id": "villages", "grid_id": "grids", "resident_id": "residents",
+                     "lead_unit_id": "units"}[field]
+            return self.refs._cached(("shown", table, value), lambda: registers.names(
+                f"select name from {table} where id = ?", [value])[0])
+        if field == "co_unit_ids":
+            units = registers.unit_names()
+            return "、".join(units.get(u, "") for u in json.loads(value or "[]"))
+        if field == "settled_on_spot":
+            return "是" if value else "否"
+        if field in _LABELLED:
+            return label(field, value)
+        return str(value)
 
     def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
         """The plan for one demand row (None when it has problems)."""

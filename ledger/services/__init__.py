@@ -1,7 +1,7 @@
 """The ledger's services: small aggregates over one session.
 
 A ``Ledger`` is one session: an open database, the day that counts as today, who is
-recording, and when. The services hang off it, one per aggregate, each created on first
+recording (the ``--user`` name and the operating-system account), and when. The services hang off it, one per aggregate, each created on first
 use:
 
     ledger.registers   townships, villages, grids, units, cadres, the vocabularies
@@ -46,12 +46,13 @@ class Ledger:
     """One session over an open ledger: the database, today, the user, and the services."""
 
     def __init__(self, db: LedgerDatabase, *, today: date, user: str = "",
-                 now: str | None = None) -> None:
+                 now: str | None = None, os_user: str | None = None) -> None:
         self.db = db
         self.today = today
         self.user = user or None
+        self.os_user = os_user  # the operating-system account running the command
         self.now = now
-        self.journal = Journal(db, self.user, now)
+        self.journal = Journal(db, self.user, now, os_user)
         self._calendar: WorkCalendar | None = None
         self._policies: list[Policy] | None = None
 
@@ -88,6 +89,14 @@ class Ledger:
         if day > self.today:
             raise BadInput("date.future", value=day.isoformat(), today=self.today.isoformat())
         return day.isoformat()
+
+    def unmasked(self, view: str, data: dict[str, object]) -> None:
+        """Personal data shown in full on request (``--unmask``): recorded in the journal
+        (who, when, what), as an unmasked export is. A ledger that cannot record it (a
+        read-only file) does not show it."""
+        with self.db.atomic():
+            self.journal.write("view", 0, "unmask", self.today.isoformat(),
+                               {"view": view, **data})
 
     # --- the services ----------------------------------------------------------------------
 

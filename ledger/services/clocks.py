@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sqlite_utils import Database
 
 from ..deadlines import (
-    POLICY_KINDS, Policy, WorkCalendar, YearSchedule, demand_deadline, parse_schedule,
+    POLICY_KINDS, Policy, WorkCalendar, YearSchedule, demand_deadline, missing_holidays,
+    parse_schedule,
     pick_policy, shipped_schedules,
 )
 from ..errors import BadInput, NotFound, Refused
@@ -69,9 +70,15 @@ class Clocks:
 
     # --- the working calendar -------------------------------------------------------------
 
-    def add_year(self, text: str) -> dict[str, Any]:
-        """Add (or correct) a year's holiday schedule; recompute the deadlines it touches."""
+    def add_year(self, text: str, *, force: bool = False) -> dict[str, Any]:
+        """Add (or correct) a year's holiday schedule; recompute the deadlines it touches.
+        A schedule without rest for one of the seven statutory holidays is refused unless
+        ``force`` (a year whose notice is copied short must not pass silently)."""
         schedule = parse_schedule(text)
+        missing = missing_holidays(schedule)
+        if missing and not force:
+            raise Refused("calendar.missing_holidays", year=schedule.year,
+                          names="、".join(missing))
         with self.db.atomic():
             self.db["calendar_years"].upsert({
                 "year": schedule.year, "notice": schedule.notice,
@@ -81,13 +88,14 @@ class Clocks:
             }, pk="year")
             self.L.journal.write("calendar", schedule.year, "add", self.L.today.isoformat(),
                                  {"notice": schedule.notice, "rest": len(schedule.rest),
-                                  "work": len(schedule.work)})
+                                  "work": len(schedule.work), "missing": missing})
             self.L.forget_clocks()
             # Every provisional deadline, and every live one: a corrected year moves them too.
             n = self.refresh("due_provisional = 1 or status in ('open', 'suspended')")
             still = self.db.execute(
                 "select count(*) from demands where due_provisional = 1").fetchone()[0]
-        return {"year": schedule.year, "recomputed": n, "still_provisional": still}
+        return {"year": schedule.year, "recomputed": n, "still_provisional": still,
+                "missing": missing}
 
     def years(self) -> list[dict[str, Any]]:
         return [{"year": s.year, "notice": s.notice, "source": s.source, "rest": len(s.rest),

@@ -42,6 +42,12 @@ class History:
             if (last["actor"] or "") != (self.L.user or ""):
                 raise Refused("undo.someone_else", actor=last["actor"] or "?",
                               on=last["on_date"], action=last["action"])
+            # The --user name can be typed by anyone: the account that ran the command must
+            # be this one too (rows from before accounts were kept have none).
+            if last.get("os_user") is not None and last["os_user"] != (self.L.os_user or ""):
+                raise Refused("undo.other_account", account=last["os_user"] or "?",
+                              current=self.L.os_user or "?", on=last["on_date"],
+                              action=last["action"])
             rows = list(self.db.query("select * from journal where command = ? order by id",
                                       [last["command"]]))
             for r in rows:

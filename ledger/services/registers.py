@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_phone, clean_name, enum_value, suggest
+from ..models import check_phone, clean_name, enum_value, name_key, suggest
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -31,9 +31,16 @@ class Registers:
 
     def find(self, table: str, name: str, where: str = "",
              params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        """The row of ``table`` with exactly this name (and ``where``), or None."""
+        """The row of ``table`` with this name (and ``where``), or None. Two names that
+        normalise alike are the same name: a name written before names were normalised
+        (``Ａ村``) is found by the name typed now (``A村``), and the other way round."""
         rows = list(self.db.query(f"select * from {table} where name = ? {where}",
                                   [name, *params]))
+        if not rows:
+            key = name_key(name)
+            rows = [r for r in self.db.query(f"select * from {table} where 1 = 1 {where} "
+                                             "order by id", params)
+                    if isinstance(r["name"], str) and name_key(r["name"]) == key]
         return rows[0] if rows else None
 
     def named(self, table: str, what: str, name: str, where: str = "",
@@ -104,6 +111,12 @@ class Registers:
             sql += " and t.name = ?"
             params.append(township)
         rows = list(self.db.query(sql, params))
+        if not rows:  # a village named before names were normalised (see ``find``)
+            rows = [r for r in self.db.query(
+                        "select v.*, t.name as township from villages v left join townships t"
+                        " on t.id = v.township_id order by v.id")
+                    if name_key(r["name"]) == name_key(name)
+                    and (not township or name_key(r["township"] or "") == name_key(township))]
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
@@ -161,8 +174,7 @@ class Registers:
             uid = self.unit(unit)["id"] if unit else None
             phone = check_phone(phone) if phone else None
             self._refuse_existing("cadre", "cadres", name)
-            return self._added("cadre", "cadres", {"name": name, "unit_id": uid, "phone": phone},
-                               {"name": name, "unit_id": uid})
+            return self._added("cadre", "cadres", {"name": name, "unit_id": uid, "phone": phone})
 
     def cadre(self, name: str) -> dict[str, Any]:
         return self.named("cadres", "cadre", name)

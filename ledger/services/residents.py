@@ -6,7 +6,9 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_id_number, check_phone, clean_name, optional_text, suggest
+from ..models import (
+    check_id_number, check_phone, clean_name, name_key, optional_text, suggest,
+)
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -66,9 +68,13 @@ class Residents:
         if tags:
             self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
                                      [(rid, tg) for tg in tags])
-        if origin is None:  # a merged resident's addition is in the journal it came from
-            self.L.journal.write("resident", rid, "add", self.L.today.isoformat(),
-                                 {"name": name, "village_id": village_id, "tags": tags})
+        # Everything stored is journaled (a merged resident too, with where it came from),
+        # so that `ledger check` can hold the row to its journal.
+        data = {"name": name, "village_id": village_id, "tags": tags, "grid_id": grid_id,
+                "phone": phone, "id_number": id_number, "address": address, "note": note}
+        if origin is not None:
+            data["origin"] = list(origin)
+        self.L.journal.write("resident", rid, "add", self.L.today.isoformat(), data)
         return rid
 
     def by_id_number(self, id_number: str) -> dict[str, Any] | None:
@@ -95,6 +101,8 @@ class Residents:
     def set_phone(self, resident_id: int, phone: str) -> None:
         """The phone of a resident an import created without one, from a later row."""
         self.db.execute("update residents set phone = ? where id = ?", [phone, resident_id])
+        self.L.journal.write("resident", resident_id, "phone", self.L.today.isoformat(),
+                             {"phone": phone})
 
     def registered(self, name: str, village_id: int, phone_pattern: str | None,
                    id_number: str | None) -> bool:
@@ -162,6 +170,11 @@ class Residents:
                 sql += " and v.name = ?"
                 params.append(village)
             rows = list(self.db.query(sql + " order by r.id", params))
+            if not rows:  # a name written before names were normalised (Registers.find)
+                key = name_key(name)
+                rows = [r for r in self.db.query(_SELECT + "order by r.id")
+                        if name_key(r["name"]) == key
+                        and (not village or name_key(r["village"]) == name_key(village))]
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
@@ -171,8 +184,9 @@ class Residents:
 
     def find(self, query: str | None = None, *, village: str | None = None,
              phone_tail: str | None = None, tag: str | None = None,
-             limit: int = 200) -> list[dict[str, Any]]:
-        """Residents by part of the name, phone tail, village or tag."""
+             limit: int = 200, unmask: bool = False) -> list[dict[str, Any]]:
+        """Residents by part of the name, phone tail, village or tag; ``unmask`` (phones
+        to be shown in full) is journaled with what was asked and how many were found."""
         where, params = [], []
         if query:
             q = clean_name(query, "resident")
@@ -197,7 +211,12 @@ class Residents:
         )
         if where:
             sql += " where " + " and ".join(where)
-        return list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
+        rows = list(self.db.query(sql + " order by r.id limit ?", [*params, limit]))
+        if unmask:
+            asked = {k: v for k, v in (("query", query), ("village", village),
+                                       ("phone_tail", phone_tail), ("tag", tag)) if v}
+            self.L.unmasked("resident find", {"filters": asked, "residents": len(rows)})
+        return rows
 
     def _where(self, village: str | None, tag: str | None) -> tuple[list[str], list[Any]]:
         """Residents of a village, or holding a tag (over ``r``)."""
@@ -217,9 +236,12 @@ class Residents:
         return self.db.query(_EXPORT + (" where " + " and ".join(where) if where else "")
                              + " order by r.id", params)
 
-    def page(self, ref: str) -> dict[str, Any]:
-        """一人一账: who the resident is, every visit, every demand and what became of it."""
+    def page(self, ref: str, *, unmask: bool = False) -> dict[str, Any]:
+        """一人一账: who the resident is, every visit, every demand and what became of it;
+        ``unmask`` (phone and ID number to be shown in full) is journaled."""
         r = self.get(ref)
+        if unmask:
+            self.L.unmasked("resident show", {"resident_id": r["id"]})
         return {"resident": r, "tags": self.tags(r["id"]),
                 "visits": self.L.visits.of_resident(r["id"]),
                 "demands": self.L.demands.list(resident_id=r["id"])}

@@ -95,12 +95,15 @@ class Visits:
              *(origin or (None, None))]).lastrowid
         self.db.conn.executemany("insert into visit_cadres (visit_id, cadre_id) values (?, ?)",
                                  [(vid, c) for c in cadre_ids])
-        if origin is None:  # a merged visit's record is in the journal it came from
-            data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
-                                    "cadre_ids": cadre_ids, "channel": channel}
-            if numbers is not None:
-                data["numbers"] = numbers
-            self.L.journal.write("visit", vid, "log", day, data)
+        # Everything stored is journaled (a merged visit too, with where it came from).
+        data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
+                                "cadre_ids": cadre_ids, "channel": channel, "grid_id": grid_id,
+                                "note": note}
+        if numbers is not None:
+            data["numbers"] = numbers
+        if origin is not None:
+            data["origin"] = list(origin)
+        self.L.journal.write("visit", vid, "log", day, data)
         return vid
 
     def exists(self, day: str, village_id: int, resident_id: int | None, channel: str,

@@ -140,12 +140,21 @@ def open_ledger(path: str | os.PathLike[str] | None = None,
             raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
         new = not p.exists()
         try:
+            if new:
+                # Created readable by its owner only from its first byte (an empty file is
+                # an empty SQLite database).
+                os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            new = False  # another clerk's command created it a moment ago
+        except OSError as e:
+            raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
+        try:
             db = LedgerDatabase(sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_SECONDS))
             if new:
                 db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
                 owner_only(p)
         except sqlite3.Error as e:
-            raise LedgerFileError("file.cannot_open", path=str(p), why=str(e)) from None
+            raise file_error(e, p, opening=True) from None
     try:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA temp_store = MEMORY")  # the summary's working tables
@@ -159,11 +168,58 @@ def open_ledger(path: str | os.PathLike[str] | None = None,
                 stale = {REFRESH_AFTER[m.name] for m in pending if m.name in REFRESH_AFTER}
                 if stale and had_tables and finish is not None:
                     finish(db, stale)
-    except sqlite3.DatabaseError as e:
-        if "locked" in str(e) or "busy" in str(e):
-            raise LedgerFileError("file.busy", path=str(path)) from None
-        raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
+    except sqlite3.Error as e:
+        db.conn.close()
+        raise file_error(e, path, opening=True) from None
+    except BaseException:
+        db.conn.close()
+        raise
     return db
+
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html) a clerk can meet, as the
+# message each is told with (``file.<kind>``).
+_SQLITE_CODES = {3: "no_permission", 5: "busy", 6: "busy", 8: "read_only", 10: "io_error",
+                 11: "not_ledger", 13: "disk_full", 14: "cannot_open", 23: "no_permission",
+                 26: "not_ledger"}
+_SQLITE_WORDS = (("locked", "busy"), ("busy", "busy"), ("readonly", "read_only"),
+                 ("read-only", "read_only"), ("disk is full", "disk_full"),
+                 ("disk i/o", "io_error"), ("not a database", "not_ledger"),
+                 ("malformed", "not_ledger"), ("unable to open", "cannot_open"))
+
+
+def file_error(e: sqlite3.Error, path: object, *, opening: bool = False) -> LedgerFileError:
+    """An SQLite error met on a ledger file as the one line a clerk reads: a full disk, a
+    file locked past the timeout, a read-only file, a failing disk and a file that is not a
+    ledger each have their own message."""
+    code = getattr(e, "sqlite_errorcode", None)
+    kind = _SQLITE_CODES.get(code & 0xFF) if isinstance(code, int) else None
+    if kind is None:
+        text = str(e).lower()
+        kind = next((k for word, k in _SQLITE_WORDS if word in text), None)
+    if kind is None:
+        kind = "not_ledger" if opening and isinstance(e, sqlite3.DatabaseError) else "sql_error"
+    return LedgerFileError(f"file.{kind}", path=str(path), why=str(e))
+
+
+def discard_if_unused(path: Path) -> None:
+    """Remove a ledger file a failed command created, if nothing was ever recorded in it
+    (no journal row): a new ledger is only kept once something is in it."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            used = conn.execute("select count(*) from journal").fetchone()[0]
+        except sqlite3.Error:
+            used = 0 if not conn.execute("select count(*) from sqlite_master where "
+                                         "name = 'journal'").fetchone()[0] else 1
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    if not used:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                Path(str(path) + suffix).unlink()
 
 
 def owner_only(path: Path) -> None:

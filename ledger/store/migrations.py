@@ -347,3 +347,89 @@ def m011_supervision(db: Database) -> None:
         db["demands"].create_index([by, *report_columns], index_name=name)
     # The few returned demands, whose journals say which unit returned them.
     db.execute("create index idx_demands_returned on demands (received_on) where returns > 0")
+
+
+# m012: the tamper-evident journal. Frozen copy of the chain rule of store/journal.py (the
+# tests check that both give the same hashes): a migration never imports the code it
+# migrates for.
+_M012_PREFIX = "ledger-journal-v1\n"
+_M012_GENESIS = "0" * 64
+_M012_CHAINED = ("id", "subject", "subject_id", "action", "on_date", "actor", "os_user",
+                 "reason", "data", "recorded_at", "command")
+_M012_NO_UPDATE = ("CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal "
+                   "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END")
+# A row is added only at the end, with the next id, and with its hash: this refuses INSERT
+# OR REPLACE of an existing row (whose hidden delete fires no delete trigger), an insert
+# into a gap, and a row written by anything but ledger's journal writer.
+_M012_APPEND_ONLY = (
+    "CREATE TRIGGER journal_append_only BEFORE INSERT ON journal "
+    "WHEN new.id IS NOT (SELECT coalesce(max(id), 0) + 1 FROM journal) "
+    "OR new.hash IS NULL OR length(new.hash) <> 64 "
+    "BEGIN SELECT RAISE(ABORT, 'the journal is append-only: rows are added at its end, "
+    "by ledger'); END")
+
+
+@migrations()
+def m012_chain(db: Database) -> None:
+    import hashlib
+    import json
+
+    # Who ran each command: the operating-system account, beside the --user name.
+    db["journal"].add_column("os_user", str)
+    db["journal"].add_column("hash", str)
+    # What the journal did not record of the rows already there (a resident's phone, ID
+    # number, address; a visit's note; a cadre's phone; anything merged from another
+    # ledger; any register row a past version did not journal), recorded once as found, so that `ledger check` can hold every row of these
+    # tables to its journal from now on. Not a command: undo never reverses them.
+    baseline = ("insert into journal (subject, subject_id, action, on_date, data) "
+                "select '{subject}', id, 'baseline', {on}, json_object({fields}) "
+                "from {table} order by id")
+    tags = ("'tags', json((select json_group_array(tag) from (select tag from resident_tags "
+            "where resident_id = residents.id order by tag)))")
+    cadres = ("'cadre_ids', json((select json_group_array(cadre_id) from (select cadre_id "
+              "from visit_cadres where visit_id = visits.id order by rowid)))")
+    for subject, table, on, fields in (
+        ("resident", "residents", "coalesce(created_on, '')",
+         "'name', name, 'village_id', village_id, 'grid_id', grid_id, 'phone', phone, "
+         "'id_number', id_number, 'address', address, 'note', note, " + tags),
+        ("visit", "visits", "visited_on",
+         "'village_id', village_id, 'grid_id', grid_id, 'resident_id', resident_id, "
+         "'channel', channel, 'note', note, " + cadres),
+        ("cadre", "cadres", "''", "'name', name, 'unit_id', unit_id, 'phone', phone"),
+        ("township", "townships", "''", "'name', name"),
+        ("village", "villages", "''", "'name', name, 'township_id', township_id, 'kind', kind"),
+        ("grid", "grids", "''", "'name', name, 'village_id', village_id"),
+        ("unit", "units", "''", "'name', name, 'level', level"),
+    ):
+        db.execute(baseline.format(subject=subject, table=table, on=on, fields=fields))
+    # The vocabularies m001 seeded are known without a journal; any other entry is recorded.
+    seeded = [(i, kind, name) for i, (kind, name) in enumerate(
+        [("channel", n) for n in DEFAULT_CHANNELS] + [("category", n) for n in DEFAULT_CATEGORIES]
+        + [("type", n) for n in DEFAULT_TYPES], start=1)]
+    db.execute("create temp table m012_seeded (id integer, kind text, name text)")
+    db.conn.executemany("insert into temp.m012_seeded values (?, ?, ?)", seeded)
+    db.execute("insert into journal (subject, subject_id, action, on_date, data) "
+               "select 'term', id, 'baseline', '', json_object('kind', kind, 'name', name) "
+               "from terms t where not exists (select 1 from temp.m012_seeded s where "
+               "s.id = t.id and s.kind is t.kind and s.name is t.name) order by id")
+    db.execute("drop table temp.m012_seeded")
+    # The chain over the journal as it stands, once.
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    db.execute("DROP TRIGGER IF EXISTS journal_no_update")
+    prev, last, rows = _M012_GENESIS, 0, 0
+    while True:
+        chunk = db.execute(f"select {', '.join(_M012_CHAINED)} from journal where id > ? "
+                           "order by id limit 10000", [last]).fetchall()
+        if not chunk:
+            break
+        updates = []
+        for values in chunk:
+            text = _M012_PREFIX + prev + "\n" + encode(list(values))
+            prev = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            updates.append((prev, values[0]))
+        db.conn.executemany("update journal set hash = ? where id = ?", updates)
+        last = chunk[-1][0]
+        rows += len(chunk)
+    db.execute(_M012_NO_UPDATE)
+    db.execute(_M012_APPEND_ONLY)
+    db["meta"].upsert({"key": "chain_migrated", "value": str(rows)}, pk="key")
