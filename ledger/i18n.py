@@ -247,7 +247,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "setting.range": ("设置 {setting} 的值 {value} 应在 {lo} 到 {hi} 之间", "setting {setting}: {value} must be between {lo} and {hi}"),
     "setting.set": ("已设置 {setting} = {value}", "{setting} set to {value}"),
     "due.within": ("--within 应在 0 到 60 个工作日之间", "--within must be between 0 and 60 working days"),
-    "provisional.warning": ("{n} 件诉求的时限跨入尚无节假日安排的年份({years}),标“*”者暂定;用 ledger calendar add FILE 加入", "{n} deadlines reach a year without a holiday schedule ({years}); those marked * are provisional: add the year with ledger calendar add FILE"),
+    "provisional.warning": ("{n} 件时限跨入未加节假日安排的 {years} 年,“*”者暂定;用 ledger calendar add 加入", "{n} deadlines reach {years}, a year without a holiday schedule; * marks them provisional: ledger calendar add"),
     "merge.same_ledger": ("{path} 就是这本台账本身,不能合并自己", "{path} is this very ledger; it cannot be merged into itself"),
     "merge.done": ("已合并 {source}:诉求 {demands} 件(此前已合并、跳过 {skipped} 件),走访 {visits} 次,群众 {residents} 人", "merged {source}: {demands} demands ({skipped} merged before and skipped), {visits} visits, {residents} residents"),
     "merge.created": ("新建{what} {n} 个", "created {n} {what}(s)"),

@@ -68,8 +68,10 @@ class Sheet:
     prints every column in full.
     """
 
-    def __init__(self, title: str | None, keys: Sequence[str], lang: str) -> None:
+    def __init__(self, title: str | None, keys: Sequence[str], lang: str,
+                 keep: Sequence[str] = ()) -> None:
         self.title = label("title", title, lang) if title else None
+        self.keep = set(keep)  # never left out (the column the rows are grouped by)
         self.keys = list(keys)
         self.headers = [_col(k, lang) for k in keys]
         self.rows: list[list[str]] = []
@@ -126,7 +128,7 @@ class Sheet:
         natural = self.widths()
         shown = list(range(len(self.keys)))
         dropped: list[str] = []
-        order = [k for k in DROP_ORDER if k in self.keys]
+        order = [k for k in DROP_ORDER if k in self.keys and k not in self.keep]
 
         def need(table: Table) -> int:
             return Measurement.get(console, options.update(width=10_000), table).maximum
@@ -155,8 +157,9 @@ class Sheet:
             yield t("columns.dropped", self.lang, names=names)
 
 
-def _table(title: str | None, columns: Sequence[str], lang: str) -> Sheet:
-    return Sheet(title, columns, lang)
+def _table(title: str | None, columns: Sequence[str], lang: str,
+           keep: Sequence[str] = ()) -> Sheet:
+    return Sheet(title, columns, lang, keep)
 
 
 def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
@@ -507,7 +510,8 @@ COLOUR_STYLE = {"red": "bold red", "yellow": "bold yellow", "blue": "bold blue"}
 
 def supervision(result: dict[str, Any], lang: str) -> Group:
     """三色督办: the cases by lead unit, each with its colour and why; then the counts."""
-    table = _table("supervise", SUPERVISE_COLUMNS, lang)
+    # grouped by unit; the reason is what makes a case yellow
+    table = _table("supervise", SUPERVISE_COLUMNS, lang, keep=("unit", "reason"))
     unnamed = t("unassigned", lang)
     for r in result["demands"]:
         colour = label("colour", r["colour"], lang)
