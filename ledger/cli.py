@@ -44,7 +44,7 @@ Ledger file: --db PATH, or LEDGER_DB, or ledger.db in your application folder.
 Language: Chinese by default; --lang en or LEDGER_LANG=en for English."""
 
 # No arguments: LedgerGroup prints the first screen (no_args_is_help would print all help).
-app = typer.Typer(name="ledger", help=HELP, no_args_is_help=False, add_completion=True,
+app = typer.Typer(name="ledger", help=HELP, no_args_is_help=False, add_completion=False,
                   pretty_exceptions_enable=False, rich_markup_mode=None, cls=LedgerGroup)
 
 
@@ -316,6 +316,20 @@ def _session(kwargs: dict[str, Any]) -> Session:
 
 # --- the root callback: the options before the command --------------------------------------
 
+def _install_completion(value: bool) -> None:
+    # typer's own --install-completion costs every command ~50 ms at start-up: this one
+    # loads the completion code only when asked.
+    if value:
+        from typer._completion_shared import install
+
+        from .terminal import completion_ready
+
+        completion_ready()
+        shell, path = install(prog_name="ledger")
+        typer.echo(f"{shell}: {path}")
+        raise typer.Exit(0)
+
+
 def _print_version(value: bool) -> None:
     if value:
         from importlib.metadata import version
@@ -341,6 +355,9 @@ def main_options(
     version: Annotated[bool, typer.Option(
         "--version", "-V", is_eager=True, callback=_print_version,
         help="显示版本 || Show the version")] = False,
+    install_completion: Annotated[bool, typer.Option(
+        "--install-completion", is_eager=True, callback=_install_completion,
+        help="为当前 shell(bash、zsh、fish、PowerShell)安装命令补全 || Install tab completion for the current shell (bash, zsh, fish, PowerShell)")] = False,
 ) -> None:
     from .i18n import current_lang
 

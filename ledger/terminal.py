@@ -210,6 +210,14 @@ def _help_option(command: Any, lang: str) -> Any:
     return get_help_option
 
 
+def completion_ready() -> None:
+    """typer's completion for bash, zsh, fish and PowerShell, loaded only when a shell asks
+    for completions (or they are installed)."""
+    from typer._completion_classes import completion_init
+
+    completion_init()
+
+
 class LedgerGroup(TyperGroup):
     """The root command: runs a whole invocation in the clerk's language."""
 
@@ -217,6 +225,10 @@ class LedgerGroup(TyperGroup):
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        if os.environ.get(complete_var or "_LEDGER_COMPLETE"):
+            completion_ready()  # the shell asks for completions: typer answers it
+            return super().main(argv, prog_name or "ledger", complete_var, standalone_mode,
+                                windows_expand_args, **extra)
         lang, unknown = lang_of(argv)
         speak(lang)
         localize(self, lang)
