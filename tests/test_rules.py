@@ -121,3 +121,18 @@ def test_a_ledger_from_before_deadlines_gets_them_when_opened(tmp_path: Path) ->
     old = Ledger(open_ledger(path), today=date(2026, 11, 17))
     assert old.demands.show("2026-000001")["due_on"] == "2026-11-12"
     assert old.checks.run() == []
+
+
+def test_every_function_the_readme_names_for_a_rule_exists() -> None:
+    import re
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Where each rule lives"):]
+    table = table[:table.index("\n## ")] if "\n## " in table else table
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (root / "ledger").rglob("*.py"))
+    named = {n.split(".")[-1] for n in re.findall(r"`([A-Za-z_][\w.]*)`", table)} - {"_x", "x"}
+    missing = [n for n in sorted(named)
+               if not re.search(rf"(^|\s)(def|class)\s+{re.escape(n)}\b|^\s*{re.escape(n)}\s*[:=]",
+                                source, re.M)]
+    assert len(named) > 40 and missing == [], missing
