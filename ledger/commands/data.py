@@ -76,8 +76,8 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
     create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="把问题清单写成 CSV Write the problems as CSV")] = None,
-    update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) Correct rows whose number exists with other content")] = False,
-    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 Replace an existing --errors file")] = False,
+    update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) || Correct rows whose number exists with other content (as correct/classify steps)")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 || Replace an existing --errors file")] = False,
     db: DbOpt = None,
 ) -> None:
     """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
@@ -178,7 +178,7 @@ def merge(
 def check_(
     ctx: typer.Context,
     head: Annotated[Optional[str], typer.Option(
-        "--head", help="核对以前记下的日志链头 ID:HASH(ledger backup 打印) Verify against a chain head recorded earlier")] = None,
+        "--head", help="核对以前记下的日志链头 ID:HASH(ledger backup 打印) || Verify against a chain head ID:HASH recorded earlier (ledger backup prints it)")] = None,
     db: DbOpt = None,
 ) -> None:
     """检查台账:文件完整性、日志哈希链与保护触发器、每件诉求及群众、走访、名录与日志一致、在办诉求有时限。 Check the ledger."""
