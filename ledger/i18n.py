@@ -62,6 +62,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unit_of_time": ("时限单位", "unit of time"), "format": ("输出格式", "format"), "report_by": ("排名对象", "report grouping"),
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
+        "ledger_name": ("台账名称", "ledger name"), "demand": ("诉求", "demand"),
     },
     "file_kind": {
         "symlink": ("符号链接", "symlink"), "pipe": ("命名管道", "named pipe"),
@@ -120,6 +121,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "colour": ("颜色", "Colour"), "supervisor": ("督办领导", "Supervised by"),
         "red": ("红", "Red"), "yellow": ("黄", "Yellow"), "blue": ("蓝", "Blue"),
         "return_rate": ("回退率", "Returned"), "reopen_rate": ("重办率", "Reopened"),
+        # --- issue 13 (sync) ---
+        "ledger_id": ("标识", "Identity"), "received_upto": ("已收到", "Received up to"),
+        "sent_upto": ("已发出", "Sent up to"), "sent_on": ("发出日期", "Sent"),
+        "acked_upto": ("对方确认至", "Acknowledged"), "pending": ("待发事件", "Pending events"),
     },
     "title": {
         "issue_list": ("诉求台账", "Demands"), "history": ("办理记录", "History"),
@@ -146,6 +151,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "supervise": ("三色督办", "Supervision by colour"),
         "supervise_by_unit": ("三色督办:按责任单位", "By unit"),
         "calendar_years": ("工作日历", "Working calendar"), "policies": ("办理时限规则", "Deadline policies"),
+        # --- issue 13 (sync) ---
+        "sync_status": ("往来台账", "Other ledgers"), "sync_conflicts": ("同步冲突", "Sync conflicts"),
     },
 }
 
@@ -400,6 +407,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
     "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
+    # --- issue 13 (sync: bundles between ledgers) ---
+    "sync.needs_name": ("本台账有多个镇/街道({townships})或没有,请先用 ledger sync name 名称 给它起名", "this ledger holds several townships ({townships}) or none: name it first with ledger sync name NAME"),
+    "sync.name_separator": ("台账名称“{name}”不能含冒号(它用来分隔台账名称和编号)", "ledger name '{name}' must not contain a colon (it separates a ledger's name from its numbers)"),
+    "sync.named": ("本台账名称:{name}", "this ledger is now named {name}"),
+    "sync.unknown_peer": ("不认识的往来台账“{name}”(先导入它的一个同步包;或不加 --to 写出全部)", "unknown ledger '{name}' (import one of its bundles first, or leave out --to to write everything)"),
+    "sync.not_bundle": ("{path} 不是同步包", "{path} is not a bundle"),
+    "sync.bundle_format": ("{path} 是另一种格式的同步包({found}),请升级 ledger", "{path} is a bundle of another format ({found}); upgrade ledger"),
+    "sync.own_bundle": ("{path} 是本台账自己写出的同步包", "{path} was written by this very ledger"),
+    "sync.not_for_us": ("{path} 是写给“{to}”的同步包,不是本台账的", "{path} was made for '{to}', not for this ledger"),
+    "sync.gap": ("{path} 从{name}日志 #{start} 之后开始,而本台账只收到 #{have}:中间缺了一个同步包,请先导入它,或请对方不加 --to 重新写出(未写入任何内容)", "{path} starts after {name}'s journal row #{start}, but this ledger has received only up to #{have}: a bundle in between is missing; import it first, or ask for one made without --to (nothing was written)"),
+    "sync.tampered": ("{path} 中第 #{id} 条记录与对方的哈希链不符(文件被改动或损坏),整包未导入", "row #{id} of {path} does not match the sender's hash chain (the file was changed or damaged); nothing was imported"),
+    "sync.unknown_own": ("{path} 提到本台账的{what} {id},本台账却没有(未写入任何内容)", "{path} names this ledger's {what} {id}, which this ledger does not have (nothing was written)"),
+    "sync.case_without_acceptance": ("诉求 {id} 的记录中没有受理步骤,无法建立", "the events of demand {id} hold no acceptance; it cannot be built"),
+    "sync.unknown_action": ("步骤“{action}”来自更新版本的 ledger,本版本无法办理", "step '{action}' comes from a newer ledger; this version cannot apply it"),
+    "sync.everyone": ("任何台账(全部)", "any ledger (everything)"),
+    "sync.exported": ("已写出同步包 {path}:事件 {events} 条,涉及诉求 {demands} 件(本台账日志 #{start} 之后至 #{end}),发往 {to}", "wrote bundle {path}: {events} events on {demands} demands (this ledger's journal after #{start} up to #{end}), for {to}"),
+    "sync.imported": ("已导入同步包 {path}(来自 {name}):新事件 {events} 条,新诉求 {demands} 件,已有诉求更新 {updated} 件", "imported bundle {path} (from {name}): {events} new events, {demands} new demands, {updated} demands updated"),
+    "sync.conflicts_open": ("有 {n} 个冲突待处理:ledger sync conflicts 查看", "{n} conflicts to settle: see ledger sync conflicts"),
+    "sync.conflicts_hint": ("在该诉求上办一个普通步骤(如 issue resolve、issue assign)即为处理,该步骤会随同步包送达对方", "record an ordinary step on the demand (issue resolve, issue assign ...) to settle it; the step travels to the other ledger"),
+    "sync.no_conflicts": ("没有待处理的冲突", "no conflicts to settle"),
+    "sync.no_peers": ("还没有往来台账(导入对方的一个同步包后出现)", "no other ledger known yet (one appears once you import its bundle)"),
+    "sync.me": ("本台账:{name}(标识 {id},日志至 #{head})", "this ledger: {name} (identity {id}, journal up to #{head})"),
+    "check.sync_conflict": ("诉求 {number} 有未处理的同步冲突:{on} 的“{action}”未生效(ledger sync conflicts)", "demand {number} has an unsettled sync conflict: the {action} of {on} was not applied (ledger sync conflicts)"),
+    "undo.already_sent": ("这一步已随同步包发给 {name},不能撤销;请办一个更正步骤", "this step was already sent to {name} in a bundle and cannot be undone; record a correcting step instead"),
+    "history.recorded_at": ("(记于{name})", " (recorded at {name})"),
+    "history.conflict": ("〔冲突,未生效〕", " [conflict, not applied]"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

@@ -252,7 +252,11 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
     sep = ": " if lang == "en" else ":"
     for e in d["events"]:
         step = label("action", e["action"], lang) + (t("undone", lang) if e.get("undone") else "")
-        history.append(Text(f"{e['on']}  {step}  {e['actor'] or ''}".rstrip(), style="bold"))
+        if e.get("conflict"):
+            step += t("history.conflict", lang)
+        who = (e["actor"] or "") + (t("history.recorded_at", lang, name=e["ledger"])
+                                    if e.get("ledger") else "")
+        history.append(Text(f"{e['on']}  {step}  {who}".rstrip(), style="bold"))
         detail = describe_event(e, lang)
         if detail:
             history.append(Text("    " + detail))

@@ -12,6 +12,7 @@ use:
     ledger.reports     the Tuesday summary, the report card, the supervision settings
     ledger.history     undo
     ledger.checks      the ledger's own check
+    ledger.sync        bundles exchanged with other ledgers, shared cases, conflicts
 
 Every method that changes anything is one transaction and writes its journal rows through
 ``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .registers import Registers
     from .reports import Reports
     from .residents import Residents
+    from .sync import Sync
     from .visits import Visits
 
 
@@ -141,6 +143,12 @@ class Ledger:
         from .history import History
 
         return History(self)
+
+    @cached_property
+    def sync(self) -> "Sync":
+        from .sync import Sync
+
+        return Sync(self)
 
     @cached_property
     def checks(self) -> "Checks":

@@ -149,6 +149,7 @@ class Checks:
                               "null and due_provisional = 0 order by number").fetchall()
         found += [Finding("check.no_deadline", {"number": n}) for (n,) in no_clock[:limit]]
         found += self._journal_agreement(limit)
+        found += self._conflicts(limit)
         found += self._projections(undone, limit)
         return found + self._lookalikes(limit)
 
@@ -236,6 +237,39 @@ class Checks:
             if len(out) >= limit:
                 break
         return out
+
+    def _conflicts(self, limit: int) -> list[Finding]:
+        """Shared cases: the conflicts recorded are exactly the events their replay refuses,
+        and every one is settled (an unsettled conflict waits for a person)."""
+        from ..store.journal import replay_order
+        from .sync import replay_tolerant
+
+        out: list[Finding] = []
+        me = self.L.registers.ledger_id()
+        undone = undone_events(self.db)
+        shared = [i for (i,) in self.db.execute(
+            "select distinct subject_id from journal where subject = 'demand' and origin is not "
+            "null and subject_id in (select id from demands) order by subject_id")]
+        for demand_id in shared:
+            rows = [r for r in self.db.execute(
+                "select coalesce(origin, :me), on_date, coalesce(recorded_at, ''), id, action, "
+                "data, reason, coalesce(origin_id, id) from journal where subject = 'demand' "
+                "and subject_id = :d order by id", {"me": me, "d": demand_id})
+                if r[3] not in undone]
+            ordered = replay_order(rows)
+            _, refused, _ = replay_tolerant(ordered)
+            stored = {i for (i,) in self.db.execute(
+                "select journal_id from sync_conflicts where demand_id = ?", [demand_id])}
+            if {ordered[i][3] for i in refused} != stored:
+                out.append(Finding("journal.disagrees", {
+                    "number": self.L.demands.number_of(demand_id), "fields": "sync_conflicts"}))
+        for number, action, on in self.db.execute(
+                "select d.number, j.action, j.on_date from sync_conflicts c join demands d on "
+                "d.id = c.demand_id join journal j on j.id = c.journal_id where c.settled_by "
+                "is null order by d.number, j.id"):
+            out.append(Finding("check.sync_conflict", {"number": number, "action": action,
+                                                       "on": on}))
+        return out[:limit]
 
     def _folded(self, subject: str, undone: set[int]) -> Iterator[tuple[int, dict[str, Any]]]:
         """What the journal says each row of ``subject`` is, in id order (None: removed)."""

@@ -169,6 +169,10 @@ class Demands:
                                           "origin_ledger": origin_ledger,
                                           "origin_number": origin_number}).last_pk
 
+    def exists(self, number: str) -> bool:
+        return self.db.execute("select 1 from demands where number = ?",
+                               [number]).fetchone() is not None
+
     def merged_from(self, origin: str) -> set[str]:
         """The numbers (in the other ledger) of the demands merged from ``origin``."""
         return {n for (n,) in self.db.execute(
@@ -186,16 +190,24 @@ class Demands:
     def row(self, number: str) -> dict[str, Any]:
         """The stored demand of a number typed in full (2026-000123, 2026-123) or, when only
         one demand has it, by its sequence alone (123)."""
-        ref = clean_name(number, "number")
+        ref = clean_name(number, "number").replace("：", ":")
         if ref.isdigit() and len(ref) <= 6:
             rows = list(self.db.query("select * from demands where number like ?",
                                       [f"%-{int(ref):06d}"]))
-            if len(rows) > 1:
-                raise BadInput("issue.number_ambiguous", value=ref,
-                               choices=[r["number"] for r in rows])
-        else:
+        elif ":" in ref:  # a case of another ledger: its ledger's name, then its number there
+            place, _, own = ref.rpartition(":")
             rows = list(self.db.query("select * from demands where number = ?",
-                                      [parse_number(ref)]))
+                                      [f"{place}:{parse_number(own)}"]))
+        else:
+            full = parse_number(ref)
+            rows = list(self.db.query("select * from demands where number = ?", [full]))
+            if not rows:  # a shared case typed with its number in the ledger it came from
+                rows = list(self.db.query(
+                    "select * from demands where origin_number = ? and number like ?",
+                    [full, f"%:{full}"]))
+        if len(rows) > 1:
+            raise BadInput("issue.number_ambiguous", value=ref,
+                           choices=[r["number"] for r in rows])
         if not rows:
             raise NotFound("issue.unknown", value=ref)
         return rows[0]
@@ -217,10 +229,25 @@ class Demands:
             if "unit_id" in e.params:
                 e.params.setdefault("unit", self.L.registers.unit_names()[e.params["unit_id"]])
             raise
-        self.L.journal.write("demand", row["id"], action, day, data, reason)
+        # A step a person records on a shared case settles its open conflicts (and says
+        # which, so that every ledger the step reaches settles them too); the case is then
+        # replayed from all its events, in the one order every ledger replays them in.
+        shared = row["origin_ledger"] is not None or self._shared(row["id"])
+        settles = self.L.sync.open_conflicts(row["id"]) if shared else []
+        self.L.journal.write("demand", row["id"], action, day,
+                             {**data, "settles": settles} if settles else data, reason)
+        if shared:
+            self.L.sync.refresh(row["id"])
+            return {"number": row["number"], **state_of(self.row(row["number"]))}
         self.db["demands"].update(row["id"], to_row(new))
         self.L.clocks.refresh("id = ?", [row["id"]])
         return {"number": row["number"], **new}
+
+    def _shared(self, demand_id: int) -> bool:
+        """Has a case of this ledger had events from another (is it shared)?"""
+        return self.db.execute("select 1 from journal where subject = 'demand' and "
+                               "subject_id = ? and origin is not null limit 1",
+                               [demand_id]).fetchone() is not None
 
     def classify(self, number: str, *, category: str | None = None,
                  complexity: str | None = None, type: str | None = None,
@@ -401,6 +428,9 @@ class Demands:
 
     def replay_into(self, demand_id: int) -> None:
         """Store what the journal says the demand's state is (after ``ledger undo``)."""
+        if self._shared(demand_id):
+            self.L.sync.refresh(demand_id)
+            return
         state = lifecycle.replay(demand_events(self.db, demand_id))
         self.db["demands"].update(demand_id, to_row(state))
         self.L.clocks.refresh("id = ?", [demand_id])
@@ -510,8 +540,10 @@ class Demands:
                                    "resident_id", "visit_id")},
         })
         events = []
+        names = self.L.sync._names() if row["origin_ledger"] or self._shared(row["id"]) else {}
         for e in demand_journal(self.db, row["id"]):
             data = e["data"]
+            data.pop("settles", None)
             for key in ("lead_unit_id", "unit_id"):
                 if key in data:
                     data[key.replace("_id", "")] = units.get(data[key])
@@ -520,7 +552,10 @@ class Demands:
                     data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
                            "actor": e["actor"], "reason": e["reason"], "data": data,
-                           "undone": e["undone"]})
+                           "undone": e["undone"], "conflict": e["conflict"],
+                           # where the step was recorded, on a case shared between ledgers
+                           "ledger": names.get(e["origin"], e["origin"][:8]) if e["origin"]
+                           else None})
         d["events"] = events
         return d
 

@@ -50,8 +50,12 @@ class History:
                               action=last["action"])
             rows = list(self.db.query("select * from journal where command = ? order by id",
                                       [last["command"]]))
-            for r in rows:
+            sent = self._sent_upto()
+            # An exchange with another ledger is refused as such, before anything it wrote.
+            for r in sorted(rows, key=lambda r: r["subject"] not in ("sync", "merge")):
                 self._check_undoable(r)
+                if r["subject"] == "demand" and r["id"] <= sent[0]:
+                    raise Refused("undo.already_sent", name=sent[1])
             steps = [(r["subject"], r["action"], self._label_of(r)) for r in rows]
             self.L.journal.write("undo", last["command"], "undo", self.L.today.isoformat(),
                                  {"command": last["command"], "events": [r["id"] for r in rows]})
@@ -62,9 +66,21 @@ class History:
                 self.L.demands.replay_into(demand_id)
             return {"command": last["command"], "actor": last["actor"], "steps": steps}
 
+    def _sent_upto(self) -> tuple[int, str]:
+        """The highest journal id a bundle has carried away, and to whom: a step that has
+        left the ledger is corrected by another step, not undone."""
+        best = (0, "")
+        for upto, name in self.db.execute("select sent_upto, coalesce(name, ledger_id) from "
+                                          "sync_peers"):
+            best = max(best, (upto, name))
+        row = self.db.execute("select value from meta where key = 'sync_sent_upto'").fetchone()
+        if row and int(row[0]) > best[0]:
+            best = (int(row[0]), "?")
+        return best
+
     def _check_undoable(self, r: dict[str, Any]) -> None:
         subject, action = r["subject"], r["action"]
-        undoable = (subject in ("demand", "visit")
+        undoable = r.get("origin") is None and (subject in ("demand", "visit")
                     or (subject == "resident" and action in ("add", "tag"))
                     or (subject in TABLES and action == "add"))
         if not undoable:

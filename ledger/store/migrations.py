@@ -433,3 +433,44 @@ def m012_chain(db: Database) -> None:
     db.execute(_M012_NO_UPDATE)
     db.execute(_M012_APPEND_ONLY)
     db["meta"].upsert({"key": "chain_migrated", "value": str(rows)}, pk="key")
+
+
+@migrations()
+def m013_sync(db: Database) -> None:
+    # Every journal row has a global identity: the ledger it was first written in and its id
+    # there. A row written here leaves both empty (it is this ledger's, with its own id); a
+    # row received from another ledger keeps where it came from, so that it is recognised
+    # wherever it arrives again. Both are part of the row's hash once set.
+    db.execute("alter table journal add column origin text")
+    db.execute("alter table journal add column origin_id integer")
+    db.execute("create unique index idx_journal_origin on journal (origin, origin_id) "
+               "where origin is not null")
+    # The other ledgers this one exchanges bundles with: what was last received from each
+    # (the highest id of its journal a bundle covered, and that row's hash), what it has
+    # acknowledged receiving from this one, and what was last sent to it.
+    db.execute("""
+        create table sync_peers (
+            ledger_id text primary key,
+            name text,
+            received_upto integer not null default 0,
+            received_hash text,
+            received_on text,
+            received_at text,
+            bundles_in integer not null default 0,
+            acked_upto integer not null default 0,
+            sent_upto integer not null default 0,
+            sent_on text,
+            sent_at text,
+            bundles_out integer not null default 0
+        )""")
+    # Events of a shared case that its replay refused (a conflict between two ledgers), kept
+    # and listed until a person settles them with an ordinary step. Derived from the journal.
+    db.execute("""
+        create table sync_conflicts (
+            journal_id integer primary key references journal(id),
+            demand_id integer not null references demands(id),
+            why text not null,
+            params text not null default '{}',
+            settled_by integer references journal(id)
+        )""")
+    db.execute("create index idx_sync_conflicts_demand on sync_conflicts (demand_id)")
