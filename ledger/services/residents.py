@@ -60,22 +60,35 @@ class Residents:
                tags: list[str], origin: tuple[str, str] | None = None,
                created_on: str | None = None) -> int:
         """A resident whose values are checked already, by ids (import and merge too)."""
-        rid = self.db.execute(
-            "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
-            "created_on, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, village_id, grid_id, phone, id_number, address, note,
-             created_on or self.L.today.isoformat(), *(origin or (None, None))]).lastrowid
-        if tags:
-            self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
-                                     [(rid, tg) for tg in tags])
-        # Everything stored is journaled (a merged resident too, with where it came from),
-        # so that `ledger check` can hold the row to its journal.
-        data = {"name": name, "village_id": village_id, "tags": tags, "grid_id": grid_id,
-                "phone": phone, "id_number": id_number, "address": address, "note": note}
-        if origin is not None:
-            data["origin"] = list(origin)
-        self.L.journal.write("resident", rid, "add", self.L.today.isoformat(), data)
-        return rid
+        return self.insert_many([(name, village_id, grid_id, phone, id_number, address, note,
+                                  tags, origin, created_on)])[0]
+
+    def insert_many(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Residents as ``insert`` takes them, written in a few statements (a sync of a
+        whole township brings thousands); returns their ids."""
+        first = (self.db.execute("select max(id) from residents").fetchone()[0] or 0) + 1
+        today = self.L.today.isoformat()
+        people, tagged, journal = [], [], []
+        for rid, (name, village_id, grid_id, phone, id_number, address, note, tags, origin,
+                  created_on) in enumerate(rows, start=first):
+            people.append((rid, name, village_id, grid_id, phone, id_number, address, note,
+                           created_on or today, *(origin or (None, None))))
+            tagged += [(rid, tg) for tg in tags]
+            # Everything stored is journaled (a merged resident too, with where it came
+            # from), so that `ledger check` can hold the row to its journal.
+            data = {"name": name, "village_id": village_id, "tags": tags, "grid_id": grid_id,
+                    "phone": phone, "id_number": id_number, "address": address, "note": note}
+            if origin is not None:
+                data["origin"] = list(origin)
+            journal.append(self.L.journal.row("resident", rid, "add", today, data))
+        self.db.conn.executemany(
+            "insert into residents (id, name, village_id, grid_id, phone, id_number, address, "
+            "note, created_on, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            people)
+        self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
+                                 tagged)
+        self.L.journal.write_many(journal)
+        return [p[0] for p in people]
 
     def by_id_number(self, id_number: str) -> dict[str, Any] | None:
         rows = list(self.db.query("select id, name from residents where id_number = ?",

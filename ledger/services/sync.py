@@ -498,6 +498,10 @@ class _Import:
         R = self.L.residents
         known = {(o, i): rid for rid, o, i in self.db.execute(
             "select id, origin_ledger, origin_id from residents where origin_ledger is not null")}
+        by_id_number = dict(self.db.execute(
+            "select id_number, id from residents where id_number is not null").fetchall())
+        new: list[tuple[Any, ...]] = []
+        waiting: list[tuple[int, int]] = []  # (their id, index in new)
         for r in self.b.rows("residents", "order by id"):
             home, home_id = r["home"], str(r["home_id"])
             if home == self.me:
@@ -509,36 +513,46 @@ class _Import:
             else:
                 found = known.get((home, home_id))
                 if found is None and r["id_number"]:
-                    same = R.by_id_number(r["id_number"])
-                    found = same["id"] if same else None
-                if found is None:
-                    found = R.insert(
-                        r["name"], self.ids["village"][r["village_id"]],
-                        self.ids["grid"].get(r["grid_id"]), r["phone"], r["id_number"],
-                        r["address"], r["note"], json.loads(r["tags"] or "[]"),
-                        origin=(home, home_id), created_on=r["created_on"])
-                    result.residents += 1
-            self.ids["resident"][r["id"]] = found
+                    found = by_id_number.get(r["id_number"])  # one person, by ID number
+            if found is None:
+                if r["id_number"]:
+                    by_id_number[r["id_number"]] = -len(new) - 1  # taken, by this batch
+                waiting.append((r["id"], len(new)))
+                new.append((r["name"], self.ids["village"][r["village_id"]],
+                            self.ids["grid"].get(r["grid_id"]), r["phone"], r["id_number"],
+                            r["address"], r["note"], json.loads(r["tags"] or "[]"),
+                            (home, home_id), r["created_on"]))
+            else:
+                self.ids["resident"][r["id"]] = found
+        ids = R.insert_many(new) if new else []
+        for theirs, k in waiting:
+            self.ids["resident"][theirs] = ids[k]
+        for theirs, mine in list(self.ids["resident"].items()):
+            if mine < 0:  # the same person twice in the bundle: the first one written
+                self.ids["resident"][theirs] = ids[-mine - 1]
+        result.residents += len(new)
 
     def _visits(self, result: SyncResult) -> None:
-        V = self.L.visits
         known = {(o, i): vid for vid, o, i in self.db.execute(
             "select id, origin_ledger, origin_id from visits where origin_ledger is not null")}
+        new: list[tuple[Any, ...]] = []
+        waiting: list[tuple[int, int]] = []
         for v in self.b.rows("visits", "order by id"):
             home, home_id = v["home"], str(v["home_id"])
-            if home == self.me:
-                found = int(home_id)
+            found = int(home_id) if home == self.me else known.get((home, home_id))
+            if found is None:
+                waiting.append((v["id"], len(new)))
+                new.append((v["visited_on"], self.ids["village"][v["village_id"]],
+                            self.ids["grid"].get(v["grid_id"]),
+                            self.ids["resident"].get(v["resident_id"]), v["channel"], v["note"],
+                            [self.ids["cadre"][c] for c in json.loads(v["cadre_ids"] or "[]")],
+                            None, (home, home_id)))
             else:
-                found = known.get((home, home_id))
-                if found is None:
-                    found = V.insert(
-                        v["visited_on"], self.ids["village"][v["village_id"]],
-                        self.ids["grid"].get(v["grid_id"]),
-                        self.ids["resident"].get(v["resident_id"]), v["channel"], v["note"],
-                        [self.ids["cadre"][c] for c in json.loads(v["cadre_ids"] or "[]")],
-                        origin=(home, home_id))
-                    result.visits += 1
-            self.ids["visit"][v["id"]] = found
+                self.ids["visit"][v["id"]] = found
+        ids = self.L.visits.insert_many(new) if new else []
+        for theirs, k in waiting:
+            self.ids["visit"][theirs] = ids[k]
+        result.visits += len(new)
 
     # the events
 
@@ -613,19 +627,26 @@ class _Import:
             "is null and d.origin_ledger is not null and j.command in (select command from "
             "journal where subject = 'merge')")}
 
-    def _write(self, demand_id: int, events: list[tuple[Any, ...]]) -> int:
-        """Append a case's new events; returns the journal id of the first."""
-        J = self.L.journal
-        first = head(self.db)[0] + 1
-        J.write_many(J.received(demand_id, {
+    def _rows(self, demand_id: int, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """A case's new events as journal rows (appended by the caller, in this order)."""
+        received = self.L.journal.received
+        return [received(demand_id, {
             "action": e[3], "on_date": e[1], "actor": e[7], "reason": e[5],
-            "recorded_at": e[9], "os_user": e[8]}, e[4], e[0], e[6]) for e in events)
-        return first
+            "recorded_at": e[9], "os_user": e[8]}, e[4], e[0], e[6]) for e in events]
 
     def _new_cases(self, new_cases: dict[int, list[tuple[Any, ...]]],
                    cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
-        D = self.L.demands
-        first_new = D.next_id()
+        """Cases new to this ledger, written together: their rows in one statement, their
+        events in one append (a first sync brings a whole township)."""
+        if not new_cases:
+            return
+        db = self.db
+        first_new = next_id = self.L.demands.next_id()
+        numbers = {n for (n,) in db.execute("select number from demands where number like ?",
+                                            [f"%{SEPARATOR}%"])}
+        rows: list[dict[str, Any]] = []
+        journal: list[tuple[Any, ...]] = []
+        conflicts = []
         for their_id, events in new_cases.items():
             _, home, number, home_name = cases[their_id]
             ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
@@ -633,28 +654,37 @@ class _Import:
             state, refused, settles = replay_tolerant(ordered)
             if state is None:
                 raise Refused("sync.case_without_acceptance", id=number)
-            local_number = f"{home_name}{SEPARATOR}{number}"
-            if D.exists(local_number):  # two ledgers of one name: told apart by identity
-                local_number = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
-            new_id = D.insert_state(local_number, state, (home, number))
-            first = self._write(new_id, events)
+            local = f"{home_name}{SEPARATOR}{number}"
+            if local in numbers:  # two ledgers of one name: told apart by their identity
+                local = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
+            numbers.add(local)
+            rows.append({"id": next_id, "number": local, **to_row(state),
+                         "origin_ledger": home, "origin_number": number})
             if refused:
-                # ordered[i][3] is the index in ``events``: the journal id is first + index
-                rows = [(o[0], o[1], o[2], first + o[3], *o[4:]) for o in ordered]
-                self.S._store_conflicts(new_id, rows, refused, settles)
-                result.conflicts += sum(1 for i in refused
-                                        if (rows[i][0], rows[i][7]) not in settles)
-            result.demands += 1
-            result.events += len(events)
-        if new_cases:
-            self.L.clocks.refresh("id >= ?", [first_new])
+                conflicts.append((next_id, len(journal), ordered, refused, settles))
+            journal += self._rows(next_id, events)
+            next_id += 1
+        columns = list(rows[0])
+        db.conn.executemany(
+            f"insert into demands ({', '.join(columns)}) values "
+            f"({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
+        first = head(db)[0] + 1
+        self.L.journal.write_many(journal)
+        for demand_id, offset, ordered, refused, settles in conflicts:
+            # ordered[i][3] is the event's place among the case's new rows
+            at = [(o[0], o[1], o[2], first + offset + o[3], *o[4:]) for o in ordered]
+            self.S._store_conflicts(demand_id, at, refused, settles)
+            result.conflicts += sum(1 for i in refused if (at[i][0], at[i][7]) not in settles)
+        result.demands += len(rows)
+        result.events += len(journal)
+        self.L.clocks.refresh("id >= ?", [first_new])
 
     def _old_cases(self, old_cases: dict[int, list[tuple[Any, ...]]],
                    cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
         for their_id, events in old_cases.items():
             local = cases[their_id][0]
             assert local is not None
-            self._write(local, events)
+            self.L.journal.write_many(self._rows(local, events))
             self.S.refresh(local)
             result.updated += 1
             result.events += len(events)

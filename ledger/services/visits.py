@@ -88,23 +88,34 @@ class Visits:
                numbers: list[str] | None = None, origin: tuple[str, str] | None = None) -> int:
         """A visit whose values are checked already, by ids (import and merge too); an
         imported visit keeps the demand numbers its row listed, to link them later."""
-        vid = self.db.execute(
-            "insert into visits (visited_on, village_id, grid_id, resident_id, channel, note, "
-            "origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [day, village_id, grid_id, resident_id, channel, note,
-             *(origin or (None, None))]).lastrowid
+        return self.insert_many([(day, village_id, grid_id, resident_id, channel, note,
+                                  cadre_ids, numbers, origin)])[0]
+
+    def insert_many(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Visits as ``insert`` takes them, written in a few statements; returns their ids."""
+        first = (self.db.execute("select max(id) from visits").fetchone()[0] or 0) + 1
+        visits, cadres, journal = [], [], []
+        for vid, (day, village_id, grid_id, resident_id, channel, note, cadre_ids, numbers,
+                  origin) in enumerate(rows, start=first):
+            visits.append((vid, day, village_id, grid_id, resident_id, channel, note,
+                           *(origin or (None, None))))
+            cadres += [(vid, c) for c in cadre_ids]
+            # Everything stored is journaled (a merged visit too, with where it came from).
+            data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
+                                    "cadre_ids": cadre_ids, "channel": channel,
+                                    "grid_id": grid_id, "note": note}
+            if numbers is not None:
+                data["numbers"] = numbers
+            if origin is not None:
+                data["origin"] = list(origin)
+            journal.append(self.L.journal.row("visit", vid, "log", day, data))
+        self.db.conn.executemany(
+            "insert into visits (id, visited_on, village_id, grid_id, resident_id, channel, "
+            "note, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", visits)
         self.db.conn.executemany("insert into visit_cadres (visit_id, cadre_id) values (?, ?)",
-                                 [(vid, c) for c in cadre_ids])
-        # Everything stored is journaled (a merged visit too, with where it came from).
-        data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
-                                "cadre_ids": cadre_ids, "channel": channel, "grid_id": grid_id,
-                                "note": note}
-        if numbers is not None:
-            data["numbers"] = numbers
-        if origin is not None:
-            data["origin"] = list(origin)
-        self.L.journal.write("visit", vid, "log", day, data)
-        return vid
+                                 cadres)
+        self.L.journal.write_many(journal)
+        return [v[0] for v in visits]
 
     def exists(self, day: str, village_id: int, resident_id: int | None, channel: str,
                note: str | None, cadre_ids: list[int]) -> bool:
