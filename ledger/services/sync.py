@@ -52,6 +52,7 @@ ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident"
            "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
            "by_unit_id": "unit"}
 
+CACHE_KIB = 16_384  # SQLite's page cache for a large bundle (as for a large import)
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
 
 
@@ -340,11 +341,12 @@ class Sync:
                 "conflicts": open_conflicts}
 
 
-def replay_tolerant(ordered: list[Any]) -> tuple[lifecycle.State | None, dict[int, Refused],
-                                                 dict[tuple[str, int], int]]:
+def replay_tolerant(ordered: list[Any], applied: list[Any] | None = None) -> tuple[
+        lifecycle.State | None, dict[int, Refused], dict[tuple[str, int], int]]:
     """Replay rows ``(origin, on, recorded_at, id, action, data, reason, origin_id)`` in the
     order given, skipping (and returning, by index) the events the rules refuse; with the
-    journal id that settled each refused event (by its global identity), where one did."""
+    journal id that settled each refused event (by its global identity), where one did.
+    The events applied, as ``(action, data, on)``, are appended to ``applied`` if given."""
     state: lifecycle.State | None = None
     refused: dict[int, Refused] = {}
     settles: dict[tuple[str, int], int] = {}
@@ -361,6 +363,8 @@ def replay_tolerant(ordered: list[Any]) -> tuple[lifecycle.State | None, dict[in
         except ValueError:
             refused[i] = Refused("sync.unknown_action", action=action)
             continue
+        if applied is not None:
+            applied.append((action, d, on))
         for origin, origin_id in named or ():
             settles.setdefault((origin, origin_id), jid)
     return state, refused, settles
@@ -414,15 +418,16 @@ class _Import:
         # Every row against the sender's chain: its own hash, and its link to the row
         # before when that row is in the bundle too.
         last_id, last_hash = None, None
-        for r in self.b.rows("events", "order by id"):
-            values = (r["id"], "demand", r["subject_id"], r["action"], r["on_date"], r["actor"],
-                      r["os_user"], r["reason"], r["data"], r["recorded_at"], r["command"],
-                      r["origin"], r["origin_id"])
-            if (chain_hash(r["prev"], values) != r["hash"]
-                    or (last_id == r["id"] - 1 and r["prev"] != last_hash)
-                    or not start < r["id"] <= end):
-                raise Refused("sync.tampered", path=path, id=r["id"])
-            last_id, last_hash = r["id"], r["hash"]
+        cursor = self.b.conn.cursor()
+        cursor.row_factory = None
+        for r in cursor.execute(
+                "select id, 'demand', subject_id, action, on_date, actor, os_user, reason, data, "
+                "recorded_at, command, origin, origin_id, prev, hash from events order by id"):
+            rid, prev, hash_ = r[0], r[13], r[14]
+            if (chain_hash(prev, r[:13]) != hash_ or (last_id == rid - 1 and prev != last_hash)
+                    or not start < rid <= end):
+                raise Refused("sync.tampered", path=path, id=rid)
+            last_id, last_hash = rid, hash_
         if last_id == int(info["head_id"]) and last_hash != info["head_hash"]:
             raise Refused("sync.tampered", path=path, id=last_id)
         return dict(peer) if peer else None
@@ -432,6 +437,8 @@ class _Import:
         info = self.info
         result = SyncResult(source=str(self.source), peer=info["from_name"],
                             range=(int(info["range_from"] or 0), int(info["range_to"])))
+        if self.b.count("events") > 10_000:
+            self.db.set_cache(CACHE_KIB)  # a first sync: every index of the journal grows
         with self.db.atomic():
             self._registers(result)
             self._residents(result)
@@ -599,21 +606,25 @@ class _Import:
         legacy = self._legacy_copies()
         new_cases: dict[int, list[tuple[Any, ...]]] = {}
         old_cases: dict[int, list[tuple[Any, ...]]] = {}
-        for r in self.b.rows("events", "order by id"):
-            origin = r["origin"] or src
-            origin_id = r["origin_id"] if r["origin"] else r["id"]
+        cursor = self.b.conn.cursor()
+        cursor.row_factory = None
+        translate = self._translate
+        for (rid, subject_id, action, on_date, actor, os_user, reason, data, recorded_at,
+             stored_origin, stored_origin_id) in cursor.execute(
+                "select id, subject_id, action, on_date, actor, os_user, reason, data, "
+                "recorded_at, origin, origin_id from events order by id"):
+            origin = stored_origin or src
+            origin_id = stored_origin_id if stored_origin else rid
             if origin == me or origin_id in have[origin]:
                 continue
-            local = cases[r["subject_id"]][0]
-            if local is not None and (local, r["action"], r["on_date"], r["recorded_at"],
-                                      r["actor"]) in legacy:
+            local = cases[subject_id][0]
+            if local is not None and legacy and (local, action, on_date, recorded_at,
+                                                 actor) in legacy:
                 continue
             have[origin].add(origin_id)
-            event = (origin, r["on_date"], r["recorded_at"] or "", r["action"],
-                     self._translate(r["data"]), r["reason"], origin_id, r["actor"],
-                     r["os_user"], r["recorded_at"])
-            (new_cases if local is None else old_cases).setdefault(r["subject_id"], []).append(
-                event)
+            event = (origin, on_date, recorded_at or "", action, translate(data), reason,
+                     origin_id, actor, os_user, recorded_at)
+            (new_cases if local is None else old_cases).setdefault(subject_id, []).append(event)
         result.skipped = sum(1 for k, c in cases.items() if c[0] is not None
                              and k not in old_cases)
         self._new_cases(new_cases, cases, result)
@@ -641,25 +652,34 @@ class _Import:
         if not new_cases:
             return
         db = self.db
-        first_new = next_id = self.L.demands.next_id()
+        next_id = self.L.demands.next_id()
         numbers = {n for (n,) in db.execute("select number from demands where number like ?",
                                             [f"%{SEPARATOR}%"])}
         rows: list[dict[str, Any]] = []
         journal: list[tuple[Any, ...]] = []
         conflicts = []
+        from .clocks import deadline_of
+
+        policies, calendar = self.L.policies, self.L.calendar
         for their_id, events in new_cases.items():
             _, home, number, home_name = cases[their_id]
             ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
                                     for k, e in enumerate(events)])
-            state, refused, settles = replay_tolerant(ordered)
+            applied: list[Any] = []
+            state, refused, settles = replay_tolerant(ordered, applied)
             if state is None:
                 raise Refused("sync.case_without_acceptance", id=number)
             local = f"{home_name}{SEPARATOR}{number}"
             if local in numbers:  # two ledgers of one name: told apart by their identity
                 local = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
             numbers.add(local)
-            rows.append({"id": next_id, "number": local, **to_row(state),
-                         "origin_ledger": home, "origin_number": number})
+            row = {"id": next_id, "number": local, **to_row(state), "origin_ledger": home,
+                   "origin_number": number}
+            # its deadline by this ledger's calendar and policies, as every step computes it
+            row["due_on"], row["due_provisional"] = deadline_of(
+                state["category"], state["type"], state["complexity"], applied, policies,
+                calendar)
+            rows.append(row)
             if refused:
                 conflicts.append((next_id, len(journal), ordered, refused, settles))
             journal += self._rows(next_id, events)
@@ -677,7 +697,6 @@ class _Import:
             result.conflicts += sum(1 for i in refused if (at[i][0], at[i][7]) not in settles)
         result.demands += len(rows)
         result.events += len(journal)
-        self.L.clocks.refresh("id >= ?", [first_new])
 
     def _old_cases(self, old_cases: dict[int, list[tuple[Any, ...]]],
                    cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
