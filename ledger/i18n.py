@@ -124,6 +124,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         # --- issue 13 (sync) ---
         "ledger_id": ("标识", "Identity"), "received_upto": ("已收到", "Received up to"),
         "sent_upto": ("已发出", "Sent up to"), "sent_on": ("发出日期", "Sent"),
+        "got_on": ("收到日期", "Received"),
         "acked_upto": ("对方确认至", "Acknowledged"), "pending": ("待发事件", "Pending events"),
     },
     "title": {

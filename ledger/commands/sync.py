@@ -76,7 +76,7 @@ def status(
         return
     s.say("sync.me", name=st["name"] or "-", id=st["ledger_id"], head=st["head"])
     render = s.render()
-    sheet = render.Sheet("sync_status", ("name", "ledger_id", "received_upto", "received_on",
+    sheet = render.Sheet("sync_status", ("name", "ledger_id", "received_upto", "got_on",
                                          "sent_upto", "sent_on", "acked_upto", "pending"),
                          s.lang)
     for p in st["peers"]:
@@ -118,11 +118,11 @@ def conflicts(
     from ..i18n import label
 
     render = s.render()
-    sheet = render.Sheet("sync_conflicts", ("number", "status", "source", "action", "date",
-                                            "actor", "detail"), s.lang, keep=("number",))
+    sheet = render.Sheet("sync_conflicts", ("number", "action", "date", "source", "actor",
+                                            "detail"), s.lang, keep=("number",))
     for r in rows:
-        sheet.add_row(r["number"], label("status", r["status"], s.lang), r["ledger"],
-                      label("action", r["action"], s.lang), r["on_date"], r["actor"] or "",
+        sheet.add_row(r["number"], label("action", r["action"], s.lang), r["on_date"],
+                      r["ledger"], r["actor"] or "",
                       r["why_text"] + (f"(#{r['settled_by']})" if r["settled_by"] else ""))
     sheet.caption = s.t("sync.conflicts_hint")
     s.print(sheet)

@@ -317,7 +317,8 @@ class Sync:
                 "number": r["number"], "status": r["status"], "action": r["action"],
                 "on_date": r["on_date"], "actor": r["actor"], "recorded_at": r["recorded_at"],
                 "ledger": names.get(r["origin"], r["origin"][:8]), "why": r["why"],
-                "params": json.loads(r["params"]), "reason": r["reason"],
+                "params": {**json.loads(r["params"]), "number": r["number"]},
+                "reason": r["reason"],
                 "data": json.loads(r["data"]), "settled_by": r["settled_by"],
                 "journal_id": r["journal_id"]})
         return out
@@ -331,9 +332,10 @@ class Sync:
         head_id, _ = head(self.db)
         peers = []
         for p in self.peers():
+            # (of the events a bundle to it would hold, those it wrote itself never go back)
             pending = self.db.execute(
-                "select count(*) from journal where subject = 'demand' and id > ?",
-                [p["acked_upto"]]).fetchone()[0]
+                "select count(*) from journal where subject = 'demand' and id > ? and "
+                "(origin is null or origin <> ?)", [p["acked_upto"], p["ledger_id"]]).fetchone()[0]
             peers.append({**p, "pending": pending})
         open_conflicts = self.db.execute(
             "select count(*) from sync_conflicts where settled_by is null").fetchone()[0]
