@@ -253,6 +253,8 @@ def test_a_conflict_is_listed_on_both_sides_then_settled(county_and_towns, tmp_p
                 (number, "follow_up", "青石镇", "step.follow_up.from_open"),
                 (number, "close", "青石镇", "step.close.from_open")]
             assert L.demands.row(number)["status"] == "open"  # the reopening stands
+            # and the week's summary does not count the refused close
+            assert L.reports.summary(date(2026, 11, 9))["closed"] == 0
             findings = L.checks.problems(L.checks.run())
             assert [f.key for f in findings] == ["check.sync_conflict"] * 2
             d = L.demands.show(number)

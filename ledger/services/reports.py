@@ -62,6 +62,8 @@ with steps as (
     select subject_id as id, action, json_extract(data, '$.to') as "to" from journal
     where subject = 'demand' and on_date between :start and :end
         and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+        -- a step of a shared case that its replay refused (a conflict) counts for nothing
+        and id not in (select journal_id from sync_conflicts)
     -- An imported demand's milestones (from its snapshot) count in their weeks too.
     union all
     select demand_id, action, "to" from import_steps where on_date between :start and :end
