@@ -58,13 +58,16 @@ class Residents:
     def insert(self, name: str, village_id: int, grid_id: int | None, phone: str | None,
                id_number: str | None, address: str | None, note: str | None,
                tags: list[str], origin: tuple[str, str] | None = None,
-               created_on: str | None = None) -> int:
-        """A resident whose values are checked already, by ids (import and merge too)."""
+               created_on: str | None = None, org_kind: str | None = None) -> int:
+        """A resident whose values are checked already, by ids (import and merge too); an
+        organisation's page (services.organisations) has its ``org_kind``."""
         rid = self.db.execute(
             "insert into residents (name, village_id, grid_id, phone, id_number, address, note, "
-            "created_on, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_on, origin_ledger, origin_id, org_kind) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [name, village_id, grid_id, phone, id_number, address, note,
-             created_on or self.L.today.isoformat(), *(origin or (None, None))]).lastrowid
+             created_on or self.L.today.isoformat(), *(origin or (None, None)),
+             org_kind]).lastrowid
         if tags:
             self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
                                      [(rid, tg) for tg in tags])
@@ -74,6 +77,8 @@ class Residents:
                 "phone": phone, "id_number": id_number, "address": address, "note": note}
         if origin is not None:
             data["origin"] = list(origin)
+        if org_kind is not None:
+            data["org_kind"] = org_kind
         self.L.journal.write("resident", rid, "add", self.L.today.isoformat(), data)
         return rid
 
