@@ -151,7 +151,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 
 # --- issue 16 (pairing, coverage) ---
 for _kind, _words in {
-    "action": {"key": ("设重点村", "mark key village"), "remove": ("移除", "remove")},
+    "action": {"key": ("重点村标记", "key village mark"), "remove": ("移除", "remove")},
     "what": {"role": ("包联角色", "role"), "org_kind": ("单位类型", "organisation kind"),
              "organisation": ("单位/企业", "organisation"), "pair": ("包联", "pairing")},
     "col": {

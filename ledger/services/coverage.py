@@ -13,7 +13,9 @@ key villages  for each village marked key (重点村), each person paired with i
 households    for each cadre, ``paired`` = households paired with them (联户), ``visited`` =
               of those, visited by that cadre (a visit to that resident listing the cadre)
               within the last ``coverage.household_days`` days up to the period's last day
-              (or today); every cadre is listed, those with households not visited first.
+              (or today); every cadre is listed: first those with households not visited
+              (the most first), then those whose households were all visited, then those
+              with none.
 tags          for each tag held by residents (people, not organisations), ``total`` =
               residents holding it, ``visited`` = of those, visited (a visit to that
               resident) in the period, ``rate`` = visited / total.
@@ -150,7 +152,10 @@ class Coverage:
             missing.setdefault(r.pop("cadre_id"), []).append(r)
         for r in rows:
             r["not_visited"] = missing.get(r.pop("id"), [])
-        rows.sort(key=lambda r: (r["paired"] == 0, r["visited"] == r["paired"]))
+        # Households not visited first, the cadre with most of them first; then the cadres
+        # whose households were all visited; then those with none (otherwise by cadre).
+        rows.sort(key=lambda r: (r["paired"] == 0, r["visited"] - r["paired"] == 0,
+                                 r["visited"] - r["paired"]))
         return rows
 
     def groups(self, start: date, end: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

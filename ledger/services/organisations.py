@@ -79,7 +79,7 @@ class Organisations:
             "(select max(visited_on) from visits x where x.resident_id = r.id) as last_visit_on, "
             "(select count(*) from demands d where d.resident_id = r.id) as demands "
             "from residents r join villages v on v.id = r.village_id "
-            f"where {' and '.join(where)} order by v.id, r.name, r.id", params))
+            f"where {' and '.join(where)} order by v.id, r.id", params))
 
     def page(self, ref: str) -> dict[str, Any]:
         """An organisation's page: what it is, every visit, every demand."""
