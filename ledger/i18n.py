@@ -456,6 +456,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "coverage.key_line": ("重点村 {total} 个,包联人全部到村的 {visited} 个", "key villages: {visited} of {total} visited by everyone paired with them"),
     "coverage.no_key": ("还没有重点村(ledger village key 村名)", "no key villages yet (ledger village key NAME)"),
     "coverage.households_window": ("联户:近 {days} 日({since} 至 {as_of})由包联干部走访", "households: visited by their cadre in the last {days} days ({since} to {as_of})"),
+    "coverage.no_households": ("没有联系户的干部 {n} 名:{names}", "{n} cadre(s) with no households paired: {names}"),
     "coverage.never": ("从未走访", "never"),
     "coverage.more": ("……另有 {n} 个未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
     "coverage.yes": ("是", "yes"),

@@ -684,10 +684,18 @@ def coverage(c: dict[str, Any], lang: str) -> Group:
     hh = _table("coverage_households", ("cadre", "cadre_unit", "paired", "visited",
                                         "not_visited_names"), lang)
     for h in c["households"]:
+        if not h["paired"]:
+            continue
         names = "、".join(f"#{r['id']} {r['name']}" for r in h["not_visited"])
         hh.add_row(_cell(h["cadre"]), _cell(h["unit"]), str(h["paired"]), str(h["visited"]),
                    _cell(names))
     parts.append(hh)
+    if not hh.rows:
+        parts.append(t("none", lang))
+    unpaired = [h["cadre"] for h in c["households"] if not h["paired"]]
+    if unpaired:  # on screen in one line; CSV and JSON have a row for each
+        parts.append(_cell(t("coverage.no_households", lang, n=len(unpaired),
+                             names="、".join(unpaired))))
     parts.append(_rate_rows(c["tags"], "tag", "tag", "coverage_tags", lang))
     if not c["tags"]:
         parts.append(t("none", lang))

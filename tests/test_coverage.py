@@ -239,6 +239,7 @@ def test_coverage_on_screen_and_csv(town: Cli) -> None:
     assert lines[:3] == ["走访覆盖", "2026-11-17 至 2026-11-23,数据截至 2026-11-23",
                          "重点村 3 个,包联人全部到村的 1 个"]
     assert "从未走访" in out and "#3 老*、#1 张*" in out
+    assert "没有联系户的干部 4 名:高志远、钱工、王建国、陈卫东" in lines
     rows = run(town, "coverage", "--format", "csv").removeprefix("\ufeff").splitlines()
     assert rows[0] == "section,name,item,role,village,total,visited,rate,last_visit_on"
     assert "key_village,东坪村,李梅,镇科级领导,,,0,," in rows

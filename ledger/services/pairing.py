@@ -24,7 +24,8 @@ PAIR_COLUMNS = ("village_id", "cadre_id", "unit_id", "resident_id", "role")
 
 _LIST = (
     "select p.id, p.role, p.village_id, p.cadre_id, p.unit_id, p.resident_id, p.created_on, "
-    "coalesce(v.name, rv.name) as village, c.name as cadre, u.name as unit, "
+    "coalesce(v.name, rv.name) as village, coalesce(p.village_id, r.village_id) as vid, "
+    "c.name as cadre, u.name as unit, "
     "cu.name as cadre_unit, r.name as resident, "
     "case when p.resident_id is not null then 'household' when p.unit_id is not null "
     "then 'unit' else 'cadre' end as kind "
@@ -147,7 +148,8 @@ class Pairing:
 
     def list(self, *, village: str | None = None, cadre: str | None = None,
              unit: str | None = None) -> list[dict[str, Any]]:
-        """Pairs by village (its own, and its households'), then role, then number."""
+        """Pairs by village (its own, and its households'): the villages' pairs first, by
+        village, role (the built-in order) and number; then the households'."""
         where, params = [], []
         if village:
             vid = self.L.registers.village(village)["id"]
@@ -161,7 +163,7 @@ class Pairing:
             params.append(self.L.registers.unit(unit)["id"])
         sql = _LIST + (" where " + " and ".join(where) if where else "")
         rows = list(self.db.query(sql + " order by p.id", params))
-        return sorted(rows, key=lambda r: (r["kind"] == "household", r["village"] or "",
+        return sorted(rows, key=lambda r: (r["kind"] == "household", r["vid"],
                                            role_order(r["role"]), r["id"]))
 
     # --- undo --------------------------------------------------------------------------------
