@@ -379,3 +379,53 @@ def test_organisations(town: Cli) -> None:
                                          "rate": 1.0}
     run(town, "org", "show", "张秀兰", code=2)  # a person is not an organisation
     check_passes(town)
+
+
+# --- on a terminal: the README's screen ---------------------------------------------------------
+
+README_SCENARIO = """\
+unit add 县政府办 --level 县级
+cadre add 高志远 --unit 县政府办
+village key 石桥村
+village key 东坪村
+village key 新民社区
+pair add --village 石桥村 --cadre 高志远 --role 县级领导
+pair add --village 石桥村 --unit 县水利局 --role 县级部门
+pair add --village 石桥村 --cadre 王立新 --role 镇主要领导
+pair add --village 石桥村 --cadre 陈卫东 --role 镇科级领导
+pair add --village 东坪村 --cadre 孙丽 --role 包村干部
+pair add --village 新民社区 --cadre 黄志强 --role 包村干部
+pair add --resident 张桂兰 --cadre 孙丽
+pair add --resident 陈永福 --cadre 孙丽
+pair add --resident 罗小兵 --cadre 黄志强
+pair add --resident 许海波 --cadre 黄志强
+pair add --resident 冯桂芝 --cadre 刘海燕
+org add 东坪红薯粉厂 --village 东坪村 --kind 非公企业
+org add 青石小学 --village 青石社区 --kind 学校
+visit log --org 东坪红薯粉厂 --cadre 孙丽 --note 了解用工和环保
+pair add --resident 赵秀英 --cadre 陈卫东"""
+
+
+def test_the_readme_screen(tmp_path: Path) -> None:
+    import os
+    import re
+
+    from .test_screens import cells, on_terminal
+
+    if os.name == "nt":
+        pytest.skip("pseudo-terminals are POSIX")
+    demo = tmp_path / "demo.db"
+    cli = Cli(demo)
+    assert cli("demo", "--db", str(demo), today="2026-11-17").exit_code == 0
+    for line in README_SCENARIO.splitlines():
+        r = cli("--db", str(demo), *line.split(), today="2026-11-17")
+        assert r.exit_code == 0, (line, r.output)
+    for width in (80, 100, 120):
+        text = on_terminal(demo, width, "coverage")
+        assert max(cells(x) for x in text.split("\n")) <= width
+    screen = "\n".join(x.rstrip() for x in on_terminal(demo, 100, "coverage").strip().split("\n"))
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"\n```\n(走访覆盖\n.*?)\n```", readme, re.S)
+    assert shown and shown[1] == screen
+    summary = on_terminal(demo, 100, "summary").split("\n")
+    assert summary[2] == "重点村本周走访:2/3 个到位;未到位:石桥村"
