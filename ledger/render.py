@@ -437,7 +437,8 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     if kv and kv["total"]:  # a township that marks key villages: were they all visited?
         line = t("summary.key_villages", lang, visited=kv["visited"], total=kv["total"])
         if kv["missed"]:
-            line += t("summary.key_missed", lang, names="、".join(kv["missed"]))
+            line += t("summary.key_missed", lang,
+                      names=(", " if lang == "en" else "、").join(kv["missed"]))
         parts.append(_cell(line))
     for key in ("village", "category", "channel"):
         table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
@@ -695,7 +696,7 @@ def coverage(c: dict[str, Any], lang: str) -> Group:
     unpaired = [h["cadre"] for h in c["households"] if not h["paired"]]
     if unpaired:  # on screen in one line; CSV and JSON have a row for each
         parts.append(_cell(t("coverage.no_households", lang, n=len(unpaired),
-                             names="、".join(unpaired))))
+                             names=(", " if lang == "en" else "、").join(unpaired))))
     parts.append(_rate_rows(c["tags"], "tag", "tag", "coverage_tags", lang))
     if not c["tags"]:
         parts.append(t("none", lang))

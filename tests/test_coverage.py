@@ -429,3 +429,16 @@ def test_the_readme_screen(tmp_path: Path) -> None:
     assert shown and shown[1] == screen
     summary = on_terminal(demo, 100, "summary").split("\n")
     assert summary[2] == "重点村本周走访:2/3 个到位;未到位:石桥村"
+
+
+def test_in_english(town: Cli) -> None:
+    r = town("--lang", "en", "coverage", today=TODAY.isoformat())
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:3] == [
+        "Visit coverage", "2026-11-17 to 2026-11-23, as of 2026-11-23",
+        "key villages: 1 of 3 visited by everyone paired with them"]
+    assert "4 cadre(s) with no households paired: 高志远, 钱工, 王建国, 陈卫东" in r.output
+    r = town("--lang", "en", "pair", "add", "--village", "东坪村", "--cadre", "李梅", "--role",
+             "镇科级领导", today=TODAY.isoformat())
+    assert (r.exit_code, r.output.strip()) == (
+        1, "error: this pairing exists already (#4); nothing was added")
