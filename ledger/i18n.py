@@ -157,6 +157,40 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# --- issue 16 (pairing, coverage) ---
+for _kind, _words in {
+    "action": {"key": ("重点村标记", "key village mark"), "remove": ("移除", "remove")},
+    "what": {"role": ("包联角色", "role"), "org_kind": ("单位类型", "organisation kind"),
+             "organisation": ("单位/企业", "organisation"), "pair": ("包联", "pairing")},
+    "col": {
+        "pair": ("编号", "No."), "role": ("角色", "Role"), "paired_with": ("包联人/单位", "Paired"),
+        "pair_kind": ("类型", "Kind"), "household": ("联系户", "Household"),
+        "key": ("重点村", "Key village"), "cadre": ("干部", "Cadre"),
+        "cadre_unit": ("所在单位", "Unit"), "since": ("包联自", "Since"),
+        "visited": ("已走访", "Visited"), "visited_mark": ("到村", "Went"),
+        "paired": ("包联数", "Paired"), "missing": ("未到村", "Did not go"),
+        "last_visit_on": ("最近走访", "Last visit"), "total": ("总数", "Total"),
+        "rate": ("走访率", "Rate"), "tag": ("标签", "Tag"), "org_kind": ("单位类型", "Kind"),
+        "not_visited_names": ("未走访的户", "Households not visited"),
+        "group": ("类别", "Group"), "org": ("单位/企业", "Organisation"),
+    },
+    "title": {
+        "coverage": ("走访覆盖", "Visit coverage"),
+        "coverage_key_villages": ("重点村包联走访", "Key villages and their pairs"),
+        "coverage_households": ("干部联户走访", "Cadres and their households"),
+        "coverage_tags": ("重点人群走访", "Tagged residents visited"),
+        "coverage_orgs": ("单位/企业走访", "Organisations visited"),
+        "coverage_not_visited": ("最久未走访", "Not visited longest"),
+        "pairs": ("包联", "Pairings"), "roles": ("包联角色", "Roles"),
+        "org_kinds": ("单位类型", "Organisation kinds"),
+        "organisations": ("单位/企业", "Organisations"),
+        "organisation": ("单位/企业台账", "Organisation page"),
+    },
+    "pair_kind": {"cadre": ("干部", "cadre"), "unit": ("单位", "unit"),
+                  "household": ("联户", "household")},
+}.items():
+    LABELS.setdefault(_kind, {}).update(_words)
+
 # key -> (zh, en). Parameters in braces; ``what``/``status``/``level``/``action`` given as
 # stored values are turned into labels before formatting.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -434,6 +468,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "undo.already_sent": ("这一步已随同步包发给 {name},不能撤销;请办一个更正步骤", "this step was already sent to {name} in a bundle and cannot be undone; record a correcting step instead"),
     "history.recorded_at": ("(记于{name})", " (recorded at {name})"),
     "history.conflict": ("〔冲突,未生效〕", " [conflict, not applied]"),
+    # --- issue 16 (pairing, coverage) ---
+    "village.key_already": ("{name} 已是重点村(未改动)", "{name} is a key village already (nothing changed)"),
+    "village.key_not": ("{name} 不是重点村(未改动)", "{name} is not a key village (nothing changed)"),
+    "ok.key": ("已将 {name} 设为重点村", "{name} is now a key village"),
+    "ok.key_off": ("{name} 不再是重点村", "{name} is no longer a key village"),
+    "pair.village_or_resident": ("--village 和 --resident 只能给一个:包村用 --village,联户用 --resident", "give --village or --resident, not both: --village pairs with a village, --resident with a household"),
+    "pair.needs_target": ("请给出 --village(包村)或 --resident(联户)", "give --village (a village) or --resident (a household)"),
+    "pair.cadre_or_unit": ("请给出 --cadre 或 --unit 之一", "give one of --cadre or --unit"),
+    "pair.household_cadre": ("联户只能由干部包联:请用 --cadre", "a household is paired with a cadre: use --cadre"),
+    "pair.needs_role": ("包村请给出 --role(如 县级领导、县级部门、镇主要领导、镇科级领导、包村干部)", "pairing with a village needs --role (e.g. 县级领导, 县级部门, 镇主要领导, 镇科级领导, 包村干部)"),
+    "pair.exists": ("这一包联已经存在(#{id}),未重复添加", "this pairing exists already (#{id}); nothing was added"),
+    "pair.number": ("“{value}”不是包联编号(如 3 或 #3,见 ledger pair list)", "'{value}' is not a pairing number (e.g. 3 or #3; see ledger pair list)"),
+    "pair.unknown": ("没有包联 #{id}(见 ledger pair list)", "no pairing #{id} (see ledger pair list)"),
+    "ok.pair": ("已添加包联 #{id}:{target} ← {who}({role})", "pairing #{id} added: {target} ← {who} ({role})"),
+    "ok.pair_removed": ("已移除包联 #{id}:{target} ← {who}({role})", "pairing #{id} removed: {target} ← {who} ({role})"),
+    "coverage.week_or_range": ("--week 与 --from/--to 只能用一种", "give --week or --from/--to, not both"),
+    "coverage.needs_from": ("给了 --to 也请给 --from", "--to needs --from"),
+    "coverage.period": ("{start} 至 {end},数据截至 {as_of}", "{start} to {end}, as of {as_of}"),
+    "coverage.rest_day": ("本周星期二({day})是休息日:台账周不变,本周内任一天的走访都计入", "this week's Tuesday ({day}) is a rest day: the ledger week stays as it is, and a visit on any day of it counts"),
+    "coverage.key_line": ("重点村 {total} 个,包联人全部到村的 {visited} 个", "key villages: {visited} of {total} visited by everyone paired with them"),
+    "coverage.no_key": ("还没有重点村(ledger village key 村名)", "no key villages yet (ledger village key NAME)"),
+    "coverage.households_window": ("联户:近 {days} 日({since} 至 {as_of})由包联干部走访", "households: visited by their cadre in the last {days} days ({since} to {as_of})"),
+    "coverage.no_households": ("没有联系户的干部 {n} 名:{names}", "{n} cadre(s) with no households paired: {names}"),
+    "coverage.never": ("从未走访", "never"),
+    "coverage.more": ("……另有 {n} 个未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
+    "coverage.yes": ("是", "yes"),
+    "coverage.no": ("否", "no"),
+    "visit.resident_or_org": ("--resident 和 --org 只能给一个", "give --resident or --org, not both"),
+    "summary.key_villages": ("重点村本周走访:{visited}/{total} 个到位", "key villages this week: {visited} of {total} visited"),
+    "summary.key_missed": (";未到位:{names}", "; missed: {names}"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

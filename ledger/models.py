@@ -241,6 +241,7 @@ class WeekSummary(WeekCounts):
     overdue_demands: list[OverdueRow]
     repeat_residents: list[RepeatResident]
     repeat_count: int
+    key_villages: dict[str, object]  # visited, total, missed (services.coverage)
 
 
 class ReportRow(TypedDict):

@@ -40,14 +40,15 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
 # How a column behaves on a narrow terminal. Free text is cut to one line with "…"; every
 # other cell (numbers, dates, statuses, lights, rates, names) is never wrapped or broken.
 TEXT = frozenset({"text", "detail", "reason", "note", "notice", "result", "feedback",
-                  "schedule_notice", "numbers", "cadres", "tags"})
+                  "schedule_notice", "numbers", "cadres", "tags", "not_visited_names"})
 NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", "assigned",
                      "resolved", "closed", "open", "carried_over", "overdue", "due_next",
                      "on_time", "response_rate", "resolution_rate", "on_time_rate",
                      "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
                      "rest", "work", "amount", "max_extensions", "extension_days", "year",
-                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate"})
+                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate",
+                     "total", "visited", "paired", "rate"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
@@ -436,6 +437,13 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
         label("title", "summary", lang),
         t("summary.week", lang, start=s["week_start"], end=s["week_end"], as_of=s["as_of"]),
     ]
+    kv = s.get("key_villages")
+    if kv and kv["total"]:  # a township that marks key villages: were they all visited?
+        line = t("summary.key_villages", lang, visited=kv["visited"], total=kv["total"])
+        if kv["missed"]:
+            line += t("summary.key_missed", lang,
+                      names=(", " if lang == "en" else "、").join(kv["missed"]))
+        parts.append(_cell(line))
     for key in ("village", "category", "channel"):
         table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
         for r in s[f"by_{key}"]:
@@ -589,3 +597,123 @@ def plain_text(renderable: Any) -> str | None:
     if renderable.caption:
         lines.append(" " + text(renderable.caption))
     return "\n".join(lines)
+
+
+# --- issue 16 (pairing, coverage) ---
+
+COVERAGE_LIST_LIMIT = 20  # residents not visited longest, on screen; CSV and JSON list all
+
+
+def pairs(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    table = _table("pairs", ("pair", "village", "role", "paired_with", "pair_kind",
+                             "cadre_unit", "household", "since"), lang)
+    for r in rows:
+        household = f"#{r['resident_id']} {r['resident']}" if r["resident_id"] else ""
+        table.add_row(f"#{r['id']}", _cell(r["village"]), _cell(r["role"]),
+                      _cell(r["cadre"] or r["unit"]), label("pair_kind", r["kind"], lang),
+                      _cell(r["cadre_unit"]), _cell(household), r["created_on"] or "")
+    return table
+
+
+def organisations(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    table = _table("organisations", ("id", "org", "org_kind", "village", "visits",
+                                     "last_visit_on", "demands"), lang)
+    for r in rows:
+        table.add_row(f"#{r['id']}", _cell(r["name"]), _cell(r["kind"]), _cell(r["village"]),
+                      str(r["visits"]), r["last_visit_on"] or "", str(r["demands"]))
+    return table
+
+
+def organisation_page(page: dict[str, Any], lang: str) -> Group:
+    """An organisation's page: the resident page's tables, with its kind."""
+    r = page["resident"]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for key, value in (("id", f"#{r['id']}"), ("org", r["name"]), ("org_kind", r["org_kind"]),
+                       ("village", r["village"]), ("phone", r["phone"]),
+                       ("address", r["address"]), ("note", r["note"])):
+        if value:
+            facts.add_row(_col(key, lang), _cell(value))
+    visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
+    for v in page["visits"]:
+        visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]),
+                       _cell(v["cadres"]), _short(v["note"], 40))
+    parts: list[Any] = [label("title", "organisation", lang), facts, "", visits]
+    if not page["visits"]:
+        parts.append(t("none", lang))
+    parts += ["", demands(page["demands"], lang, title="demands")]
+    if not page["demands"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def _rate_rows(rows: list[dict[str, Any]], key: str, col: str, title: str, lang: str) -> Sheet:
+    table = _table(title, (col, "total", "visited", "rate"), lang)
+    for r in rows:
+        table.add_row(_cell(r[key]), str(r["total"]), str(r["visited"]), percent(r["rate"]))
+    return table
+
+
+def coverage(c: dict[str, Any], lang: str) -> Group:
+    """ledger coverage: key villages, households, tags, organisations, not visited longest."""
+    yes, no, never = t("coverage.yes", lang), t("coverage.no", lang), t("coverage.never", lang)
+    parts: list[Any] = [label("title", "coverage", lang),
+                        t("coverage.period", lang, start=c["from"], end=c["to"],
+                          as_of=c["as_of"])]
+    if c["visit_day_rest"]:
+        parts.append(t("coverage.rest_day", lang, day=c["from"]))
+    kv = c["key_villages"]
+    if kv:
+        parts.append(t("coverage.key_line", lang, visited=sum(v["covered"] for v in kv),
+                       total=len(kv)))
+        table = _table("coverage_key_villages", ("village", "role", "paired_with",
+                                                 "visited_mark", "visits", "last_visit_on"),
+                       lang, keep=("village",))
+        for v in kv:
+            first = True
+            for p in v["people"] or [None]:
+                name = _cell(v["village"]) if first else ""
+                first = False
+                if p is None:
+                    table.add_row(name, "", t("none", lang), no, "0", "")
+                    continue
+                mark = yes if p["visited"] else f"[bold red]{no}[/]"
+                table.add_row(name, _cell(p["role"]), _cell(p["name"]), mark, str(p["visits"]),
+                              p["last_visit_on"] or "")
+        parts.append(table)
+    else:
+        parts.append(t("coverage.no_key", lang))
+    parts.append(t("coverage.households_window", lang, days=c["household_days"],
+                   since=c["households_from"], as_of=c["as_of"]))
+    hh = _table("coverage_households", ("cadre", "cadre_unit", "paired", "visited",
+                                        "not_visited_names"), lang)
+    for h in c["households"]:
+        if not h["paired"]:
+            continue
+        names = "、".join(f"#{r['id']} {r['name']}" for r in h["not_visited"])
+        hh.add_row(_cell(h["cadre"]), _cell(h["unit"]), str(h["paired"]), str(h["visited"]),
+                   _cell(names))
+    parts.append(hh)
+    if not hh.rows:
+        parts.append(t("none", lang))
+    unpaired = [h["cadre"] for h in c["households"] if not h["paired"]]
+    if unpaired:  # on screen in one line; CSV and JSON have a row for each
+        parts.append(_cell(t("coverage.no_households", lang, n=len(unpaired),
+                             names=(", " if lang == "en" else "、").join(unpaired))))
+    parts.append(_rate_rows(c["tags"], "tag", "tag", "coverage_tags", lang))
+    if not c["tags"]:
+        parts.append(t("none", lang))
+    if c["organisations"]:
+        parts.append(_rate_rows(c["organisations"], "kind", "org_kind", "coverage_orgs", lang))
+    nv = _table("coverage_not_visited", ("id", "person", "village", "group", "last_visit_on"),
+                lang)
+    for r in c["not_visited"]:
+        nv.add_row(f"#{r['id']}", _cell(r["name"]), _cell(r["village"]),
+                   _cell(r["kind"] or r["tags"]), r["last_visit_on"] or never)
+    parts.append(nv)
+    if not c["not_visited"]:
+        parts.append(t("none", lang))
+    elif c["not_visited_count"] > len(c["not_visited"]):
+        parts.append(t("coverage.more", lang, n=c["not_visited_count"] - len(c["not_visited"])))
+    return Group(*parts)

@@ -68,6 +68,19 @@ def village_list(ctx: typer.Context, db: DbOpt = None) -> None:
                             s.lang))
 
 
+@village_app.command("key")
+def village_key(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="村/社区名 Village")],
+    off: Annotated[bool, typer.Option("--off", help="取消重点村 No longer a key village")] = False,
+    db: DbOpt = None,
+) -> None:
+    """设为重点村(基层治理重点村),--off 取消。 Mark a key village (--off: no longer)."""
+    s: Session = ctx.obj
+    v = s.ledger(db).pairing.set_key(name, key=not off)
+    s.say("ok.key_off" if off else "ok.key", name=v["name"])
+
+
 @village_app.command("grid")
 def village_grid(
     ctx: typer.Context,

@@ -43,7 +43,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "cadres": ("id", "name", "unit_id", "phone"),
     "terms": ("kind", "name"),
     "residents": ("id", "name", "village_id", "grid_id", "phone", "id_number", "address",
-                  "note", "tags", "created_on", "home", "home_id"),
+                  "note", "tags", "created_on", "home", "home_id", "org_kind"),
     "visits": ("id", "visited_on", "village_id", "grid_id", "resident_id", "channel", "note",
                "cadre_ids", "home", "home_id"),
     "demands": ("id", "home", "home_number", "home_name"),

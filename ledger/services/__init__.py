@@ -13,6 +13,9 @@ use:
     ledger.history     undo
     ledger.checks      the ledger's own check
     ledger.sync        bundles exchanged with other ledgers, shared cases, conflicts
+    ledger.pairing     key villages, roles, pairs (包联)
+    ledger.organisations  organisations visited (非公企业 ...), a page each
+    ledger.coverage    who was visited: key villages, households, tags, organisations
 
 Every method that changes anything is one transaction and writes its journal rows through
 ``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
@@ -35,8 +38,11 @@ from ..store.journal import Journal
 if TYPE_CHECKING:
     from .checks import Checks
     from .clocks import Clocks
+    from .coverage import Coverage
     from .demands import Demands
     from .history import History
+    from .organisations import Organisations
+    from .pairing import Pairing
     from .registers import Registers
     from .reports import Reports
     from .residents import Residents
@@ -155,6 +161,26 @@ class Ledger:
         from .checks import Checks
 
         return Checks(self)
+
+    # --- issue 16 (pairing, coverage) ---
+
+    @cached_property
+    def pairing(self) -> "Pairing":
+        from .pairing import Pairing
+
+        return Pairing(self)
+
+    @cached_property
+    def organisations(self) -> "Organisations":
+        from .organisations import Organisations
+
+        return Organisations(self)
+
+    @cached_property
+    def coverage(self) -> "Coverage":
+        from .coverage import Coverage
+
+        return Coverage(self)
 
 
 def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:

@@ -81,15 +81,16 @@ def _fold(sql: str | None) -> str:
 # its rows have; migration m012 recorded a baseline of every resident, visit and cadre).
 PROJECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "township": ("townships", ("name",)),
-    "village": ("villages", ("name", "township_id", "kind")),
+    "village": ("villages", ("name", "township_id", "kind", "key")),
     "grid": ("grids", ("name", "village_id")),
     "unit": ("units", ("name", "level")),
     "cadre": ("cadres", ("name", "unit_id", "phone")),
     "term": ("terms", ("kind", "name")),
     "resident": ("residents", ("name", "village_id", "grid_id", "phone", "id_number",
-                               "address", "note")),
+                               "address", "note", "org_kind")),
     "visit": ("visits", ("visited_on", "village_id", "grid_id", "resident_id", "channel",
                          "note")),
+    "pair": ("pairs", ("village_id", "cadre_id", "unit_id", "resident_id", "role")),
 }
 _SETS = {"resident": ("tags", "select group_concat(tag, char(31)) from resident_tags "
                               "where resident_id = x.id"),
@@ -291,6 +292,10 @@ class Checks:
                     rec["tags"] = sorted(tags - set(d.get("remove", [])))
                 elif rec is not None and action == "phone":
                     rec["phone"] = d.get("phone")
+                elif rec is not None and action == "key":  # 重点村 marked or unmarked
+                    rec["key"] = d.get("key")
+                elif action == "remove" and subject == "pair":  # a pair taken away
+                    rec = None
             if rec is not None:
                 yield sid, rec
 

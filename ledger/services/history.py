@@ -82,7 +82,9 @@ class History:
         subject, action = r["subject"], r["action"]
         undoable = r.get("origin") is None and (subject in ("demand", "visit")
                     or (subject == "resident" and action in ("add", "tag"))
-                    or (subject in TABLES and action == "add"))
+                    or (subject in TABLES and action == "add")
+                    or (subject == "pair" and action in ("add", "remove"))
+                    or (subject == "village" and action == "key"))
         if not undoable:
             raise Refused("undo.cannot", subject=subject, action=action)
         if subject == "resident" and action == "add" and self.L.residents.in_use(r["subject_id"]):
@@ -103,6 +105,8 @@ class History:
         elif subject == "resident" and action == "tag":
             self.L.residents.change_tags(rid, add=data.get("remove", []),
                                          remove=data.get("add", []))
+        elif subject == "pair" or (subject == "village" and action == "key"):
+            self.L.pairing.reverse(action, rid, data)
         else:
             self.L.registers.remove_added(subject, rid, data.get("name", ""))
 

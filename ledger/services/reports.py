@@ -208,6 +208,8 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
     "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
     "supervise.blue_working_days": ("3", 0, 60, True),  # 蓝: due within this many working days
+    # Coverage (README: Everyone covered).
+    "coverage.household_days": ("30", 1, 366, True),  # a paired household seen within this many days
 }
 
 
@@ -273,6 +275,8 @@ class Reports:
             "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
             "overdue_demands": lists["overdue"], "repeat_residents": repeat,
             "repeat_count": repeat_count,
+            # Key villages covered this week (every paired person visited): services.coverage.
+            "key_villages": ledger.coverage.key_village_line(start, end),
         }
 
     # --- the report card -------------------------------------------------------------------

@@ -58,21 +58,23 @@ class Residents:
     def insert(self, name: str, village_id: int, grid_id: int | None, phone: str | None,
                id_number: str | None, address: str | None, note: str | None,
                tags: list[str], origin: tuple[str, str] | None = None,
-               created_on: str | None = None) -> int:
-        """A resident whose values are checked already, by ids (import and merge too)."""
+               created_on: str | None = None, org_kind: str | None = None) -> int:
+        """A resident whose values are checked already, by ids (import and merge too); an
+        organisation's page (services.organisations) has its ``org_kind``."""
         return self.insert_many([(name, village_id, grid_id, phone, id_number, address, note,
-                                  tags, origin, created_on)])[0]
+                                  tags, origin, created_on, org_kind)])[0]
 
     def insert_many(self, rows: list[tuple[Any, ...]]) -> list[int]:
-        """Residents as ``insert`` takes them, written in a few statements (a sync of a
-        whole township brings thousands); returns their ids."""
+        """Residents as ``insert`` takes them (``org_kind`` last, optional), written in a few
+        statements (a sync of a whole township brings thousands); returns their ids."""
         first = (self.db.execute("select max(id) from residents").fetchone()[0] or 0) + 1
         today = self.L.today.isoformat()
         people, tagged, journal = [], [], []
-        for rid, (name, village_id, grid_id, phone, id_number, address, note, tags, origin,
-                  created_on) in enumerate(rows, start=first):
+        for rid, row in enumerate(rows, start=first):
+            (name, village_id, grid_id, phone, id_number, address, note, tags, origin,
+             created_on, org_kind) = (*row, None)[:11] if len(row) == 10 else row
             people.append((rid, name, village_id, grid_id, phone, id_number, address, note,
-                           created_on or today, *(origin or (None, None))))
+                           created_on or today, *(origin or (None, None)), org_kind))
             tagged += [(rid, tg) for tg in tags]
             # Everything stored is journaled (a merged resident too, with where it came
             # from), so that `ledger check` can hold the row to its journal.
@@ -80,11 +82,13 @@ class Residents:
                     "phone": phone, "id_number": id_number, "address": address, "note": note}
             if origin is not None:
                 data["origin"] = list(origin)
+            if org_kind is not None:
+                data["org_kind"] = org_kind
             journal.append(self.L.journal.row("resident", rid, "add", today, data))
         self.db.conn.executemany(
             "insert into residents (id, name, village_id, grid_id, phone, id_number, address, "
-            "note, created_on, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            people)
+            "note, created_on, origin_ledger, origin_id, org_kind) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", people)
         self.db.conn.executemany("insert into resident_tags (resident_id, tag) values (?, ?)",
                                  tagged)
         self.L.journal.write_many(journal)

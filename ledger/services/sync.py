@@ -190,8 +190,8 @@ class Sync:
                 "select r.id, r.name, r.village_id, r.grid_id, r.phone, r.id_number, r.address, "
                 "r.note, (select json_group_array(tag) from (select tag from resident_tags t "
                 "where t.resident_id = r.id order by tag)), r.created_on, "
-                "coalesce(r.origin_ledger, :me), coalesce(r.origin_id, cast(r.id as text)) "
-                f"from residents r {residents_where} order by r.id", {"me": me}).fetchall()
+                "coalesce(r.origin_ledger, :me), coalesce(r.origin_id, cast(r.id as text)), "
+                f"r.org_kind from residents r {residents_where} order by r.id", {"me": me}).fetchall()
             visits = db.execute(
                 "select v.id, v.visited_on, v.village_id, v.grid_id, v.resident_id, v.channel, "
                 "v.note, (select json_group_array(cadre_id) from (select cadre_id from "
@@ -530,7 +530,7 @@ class _Import:
                 new.append((r["name"], self.ids["village"][r["village_id"]],
                             self.ids["grid"].get(r["grid_id"]), r["phone"], r["id_number"],
                             r["address"], r["note"], json.loads(r["tags"] or "[]"),
-                            (home, home_id), r["created_on"]))
+                            (home, home_id), r["created_on"], r["org_kind"]))
             else:
                 self.ids["resident"][r["id"]] = found
         ids = R.insert_many(new) if new else []

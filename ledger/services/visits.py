@@ -64,9 +64,14 @@ class Visits:
             resident: str | None = None, cadres: Sequence[str] = (),
             channel: str | None = None, grid: str | None = None, note: str | None = None,
             issues: Sequence[str] = (), category: str | None = None,
-            complexity: str | None = None) -> dict[str, Any]:
-        """Record one visit and the demands raised in it; returns the visit id and numbers."""
+            complexity: str | None = None, org: str | None = None) -> dict[str, Any]:
+        """Record one visit and the demands raised in it; returns the visit id and numbers.
+        ``org``: the organisation visited (its page is a row of the residents table)."""
         day = self.L.day(on)
+        if org and resident:
+            raise BadInput("visit.resident_or_org")
+        if org:
+            resident = f"#{self.L.organisations.get(org)['id']}"
         texts = [clean_text(t, "issue") for t in issues]
         note = optional_text(note, "note")
         with self.db.atomic():

@@ -474,3 +474,32 @@ def m013_sync(db: Database) -> None:
             settled_by integer references journal(id)
         )""")
     db.execute("create index idx_sync_conflicts_demand on sync_conflicts (demand_id)")
+
+
+@migrations()
+def m015_pairing(db: Database) -> None:
+    # 重点村: a village marked key (`ledger village key`); 0 for every village before.
+    db["villages"].add_column("key", int, not_null_default=0)
+    # Organisations visited (非公企业, 个体工商户, 学校 ...) are pages of the residents table
+    # with their kind here; NULL for people.
+    db["residents"].add_column("org_kind", str)
+    db["residents"].create_index(["org_kind"])
+    # Pairing (包联): a cadre or a unit with a village in a role (四个一, 单位联村), or a
+    # cadre with a household (联户, resident_id). Roles are names of the role vocabulary.
+    db.execute("""create table pairs (
+        id integer primary key,
+        village_id integer references villages(id),
+        cadre_id integer references cadres(id),
+        unit_id integer references units(id),
+        resident_id integer references residents(id),
+        role text not null,
+        created_on text)""")
+    db.execute("create unique index idx_pairs_unique on pairs (coalesce(village_id, 0), "
+               "coalesce(cadre_id, 0), coalesce(unit_id, 0), coalesce(resident_id, 0), role)")
+    db["pairs"].create_index(["cadre_id"])
+    db["pairs"].create_index(["resident_id"])
+    # Coverage looks up visits by village and day, and by resident and day.
+    # (the second serves every lookup by resident alone too: that index goes).
+    db["visits"].create_index(["village_id", "visited_on"])
+    db["visits"].create_index(["resident_id", "visited_on"])
+    db.execute("drop index if exists idx_visits_resident_id")
