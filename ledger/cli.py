@@ -407,11 +407,13 @@ app.callback()(guarded(main_options))
 # --- the commands ------------------------------------------------------------------------
 # In the order of `ledger --help`: the commands of the top level, then the groups.
 
-from .commands import data, deadlines, demo, issues, places, reports, residents, visits  # noqa: E402
+from .commands import (  # noqa: E402
+    data, deadlines, demo, issues, meetings, places, reports, residents, visits,
+)
 
 for _module in (deadlines, reports, data, demo):
     app.registered_commands.extend(_module.commands.registered_commands)
-for _module in (places, residents, visits, issues, deadlines, reports):
+for _module in (places, residents, visits, issues, meetings, deadlines, reports):
     for _name, _group in _module.GROUPS:
         app.add_typer(_group, name=_name)
 for _info in [*app.registered_commands,

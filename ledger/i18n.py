@@ -149,6 +149,26 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# --- issue 15 (both ways, the Tuesday meeting) ---
+LABELS["action"]["decide"] = ("研判", "meeting decision")
+LABELS["what"].update({
+    "method": ("回访方式", "follow-up method"), "follower": ("回访单位或村/社区", "follower (unit or village)"),
+    "attendee": ("参会人", "attendee"), "decision": ("研判意见", "decision"),
+    "meeting_kind": ("会议类型", "meeting kind"), "setting_value": ("设置值", "setting value"),
+})
+LABELS["col"].update({
+    "locality": ("属地", "Locality"), "follow_ups": ("回访次数", "Follow-ups"),
+    "meetings": ("研判会议", "Studied at"), "meeting": ("会议", "Meeting"),
+    "decision": ("研判意见", "Decision"), "followed_up_by": ("回访人", "Followed up by"),
+    "method": ("回访方式", "Method"), "why": ("列入原因", "Why"),
+    "attendees": ("参会人", "Attendees"), "studied": ("研判件数", "Cases studied"),
+    "meeting_studied": ("本周会议研判", "Studied by the week's meetings"),
+})
+LABELS["title"].update({
+    "agenda": ("研判议题", "Agenda"), "meetings": ("会议", "Meetings"),
+    "decisions": ("研判意见", "Decisions"), "methods": ("回访方式", "Follow-up methods"),
+})
+
 # key -> (zh, en). Parameters in braces; ``what``/``status``/``level``/``action`` given as
 # stored values are turned into labels before formatting.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -400,6 +420,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
     "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
+    # --- issue 15 (both ways, the Tuesday meeting) ---
+    "step.close.followups_missing": ("诉求 {number} 还差 {missing} 次回访才能销号(需回访 {required} 次,已回访 {done} 次)", "demand {number} needs {missing} more follow-up(s) before it can be closed ({required} required, {done} done)"),
+    "step.decide.assign_not_open": ("诉求 {number} 当前{status},会议不能同时交办(只记研判意见时不加 --unit)", "demand {number} is {status}: the meeting cannot assign it (record the decision without --unit)"),
+    "meeting.unknown": ("没有会议 #{value}(ledger meeting list 查看已记录的会议)", "there is no meeting #{value} (ledger meeting list shows those recorded)"),
+    "meeting.decide_before": ("研判日期 {on} 早于会议 #{id} 的日期 {held_on}", "the decision's date {on} is before meeting #{id} ({held_on})"),
+    "meeting.deadline_past": ("会议定的时限 {due_on} 早于研判日期 {on}", "the meeting's deadline {due_on} is before the decision's date {on}"),
+    "ok.meeting_added": ("#{id}", "#{id}"),
+    "ok.decided": ("已记录会议 #{meeting} 对诉求 {number} 的研判意见(状态:{status})", "decision of meeting #{meeting} on demand {number} recorded (status: {status})"),
+    "agenda.title": ("研判议题(会议日 {date},本周自 {start})", "Agenda (meeting of {date}, week from {start})"),
+    "meeting.co_unit_needs_unit": ("--co-unit 要与 --unit 同用(会议同时交办时)", "--co-unit goes with --unit (when the meeting assigns the case)"),
+    "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

@@ -176,6 +176,7 @@ class DemandRow(TypedDict):
     due_on: str | None
     due_provisional: int
     light: str  # deadlines.LIGHTS
+    locality: str | None  # 双向派单: the village or community working it with the unit
 
 
 class OverdueRow(DemandRow):
@@ -241,6 +242,7 @@ class WeekSummary(WeekCounts):
     overdue_demands: list[OverdueRow]
     repeat_residents: list[RepeatResident]
     repeat_count: int
+    meeting_studied: int  # cases the week's meetings decided on
 
 
 class ReportRow(TypedDict):

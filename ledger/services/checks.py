@@ -90,6 +90,7 @@ PROJECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
                                "address", "note")),
     "visit": ("visits", ("visited_on", "village_id", "grid_id", "resident_id", "channel",
                          "note")),
+    "meeting": ("meetings", ("held_on", "kind", "attendees")),
 }
 _SETS = {"resident": ("tags", "select group_concat(tag, char(31)) from resident_tags "
                               "where resident_id = x.id"),
