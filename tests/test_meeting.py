@@ -342,3 +342,38 @@ def test_response_on_sign_for_counts_working_days_across_the_holiday() -> None:
     with pytest.raises(BadInput):
         L.reports.set_setting("response.basis", "签收")
     assert L.reports.settings()["response.basis"] == "sign_for"
+
+
+# --- the locality in the CSV -----------------------------------------------------------
+
+def test_the_locality_goes_out_in_the_csv_and_comes_back(ledger: Ledger) -> None:
+    import io
+
+    from ledger.io.csvformat import export_csv
+    from ledger.io.importer import ImportRefused, import_csv
+
+    n = ledger.demands.add("路灯坏了", village="东坪村", on="2026-11-16", level="township")
+    ledger.demands.assign(n, unit="镇司法所", locality="河口社区", on="2026-11-16")
+    ledger.demands.add("水管", village="西岭村", on="2026-11-16")
+    out = io.BytesIO()
+    export_csv(ledger, "demands", out)
+    data = out.getvalue()
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0].endswith(",首次响应日期,属地")
+    assert text.splitlines()[1].endswith(",河口社区")
+    other = township("2026-11-17")
+    assert import_csv(other, data).added == 2
+    assert other.demands.show(n)["locality"] == "河口社区"
+    assert [r["locality"] for r in other.demands.list()] == ["河口社区", None]
+    again = io.BytesIO()
+    export_csv(other, "demands", again)
+    assert again.getvalue() == data  # export, import, export: the same bytes
+    assert other.checks.run() == []
+    # a locality without a lead unit describes no assignment: refused, nothing written
+    bad = text.replace(",镇司法所,", ",,", 1).encode("utf-8-sig")
+    third = township("2026-11-17")
+    before = journal_count(third)
+    with pytest.raises(ImportRefused) as e:
+        import_csv(third, bad)
+    assert [p.column for p in e.value.params["errors"]] == ["属地"]
+    assert journal_count(third) == before

@@ -53,8 +53,9 @@ EXPORT_SQL = (
     "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
     "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, "
     "d.resolved_on, d.result, d.feedback, d.followed_up_on, d.satisfaction, d.closed_on, "
-    "d.reopen_count, d.first_step_on "
+    "d.reopen_count, d.first_step_on, lv.name as locality "
     "from demands d join villages v on v.id = d.village_id "
+    "left join villages lv on lv.id = d.locality_id "
     "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
     "left join residents r on r.id = d.resident_id"
 )  # state fields stored as JSON
