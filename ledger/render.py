@@ -572,7 +572,7 @@ def meeting_name(m: dict[str, Any], lang: str) -> str:
     return f"#{m['id']} {m['held_on']} {label('meeting_kind', m['kind'], lang)}"
 
 
-AGENDA_COLUMNS = ("number", "why", "village", "unit", "status", "due_on", "light", "text")
+AGENDA_COLUMNS = ("number", "why", "village", "unit", "status", "due_on", "text")
 
 
 def agenda(result: dict[str, Any], lang: str) -> Group:
@@ -582,7 +582,7 @@ def agenda(result: dict[str, Any], lang: str) -> Group:
     for r in result["demands"]:
         table.add_row(r["number"], sep.join(label("agenda_reason", w, lang) for w in r["why"]),
                       _cell(r["village"]), _cell(r["unit"]), label("status", r["status"], lang),
-                      due_cell(r), light_cell(r, lang), _short(r["text"]))
+                      due_cell(r), _short(r["text"]))
     table.title = t("agenda.title", lang, date=result["date"], start=result["week_start"])
     counts = sep.join(f"{label('agenda_reason', k, lang)} {n}" for k, n in result["counts"].items())
     table.caption = t("agenda.count", lang, n=len(result["demands"]), counts=counts)
