@@ -377,3 +377,23 @@ def test_the_locality_goes_out_in_the_csv_and_comes_back(ledger: Ledger) -> None
         import_csv(third, bad)
     assert [p.column for p in e.value.params["errors"]] == ["属地"]
     assert journal_count(third) == before
+
+
+def test_m014_counts_the_follow_ups_as_the_replay_does(tmp_path) -> None:
+    from .test_safety import make, undo_migration
+
+    path = tmp_path / "l.db"
+    L = make(path)
+    twice = L.demands.add("路灯坏了", village="东坪村", on="2026-11-02")
+    L.demands.resolve(twice, result="修好", on="2026-11-03")
+    L.demands.follow_up(twice, satisfaction="满意", on="2026-11-04")
+    L.demands.follow_up(twice, satisfaction="满意", on="2026-11-05")
+    reopened = L.demands.add("漏水", village="东坪村", on="2026-11-02")
+    L.demands.resolve(reopened, result="修好", on="2026-11-03")
+    L.demands.follow_up(reopened, satisfaction="不满意", reopen=True, on="2026-11-04")
+    never = L.demands.add("噪声", village="东坪村", on="2026-11-02")
+    L = undo_migration(L, path, "m014_meetings", "drop index idx_demands_locality",
+                       "alter table demands drop column locality_id",
+                       "alter table demands drop column follow_ups", "drop table meetings")
+    assert [L.demands.row(n)["follow_ups"] for n in (twice, reopened, never)] == [2, 0, 0]
+    assert L.checks.run() == []
