@@ -95,11 +95,11 @@ TABLE: dict[str, dict[str, Term]] = {
         "consultation": Term("会商会", "consultation", ("会商会", "会商")),
     },
     "agenda_reason": {
-        "new": Term("本周受理", "received this week"),
+        "new": Term("本周受理", "new this week"),
         "overdue": Term("超期", "overdue"),
-        "escalated": Term("多次上报", "escalated twice or more"),
+        "escalated": Term("多次上报", "escalated 2+"),
         "dissatisfied": Term("不满意", "dissatisfied"),
-        "repeat": Term("多次反映", "repeat resident"),
+        "repeat": Term("多次反映", "repeat"),
     },
 }
 
