@@ -428,7 +428,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "meeting.deadline_past": ("会议定的时限 {due_on} 早于研判日期 {on}", "the meeting's deadline {due_on} is before the decision's date {on}"),
     "ok.meeting_added": ("#{id}", "#{id}"),
     "ok.decided": ("已记录会议 #{meeting} 对诉求 {number} 的研判意见(状态:{status})", "decision of meeting #{meeting} on demand {number} recorded (status: {status})"),
-    "agenda.title": ("研判议题(会议日 {date},本周自 {start})", "Agenda (meeting of {date}, week from {start})"),
+    "agenda.title": ("研判议题(会议日 {date},新受理自 {since})", "Agenda (meeting of {date}, new since {since})"),
     "meeting.co_unit_needs_unit": ("--co-unit 要与 --unit 同用(会议同时交办时)", "--co-unit goes with --unit (when the meeting assigns the case)"),
     "import.locality_without_lead": ("有属地时必须写明牵头单位(属地与责任单位一同交办)", "a locality needs a lead unit (it is assigned with it)"),
     "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),

@@ -583,7 +583,7 @@ def agenda(result: dict[str, Any], lang: str) -> Group:
         table.add_row(r["number"], sep.join(label("agenda_reason", w, lang) for w in r["why"]),
                       _cell(r["village"]), _cell(r["unit"]), label("status", r["status"], lang),
                       due_cell(r), _short(r["text"]))
-    table.title = t("agenda.title", lang, date=result["date"], start=result["week_start"])
+    table.title = t("agenda.title", lang, date=result["date"], since=result["since"])
     counts = sep.join(f"{label('agenda_reason', k, lang)} {n}" for k, n in result["counts"].items())
     table.caption = t("agenda.count", lang, n=len(result["demands"]), counts=counts)
     parts: list[Any] = [table]

@@ -95,7 +95,7 @@ TABLE: dict[str, dict[str, Term]] = {
         "consultation": Term("会商会", "consultation", ("会商会", "会商")),
     },
     "agenda_reason": {
-        "new": Term("本周受理", "new this week"),
+        "new": Term("新受理", "new"),
         "overdue": Term("超期", "overdue"),
         "escalated": Term("多次上报", "escalated 2+"),
         "dissatisfied": Term("不满意", "dissatisfied"),

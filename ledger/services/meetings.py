@@ -10,14 +10,13 @@ that studied it. Nothing here reads the clock.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..deadlines import overdue_sql
 from ..errors import BadInput, NotFound
 from ..models import DemandRow, clean_name, clean_text, enum_value
 from ..store.journal import undone_events
-from .reports import ledger_week
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -158,30 +157,34 @@ class Meetings:
         """What the meeting of day ``on`` (default today) should study, each case once with
         every reason it is there (``AGENDA_REASONS``, in that order; README: the meeting):
 
-        new           received in the ledger week of ``on`` (Tuesday to ``on``), not settled
-                      on the spot
+        new           received since the last meeting held before ``on`` (the day after it,
+                      through ``on``; with no earlier meeting, from a week before ``on``), not
+                      settled on the spot, not closed: nothing that came in between meetings
+                      is missed
         overdue       open, not suspended, deadline before ``on``
         escalated     open or suspended, escalated two times or more
-        dissatisfied  not closed, and the last follow-up said 不满意
-        repeat        not closed, of a resident who raised a demand that week and has raised
-                      two or more (received by ``on``)
+        dissatisfied  resolved and followed up 不满意, or reopened by a 不满意 follow-up and
+                      not resolved since
+        repeat        open or suspended, of a resident who raised a demand in the ``new``
+                      window and has raised two or more by ``on``
 
         Cases come by their first reason, then by receipt and number.
         """
         L = self.L
         day = L.date(on) if on is not None else L.today
-        start, _ = ledger_week(day)
+        start = self.since(day)
         p = {"start": start.isoformat(), "day": day.isoformat(), "times": ESCALATED_TIMES}
         db = self.db
         found: dict[str, list[int]] = {
             "new": _ids(db, "select id from demands where received_on between :start and :day "
-                            "and settled_on_spot = 0", p),
+                            "and settled_on_spot = 0 and status <> 'closed'", p),
             "overdue": _ids(db, "select id from demands d indexed by idx_demands_status_due_on "
                                 f"where {overdue_sql(':day')} and d.received_on <= :day", p),
             "escalated": _ids(db, "select id from demands where status in ('open', 'suspended') "
                                   "and escalations >= :times and received_on <= :day", p),
             "dissatisfied": self._dissatisfied(day.isoformat()),
-            "repeat": _ids(db, "select d.id from demands d where d.status <> 'closed' and "
+            "repeat": _ids(db, "select d.id from demands d where d.status in ('open', "
+                               "'suspended') and "
                                "d.received_on <= :day and d.resident_id in ("
                                " select resident_id from demands where resident_id is not null"
                                " and received_on <= :day group by resident_id"
@@ -201,8 +204,15 @@ class Meetings:
             r["why"] = why[r.pop("demand_id")]
         rows.sort(key=lambda r: (AGENDA_REASONS.index(r["why"][0]), r["received_on"],
                                  r["number"]))
-        return {"date": day.isoformat(), "week_start": start.isoformat(), "demands": rows,
+        return {"date": day.isoformat(), "since": start.isoformat(), "demands": rows,
                 "counts": {k: len(v) for k, v in found.items()}}
+
+    def since(self, day: date) -> date:
+        """The first day whose new cases the meeting of ``day`` studies: the day after the
+        last meeting held before it, or (none) the same weekday a week before."""
+        last = self.db.execute("select max(held_on) from meetings where held_on < ?",
+                               [day.isoformat()]).fetchone()[0]
+        return date.fromisoformat(last) + timedelta(days=1) if last else day - timedelta(days=7)
 
     def _dissatisfied(self, day: str) -> list[int]:
         """Cases not closed whose last follow-up (not undone) said 不满意: resolved and rated
