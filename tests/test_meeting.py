@@ -244,6 +244,7 @@ def test_meetings_and_their_decisions_are_in_the_demands_history() -> None:
         (n["twice"], "县住建局", "2026-11-24"), (n["unhappy"], None, None)]
     assert [(r["id"], r["studied"]) for r in L.meetings.list()] == [(2, 1), (1, 2)]
     assert L.reports.summary()["meeting_studied"] == 2
+    assert L.reports.summary()["assigned"] == 1  # the meeting's assignment
     assert L.checks.run() == []
     # undo takes the last decision back; the meeting still studied the other case
     L.history.undo()

@@ -59,9 +59,12 @@ def _response_deadlines(ledger: "Ledger", first: date, last: date, working_days:
 #   due_next         open and due on the summary's day or within the 7 days after it
 _FLAGS = f"""
 with steps as (
-    select subject_id as id, action, json_extract(data, '$.to') as "to" from journal
+    -- a meeting's decision that assigns the case counts as an assignment
+    select subject_id as id, case action when 'decide' then 'assign' else action end,
+        json_extract(data, '$.to') as "to" from journal
     where subject = 'demand' and on_date between :start and :end
-        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+        and (action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+             or (action = 'decide' and json_extract(data, '$.lead_unit_id') is not null))
     -- An imported demand's milestones (from its snapshot) count in their weeks too.
     union all
     select demand_id, action, "to" from import_steps where on_date between :start and :end
