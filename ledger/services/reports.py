@@ -60,7 +60,7 @@ def _response_deadlines(ledger: "Ledger", first: date, last: date, working_days:
 _FLAGS = f"""
 with steps as (
     -- a meeting's decision that assigns the case counts as an assignment
-    select subject_id as id, case action when 'decide' then 'assign' else action end,
+    select subject_id as id, case action when 'decide' then 'assign' else action end as action,
         json_extract(data, '$.to') as "to" from journal
     where subject = 'demand' and on_date between :start and :end
         and (action in ('settle', 'escalate', 'assign', 'resolve', 'close')
