@@ -431,6 +431,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agenda.title": ("研判议题(会议日 {date},新受理自 {since})", "Agenda (meeting of {date}, new since {since})"),
     "meeting.co_unit_needs_unit": ("--co-unit 要与 --unit 同用(会议同时交办时)", "--co-unit goes with --unit (when the meeting assigns the case)"),
     "import.locality_without_lead": ("有属地时必须写明牵头单位(属地与责任单位一同交办)", "a locality needs a lead unit (it is assigned with it)"),
+    "check.locality_reference": ("诉求 {number} 的属地不是台账中的村/社区", "demand {number} has a locality that is not a village of this ledger"),
+    "check.meeting_reference": ("诉求 {number} 的研判记录所指的会议不在台账中", "demand {number} has a decision of a meeting that is not in the ledger"),
     "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),
 }
 

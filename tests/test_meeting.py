@@ -416,3 +416,17 @@ def test_m014_counts_the_follow_ups_as_the_replay_does(tmp_path) -> None:
                        "alter table demands drop column follow_ups", "drop table meetings")
     assert [L.demands.row(n)["follow_ups"] for n in (twice, reopened, never)] == [2, 0, 0]
     assert L.checks.run() == []
+
+
+def test_check_names_a_locality_or_a_meeting_that_is_not_there(ledger: Ledger) -> None:
+    n = ledger.demands.add("路灯坏了", village="东坪村", level="township")
+    ledger.demands.assign(n, unit="镇司法所", locality="河口社区")
+    m = ledger.meetings.add(on="2026-11-17")
+    ledger.meetings.decide(m, n, decision="镇司法所牵头")
+    assert ledger.checks.run() == []
+    ledger.db.execute("pragma foreign_keys = off")
+    ledger.db.execute("delete from meetings")
+    ledger.db.execute("update demands set locality_id = 99")
+    keys = {f.key for f in ledger.checks.run()}
+    assert {"check.locality_reference", "check.meeting_reference", "check.row_missing",
+            "journal.disagrees"} <= keys
