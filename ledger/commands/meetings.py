@@ -32,7 +32,7 @@ def meeting_agenda(
     fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
-    """研判议题:本周受理未当场解决、超期、多次上报、不满意、多次反映的诉求。 What the meeting should study."""
+    """研判议题:上次会议以来新受理、超期、多次上报、不满意、多次反映的诉求。 What the meeting should study."""
     s: Session = ctx.obj
     fmt = output_format(fmt)
     result = s.ledger(db).meetings.agenda(date_)
