@@ -408,11 +408,14 @@ app.callback()(guarded(main_options))
 # In the order of `ledger --help`: the commands of the top level, then the groups.
 
 
-from .commands import coverage, data, deadlines, demo, issues, places, reports, residents, sync, visits  # noqa: E402
+from .commands import (  # noqa: E402
+    coverage, data, deadlines, demo, issues, meetings, places, reports, residents, sync, visits,
+)
 
 for _module in (deadlines, reports, coverage, data, demo):
     app.registered_commands.extend(_module.commands.registered_commands)
-for _module in (places, residents, visits, issues, deadlines, reports, coverage, sync):
+for _module in (places, residents, visits, issues, meetings, deadlines, reports, coverage,
+                sync):
     for _name, _group in _module.GROUPS:
         app.add_typer(_group, name=_name)
 for _info in [*app.registered_commands,

@@ -190,6 +190,25 @@ for _kind, _words in {
                   "household": ("联户", "household")},
 }.items():
     LABELS.setdefault(_kind, {}).update(_words)
+# --- issue 15 (both ways, the Tuesday meeting) ---
+LABELS["action"]["decide"] = ("研判", "meeting decision")
+LABELS["what"].update({
+    "method": ("回访方式", "follow-up method"), "follower": ("回访单位或村/社区", "follower (unit or village)"),
+    "attendee": ("参会人", "attendee"), "decision": ("研判意见", "decision"),
+    "meeting_kind": ("会议类型", "meeting kind"), "setting_value": ("设置值", "setting value"),
+})
+LABELS["col"].update({
+    "locality": ("属地", "Locality"), "follow_ups": ("回访次数", "Follow-ups"),
+    "meetings": ("研判会议", "Studied at"), "meeting": ("会议", "Meeting"),
+    "decision": ("研判意见", "Decision"), "followed_up_by": ("回访人", "Followed up by"),
+    "method": ("回访方式", "Method"), "why": ("列入原因", "Why"),
+    "attendees": ("参会人", "Attendees"), "studied": ("研判件数", "Cases studied"),
+    "meeting_studied": ("本周会议研判", "Studied by the week's meetings"),
+})
+LABELS["title"].update({
+    "agenda": ("研判议题", "Agenda"), "meetings": ("会议", "Meetings"),
+    "decisions": ("研判意见", "Decisions"), "methods": ("回访方式", "Follow-up methods"),
+})
 
 # key -> (zh, en). Parameters in braces; ``what``/``status``/``level``/``action`` given as
 # stored values are turned into labels before formatting.
@@ -498,6 +517,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "visit.resident_or_org": ("--resident 和 --org 只能给一个", "give --resident or --org, not both"),
     "summary.key_villages": ("重点村本周走访:{visited}/{total} 个到位", "key villages this week: {visited} of {total} visited"),
     "summary.key_missed": (";未到位:{names}", "; missed: {names}"),
+    # --- issue 15 (both ways, the Tuesday meeting) ---
+    "step.close.followups_missing": ("诉求 {number} 还差 {missing} 次回访才能销号(需回访 {required} 次,已回访 {done} 次)", "demand {number} needs {missing} more follow-up(s) before it can be closed ({required} required, {done} done)"),
+    "step.decide.assign_not_open": ("诉求 {number} 当前{status},会议不能同时交办(只记研判意见时不加 --unit)", "demand {number} is {status}: the meeting cannot assign it (record the decision without --unit)"),
+    "meeting.unknown": ("没有会议 #{value}(ledger meeting list 查看已记录的会议)", "there is no meeting #{value} (ledger meeting list shows those recorded)"),
+    "meeting.decide_before": ("研判日期 {on} 早于会议 #{id} 的日期 {held_on}", "the decision's date {on} is before meeting #{id} ({held_on})"),
+    "meeting.deadline_past": ("会议定的时限 {due_on} 早于研判日期 {on}", "the meeting's deadline {due_on} is before the decision's date {on}"),
+    "ok.meeting_added": ("#{id}", "#{id}"),
+    "ok.decided": ("已记录会议 #{meeting} 对诉求 {number} 的研判意见(状态:{status})", "decision of meeting #{meeting} on demand {number} recorded (status: {status})"),
+    "agenda.title": ("研判议题(会议日 {date},新受理自 {since})", "Agenda (meeting of {date}, new since {since})"),
+    "meeting.co_unit_needs_unit": ("--co-unit 要与 --unit 同用(会议同时交办时)", "--co-unit goes with --unit (when the meeting assigns the case)"),
+    "import.locality_without_lead": ("有属地时必须写明牵头单位(属地与责任单位一同交办)", "a locality needs a lead unit (it is assigned with it)"),
+    "check.locality_reference": ("诉求 {number} 的属地不是台账中的村/社区", "demand {number} has a locality that is not a village of this ledger"),
+    "check.meeting_reference": ("诉求 {number} 的研判记录所指的会议不在台账中", "demand {number} has a decision of a meeting that is not in the ledger"),
+    "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

@@ -37,6 +37,9 @@ BLANK: dict[str, Any] = {
     "urges": 0, "last_urged_on": None,
     # 督办: the leader supervising the case (not 包案's leader, who handles it), and since when.
     "supervisor": None, "supervised_on": None,
+    # 双向派单: the village or community committee working the case with the lead unit
+    # (set by an assignment, cleared with it); 双向回访: follow-ups since the last resolution.
+    "locality_id": None, "follow_ups": 0,
 }
 STATE_FIELDS = tuple(BLANK)
 LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # stored as JSON
@@ -124,7 +127,7 @@ IMPORT_FIELDS = (
     "complexity", "type", "status", "level", "lead_unit_id", "co_unit_ids", "handler", "leader",
     "settled_on_spot", "result", "feedback", "resolved_on", "satisfaction", "followed_up_on",
     "closed_on", "suspended_since", "stage_started_on", "escalations", "reopen_count",
-    "escalated_on", "assigned_on", "first_step_on",
+    "escalated_on", "assigned_on", "first_step_on", "locality_id",
 )
 
 
@@ -146,6 +149,8 @@ def _import(s: State, d: dict[str, Any], on: str) -> None:
     s["stage_started_on"] = s["stage_started_on"] or on
     if s["status"] == "suspended" and s["suspended_since"] is None:
         s["suspended_since"] = s["stage_started_on"]
+    # An export carries the last follow-up's day, not how many there were: one.
+    s["follow_ups"] = 1 if s["followed_up_on"] or s["satisfaction"] else 0
 
 
 @step("classify", ("open", "suspended", "resolved"))
@@ -169,6 +174,7 @@ def _settle(s: State, d: dict[str, Any], on: str) -> None:
     s["result"] = d["result"]
     s["feedback"] = d.get("feedback")
     s["resolved_on"] = on
+    s["follow_ups"] = 0
 
 
 @step("escalate", ("open",))
@@ -181,6 +187,7 @@ def _escalate(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    s["locality_id"] = None
     _unsign(s)
     s["stage_started_on"] = on
     s["escalations"] += 1
@@ -206,6 +213,8 @@ def _assign(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = d["lead_unit_id"]
     s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
     s["handler"] = d.get("handler")
+    # 双向派单: each assignment names its locality (none when not given).
+    s["locality_id"] = d.get("locality_id")
     _unsign(s)
     s["stage_started_on"] = on
     s["assigned_on"] = on
@@ -270,6 +279,7 @@ def _return(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    s["locality_id"] = None
     _unsign(s)
     s["returns"] += 1
 
@@ -322,18 +332,30 @@ def _resume(s: State, d: dict[str, Any], on: str) -> None:
     s["status"] = "open"
 
 
+@step("decide", ("open", "suspended", "resolved"))
+def _decide(s: State, d: dict[str, Any], on: str) -> None:
+    """研判意见: a meeting's decision on the case (a closed case is reopened first). With a
+    unit it assigns the case in the same step, by the assignment's own rule."""
+    if d.get("lead_unit_id") is not None:
+        if s["status"] != "open":
+            raise Refused("step.decide.assign_not_open", status=s["status"])
+        _assign(s, d, on)
+
+
 @step("resolve", ("open",))
 def _resolve(s: State, d: dict[str, Any], on: str) -> None:
     s["status"] = "resolved"
     s["result"] = d["result"]
     s["feedback"] = d.get("feedback")
     s["resolved_on"] = on
+    s["follow_ups"] = 0
 
 
 @step("follow_up", ("resolved",))
 def _follow_up(s: State, d: dict[str, Any], on: str) -> None:
     s["satisfaction"] = d["satisfaction"]
     s["followed_up_on"] = on
+    s["follow_ups"] += 1  # by whom and how (双向回访) is in the step's data
     if d.get("reopen"):
         if d["satisfaction"] != "dissatisfied":
             raise Refused("step.follow_up.reopen_needs_dissatisfied")
@@ -346,6 +368,11 @@ def _close(s: State, d: dict[str, Any], on: str) -> None:
         raise Refused("step.close.no_follow_up")
     if s["satisfaction"] == "dissatisfied" and not d.get("reason"):
         raise Refused("step.close.dissatisfied_needs_reason")
+    # followup.required as it stood when closing, recorded with the step.
+    required = d.get("followups_required") or 0
+    if s["follow_ups"] < required:
+        raise Refused("step.close.followups_missing", missing=required - s["follow_ups"],
+                      required=required, done=s["follow_ups"])
     s["status"] = "closed"
     s["closed_on"] = on
 
@@ -362,6 +389,7 @@ def _reopen_now(s: State) -> None:
     for key in ("result", "feedback", "resolved_on", "satisfaction", "followed_up_on", "closed_on"):
         s[key] = None
     s["settled_on_spot"] = 0
+    s["follow_ups"] = 0
     s["reopen_count"] += 1
 
 

@@ -176,6 +176,7 @@ class DemandRow(TypedDict):
     due_on: str | None
     due_provisional: int
     light: str  # deadlines.LIGHTS
+    locality: str | None  # 双向派单: the village or community working it with the unit
 
 
 class OverdueRow(DemandRow):
@@ -242,6 +243,7 @@ class WeekSummary(WeekCounts):
     repeat_residents: list[RepeatResident]
     repeat_count: int
     key_villages: dict[str, object]  # visited, total, missed (services.coverage)
+    meeting_studied: int  # cases the week's meetings decided on
 
 
 class ReportRow(TypedDict):

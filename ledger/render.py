@@ -40,6 +40,7 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
 # How a column behaves on a narrow terminal. Free text is cut to one line with "…"; every
 # other cell (numbers, dates, statuses, lights, rates, names) is never wrapped or broken.
 TEXT = frozenset({"text", "detail", "reason", "note", "notice", "result", "feedback",
+                  "decision", "attendees",
                   "schedule_notice", "numbers", "cadres", "tags", "not_visited_names"})
 NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", "assigned",
                      "resolved", "closed", "open", "carried_over", "overdue", "due_next",
@@ -48,11 +49,11 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
                      "rest", "work", "amount", "max_extensions", "extension_days", "year",
                      "urges", "red", "yellow", "blue", "return_rate", "reopen_rate",
-                     "total", "visited", "paired", "rate"})
+                     "total", "visited", "paired", "rate", "studied", "pending"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
-              "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
+              "actor", "received_on", "village", "locality", "cadres", "tags", "unit", "reason", "phone",
               "source", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
               "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
               "on_time_rate", "resolved", "response_rate")
@@ -204,12 +205,16 @@ def light_cell(r: dict[str, Any], lang: str) -> str:
 
 def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list",
             extra: Sequence[str] = ()) -> Table:
-    table = _table(title, (*DEMAND_COLUMNS[:-1], *extra, DEMAND_COLUMNS[-1]), lang)
+    # 属地 (双向派单) only when a case shown has one: most ledgers never set it.
+    local = any(r.get("locality") for r in rows)
+    columns = (*DEMAND_COLUMNS[:9], *(("locality",) if local else ()), *DEMAND_COLUMNS[9:-1])
+    table = _table(title, (*columns, *extra, DEMAND_COLUMNS[-1]), lang)
     for r in rows:
         table.add_row(
             r["number"], r["received_on"], label("status", r["status"], lang),
             label("level", r["level"], lang), _cell(r["village"]), _cell(r["resident"]),
             _cell(r["category"]), label("complexity", r["complexity"], lang), _cell(r["unit"]),
+            *((_cell(r.get("locality")),) if local else ()),
             due_cell(r), light_cell(r, lang), *(_cell(r[c]) for c in extra), _short(r["text"]),
         )
     if rows:
@@ -231,6 +236,7 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("village", d["village"]), ("resident", d["resident"]), ("channel", d["channel"]),
         ("category", d["category"]), ("complexity", label("complexity", d["complexity"], lang)),
         ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
+        ("locality", d.get("locality")),
         ("handler", d["handler"]), ("leader", d["leader"]),
         ("supervisor", d.get("supervisor")),
         ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
@@ -242,7 +248,9 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("light", label("light", d["light"], lang)), ("result", d["result"]),
         ("feedback", d["feedback"]), ("resolved_on", d["resolved_on"]),
         ("satisfaction", label("satisfaction", d["satisfaction"], lang)),
+        ("follow_ups", d.get("follow_ups") or None),
         ("closed_on", d["closed_on"]), ("reopen_count", d["reopen_count"] or None),
+        ("meetings", "、".join(meeting_name(m, lang) for m in d.get("meetings") or [])),
     ]
     for key, value in rows:
         if value not in (None, ""):
@@ -297,6 +305,13 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("unit", d.get("lead_unit"))
         add("co_units", "、".join(d.get("co_units") or []))
         add("handler", d.get("handler"))
+        add("locality", d.get("locality"))
+    elif action == "decide":
+        add("meeting", f"#{d.get('meeting_id')} {d.get('meeting_on') or ''}".strip())
+        add("decision", d.get("decision"))
+        add("unit", d.get("lead_unit"))
+        add("co_units", "、".join(d.get("co_units") or []))
+        add("due_on", d.get("due_on"))
     elif action == "whistle":
         add("summoned", "、".join(d.get("units") or []))
     elif action in ("report_in", "return", "receive"):
@@ -316,6 +331,8 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
             parts.append(f"+{d['days']} " + ("days" if lang == "en" else "天"))
     elif action == "follow_up":
         add("satisfaction", label("satisfaction", d.get("satisfaction"), lang))
+        add("followed_up_by", d.get("by_unit") or d.get("by_village"))
+        add("method", d.get("method"))
         add("note", d.get("note"))
         if d.get("reopen"):
             parts.append(label("action", "reopen", lang))
@@ -454,6 +471,8 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     totals = _table("summary_totals", ("item", "count"), lang)
     for c in TOTAL_ROWS:
         totals.add_row(_col(c, lang), str(s[c]))
+    if "meeting_studied" in s:
+        totals.add_row(_col("meeting_studied", lang), str(s["meeting_studied"]))
     parts.append(totals)
     for key, count, extra in (("carried_over_demands", "carried_over", ()),
                               ("due_demands", "due_next", ()),
@@ -523,11 +542,14 @@ COLOUR_STYLE = {"red": "bold red", "yellow": "bold yellow", "blue": "bold blue"}
 def supervision(result: dict[str, Any], lang: str) -> Group:
     """三色督办: the cases by lead unit, each with its colour and why; then the counts."""
     # grouped by unit; the reason is what makes a case yellow
-    table = _table("supervise", SUPERVISE_COLUMNS, lang, keep=("unit", "reason"))
+    local = any(r.get("locality") for r in result["demands"])
+    columns = SUPERVISE_COLUMNS[:2] + (("locality",) if local else ()) + SUPERVISE_COLUMNS[2:]
+    table = _table("supervise", columns, lang, keep=("unit", "reason"))
     unnamed = t("unassigned", lang)
     for r in result["demands"]:
         colour = label("colour", r["colour"], lang)
         table.add_row(r["number"], _cell(r["unit"] or unnamed),
+                      *((_cell(r.get("locality")),) if local else ()),
                       f"[{COLOUR_STYLE[r['colour']]}]{colour}[/]",
                       label("colour_reason", r["reason"], lang), _cell(r["supervisor"]),
                       due_cell(r), str(r["urges"]), _short(r["text"]))
@@ -547,11 +569,67 @@ def supervision(result: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
-def settings(values: dict[str, float], lang: str) -> Table:
+def settings(values: dict[str, Any], lang: str) -> Table:
     table = _table("settings", ("key", "value"), lang)
     for k, v in sorted(values.items()):
-        table.add_row(k, f"{v:g}")
+        table.add_row(k, f"{v:g}" if isinstance(v, float) else _cell(v))
     return table
+
+
+# --- the Tuesday meeting -------------------------------------------------------------------
+
+def meeting_name(m: dict[str, Any], lang: str) -> str:
+    """#3 2026-11-17 党委会议"""
+    return f"#{m['id']} {m['held_on']} {label('meeting_kind', m['kind'], lang)}"
+
+
+AGENDA_COLUMNS = ("number", "why", "village", "unit", "status", "due_on", "text")
+
+
+def agenda(result: dict[str, Any], lang: str) -> Group:
+    """What the meeting should study, each case once with all its reasons."""
+    table = _table("agenda", AGENDA_COLUMNS, lang, keep=("why",))
+    sep = ", " if lang == "en" else "、"
+    for r in result["demands"]:
+        table.add_row(r["number"], sep.join(label("agenda_reason", w, lang) for w in r["why"]),
+                      _cell(r["village"]), _cell(r["unit"]), label("status", r["status"], lang),
+                      due_cell(r), _short(r["text"]))
+    table.title = t("agenda.title", lang, date=result["date"], since=result["since"])
+    counts = sep.join(f"{label('agenda_reason', k, lang)} {n}" for k, n in result["counts"].items())
+    table.caption = t("agenda.count", lang, n=len(result["demands"]), counts=counts)
+    parts: list[Any] = [table]
+    if not result["demands"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def meetings(rows: list[dict[str, Any]], lang: str) -> Table:
+    table = _table("meetings", ("id", "date", "kind", "attendees", "studied"), lang)
+    for r in rows:
+        table.add_row(f"#{r['id']}", r["held_on"], label("meeting_kind", r["kind"], lang),
+                      _short("、".join(r["attendees"])), str(r["studied"]))
+    if rows:
+        table.caption = t("count", lang, n=len(rows))
+    return table
+
+
+def meeting_detail(m: dict[str, Any], lang: str) -> Group:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for key, value in (("meeting", f"#{m['id']}"), ("date", m["held_on"]),
+                       ("kind", label("meeting_kind", m["kind"], lang)),
+                       ("attendees", "、".join(m["attendees"])), ("studied", m["studied"])):
+        if value not in (None, ""):
+            facts.add_row(_col(key, lang), _cell(value))
+    table = _table("decisions", ("number", "date", "decision", "unit", "due_on", "actor"), lang)
+    for d in m["decisions"]:
+        table.add_row(d["number"], d["on"], _short(d["decision"], 40), _cell(d["unit"]),
+                      _cell(d["due_on"]), _cell(d["actor"]))
+    parts: list[Any] = [facts, "", table]
+    if not m["decisions"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
 
 
 def plain_text(renderable: Any) -> str | None:

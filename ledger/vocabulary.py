@@ -88,6 +88,19 @@ TABLE: dict[str, dict[str, Term]] = {
         "urged": Term("已催办", "urged"),
         "due_soon": Term("临近时限", "near the deadline"),
     },
+    # The Tuesday meeting: its kind, and why a case is on its agenda (services.meetings).
+    "meeting_kind": {
+        "party_committee": Term("党委会议", "party committee", ("党委会", "党委会议")),
+        "joint": Term("联席会", "joint meeting", ("联席会", "联席会议", "joint")),
+        "consultation": Term("会商会", "consultation", ("会商会", "会商")),
+    },
+    "agenda_reason": {
+        "new": Term("新受理", "new"),
+        "overdue": Term("超期", "overdue"),
+        "escalated": Term("多次上报", "escalated 2+"),
+        "dissatisfied": Term("不满意", "dissatisfied"),
+        "repeat": Term("多次反映", "repeat"),
+    },
 }
 
 KINDS: tuple[str, ...] = tuple(TABLE)

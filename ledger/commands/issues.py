@@ -110,12 +110,14 @@ def issue_assign(
     unit: Annotated[str, typer.Option("--unit", help="牵头单位 Lead unit")],
     co_unit: Annotated[Optional[list[str]], typer.Option("--co-unit", help="配合单位,可多次 Cooperating unit")] = None,
     handler: Annotated[Optional[str], typer.Option("--handler", help="责任人 Responsible person")] = None,
+    locality: Annotated[Optional[str], typer.Option("--locality", help="属地村/社区(双向派单,与责任单位共同办理) || Village or community working the case with the unit (both ways)")] = None,
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
-    """交办给责任单位(牵头、配合、责任人)。 Assign to a unit."""
+    """交办给责任单位(牵头、配合、责任人,可同时派给属地村/社区)。 Assign to a unit."""
     s: Session = ctx.obj
     _stepped(s, s.ledger(db).demands.assign(number, unit=unit, co_units=co_unit or [],
-                                            handler=handler, on=date_), "assign")
+                                            handler=handler, locality=locality, on=date_),
+             "assign")
 
 
 @issue_app.command("whistle")
@@ -260,12 +262,15 @@ def issue_follow_up(
     satisfaction: Annotated[str, typer.Option("--satisfaction", help="满意|基本满意|不满意 || satisfied|basically|dissatisfied (满意|基本满意|不满意)")],
     note: Annotated[Optional[str], typer.Option("--note", help="回访情况 Notes")] = None,
     reopen: Annotated[bool, typer.Option("--reopen", help="不满意时重新办理 Reopen when dissatisfied")] = False,
+    by: Annotated[Optional[str], typer.Option("--by", help="回访人:单位或村/社区(双向回访) || Who followed up: a unit, or the village or community")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", help="回访方式:电话/现场/入户/短信…… || How: 电话/现场/入户/短信 ...")] = None,
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """回访:群众满意度;不满意可加 --reopen 重新办理。 Follow up with the resident."""
     s: Session = ctx.obj
     _stepped(s, s.ledger(db).demands.follow_up(number, satisfaction=satisfaction, note=note,
-                                               reopen=reopen, on=date_), "follow_up")
+                                               reopen=reopen, by=by, method=method, on=date_),
+             "follow_up")
 
 
 @issue_app.command("close")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 # Stable English keys of a demand row for scripts (documented in the README).
 JSON_KEYS = ("number", "status", "level", "village", "category", "complexity", "type", "channel",
              "unit", "received_on", "due_on", "due_provisional", "light", "resolved_on",
-             "closed_on", "satisfaction", "settled_on_spot", "text")
+             "closed_on", "satisfaction", "settled_on_spot", "text", "locality")
 
 
 def json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

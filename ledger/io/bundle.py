@@ -14,6 +14,7 @@ own format before this module reads a row. It holds:
 - the registers the events name (``townships``, ``villages``, ``grids``, ``units``,
   ``cadres``, ``terms``), the ``residents`` and ``visits`` they need, each with its global
   identity (``home``: the ledger it was first written in, ``home_id``: its id there);
+- ``meetings``: the Tuesday meetings whose decisions are among the events;
 - ``demands``: the cases the events are on (the sender's id, the case's home ledger and
   number there, and that ledger's name);
 - ``events``: the journal rows themselves as the sender stores them, with ``hash`` (the
@@ -46,6 +47,7 @@ TABLES: dict[str, tuple[str, ...]] = {
                   "note", "tags", "created_on", "home", "home_id", "org_kind"),
     "visits": ("id", "visited_on", "village_id", "grid_id", "resident_id", "channel", "note",
                "cadre_ids", "home", "home_id"),
+    "meetings": ("id", "held_on", "kind", "attendees"),
     "demands": ("id", "home", "home_number", "home_name"),
     "events": ("id", "subject_id", "action", "on_date", "actor", "os_user", "reason", "data",
                "recorded_at", "command", "origin", "origin_id", "hash", "prev"),

@@ -145,6 +145,7 @@ DEMAND_COLUMNS: tuple[Column, ...] = (
     ("closed_on", "销号日期", ()),
     ("reopen_count", "重办次数", ()),
     ("first_step_on", "首次响应日期", ("响应日期",)),
+    ("locality", "属地", ("属地村/社区",)),
 )
 
 VISIT_COLUMNS: tuple[Column, ...] = (
@@ -367,7 +368,7 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
     for (number, received_on, township, village, grid, resident, tel, channel, category,
          cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
          escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
-         followed_up_on, sat, closed_on, reopen_count, first_step_on) in cursor:
+         followed_up_on, sat, closed_on, reopen_count, first_step_on, locality) in cursor:
         yield [
             number, received_on, esc(township), esc(village), esc(grid), esc(name(resident)),
             esc(phone(tel)), esc(channel), esc(category), complexity[cx], esc(type_), esc(text),
@@ -377,7 +378,7 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
             ("是" if provisional else "否") if due_on else None, "是" if settled else "否",
             escalated_on, assigned_on, suspended_since, resolved_on, esc(result),
             esc(feedback), followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
-            first_step_on,
+            first_step_on, esc(locality),
         ]
 
 

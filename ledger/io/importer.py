@@ -689,6 +689,7 @@ _CONTENT = {
     "resolved_on": "resolved_on", "result": "result", "feedback": "feedback",
     "followed_up_on": "followed_up_on", "satisfaction": "satisfaction",
     "closed_on": "closed_on", "reopen_count": "reopen_count", "first_step_on": "first_step_on",
+    "locality": "locality_id",
 }
 # What one lifecycle step can correct: the text (correct), the classification (classify).
 _BY_STEP = ("text", "category", "complexity", "type")
@@ -862,9 +863,9 @@ class _Demands(_Kind):
         if value is None or value == "":
             return ""
         registers = self.L.registers
-        if field in ("village_id", "grid_id", "resident_id", "lead_unit_id"):
+        if field in ("village_id", "grid_id", "resident_id", "lead_unit_id", "locality_id"):
             table = {"village_id": "villages", "grid_id": "grids", "resident_id": "residents",
-                     "lead_unit_id": "units"}[field]
+                     "lead_unit_id": "units", "locality_id": "villages"}[field]
             return self.refs._cached(("shown", table, value), lambda: registers.names(
                 f"select name from {table} where id = ?", [value])[0])
         if field == "co_unit_ids":
@@ -909,6 +910,10 @@ class _Demands(_Kind):
             if lead is None and not c.v("unit"):
                 c.fail("co_units", "import.co_without_lead")
         handler = c.take("handler", lambda v: clean_name(v, "handler"))
+        # 双向派单: the locality goes with an assignment
+        locality = c.take("locality", lambda v: refs.village("", v))
+        if locality is not None and lead is None and not c.v("unit"):
+            c.fail("locality", "import.locality_without_lead")
         leader = c.take("leader", lambda v: clean_name(v, "leader"))
         result = c.take("result", lambda v: clean_text(v, "result"))
         feedback = c.take("feedback", lambda v: clean_text(v, "feedback"))
@@ -979,7 +984,7 @@ class _Demands(_Kind):
             "escalations": max(1, lifecycle.LEVELS.index(level)) if days["escalated_on"] else 0,
             "reopen_count": reopen_count, "updated_on": updated,
             "escalated_on": days["escalated_on"], "assigned_on": days["assigned_on"],
-            "first_step_on": first_step,
+            "first_step_on": first_step, "locality_id": locality,
         }
         return {"number": number, "received_on": received, "data": data, "due_on": due_on}
 

@@ -10,6 +10,7 @@ use:
     ledger.demands     a demand's life: accepting, numbering, every step, the lists
     ledger.clocks      the working calendar, the deadline policies, recomputing deadlines
     ledger.reports     the Tuesday summary, the report card, the supervision settings
+    ledger.meetings    the Tuesday meeting: its agenda, meetings and their decisions
     ledger.history     undo
     ledger.checks      the ledger's own check
     ledger.sync        bundles exchanged with other ledgers, shared cases, conflicts
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from .coverage import Coverage
     from .demands import Demands
     from .history import History
+    from .meetings import Meetings
     from .organisations import Organisations
     from .pairing import Pairing
     from .registers import Registers
@@ -145,6 +147,12 @@ class Ledger:
         return Reports(self)
 
     @cached_property
+    def meetings(self) -> "Meetings":
+        from .meetings import Meetings
+
+        return Meetings(self)
+
+    @cached_property
     def history(self) -> "History":
         from .history import History
 
@@ -189,6 +197,20 @@ def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
         from .clocks import refresh_deadlines
 
         refresh_deadlines(db)
+    if "follow_ups" in stale:
+        # How many follow-ups since the last resolution, as the replay counts them, for the
+        # demands that were ever followed up here (m014 counted the rest).
+        from .. import lifecycle
+        from ..store.journal import demand_events, undone_events
+
+        undone = undone_events(db)
+        ids = [i for (i,) in db.execute("select distinct subject_id from journal where "
+                                        "subject = 'demand' and action = 'follow_up'")]
+        for did in ids:
+            state = lifecycle.replay(demand_events(db, did, undone))
+            if state is not None:
+                db.execute("update demands set follow_ups = ? where id = ?",
+                           [state["follow_ups"], did])
 
 
 def open_ledger(path: str | os.PathLike[str] | None = None) -> LedgerDatabase:

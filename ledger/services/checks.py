@@ -91,6 +91,7 @@ PROJECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "visit": ("visits", ("visited_on", "village_id", "grid_id", "resident_id", "channel",
                          "note")),
     "pair": ("pairs", ("village_id", "cadre_id", "unit_id", "resident_id", "role")),
+    "meeting": ("meetings", ("held_on", "kind", "attendees")),
 }
 _SETS = {"resident": ("tags", "select group_concat(tag, char(31)) from resident_tags "
                               "where resident_id = x.id"),
@@ -139,6 +140,19 @@ class Checks:
             if any(u not in units for u in ids):
                 bad_units.append(number)
         found += [Finding("check.unit_reference", {"number": n}) for n in bad_units[:limit]]
+        # 双向派单 and the meeting: a locality is a village; a decision names a meeting.
+        no_place = db.execute("select number from demands where locality_id is not null and "
+                              "locality_id not in (select id from villages) order by number "
+                              f"limit {int(limit)}").fetchall()
+        found += [Finding("check.locality_reference", {"number": n}) for (n,) in no_place]
+        no_meeting = db.execute(
+            "select j.id, d.number from journal j join demands d on d.id = j.subject_id "
+            "where j.subject = 'demand' and j.action = 'decide' and "
+            "json_extract(j.data, '$.meeting_id') not in (select id from meetings) "
+            "order by j.id").fetchall()
+        undone_now = undone_events(db) if no_meeting else set()
+        found += [Finding("check.meeting_reference", {"number": n})
+                  for jid, n in no_meeting if jid not in undone_now][:limit]
         # A demand whose acceptance was undone has a journal and, rightly, no row.
         undone = undone_events(db)
         orphans = db.execute("select subject_id, group_concat(id) from journal where subject = "

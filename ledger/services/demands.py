@@ -35,12 +35,13 @@ _COLUMNS = (
     "select d.number, d.received_on, d.status, d.level, v.name as village, "
     "r.name as resident, d.category, d.complexity, d.type, d.channel, u.name as unit, "
     "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot, "
-    f"d.due_on, d.due_provisional, {light_sql()} as light "
+    f"d.due_on, d.due_provisional, {light_sql()} as light, lv.name as locality "
 )
 _JOINS = (
     " join villages v on v.id = d.village_id "
     "left join residents r on r.id = d.resident_id "
-    "left join units u on u.id = d.lead_unit_id"
+    "left join units u on u.id = d.lead_unit_id "
+    "left join villages lv on lv.id = d.locality_id"
 )
 _LIST = _COLUMNS + "from demands d" + _JOINS
 # Open demands by deadline: a few thousand among a million, always through their index.
@@ -52,8 +53,9 @@ EXPORT_SQL = (
     "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
     "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, "
     "d.resolved_on, d.result, d.feedback, d.followed_up_on, d.satisfaction, d.closed_on, "
-    "d.reopen_count, d.first_step_on "
+    "d.reopen_count, d.first_step_on, lv.name as locality "
     "from demands d join villages v on v.id = d.village_id "
+    "left join villages lv on lv.id = d.locality_id "
     "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
     "left join residents r on r.id = d.resident_id"
 )  # state fields stored as JSON
@@ -304,8 +306,11 @@ class Demands:
                               row=row)
 
     def assign(self, number: str, *, unit: str, co_units: Sequence[str] = (),
-               handler: str | None = None, on: str | date | None = None) -> dict[str, Any]:
-        """Assign (交办) to a lead unit with cooperating units and a responsible person."""
+               handler: str | None = None, locality: str | None = None,
+               on: str | date | None = None) -> dict[str, Any]:
+        """Assign (交办) to a lead unit with cooperating units and a responsible person; with
+        ``locality``, also to the village or community committee that works the case with
+        it (双向派单)."""
         with self.db.atomic():
             row = self.row(number)
             lead = self.L.registers.unit(unit)
@@ -313,6 +318,8 @@ class Demands:
             data = {"lead_unit_id": lead["id"], "co_unit_ids": list(co),
                     "unit_levels": [lead["level"], *(u["level"] for u in co.values())],
                     "handler": clean_name(handler, "handler") if handler else None}
+            if locality:
+                data["locality_id"] = self.L.registers.village(locality)["id"]
             return self._step(number, "assign", on, data, row=row)
 
     def whistle(self, number: str, *, units: Sequence[str], reason: str | None = None,
@@ -406,18 +413,28 @@ class Demands:
         return self._outcome(number, "resolve", result, feedback, on)
 
     def follow_up(self, number: str, *, satisfaction: str, note: str | None = None,
-                  reopen: bool = False, on: str | date | None = None) -> dict[str, Any]:
-        """回访: ask the resident; 不满意 with ``reopen`` sends the case back into handling."""
-        data = {"satisfaction": enum_value("satisfaction", satisfaction),
-                "note": optional_text(note, "note"), "reopen": bool(reopen)}
+                  reopen: bool = False, by: str | None = None, method: str | None = None,
+                  on: str | date | None = None) -> dict[str, Any]:
+        """回访: ask the resident; 不满意 with ``reopen`` sends the case back into handling.
+        ``by``: who followed up (a unit, or the village or community: 双向回访); ``method``:
+        how (电话, 现场, 入户, 短信 … ``Registers.method``)."""
+        data: dict[str, Any] = {"satisfaction": enum_value("satisfaction", satisfaction),
+                                "note": optional_text(note, "note"), "reopen": bool(reopen)}
         with self.db.atomic():
+            if by:
+                data.update(self.L.registers.follower(by))
+            if method:
+                data["method"] = self.L.registers.method(method)
             return self._step(number, "follow_up", on, data)
 
     def close(self, number: str, *, reason: str | None = None,
               on: str | date | None = None) -> dict[str, Any]:
-        """销号: close out a resolved and followed-up case."""
+        """销号: close out a resolved case followed up ``followup.required`` times (the
+        setting as it stands, recorded with the step)."""
         with self.db.atomic():
-            return self._step(number, "close", on, {}, optional_text(reason, "reason"))
+            required = int(self.L.reports.settings()["followup.required"])
+            return self._step(number, "close", on, {"followups_required": required},
+                              optional_text(reason, "reason"))
 
     def reopen(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
         reason = clean_text(reason, "reason")
@@ -464,11 +481,12 @@ class Demands:
         return [day.isoformat(), soon_until(self.L.calendar, day).isoformat()]
 
     def of_table(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
-                 limit: int | None = None, as_of: date | None = None) -> list[DemandRow]:
+                 limit: int | None = None, as_of: date | None = None,
+                 columns: str = "") -> list[DemandRow]:
         """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
         column), which drives the query: never a walk over every demand. Their lights are
-        as of ``as_of`` (default today)."""
-        sql = (_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
+        as of ``as_of`` (default today); ``columns`` adds columns (", d.x as y")."""
+        sql = (_COLUMNS + columns + f" from {table} x cross join demands d on d.id = x.id"
                + _JOINS + f" where {where} order by {order}")
         if limit is not None:
             sql += f" limit {int(limit)}"
@@ -533,8 +551,9 @@ class Demands:
             "co_units": [units[i] for i in state["co_unit_ids"]],
             "summoned": [(units[u], on) for u, on in state["summoned"]],
             "co_signed": [(units[u], on) for u, on in state["co_signed"]],
+            "meetings": self.L.meetings.of_demand(row["id"]),
             **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count", "signed_on",
-                                   "urges", "last_urged_on", "supervisor",
+                                   "urges", "last_urged_on", "supervisor", "follow_ups",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
                                    "resident_id", "visit_id")},
@@ -550,6 +569,11 @@ class Demands:
             for key in ("co_unit_ids", "unit_ids"):
                 if key in data:
                     data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
+            for key in ("locality_id", "by_village_id"):
+                if data.get(key) is not None:
+                    data[key.replace("_id", "")] = self.L.registers.village_name(data[key])
+            if data.get("by_unit_id") is not None:
+                data["by_unit"] = units.get(data["by_unit_id"])
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
                            "actor": e["actor"], "reason": e["reason"], "data": data,
                            "undone": e["undone"], "conflict": e["conflict"],
@@ -633,7 +657,7 @@ class Demands:
             "select * from (select d.number, d.received_on, d.status, v.name as village, "
             "u.name as unit, d.handler, d.supervisor, d.leader, d.due_on, d.due_provisional, "
             f"{light_sql(':today', ':soon')} as light, d.urges, d.extensions, d.returns, "
-            f"d.assigned_on, d.signed_on, d.text, {colour_sql()} as colour, "
+            f"d.assigned_on, d.signed_on, d.text, lv.name as locality, {colour_sql()} as colour, "
             f"{colour_reason_sql()} as reason from demands d" + _JOINS + f" where {where}) "
             f"where colour is not null order by unit is null, unit, {order} end, due_on, number")
         rows = list(self.db.query(sql, params))

@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 # The registers ``ledger undo`` can take an addition back from: subject -> table.
 TABLES = {"township": "townships", "village": "villages", "grid": "grids", "unit": "units",
-          "cadre": "cadres", "term": "terms"}
+          "cadre": "cadres", "term": "terms", "meeting": "meetings"}
+
+# 回访方式 (DOMAIN.md): known to every ledger; a township adds its own (`ledger method add`),
+# kept as vocabulary entries of kind ``method``.
+FOLLOWUP_METHODS = ("电话", "现场", "入户", "短信")
 
 
 class Registers:
@@ -182,8 +186,11 @@ class Registers:
     # --- vocabularies --------------------------------------------------------------------------
 
     def add_term(self, kind: str, name: str) -> int:
-        """Add a category, channel or demand type to the township's vocabulary."""
+        """Add a category, channel, demand type or follow-up method to the township's
+        vocabulary."""
         name = clean_name(name, kind)
+        if kind == "method" and name in FOLLOWUP_METHODS:
+            raise Refused("exists", what=kind, name=name)
         with self.db.atomic():
             self._refuse_existing(kind, "terms", name, "and kind = ?", [kind])
             return self._added("term", "terms", {"kind": kind, "name": name})
@@ -192,7 +199,37 @@ class Registers:
         return self.named("terms", kind, name, "and kind = ?", [kind])["name"]
 
     def terms(self, kind: str) -> list[str]:
-        return self.names("select name from terms where kind = ? order by id", [kind])
+        stored = self.names("select name from terms where kind = ? order by id", [kind])
+        return [*FOLLOWUP_METHODS, *stored] if kind == "method" else stored
+
+    def method(self, name: str) -> str:
+        """A follow-up method (回访方式): one of ``FOLLOWUP_METHODS`` or the township's own;
+        ``NotFound`` with the nearest otherwise."""
+        name = clean_name(name, "method")
+        known = self.terms("method")
+        if name in known:
+            return name
+        key = name_key(name)
+        for n in known:
+            if name_key(n) == key:
+                return n
+        raise NotFound("unknown", what="method", name=name, choices=suggest(name, known))
+
+    def follower(self, name: str) -> dict[str, int]:
+        """Who followed a case up (双向回访): a unit, or a village or community (its committee);
+        as the step records it (``by_unit_id`` or ``by_village_id``). A name that is neither
+        is refused with the nearest units and villages."""
+        clean = clean_name(name, "follower")
+        unit = self.find("units", clean)
+        if unit is not None:
+            return {"by_unit_id": unit["id"]}
+        try:
+            return {"by_village_id": self.village(clean)["id"]}
+        except NotFound:
+            known = self.names("select name from units order by id") + \
+                self.names("select name from villages order by id")
+            raise NotFound("unknown", what="follower", name=clean,
+                           choices=suggest(clean, known)) from None
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Every row of a register (townships, villages, grids, units, cadres, terms)."""

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident",
            "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
            "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
-           "by_unit_id": "unit"}
+           "by_unit_id": "unit", "by_village_id": "village", "meeting_id": "meeting"}
 
 CACHE_KIB = 16_384  # SQLite's page cache for a large bundle (as for a large import)
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
@@ -222,6 +222,10 @@ class Sync:
             grids = db.execute("select id, name, village_id from grids" + (
                 "" if peer is None else " where village_id in ({})".format(
                     ", ".join(str(v[0]) for v in villages) or "null"))).fetchall()
+            meetings = db.execute("select id, held_on, kind, attendees from meetings" + (
+                "" if peer is None else " where id in (select json_extract(data, '$.meeting_id') "
+                "from journal where subject = 'demand' and action = 'decide' and id > {} and "
+                "subject_id in (select id from sync_cases))".format(int(since)))).fetchall()
             cadres = db.execute("select id, name, unit_id, phone from cadres" + (
                 "" if peer is None else " where id in (select cadre_id from visit_cadres where "
                 "visit_id in ({}))".format(", ".join(str(v[0]) for v in visits) or "null"))
@@ -232,7 +236,7 @@ class Sync:
                                    ).fetchall(),
                 "townships": townships, "villages": villages, "grids": grids,
                 "units": db.execute("select id, name, level from units").fetchall(),
-                "cadres": cadres,
+                "cadres": cadres, "meetings": meetings,
                 "terms": db.execute("select kind, name from terms order by id").fetchall(),
                 "residents": residents, "visits": visits, "demands": demands, "events": rows,
             }
@@ -400,7 +404,7 @@ class _Import:
         self.src = self.info["from_id"]
         self.me = sync.me
         self.ids: dict[str, dict[Any, Any]] = {k: {} for k in (
-            "township", "village", "grid", "unit", "cadre", "resident", "visit")}
+            "township", "village", "grid", "unit", "cadre", "resident", "visit", "meeting")}
 
     # the checks, before anything is written
 
@@ -500,6 +504,16 @@ class _Import:
             match(term["kind"], "terms", term["name"],
                   lambda: mine.add_term(term["kind"], term["name"]), "and kind = ?",
                   (term["kind"],))
+        # A meeting whose decisions travel is the same meeting where it has the same day,
+        # kind and attendees; else it is recorded here too.
+        for m in rows("meetings", "order by id"):
+            record = {"held_on": m["held_on"], "kind": m["kind"], "attendees": m["attendees"]}
+            found = self.db.execute("select id from meetings where held_on = ? and kind = ? "
+                                    "and attendees = ?", list(record.values())).fetchone()
+            if found is None:
+                created["meeting"] = created.get("meeting", 0) + 1
+            self.ids["meeting"][m["id"]] = found[0] if found else mine._added(
+                "meeting", "meetings", record)
 
     # residents and visits by their global identity
 

@@ -477,6 +477,27 @@ def m013_sync(db: Database) -> None:
 
 
 @migrations()
+def m014_meetings(db: Database) -> None:
+    # 双向派单: the village or community committee working a case with its lead unit; 双向回访:
+    # the follow-ups since the last resolution (the opener recounts those of demands that were
+    # followed up, REFRESH_AFTER; an imported snapshot counts its one follow-up, if any).
+    db["demands"].add_column("locality_id", int)
+    db["demands"].add_column("follow_ups", int, not_null_default=0)
+    db.execute("update demands set follow_ups = "
+               "(followed_up_on is not null or satisfaction is not null)")
+    db.execute("create index idx_demands_locality on demands (locality_id, received_on) "
+               "where locality_id is not null")
+    # The party committee's meetings (党委会议, 联席会, 会商会); what each decided on a case is a
+    # step of that case's journal (``decide``, with the meeting's id).
+    db["meetings"].create({"id": int, "held_on": str, "kind": str, "attendees": str},
+                          pk="id", not_null={"held_on", "kind", "attendees"})
+    db["meetings"].create_index(["held_on"])
+
+
+REFRESH_AFTER["m014_meetings"] = "follow_ups"
+
+
+@migrations()
 def m015_pairing(db: Database) -> None:
     # 重点村: a village marked key (`ledger village key`); 0 for every village before.
     db["villages"].add_column("key", int, not_null_default=0)
