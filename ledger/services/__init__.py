@@ -10,6 +10,7 @@ use:
     ledger.demands     a demand's life: accepting, numbering, every step, the lists
     ledger.clocks      the working calendar, the deadline policies, recomputing deadlines
     ledger.reports     the Tuesday summary, the report card, the supervision settings
+    ledger.trends      the weekly series: intake, resolved, overdue per ledger week
     ledger.history     undo
     ledger.checks      the ledger's own check
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .history import History
     from .registers import Registers
     from .reports import Reports
+    from .trends import Trends
     from .residents import Residents
     from .visits import Visits
 
@@ -135,6 +137,12 @@ class Ledger:
         from .reports import Reports
 
         return Reports(self)
+
+    @cached_property
+    def trends(self) -> "Trends":
+        from .trends import Trends
+
+        return Trends(self)
 
     @cached_property
     def history(self) -> "History":
