@@ -147,6 +147,34 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "supervise_by_unit": ("三色督办:按责任单位", "By unit"),
         "calendar_years": ("工作日历", "Working calendar"), "policies": ("办理时限规则", "Deadline policies"),
     },
+    # --- issue 14 (workbooks) ---
+    "sheet": {
+        "export_demands": ("诉求台账", "Demands"), "export_visits": ("走访记录", "Visits"),
+        "export_residents": ("群众名册", "Residents"),
+        "charts": ("图表", "Charts"), "trend": ("每周趋势", "Weekly trend"),
+        "by_village": ("按村社区", "By village"), "by_category": ("按类别", "By category"),
+        "by_channel": ("按渠道", "By channel"),
+        "carried_over_demands": ("往周结转", "Carried over"),
+        "due_demands": ("7日内到期", "Due in 7 days"), "overdue_demands": ("超期", "Overdue"),
+        "repeat_residents": ("多次反映", "Came back"), "report": ("成绩单", "Report card"),
+        "chart_weekly": ("近12个台账周:受理、办结、超期", "Last ledger weeks: received, resolved, overdue"),
+        "chart_category": ("本周受理:按类别", "This week's intake by category"),
+        "chart_score": ("综合得分", "Score"),
+        "col_week": ("台账周", "Ledger week"), "col_week_start": ("周起", "Week from"),
+        "col_intake": ("受理", "Received"), "col_resolved": ("办结", "Resolved"),
+        "col_overdue": ("超期", "Overdue"), "col_due_provisional": ("时限暂定", "Provisional"),
+        "col_dispatched": ("派遣总数", "Dispatched"), "col_handled": ("办结情况", "Handled"),
+        "col_on_time": ("按时办结", "On time"), "col_late": ("超时办结", "Late"),
+        "col_unresolved": ("未办结", "Unresolved"), "col_of_which_overdue": ("其中超期", "Of which overdue"),
+        "col_closure_rate": ("结案率", "Closure rate"),
+        "col_on_time_closure_rate": ("按时结案率", "On-time rate"),
+        "col_dissatisfied": ("不满意数", "Dissatisfied"),
+        "col_dissatisfaction_rate": ("不满意率", "Dissatisfaction rate"),
+        "by_unit_name": ("单位", "Unit"), "by_township_name": ("镇/街道", "Township"),
+        "by_village_name": ("村/社区", "Village"),
+        "bar_received": ("", ""), "bar_resolved": ("", ""), "bar_overdue": ("", ""),
+        "yes": ("是", "yes"), "no": ("否", "no"),
+    },
 }
 
 # key -> (zh, en). Parameters in braces; ``what``/``status``/``level``/``action`` given as
@@ -400,6 +428,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
     "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
+    # --- issue 14 (workbooks) ---
+    "xlsx.as_of": ("数据截至 {day}", "as of {day}"),
+    "xlsx.range": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.all_dates": ("全部日期", "all dates"),
+    "xlsx.page": ("第 &P 页,共 &N 页", "Page &P of &N"),
+    "xlsx.count": ("{n} 件", "{n}"),
+    "xlsx.week": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.none": ("(无)", "(none)"),
+    "xlsx.written": ("已写入 {path}", "written to {path}"),
+    "xlsx.format_conflict": ("文件名 {path} 是 Excel 工作簿,而 --format 是 {fmt};去掉 --format 或改用 --format xlsx", "{path} is an Excel workbook but --format is {fmt}: leave out --format or give --format xlsx"),
+    "trend.weeks": ("周数应在 1 到 {most} 之间,不是 {n}", "weeks must be from 1 to {most}, not {n}"),
+    "trend.title": ("每周趋势:受理、办结、超期(台账周为星期二至下星期一)", "Weekly trend: received, resolved, overdue (ledger weeks, Tuesday to Monday)"),
+    "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(Excel 只保留 15 位有效数字);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: a spreadsheet keeps only 15 digits of a number, so digits may be lost; format the column as Text and type the numbers again"),
+    "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
+    "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
+    "import.bad_workbook": ("无法读取工作簿 {path}:{why};未导入任何内容", "cannot read the workbook {path}: {why}; nothing was imported"),
+    "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

@@ -113,7 +113,8 @@ REPORT_BY = {
                  "left join townships t on t.id = v.township_id"),
 }
 _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
-           "basically", "assigned", "returned", "ever_resolved", "reopened", "urges")
+           "basically", "assigned", "returned", "ever_resolved", "reopened", "urges",
+           "dissatisfied")
 # Rates where fewer is better: they enter the score as 1 - rate.
 _LOWER_IS_BETTER = ("return_rate", "reopen_rate")
 
@@ -127,7 +128,9 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
     r["resolution_rate"] = _rate(r["resolved"], r["received"])
     r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
     satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
-    r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+    rated = r.pop("rated")
+    r["satisfaction_rate"] = _rate(satisfied, rated)
+    r["dissatisfaction_rate"] = _rate(r["dissatisfied"], rated)  # the county's 不满意率
     r["return_rate"] = _rate(r.pop("returned"), r.pop("assigned"))
     r["reopen_rate"] = _rate(r.pop("reopened"), r.pop("ever_resolved"))
     present = {k: w for k, w in weights.items() if w and r[k] is not None}
@@ -298,6 +301,8 @@ class Reports:
                          assigned to it, the cases it returned included)
         reopen_rate      reopened / resolved (resolved at least once)
         urges            urges sent (催办次数)
+        dissatisfied     of those followed up, 不满意 (the county's 不满意数); its rate
+                         ``dissatisfaction_rate`` = dissatisfied / followed up (不满意率)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -334,7 +339,8 @@ class Reports:
                 sum(returns > 0),
                 sum(status in ('resolved', 'closed') or reopen_count > 0),
                 sum(reopen_count > 0),
-                sum(urges)
+                sum(urges),
+                sum(satisfaction = 'dissatisfied')
             from demands indexed by {index}
             where {column} is not null and received_on between :since and :until
             group by {column}""", params).fetchall()
