@@ -440,7 +440,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xlsx.format_conflict": ("文件名 {path} 是 Excel 工作簿,而 --format 是 {fmt};去掉 --format 或改用 --format xlsx", "{path} is an Excel workbook but --format is {fmt}: leave out --format or give --format xlsx"),
     "trend.weeks": ("周数应在 1 到 {most} 之间,不是 {n}", "weeks must be from 1 to {most}, not {n}"),
     "trend.title": ("每周趋势:受理、办结、超期(台账周为星期二至下星期一)", "Weekly trend: received, resolved, overdue (ledger weeks, Tuesday to Monday)"),
-    "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(Excel 只保留 15 位有效数字);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: a spreadsheet keeps only 15 digits of a number, so digits may be lost; format the column as Text and type the numbers again"),
+    "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(数字只保留 15 位有效数字,开头的 0 也会丢掉);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: digits may be lost (a number keeps only 15 digits, and no leading 0); format the column as Text and type the numbers again"),
     "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
     "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
     "import.bad_workbook": ("无法读取工作簿 {path}:{why};未导入任何内容", "cannot read the workbook {path}: {why}; nothing was imported"),
