@@ -344,7 +344,7 @@ def test_import_refuses_an_unknown_sheet_and_sheet_for_a_csv(demo: Path, tmp_pat
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a workbook")
     r = run(demo, "import", str(bad), code=2)
-    assert r.stderr.startswith("错误:无法读取工作簿")
+    assert r.stderr.startswith("错误:无法读取 Excel 工作簿")
     assert digest(demo) == before
 
 
