@@ -485,8 +485,10 @@ def _summary_charts(book: Book, ws: Any, title: Title, trend: list[dict[str, Any
                     "data_labels": {"value": True, "font": _font(9)}})
     bar.set_title({"name": label("sheet", "chart_category", lang), "name_font": _font(13, True)})
     bar.set_y_axis({"reverse": True, "num_font": _font(9)})
-    bar.set_x_axis({"num_font": _font(9), "major_gridlines": {"visible": True,
-                                                                "line": {"color": "#D9D9D9"}}})
+    most = max(n for _, n in cats)
+    bar.set_x_axis({"min": 0, "major_unit": max(1, -(-most // 5)), "num_format": "0",
+                    "num_font": _font(9),
+                    "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     bar.set_legend({"none": True})
     bar.set_size({"width": 440, "height": 430})
     ws.insert_chart(3, 0, bar, {"x_offset": 660, "y_offset": 4})
