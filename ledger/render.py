@@ -587,7 +587,7 @@ def plain_text(renderable: Any) -> str | None:
     return "\n".join(lines)
 
 
-BAR_WIDTH = 12  # cells of the longest bar of ``ledger trend``
+BAR_WIDTH = 10  # cells of the longest bar of ``ledger trend``
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 

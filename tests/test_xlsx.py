@@ -401,8 +401,8 @@ def test_trend_table_json_csv_and_workbook(demo: Path, tmp_path: Path) -> None:
     text = run(demo, "trend", "--weeks", "4").stdout
     lines = text.splitlines()
     assert lines[0] == "每周趋势:受理、办结、超期(台账周为星期二至下星期一)"
-    assert lines[2].split()[:5] == ["2026-10-27", "至", "11-02", "12", "███████████▏"]
-    assert "████████████" in lines[3]  # the longest bar: 13
+    assert lines[2].split()[:5] == ["2026-10-27", "至", "11-02", "12", "█████████▎"]
+    assert "██████████ " in lines[3]  # the longest bar: 13, ten cells
     csv_text = run(demo, "trend", "--weeks", "2", "--format", "csv").stdout
     assert csv_text.splitlines() == ["week_start,week_end,as_of,received,resolved,overdue",
                                      "2026-11-10,2026-11-16,2026-11-16,12,12,1",
