@@ -442,3 +442,24 @@ def test_the_workbook_libraries_are_not_imported_at_start_up() -> None:
             "print(sorted(m for m in ('xlsxwriter', 'openpyxl') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_empty_list_and_an_empty_card_still_make_a_workbook(tmp_path: Path) -> None:
+    from ledger.io.xlsx import Title, demands_workbook, report_workbook
+
+    out = tmp_path / "空.xlsx"
+    demands_workbook(out, [], Title("青石镇", "临期诉求", "", "2026-11-17"), "zh",
+                     groups=[("按单位", [])])
+    wb = openpyxl.load_workbook(out)
+    assert values(wb.worksheets[0], 4)[:2] == ["合计", "0 件"]
+    assert values(wb.worksheets[1], 4) == ["合计", 0, None]  # no SUM over nothing
+    no_formulas_but_sums(wb)
+    card = {"by": "village", "from": None, "to": None, "rows": [], "talk": [],
+            "total": {"name": None, "received": 0, "resolved": 0, "on_time": 0, "overdue": 0,
+                      "response_rate": None, "resolution_rate": None, "on_time_rate": None,
+                      "satisfaction_rate": None, "dissatisfied": 0,
+                      "dissatisfaction_rate": None, "score": None}}
+    report_workbook(tmp_path / "空卡.xlsx", card, "青石镇", "zh", "2026-11-17")
+    wb = openpyxl.load_workbook(tmp_path / "空卡.xlsx")
+    assert wb.sheetnames == ["成绩单", "图表"] and values(wb["成绩单"], 3)[1] == "村/社区"
+    assert values(wb["成绩单"], 5)[:3] == ["合计", None, 0]

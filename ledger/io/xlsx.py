@@ -196,12 +196,13 @@ class Book:
             fmt = self.total_fmt
             ws.write_string(total_row, 0, t("total", self.lang), fmt[TEXT])
             for i, c in enumerate(columns[1:], start=1):
-                if c.total:
+                if c.total and last > header:
                     col = _col_name(i)
-                    ref = f"{col}{header + 2}:{col}{max(last + 1, header + 2)}"
-                    value = sums[i] if last > header else 0
-                    ws.write_formula(total_row, i, f"=SUM({ref})", fmt[c.kind],
-                                     int(value) if c.kind == INT else value)
+                    value = sums[i]
+                    ws.write_formula(total_row, i, f"=SUM({col}{header + 2}:{col}{last + 1})",
+                                     fmt[c.kind], int(value) if c.kind == INT else value)
+                elif c.total:  # no rows: nothing to sum
+                    ws.write_number(total_row, i, 0, fmt[c.kind])
                 elif total_cells and total_cells.get(i) is not None:
                     self._writer(c.kind, fmt[c.kind])(ws, total_row, i, total_cells[i])
                 else:
@@ -582,6 +583,10 @@ def report_workbook(path: Path, card: dict[str, Any], township: str, lang: str,
     ws.write_string(0, 0, f"{title.township} {title.what}".strip(), book.fmt["title"])
     ws.write_string(1, 0, f"{period}  {t('xlsx.as_of', lang, day=as_of)}", book.fmt["subtitle"])
     n = len(card["rows"])
+    if not n:  # nothing ranked: no chart
+        book.page(ws, title)
+        book.close()
+        return
     chart = book.chart("bar")
     score_col = [k for k, _ in REPORT_LAYOUT].index("score")
     chart.add_series({"name": [placed.name, placed.header, score_col],
