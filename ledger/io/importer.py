@@ -21,6 +21,13 @@ order of the file.
 The file's encoding is UTF-8 (with or without a BOM) or GB18030 (which includes GBK): UTF-8
 is tried first; if the file is not UTF-8, the work is rolled back and done again as GB18030;
 a file that is neither is refused, naming the first byte that cannot be read.
+
+A workbook (.xlsx, ``import_xlsx``) is one more row source for the same reading: its first
+sheet (or the one named) streamed by openpyxl (read-only), each cell turned into the text a
+CSV would hold (``_BookRows``: a date cell its ISO date, a number its digits), the header
+found below any title rows, and then the same checks, problems and all-or-nothing rule. Only
+a workbook can hold an ID or phone number as a number, whose digits may be lost: such a
+cell is a problem naming its column (``_number_lost_digits``).
 """
 
 from __future__ import annotations
