@@ -463,3 +463,17 @@ def test_an_empty_list_and_an_empty_card_still_make_a_workbook(tmp_path: Path) -
     wb = openpyxl.load_workbook(tmp_path / "空卡.xlsx")
     assert wb.sheetnames == ["成绩单", "图表"] and values(wb["成绩单"], 3)[1] == "村/社区"
     assert values(wb["成绩单"], 5)[:3] == ["合计", None, 0]
+
+
+def test_a_workbook_without_a_name_is_named_by_date_here(demo: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = run(demo, "summary", "--week", "上周二", "--format", "xlsx")  # a date as typed
+    assert r.stdout.strip() == "已写入 民情走访周汇总-2026-11-10.xlsx"
+    ws = openpyxl.load_workbook(tmp_path / "民情走访周汇总-2026-11-10.xlsx")["按村社区"]
+    assert values(ws, 2)[0].startswith("2026-11-10 至 2026-11-16")
+    assert run(demo, "summary", "--week", "上周二", "--format", "json").stdout.count("2026-11-10")
+    run(demo, "export", "--format", "xlsx")
+    assert (tmp_path / "诉求台账-2026-11-17.xlsx").exists()
+    run(demo, "export", "--format", "xlsx", code=1)  # never over an existing file
+    run(demo, "export", "--format", "ods", code=2)

@@ -57,14 +57,13 @@ def summary(
 
 def _summary(s: Session, day: str | None, unmask: bool, fmt: str, db: Path | None,
              path: Path | None = None) -> None:
-    from ..deadlines import parse_date
     from ..privacy import mask_name
     from ..services.reports import WEEK_COUNTS
 
     render = s.render()
     ledger = s.ledger(db)
     week = ledger.reports.summary(
-        parse_date(day) if day else None,
+        day or None,  # a date as typed (上周二 ...), read by the ledger
         limit=render.SUMMARY_LIST_LIMIT if fmt == "table" else None)
     if unmask:  # residents' full names, shown or written: journaled
         ledger.unmasked("summary", {"week_start": week["week_start"], "format": fmt,
