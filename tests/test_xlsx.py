@@ -281,18 +281,17 @@ def test_export_then_import_round_trips(demo: Path, tmp_path: Path) -> None:
     assert a.read_bytes() == b.read_bytes()
     again = run(other, "import", str(book))
     assert "新增 0 条,已有跳过 46 条" in again.stdout
-    # The sheet by name, and residents and visits too.
-    for what in ("residents", "visits"):
+    # Residents, then visits, then demands, each by its sheet's name: all three round-trip.
+    fresh = tmp_path / "fresh.db"
+    for what, name in (("residents", "群众名册"), ("visits", "走访记录"), ("demands", "诉求台账")):
         f = tmp_path / f"{what}.xlsx"
         run(demo, "export", what, "-o", str(f), "--unmask")
-        fresh = tmp_path / f"{what}.db"
-        name = {"residents": "群众名册", "visits": "走访记录"}[what]
         run(fresh, "import", str(f), "--what", what, "--sheet", name, "--create-missing")
+    for what in ("residents", "visits", "demands"):
         x, y = tmp_path / f"{what}-a.csv", tmp_path / f"{what}-b.csv"
         run(demo, "export", what, "-o", str(x), "--unmask")
         run(fresh, "export", what, "-o", str(y), "--unmask")
-        if what == "residents":
-            assert x.read_bytes() == y.read_bytes()
+        assert x.read_bytes() == y.read_bytes(), what
 
 
 def _book(path: Path, rows: list[list]) -> Path:
