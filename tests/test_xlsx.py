@@ -476,3 +476,29 @@ def test_a_workbook_without_a_name_is_named_by_date_here(demo: Path, tmp_path: P
     assert (tmp_path / "诉求台账-2026-11-17.xlsx").exists()
     run(demo, "export", "--format", "xlsx", code=1)  # never over an existing file
     run(demo, "export", "--format", "ods", code=2)
+
+
+def test_a_workbook_to_standard_output_only_when_asked(demo: Path) -> None:
+    r = run(demo, "report", "--format", "xlsx", "-o", "-")
+    assert r.stdout_bytes.startswith(b"PK\x03\x04")
+    import io
+
+    wb = openpyxl.load_workbook(io.BytesIO(r.stdout_bytes))
+    assert wb.sheetnames[0] == "成绩单"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_the_workbooks_convert_to_pdf_with_libreoffice(demo: Path, tmp_path: Path) -> None:
+    files = []
+    for args, name in ((("summary", "--week", "2026-11-10"), "周汇总.xlsx"), (("report",), "考核.xlsx"),
+                       (("export",), "诉求台账.xlsx"), (("overdue",), "超期.xlsx")):
+        run(demo, *args, "-o", str(tmp_path / name))
+        files.append(str(tmp_path / name))
+    out = tmp_path / "pdf"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(out), *files],
+                   capture_output=True, timeout=300, check=True)
+    for f in files:
+        pdf = (out / Path(f).name).with_suffix(".pdf")
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 1
