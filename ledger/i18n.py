@@ -155,6 +155,34 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         # --- issue 13 (sync) ---
         "sync_status": ("往来台账", "Other ledgers"), "sync_conflicts": ("同步冲突", "Sync conflicts"),
     },
+    # --- issue 14 (workbooks) ---
+    "sheet": {
+        "export_demands": ("诉求台账", "Demands"), "export_visits": ("走访记录", "Visits"),
+        "export_residents": ("群众名册", "Residents"),
+        "charts": ("图表", "Charts"), "trend": ("每周趋势", "Weekly trend"),
+        "by_village": ("按村社区", "By village"), "by_category": ("按类别", "By category"),
+        "by_channel": ("按渠道", "By channel"),
+        "carried_over_demands": ("往周结转", "Carried over"),
+        "due_demands": ("7日内到期", "Due in 7 days"), "overdue_demands": ("超期", "Overdue"),
+        "repeat_residents": ("多次反映", "Came back"), "report": ("成绩单", "Report card"),
+        "chart_weekly": ("近12个台账周:受理、办结、超期", "Last ledger weeks: received, resolved, overdue"),
+        "chart_category": ("本周受理:按类别", "This week's intake by category"),
+        "chart_score": ("综合得分", "Score"),
+        "col_week": ("台账周", "Ledger week"), "col_week_start": ("周起", "Week from"),
+        "col_intake": ("受理", "Received"), "col_resolved": ("办结", "Resolved"),
+        "col_overdue": ("超期", "Overdue"), "col_due_provisional": ("时限暂定", "Provisional"),
+        "col_dispatched": ("派遣总数", "Dispatched"), "col_handled": ("办结情况", "Handled"),
+        "col_on_time": ("按时办结", "On time"), "col_late": ("超时办结", "Late"),
+        "col_unresolved": ("未办结", "Unresolved"), "col_of_which_overdue": ("其中超期", "Of which overdue"),
+        "col_closure_rate": ("结案率", "Closure rate"),
+        "col_on_time_closure_rate": ("按时结案率", "On-time rate"),
+        "col_dissatisfied": ("不满意数", "Dissatisfied"),
+        "col_dissatisfaction_rate": ("不满意率", "Dissatisfaction rate"),
+        "by_unit_name": ("单位", "Unit"), "by_township_name": ("镇/街道", "Township"),
+        "by_village_name": ("村/社区", "Village"),
+        "bar_received": ("", ""), "bar_resolved": ("", ""), "bar_overdue": ("", ""),
+        "yes": ("是", "yes"), "no": ("否", "no"),
+    },
 }
 
 # --- issue 16 (pairing, coverage) ---
@@ -531,6 +559,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.locality_reference": ("诉求 {number} 的属地不是台账中的村/社区", "demand {number} has a locality that is not a village of this ledger"),
     "check.meeting_reference": ("诉求 {number} 的研判记录所指的会议不在台账中", "demand {number} has a decision of a meeting that is not in the ledger"),
     "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),
+    # --- issue 14 (workbooks) ---
+    "xlsx.as_of": ("数据截至 {day}", "as of {day}"),
+    "xlsx.range": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.all_dates": ("全部日期", "all dates"),
+    "xlsx.page": ("第 &P 页,共 &N 页", "Page &P of &N"),
+    "xlsx.count": ("{n} 件", "{n}"),
+    "xlsx.week": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.none": ("(无)", "(none)"),
+    "xlsx.written": ("已写入 {path}", "written to {path}"),
+    "xlsx.format_conflict": ("文件名 {path} 是 Excel 工作簿,而 --format 是 {fmt};去掉 --format 或改用 --format xlsx", "{path} is an Excel workbook but --format is {fmt}: leave out --format or give --format xlsx"),
+    "trend.weeks": ("周数应在 1 到 {most} 之间,不是 {n}", "weeks must be from 1 to {most}, not {n}"),
+    "trend.title": ("每周趋势:受理、办结、超期(台账周为星期二至下星期一)", "Weekly trend: received, resolved, overdue (ledger weeks, Tuesday to Monday)"),
+    "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(数字只保留 15 位有效数字,开头的 0 也会丢掉);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: digits may be lost (a number keeps only 15 digits, and no leading 0); format the column as Text and type the numbers again"),
+    "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
+    "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
+    "import.bad_workbook": ("无法读取 Excel 工作簿 {path}:{why};未导入任何内容", "cannot read the Excel workbook {path}: {why}; nothing was imported"),
+    "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
 }
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext

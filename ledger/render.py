@@ -795,3 +795,33 @@ def coverage(c: dict[str, Any], lang: str) -> Group:
     elif c["not_visited_count"] > len(c["not_visited"]):
         parts.append(t("coverage.more", lang, n=c["not_visited_count"] - len(c["not_visited"])))
     return Group(*parts)
+BAR_WIDTH = 10  # cells of the longest bar of ``ledger trend``
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, most: int, width: int = BAR_WIDTH) -> str:
+    """``value`` as a bar of block characters, ``most`` filling ``width`` cells."""
+    if not most or not value:
+        return ""
+    eighths = max(1, round(8 * width * value / most))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def trend(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    """``ledger trend``: each ledger week's intake, resolved and overdue, with a bar for
+    each (all bars on one scale, so they compare across the columns)."""
+    keys = ("week", "received", "bar_received", "resolved", "bar_resolved", "overdue",
+            "bar_overdue")
+    table = Sheet(None, keys, lang, keep=keys)
+    table.title = t("trend.title", lang)
+    table.headers = [label("sheet", "col_week", lang), label("sheet", "col_intake", lang), "",
+                     label("sheet", "col_resolved", lang), "",
+                     label("sheet", "col_overdue", lang), ""]
+    most = max((max(r["received"], r["resolved"], r["overdue"]) for r in rows), default=0)
+    for r in rows:
+        table.add_row(t("xlsx.week", lang, start=r["week_start"], end=r["week_end"][5:]),
+                      r["received"], f"[blue]{bar(r['received'], most)}[/]",
+                      r["resolved"], f"[green]{bar(r['resolved'], most)}[/]",
+                      r["overdue"], f"[red]{bar(r['overdue'], most)}[/]")
+    return table

@@ -4,14 +4,16 @@ show one with its whole history, list them. Each step has who (``--user``), when
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from .listing import show_demands, warn_provisional
+from .listing import show_demands, warn_provisional, write_workbook
 from .options import (
-    CategoryOpt, DateOpt, DbOpt, FeedbackOpt, FormatOpt, Number, ReasonOpt, ReceivedFromOpt,
-    ReceivedToOpt, ResidentOpt, VillageOpt, output_format,
+    BookFormatOpt, CategoryOpt, DateOpt, DbOpt, FeedbackOpt, FormatOpt, ForceOpt, Number,
+    OutputOpt, ReasonOpt, ReceivedFromOpt, ReceivedToOpt, ResidentOpt, VillageOpt,
+    output_format,
 )
 
 if TYPE_CHECKING:
@@ -315,12 +317,37 @@ def issue_list(
     since: ReceivedFromOpt = None,
     until: ReceivedToOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="最多显示条数(表格默认 1000,0 为全部) || At most this many (table: 1000 by default; 0: all)")] = None,
-    fmt: FormatOpt = "table",
+    fmt: BookFormatOpt = "table",
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """诉求台账,可按状态、村、类别、单位、层级、反映人、日期筛选。 List demands."""
     s: Session = ctx.obj
-    fmt = output_format(fmt)
+    fmt = output_format(fmt, output, xlsx=True)
+    if fmt == "xlsx":
+        from .deadlines import _book_name, _demands_book
+
+        def build(path: Path) -> None:
+            from ..io.xlsx import _period
+
+            ledger = s.ledger(db)
+            rows = ledger.demands.list(status=status, village=village, category=category,
+                                       unit=unit, level=level, resident=resident, since=since,
+                                       until=until, limit=limit or None)
+            _demands_book(s, ledger, "issue_list", path, rows,
+                          period=_period(s.lang, since, until))
+
+        write_workbook(s, output, _book_name(s, "issue_list"), build, force=force, db=db)
+        return
+    with s.output_to(output, fmt, force=force, db=db):
+        _issue_list(s, status, village, category, unit, level, resident, since, until, limit,
+                    fmt, db)
+
+
+def _issue_list(s: Session, status: str | None, village: str | None, category: str | None,
+                unit: str | None, level: str | None, resident: str | None, since: str | None,
+                until: str | None, limit: int | None, fmt: str, db: Path | None) -> None:
     # A screen shows the first thousand; scripts (csv, json) get every row unless they ask.
     shown = limit if limit is not None else (TABLE_LIMIT if fmt == "table" else 0)
     rows = s.ledger(db).demands.list(status=status, village=village, category=category, unit=unit,

@@ -21,6 +21,13 @@ order of the file.
 The file's encoding is UTF-8 (with or without a BOM) or GB18030 (which includes GBK): UTF-8
 is tried first; if the file is not UTF-8, the work is rolled back and done again as GB18030;
 a file that is neither is refused, naming the first byte that cannot be read.
+
+A workbook (.xlsx, ``import_xlsx``) is one more row source for the same reading: its first
+sheet (or the one named) streamed by openpyxl (read-only), each cell turned into the text a
+CSV would hold (``_BookRows``: a date cell its ISO date, a number its digits), the header
+found below any title rows, and then the same checks, problems and all-or-nothing rule. Only
+a workbook can hold an ID or phone number as a number, whose digits may be lost: such a
+cell is a problem naming its column (``_number_lost_digits``).
 """
 
 from __future__ import annotations
@@ -157,7 +164,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         raise BadInput("csv.utf16")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
-        return _import(ledger, raw, encoding, what, dry_run, create_missing, progress,
+        return _import(ledger, _CsvRows(raw, encoding), what, dry_run, create_missing, progress,
                        (update, update_reason))
     except UnicodeDecodeError:
         pass  # everything done so far was rolled back
@@ -169,7 +176,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         # Counted from 1, as a person counts: the first byte neither encoding can read.
         raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
     raw.seek(0)
-    return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress,
+    return _import(ledger, _CsvRows(raw, "gb18030"), what, dry_run, create_missing, progress,
                    (update, update_reason))
 
 
@@ -191,44 +198,205 @@ def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
         offset += len(data)
 
 
-def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
+def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
             create_missing: bool, progress: Callable[[int], None] | None,
             update: tuple[bool, str] = (False, "")) -> ImportResult:
-    text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
-    result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
+    """Read ``source`` (a row source: a CSV's rows, or a workbook sheet's) into the ledger:
+    every row through the same checks, all or nothing."""
+    result = ImportResult(what=what, encoding=source.encoding, dry_run=dry_run)
     problems: list[RowError] = []
     L.db.set_cache(CACHE_KIB)
     try:
         with L.db.atomic():
-            reader = csv.reader(text)
             try:
-                keys, labels = _header(next(reader, None), what)
+                head, first = source.header(what)
+                keys, labels = _header(head, what)
                 refs = _Refs(L, create_missing)
-                rows = _rows(reader, keys, labels, problems, result, raw, progress)
+                rows = _rows(source.rows(), keys, labels, problems, result, source.raw,
+                             progress, start=first, escaped=source.escaped,
+                             numbers=source.numbers)
                 kind = {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
                 kind.run(rows)
             except csv.Error as e:
-                raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
+                raise BadInput("csv.malformed", line=source.line(), why=str(e)) from None
             refs.finish()
             result.created_count = {k: n for k, n in refs.created_count.items() if n}
             result.created = {k: refs.created[k] for k in result.created_count}
             if problems or dry_run or not (result.added or result.created or result.updated):
                 raise _Rollback
-            L.journal.write("import", 0, "csv", L.today.isoformat(), {
+            L.journal.write("import", 0, source.kind, L.today.isoformat(), {
                 "what": what, "rows": result.rows, "added": result.added,
-                "skipped": result.skipped, "updated": result.updated, "encoding": encoding,
-                "created": result.created_count,
+                "skipped": result.skipped, "updated": result.updated,
+                "encoding": source.encoding, "created": result.created_count,
             })
     except _Rollback:
         pass
     finally:
-        text.detach()  # the caller's file stays open
+        source.close()  # the caller's file stays open
     if problems:
         problems.sort(key=lambda e: e.row)
         raise ImportRefused(problems)
     return result
+
+
+class _CsvRows:
+    """The rows of a CSV file, as text cells escaped by ``csvformat.escape_cell``."""
+
+    kind = "csv"
+    escaped = True  # a leading apostrophe or tab is the export's escape
+    numbers = False  # every cell is text
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        self.raw = raw
+        self.encoding = encoding
+        self.text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
+        self.reader = csv.reader(self.text)
+
+    def header(self, what: str) -> tuple[list[str] | None, int]:
+        """The header row, and the number (as Excel counts) of the first row after it."""
+        return next(self.reader, None), 2
+
+    def rows(self) -> Iterator[list[str]]:
+        return self.reader
+
+    def line(self) -> int:
+        return self.reader.line_num
+
+    def close(self) -> None:
+        self.text.detach()
+
+
+class _Number(str):
+    """A workbook cell that held a number, as the text of that number."""
+
+
+HEADER_SEARCH = 10  # rows of a sheet searched for its header (title rows above it)
+
+
+class _BookRows:
+    """The rows of one sheet of a workbook (.xlsx, read with openpyxl, streamed), as text
+    cells: a date cell as its ISO date, a number as its digits (a ``_Number``, so that an ID
+    or phone number a spreadsheet turned into a number is refused), 是/否 for a boolean.
+    The header is the first of the sheet's first rows whose cells are all columns of the
+    format (a title above it, as ``export --format xlsx`` writes, is skipped)."""
+
+    kind = "xlsx"
+    encoding = "xlsx"
+    escaped = False  # a workbook's text cells are never formulas: nothing was escaped
+    numbers = True
+    raw = None
+
+    def __init__(self, book: Any, sheet: Any) -> None:
+        self.book = book
+        self.cells = sheet.iter_rows(values_only=True)
+        self.n = 0
+        self.pending: list[list[str]] = []
+
+    def _next(self) -> list[str] | None:
+        row = next(self.cells, None)
+        if row is None:
+            return None
+        self.n += 1
+        return [_book_cell(v) for v in row]
+
+    def header(self, what: str) -> tuple[list[str] | None, int]:
+        alias = _aliases(what)
+        seen: list[list[str]] = []
+        while len(seen) < HEADER_SEARCH:
+            row = self._next()
+            if row is None:
+                break
+            seen.append(row)
+            names = [_header_key(c.replace("\ufeff", "")) for c in row if c.strip()]
+            if names and all(n in alias for n in names):
+                return row, self.n + 1
+        # No header among them: the first non-empty row is read as one (and refused).
+        while seen and not any(c.strip() for c in seen[0]):
+            seen.pop(0)
+        if not seen:
+            return None, 2
+        first = self.n - len(seen) + 1
+        self.pending = seen[1:]
+        return seen[0], first + 1
+
+    def rows(self) -> Iterator[list[str]]:
+        yield from self.pending
+        while True:
+            row = self._next()
+            if row is None:
+                return
+            yield row
+
+    def line(self) -> int:
+        return self.n
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _book_cell(value: Any) -> str:
+    from datetime import datetime, time
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, int):
+        return _Number(str(value))
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return _Number(str(int(value)))
+        return _Number(repr(value))
+    return str(value)
+
+
+def _number_lost_digits(key: str, cell: str) -> bool:
+    """Whether a number cell cannot be the ``key`` column's value: an ID number never (a
+    spreadsheet keeps 15 digits of a number; an ID has 18), a phone unless it is a whole
+    11-digit mobile number (which a number holds exactly; a landline's leading 0 is lost)."""
+    if key == "id_number":
+        return True
+    return not (cell.isdigit() and len(cell) == 11 and cell.startswith("1"))
+
+
+_PERSONAL = ("phone", "id_number")
+
+
+def import_xlsx(ledger: Ledger, path: Any, *, sheet: str | None = None,
+                what: str = "demands", dry_run: bool = False, create_missing: bool = False,
+                update: bool = False, update_reason: str = "按导入文件更正") -> ImportResult:
+    """Read a workbook (.xlsx) in the ledger's format, from its first sheet or ``sheet``,
+    with the checks, the report and the all-or-nothing rule of ``import_csv``."""
+    what = what_of(what)
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # a zip that is not a workbook, a damaged file
+        raise BadInput("import.bad_workbook", path=str(getattr(path, "name", path)),
+                       why=str(e) or type(e).__name__) from None
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise BadInput("import.no_sheet", name=sheet, choices=list(book.sheetnames))
+    except BaseException:
+        book.close()
+        raise
+    return _import(ledger, _BookRows(book, ws), what, dry_run, create_missing, None,
+                   (update, update_reason))
 
 
 def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[str, str]]:
@@ -236,10 +404,7 @@ def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[s
     written in the file (else the Chinese one). Refuses unknown, repeated, missing columns."""
     if head is None or not any(h.strip() for h in head):
         raise BadInput("csv.empty")
-    alias: dict[str, str] = {}
-    for key, zh, others in COLUMNS[what]:
-        for name in (key, zh, *others):
-            alias[_header_key(name)] = key
+    alias = _aliases(what)
     keys: list[str | None] = []
     header: dict[str, str] = {}
     unknown, repeated = [], []
@@ -266,6 +431,16 @@ def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[s
     return keys, {key: zh for key, zh, _ in COLUMNS[what]} | header
 
 
+def _aliases(what: str) -> dict[str, str]:
+    """Every header a column of ``what`` may have (its key, Chinese name, variants), as
+    ``_header_key`` spells it, and the column's key."""
+    alias: dict[str, str] = {}
+    for key, zh, others in COLUMNS[what]:
+        for name in (key, zh, *others):
+            alias[_header_key(name)] = key
+    return alias
+
+
 def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
@@ -278,15 +453,26 @@ class _Row:
 
 
 def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str, str],
-          problems: list[RowError], result: ImportResult, raw: BinaryIO,
-          progress: Callable[[int], None] | None) -> Iterator[_Row]:
-    """The data rows, unescaped and stripped; blank rows left out, values under a column
-    without a header recorded as problems."""
+          problems: list[RowError], result: ImportResult, raw: BinaryIO | None,
+          progress: Callable[[int], None] | None, *, start: int = 2, escaped: bool = True,
+          numbers: bool = False) -> Iterator[_Row]:
+    """The data rows, unescaped (``escaped``: a CSV's cells) and stripped; blank rows left
+    out, values under a column without a header recorded as problems; with ``numbers`` (a
+    workbook's cells), an ID or phone number held as a number is a problem naming its
+    column."""
     width = len(keys)
     plain = None not in keys
-    for n, cells in enumerate(reader, start=2):
+    escapes = _ESCAPES if escaped else ()
+    personal = [(i, k) for i, k in enumerate(keys) if k in _PERSONAL] if numbers else []
+    for n, cells in enumerate(reader, start=start):
+        for i, key in personal:
+            cell = cells[i] if i < len(cells) else ""
+            if isinstance(cell, _Number) and _number_lost_digits(key, cell):
+                problems.append(RowError(n, labels[key], cell, "import.xlsx_number",
+                                         {"column": labels[key]}))
+                cells = [*cells[:i], "", *cells[i + 1:]]  # checked no further
         if plain and len(cells) <= width:
-            values = {k: (c[1:] if c[:1] in _ESCAPES else c).strip()
+            values = {k: (c[1:] if c[:1] in escapes else c).strip()
                       for k, c in zip(keys, cells)}  # type: ignore[misc]
             if not any(values.values()) and not any(c.strip() for c in cells):
                 continue
@@ -296,14 +482,14 @@ def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str,
             values = {}
             for i, cell in enumerate(cells):
                 key = keys[i] if i < width else None
-                value = (cell[1:] if cell[:1] in _ESCAPES else cell).strip()
+                value = (cell[1:] if cell[:1] in escapes else cell).strip()
                 if key is None:
                     if value:
                         problems.append(RowError(n, f"#{i + 1}", value, "import.no_header"))
                     continue
                 values[key] = value
         result.rows += 1
-        if progress is not None and result.rows % 5000 == 0:
+        if progress is not None and raw is not None and result.rows % 5000 == 0:
             progress(raw.tell())
         yield _Row(n, values, labels)
 

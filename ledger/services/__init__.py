@@ -11,6 +11,7 @@ use:
     ledger.clocks      the working calendar, the deadline policies, recomputing deadlines
     ledger.reports     the Tuesday summary, the report card, the supervision settings
     ledger.meetings    the Tuesday meeting: its agenda, meetings and their decisions
+    ledger.trends      the weekly series: intake, resolved, overdue per ledger week
     ledger.history     undo
     ledger.checks      the ledger's own check
     ledger.sync        bundles exchanged with other ledgers, shared cases, conflicts
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .pairing import Pairing
     from .registers import Registers
     from .reports import Reports
+    from .trends import Trends
     from .residents import Residents
     from .sync import Sync
     from .visits import Visits
@@ -151,6 +153,12 @@ class Ledger:
         from .meetings import Meetings
 
         return Meetings(self)
+
+    @cached_property
+    def trends(self) -> "Trends":
+        from .trends import Trends
+
+        return Trends(self)
 
     @cached_property
     def history(self) -> "History":

@@ -119,7 +119,7 @@ REPORT_BY = {
 }
 _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
            "basically", "assigned", "returned", "ever_resolved", "reopened", "urges",
-           "response_base")
+           "response_base", "dissatisfied")
 # What counts as a response (setting response.basis), and out of what: the first step after
 # acceptance within response.working_days of the day received, out of the demands received;
 # or the lead unit's sign-for within response.working_days of the (last) assignment, out of
@@ -152,7 +152,9 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
     r["resolution_rate"] = _rate(r["resolved"], r["received"])
     r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
     satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
-    r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+    rated = r.pop("rated")
+    r["satisfaction_rate"] = _rate(satisfied, rated)
+    r["dissatisfaction_rate"] = _rate(r["dissatisfied"], rated)  # the county's 不满意率
     r["return_rate"] = _rate(r.pop("returned"), r.pop("assigned"))
     r["reopen_rate"] = _rate(r.pop("reopened"), r.pop("ever_resolved"))
     present = {k: w for k, w in weights.items() if w and r[k] is not None}
@@ -343,6 +345,8 @@ class Reports:
                          assigned to it, the cases it returned included)
         reopen_rate      reopened / resolved (resolved at least once)
         urges            urges sent (催办次数)
+        dissatisfied     of those followed up, 不满意 (the county's 不满意数); its rate
+                         ``dissatisfaction_rate`` = dissatisfied / followed up (不满意率)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -375,7 +379,8 @@ class Reports:
                 sum(status in ('resolved', 'closed') or reopen_count > 0),
                 sum(reopen_count > 0),
                 sum(urges),
-                {_RESPONSE_BASE[s["response.basis"]]}"""
+                {_RESPONSE_BASE[s["response.basis"]]},
+                sum(satisfaction = 'dissatisfied')"""
         by_id = ledger.db.execute(f"""
             select {column}, {counted}
             from demands indexed by {index}
