@@ -145,6 +145,48 @@ def suggest(name: str, names: Sequence[str]) -> list[str]:
     return picked or list(names)[:8]
 
 
+# --- pinyin keys (拼音查找) ---------------------------------------------------------------
+#
+# A name can be typed as its full pinyin (zhangxiulan), its initials (zxl) or a mix, the
+# first syllables in full and the rest by their initials (zhangxl, zhangxiul). Every reading
+# of a polyphonic character counts (单 dan/shan/chan, 曾 zeng/ceng, 乐 le/yue). The keys are
+# computed when a name is written (pypinyin is imported only then) and looked up in SQL.
+
+PINYIN_QUERY = re.compile(r"[A-Za-z]{2,40}")  # what a typed pinyin query looks like
+_READINGS_MAX = 4    # readings of one character kept
+_COMBOS_MAX = 64     # readings of a whole name kept (the product over its characters)
+
+
+def is_pinyin_query(text: str) -> bool:
+    """Latin letters only (2 to 40): looked up by pinyin when no name is spelt so."""
+    return bool(PINYIN_QUERY.fullmatch(text or ""))
+
+
+def pinyin_keys(name: str) -> list[str]:
+    """Every key ``name`` may be typed as, sorted (see above). Characters that are not
+    Chinese count as themselves when they are letters or digits, and are left out when not."""
+    import itertools
+
+    from pypinyin import Style, pinyin
+
+    syllables: list[list[str]] = []
+    for ch in normal_name(name):
+        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+            readings = [r for r in pinyin(ch, style=Style.NORMAL, heteronym=True,
+                                          errors="ignore")[0] if r.isalpha()]
+            readings = list(dict.fromkeys(r.lower() for r in readings))[:_READINGS_MAX]
+            if readings:
+                syllables.append(readings)
+        elif ch.isascii() and ch.isalnum():
+            syllables.append([ch.lower()])
+    keys: set[str] = set()
+    for combo in itertools.islice(itertools.product(*syllables), _COMBOS_MAX):
+        for k in range(len(combo) + 1):  # the first k syllables in full, the rest initials
+            keys.add("".join(combo[:k]) + "".join(s[0] for s in combo[k:]))
+    keys.discard("")
+    return sorted(keys)
+
+
 
 
 # --- the records that cross module boundaries --------------------------------------------

@@ -339,6 +339,10 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
                        ("note", r["note"])):
         if value:
             facts.add_row(_col(key, lang), _cell(value))
+    merged = page.get("merged") or []
+    if merged:
+        facts.add_row(t("resident.merged_from", lang), _cell("、".join(
+            f"#{m['id']} {m['name'] or ''}({m['on']})" for m in merged)))
     visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
     for v in page["visits"]:
         visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]), _cell(v["cadres"]),

@@ -155,6 +155,10 @@ def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
         from .clocks import refresh_deadlines
 
         refresh_deadlines(db)
+    if "name_keys" in stale:
+        from .lookup import refill
+
+        refill(db)
 
 
 def open_ledger(path: str | os.PathLike[str] | None = None) -> LedgerDatabase:

@@ -206,6 +206,10 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
     "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
     "supervise.blue_working_days": ("3", 0, 60, True),  # 蓝: due within this many working days
+    # 重复诉求 (README: Residents): a demand added is shown the earlier ones it may repeat.
+    "repeat.days": ("90", 1, 3650, True),             # resolved or closed within this many days
+    "repeat.similarity": ("80", 0, 100, True),        # texts at least this alike (WRatio, 0-100)
+    "import.duplicate_similarity": ("90", 0, 100, True),  # unnumbered rows: a likely duplicate
 }
 
 

@@ -1,0 +1,89 @@
+"""Pinyin lookup (拼音查找): the keys of every name, written with the name, read in SQL.
+
+``name_keys`` holds one row per key a name may be typed as (``models.pinyin_keys``: full
+pinyin, initials, the mixed forms, every reading of a polyphonic character), for townships,
+villages, grids, units, cadres and residents. The keys are written where a name is written
+(``Registers._added``, ``Residents.insert``), which is the only place pypinyin is imported;
+a lookup is one indexed query and never imports it, so start-up and ``resident show`` stay
+as fast as they were. The keys are derived from the names, like an index: not journaled,
+refilled from the names by ``refill`` (migration m016_lookup, and ``ledger check`` can tell
+when a name has none).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+# kind -> table whose names are keyed
+KINDS = {"township": "townships", "village": "villages", "grid": "grids", "unit": "units",
+         "cadre": "cadres", "resident": "residents"}
+
+
+def write_keys(db: Any, kind: str, ref_id: int, name: str) -> None:
+    """The keys of one name (a name written or changed)."""
+    from ..models import pinyin_keys
+
+    db.execute("delete from name_keys where kind = ? and ref_id = ?", [kind, ref_id])
+    db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) values (?, ?, ?)",
+                        [(kind, ref_id, k) for k in _keys(pinyin_keys, name)])
+
+
+def drop_keys(db: Any, kind: str, ref_id: int) -> None:
+    """A row taken away (undo, a merged resident): its keys go with it."""
+    db.execute("delete from name_keys where kind = ? and ref_id = ?", [kind, ref_id])
+
+
+_CACHE: dict[str, list[str]] = {}
+
+
+def _keys(fn: Any, name: str) -> list[str]:
+    """Names repeat (a township's residents share few surnames and given names): once each."""
+    got = _CACHE.get(name)
+    if got is None:
+        if len(_CACHE) > 50_000:
+            _CACHE.clear()
+        got = _CACHE[name] = fn(name)
+    return got
+
+
+def refill(db: Any, kinds: Iterable[str] = KINDS) -> int:
+    """Every name's keys from the names as stored (the migration's fill); how many names."""
+    from ..models import pinyin_keys
+
+    n = 0
+    for kind in kinds:
+        table = KINDS[kind]
+        db.execute("delete from name_keys where kind = ?", [kind])
+        batch: list[tuple[str, int, str]] = []
+        for rid, name in db.execute(f"select id, name from {table} order by id").fetchall():
+            if not isinstance(name, str):
+                continue
+            n += 1
+            batch += [(kind, rid, k) for k in _keys(pinyin_keys, name)]
+            if len(batch) > 50_000:
+                db.conn.executemany("insert or ignore into name_keys values (?, ?, ?)", batch)
+                batch = []
+        db.conn.executemany("insert or ignore into name_keys values (?, ?, ?)", batch)
+    return n
+
+
+def ids_by_key(db: Any, kind: str, query: str, *, prefix: bool = False,
+               limit: int = 200) -> list[int]:
+    """The ids of ``kind`` with a key equal to ``query`` (lower-cased), or beginning with
+    it (``prefix``), smallest first; one range over the primary key."""
+    q = query.strip().lower()
+    if prefix:
+        sql = ("select distinct ref_id from name_keys where kind = ? and key >= ? and key < ? "
+               "order by ref_id limit ?")
+        params: Sequence[Any] = [kind, q, q + "\x7f", limit]
+    else:
+        sql = ("select distinct ref_id from name_keys where kind = ? and key = ? "
+               "order by ref_id limit ?")
+        params = [kind, q, limit]
+    return [r[0] for r in db.execute(sql, params).fetchall()]
+
+
+def matching(db: Any, kind: str, query: str, limit: int = 200) -> list[int]:
+    """The ids a typed pinyin finds: exact keys, else keys beginning with it."""
+    return ids_by_key(db, kind, query, limit=limit) or \
+        ids_by_key(db, kind, query, prefix=True, limit=limit)
