@@ -420,6 +420,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.likely_duplicate": ("可能与台账中的 {number} 重复(同村、同类别、同受理日期,内容相似度 {similarity});确认不是重复请加 --allow-duplicates", "likely a duplicate of {number} in the ledger (same village, category and day received, {similarity}% alike); add --allow-duplicates if it is not"),
 }
 # --- issue 16 (duplicates, merge, repeats, pinyin) ---
+LABELS["col"].update({"repeats": ("重复投诉", "Repeats"),
+                      "repeat_demands": ("重复诉求", "Repeat demands")})
 LABELS["action"].update({
     "merge_resident": ("并入同一人的一页", "resident pages merged"),
     "update": ("补登", "filled in"), "merged": ("并入他页", "merged into another page"),

@@ -47,12 +47,13 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
                      "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
                      "rest", "work", "amount", "max_extensions", "extension_days", "year",
-                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate"})
+                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate",
+                     "repeats", "repeat_demands"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
               "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
-              "source", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
+              "source", "repeats", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
               "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
               "on_time_rate", "resolved", "response_rate")
 TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
@@ -425,7 +426,7 @@ SUMMARY_LIST_LIMIT = 30
 SUMMARY_COLUMNS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
                    "resolved", "closed", "open", "overdue")
 TOTAL_ROWS = ("received", "settled_on_spot", "to_township", "escalated", "assigned", "resolved",
-              "closed", "open", "carried_over", "overdue", "due_next")
+              "closed", "open", "carried_over", "overdue", "due_next", "repeat_demands")
 
 
 def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
@@ -479,7 +480,7 @@ def percent(rate: float | None) -> str:
 TALK_NUMBERS = 10  # on screen; JSON and CSV list every overdue demand
 REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
                   "resolution_rate", "on_time_rate", "satisfaction_rate", "return_rate",
-                  "reopen_rate", "urges", "score")
+                  "reopen_rate", "urges", "repeats", "score")
 
 
 def report(r: dict[str, Any], lang: str) -> Group:

@@ -129,7 +129,8 @@ class _Rollback(Exception):
 def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands",
                dry_run: bool = False, create_missing: bool = False,
                progress: Callable[[int], None] | None = None, update: bool = False,
-               update_reason: str = "按导入文件更正") -> ImportResult:
+               update_reason: str = "按导入文件更正",
+               allow_duplicates: bool = False) -> ImportResult:
     """Read a CSV in the ledger's format and add what is new, all or nothing.
 
     ``source`` is the file's bytes or a binary file open for reading (seekable). Every row
@@ -146,6 +147,10 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     ``correct`` step and a different category, difficulty or type as a ``classify`` step
     (``update_reason`` is the correction's reason); a difference no single step can make
     (another status, unit, date ...) stays a problem: the state is never rewritten.
+
+    An unnumbered row that matches a demand already in the ledger (same village, category
+    and day received, texts at least ``import.duplicate_similarity`` alike) is a likely
+    duplicate: a problem naming that demand's number, unless ``allow_duplicates``.
     """
     what = what_of(what)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
@@ -158,7 +163,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return _import(ledger, raw, encoding, what, dry_run, create_missing, progress,
-                       (update, update_reason))
+                       (update, update_reason), allow_duplicates)
     except UnicodeDecodeError:
         pass  # everything done so far was rolled back
     if encoding == "utf-8-sig":
@@ -170,7 +175,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
     raw.seek(0)
     return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress,
-                   (update, update_reason))
+                   (update, update_reason), allow_duplicates)
 
 
 def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
@@ -193,7 +198,8 @@ def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
 
 def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
             create_missing: bool, progress: Callable[[int], None] | None,
-            update: tuple[bool, str] = (False, "")) -> ImportResult:
+            update: tuple[bool, str] = (False, ""),
+            allow_duplicates: bool = False) -> ImportResult:
     text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
     result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
     problems: list[RowError] = []
@@ -208,6 +214,7 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
                 kind = {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
+                kind.allow_duplicates = allow_duplicates
                 kind.run(rows)
             except csv.Error as e:
                 raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
@@ -727,6 +734,8 @@ class _Kind:
 class _Demands(_Kind):
     """Demand rows, checked and written a batch at a time."""
 
+    allow_duplicates = False
+
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
         super().__init__(L, refs, problems, result)
@@ -794,12 +803,47 @@ class _Demands(_Kind):
             plan = self._check(row, number)
             if plan is not None:
                 plan["row"] = row.number
+                plan["cell"] = (row.header["text"], row.values.get("text", ""))
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
         self.bulk.not_written(not_written)
+        if not self.allow_duplicates:
+            plans = self._not_duplicates(plans)
         self._write(plans)
         self._present(present)
+
+    def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The plans that are not likely duplicates of a demand the ledger held before this
+        import (unnumbered rows only: same village, category and day received, texts at
+        least ``import.duplicate_similarity`` alike); each duplicate is a problem naming it."""
+        kept, fuzz, floor = [], None, None
+        for p in plans:
+            if p["number"] is not None:
+                kept.append(p)
+                continue
+            d = p["data"]
+            rows = self.L.db.execute(
+                "select number, text from demands where village_id = ? and received_on = ? "
+                "and category is ? and id < ? order by id",
+                [d["village_id"], p["received_on"], d["category"], self.first_id]).fetchall()
+            found = None
+            if rows:
+                if fuzz is None:
+                    from rapidfuzz import fuzz
+
+                    floor = self.L.reports.settings()["import.duplicate_similarity"]
+                for number, text in rows:
+                    score = fuzz.ratio(d["text"], text)
+                    if score >= floor:
+                        found = (number, round(score))
+                        break
+            if found is None:
+                kept.append(p)
+                continue
+            self.problems.append(RowError(p["row"], *p["cell"], "import.likely_duplicate",
+                                          {"number": found[0], "similarity": found[1]}))
+        return kept
 
     def _present(self, present: list[tuple[_Row, str, int]]) -> None:
         """Rows whose number the ledger holds: the same (skipped), or what differs, as

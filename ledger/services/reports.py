@@ -137,6 +137,15 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
         if weight else None
 
 
+def _repeats_by(ledger: "Ledger", column: str, params: dict[str, str]) -> dict[Any, int]:
+    """重复投诉 by the report's grouping: the range's demands linked as repeats (the few
+    linked demands, from their own index)."""
+    return dict(ledger.db.execute(
+        f"select {column}, count(*) from demands indexed by idx_demands_repeats "
+        f"where repeat_of is not null and received_on between :since and :until "
+        f"and {column} is not null group by {column}", params).fetchall())
+
+
 def _rate(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -265,6 +274,11 @@ class Reports:
             "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
             params))
         repeat_count = repeat[0]["of_all"] if repeat else 0
+        # 重复诉求: the week's demands linked to an earlier one (``issue add --repeat-of``).
+        repeat_demands = db.execute(
+            "select count(*) from demands indexed by idx_demands_repeats "
+            "where repeat_of is not null and received_on between :start and :end",
+            params).fetchone()[0]
         for r in repeat:
             del r["of_all"]
         db.execute("drop table temp.week_flags")
@@ -274,7 +288,7 @@ class Reports:
             **breakdowns,
             "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
             "overdue_demands": lists["overdue"], "repeat_residents": repeat,
-            "repeat_count": repeat_count,
+            "repeat_count": repeat_count, "repeat_demands": repeat_demands,
         }
 
     # --- the report card -------------------------------------------------------------------
@@ -302,6 +316,8 @@ class Reports:
                          assigned to it, the cases it returned included)
         reopen_rate      reopened / resolved (resolved at least once)
         urges            urges sent (催办次数)
+        repeats          重复投诉: of those received, linked as a repeat of an earlier demand
+                         (``issue add --repeat-of``)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -344,14 +360,17 @@ class Reports:
             group by {column}""", params).fetchall()
         if by == "unit":
             by_id = _returns_by_unit(ledger, by_id, params)
+        repeats = _repeats_by(ledger, column, params)
         names = dict(ledger.db.execute(names_sql).fetchall())
         groups: dict[str, dict[str, Any]] = {}
         for key, *counts in by_id:
-            g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS}})
+            g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS},
+                                               "repeats": 0})
             for c, n in zip(_COUNTS, counts):
                 g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+            g["repeats"] += repeats.get(key, 0)
         rows = list(groups.values())
-        total = {"name": None, **{c: sum(g[c] for g in rows) for c in _COUNTS}}
+        total = {"name": None, **{c: sum(g[c] for g in rows) for c in (*_COUNTS, "repeats")}}
         for r in [*rows, total]:
             _rates(r, s)
         rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["name"]))
