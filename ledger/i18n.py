@@ -406,7 +406,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resident.new_or_same": ("--new 和 --same 只能用一个", "use either --new or --same, not both"),
     "resident.same_none": ("{village}没有叫“{name}”的群众,去掉 --same 即可登记", "{village} has no resident called '{name}'; leave out --same to add one"),
     "resident.same_which": ("{village}有多位群众叫“{name}”,--same 无法确定是哪一位;请用 resident tag 等命令按编号处理", "{village} has several residents called '{name}', so --same cannot tell which; use their numbers"),
-    "resident.same_differs": ("#{id} {name} 已登记的{field}与所填不同,未改动(--same 只补空缺,不覆盖)", "#{id} {name} has another {field} already; nothing was changed (--same fills only what is missing)"),
+    "resident.same_differs": ("#{id} {name} 已登记的{what}与所填不同,未改动(--same 只补空缺,不覆盖)", "#{id} {name} has another {what} already; nothing was changed (--same fills only what is missing)"),
     "resident.same_used": ("用已有的 #{id} {name}(补登 {changed} 项)", "using #{id} {name} ({changed} added)"),
     "resident.merge_self": ("两个都是 #{id},无需合并", "both are #{id}: nothing to merge"),
     "resident.merge_two_people": ("{a} 和 {b} 的身份证号不同,是两个人,未合并", "{a} and {b} have different ID numbers: two people, not merged"),
@@ -420,6 +420,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.likely_duplicate": ("可能与台账中的 {number} 重复(同村、同类别、同受理日期,内容相似度 {similarity});确认不是重复请加 --allow-duplicates", "likely a duplicate of {number} in the ledger (same village, category and day received, {similarity}% alike); add --allow-duplicates if it is not"),
 }
 # --- issue 16 (duplicates, merge, repeats, pinyin) ---
+LABELS["what"].update({"phone": ("电话", "phone"), "id_number": ("身份证号", "ID number")})
 LABELS["col"].update({"repeats": ("重复投诉", "Repeats"),
                       "repeat_demands": ("重复诉求", "Repeat demands")})
 LABELS["action"].update({

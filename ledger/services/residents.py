@@ -117,7 +117,7 @@ class Residents:
                     continue
                 if r[field] is not None:
                     raise Refused("resident.same_differs", id=r["id"], name=r["name"],
-                                  field=field)
+                              what=field.removesuffix("_id"))
                 changes[field] = value
             held = set(self.tags(r["id"]))
             new_tags = [t for t in tag_list if t not in held]
