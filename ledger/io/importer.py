@@ -803,7 +803,7 @@ class _Demands(_Kind):
             plan = self._check(row, number)
             if plan is not None:
                 plan["row"] = row.number
-                plan["cell"] = (row.header["text"], row.values.get("text", ""))
+                plan["source"] = row
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
@@ -815,8 +815,9 @@ class _Demands(_Kind):
 
     def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The plans that are not likely duplicates of a demand the ledger held before this
-        import (unnumbered rows only: same village, category and day received, texts at
-        least ``import.duplicate_similarity`` alike); each duplicate is a problem naming it."""
+        import (unnumbered rows only: same village, category and day received, not two
+        different residents, texts at least ``import.duplicate_similarity`` alike); each
+        duplicate is a problem naming it."""
         kept, fuzz, floor = [], None, None
         for p in plans:
             if p["number"] is not None:
@@ -825,8 +826,10 @@ class _Demands(_Kind):
             d = p["data"]
             rows = self.L.db.execute(
                 "select number, text from demands where village_id = ? and received_on = ? "
-                "and category is ? and id < ? order by id",
-                [d["village_id"], p["received_on"], d["category"], self.first_id]).fetchall()
+                "and category is ? and id < ? and (resident_id is null or ? is null or "
+                "resident_id = ?) order by id",
+                [d["village_id"], p["received_on"], d["category"], self.first_id,
+                 d["resident_id"], d["resident_id"]]).fetchall()
             found = None
             if rows:
                 if fuzz is None:
@@ -841,8 +844,8 @@ class _Demands(_Kind):
             if found is None:
                 kept.append(p)
                 continue
-            self.problems.append(RowError(p["row"], *p["cell"], "import.likely_duplicate",
-                                          {"number": found[0], "similarity": found[1]}))
+            _Check(self.L, p["source"], self.problems).fail(
+                "text", "import.likely_duplicate", number=found[0], similarity=found[1])
         return kept
 
     def _present(self, present: list[tuple[_Row, str, int]]) -> None:

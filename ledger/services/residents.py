@@ -66,15 +66,15 @@ class Residents:
                       but: int | None = None) -> None:
         """An ID number or phone that belongs to someone else (not ``but``): refused, with
         the page it belongs to."""
-        for column, value, key in (("id_number", id_number, "resident.id_taken"),
-                                   ("phone", phone, "resident.phone_taken")):
+        for column, value in (("id_number", id_number), ("phone", phone)):
             if not value:
                 continue
             rows = [r for r in self.db.query(_SELECT + f"where r.{column} = ? order by r.id",
                                              [value]) if r["id"] != but]
+            if rows and column == "id_number":
+                raise Refused("resident.id_taken", id=rows[0]["id"], name=rows[0]["name"])
             if rows:
-                raise Refused(key, id=rows[0]["id"], name=rows[0]["name"],
-                              page=label(rows[0]))
+                raise Refused("resident.phone_taken", page=label(rows[0]))
 
     def namesakes(self, name: str, village_id: int) -> list[dict[str, Any]]:
         """Residents of this name (as typed, or normalising alike) in this village."""
