@@ -306,3 +306,26 @@ def test_repeat_of_a_later_demand_is_refused(ledger: Ledger) -> None:
     with pytest.raises(NotFound):
         ledger.demands.add("路灯又坏了", village="东坪村", repeat_of="2026-000099")
     assert journal_count(ledger) == count
+
+
+def test_a_township_with_merged_pages_and_repeats_merges_into_the_county(tmp_path: Path) -> None:
+    from ledger.io.merge import merge_ledger
+    from ledger.services import open_ledger
+
+    from .conftest import setup_township
+
+    town = setup_township(Ledger(open_ledger(tmp_path / "town.db"), today=TODAY, user="刘洁"))
+    two_pages(town)
+    town.demands.add("路灯又坏了", resident="#2", repeat_of="2026-000001")
+    town.residents.merge("#2", "#4")
+    town.db.conn.close()
+    county = Ledger(open_ledger(tmp_path / "county.db"), today=TODAY, user="县文书")
+    merge_ledger(county, tmp_path / "town.db")
+    assert problems(county) == []
+    ids = dict(county.db.execute("select number, id from demands").fetchall())
+    wang = county.db.execute("select id from residents where name = '王芳' and phone = "
+                             "'13900001111'").fetchone()[0]
+    assert county.db.execute("select count(*) from demands where resident_id = ?",
+                             [wang]).fetchone()[0] == 4
+    assert county.db.execute("select repeat_of from demands where text = '路灯又坏了'"
+                             ).fetchone()[0] == ids["2026-000001"]

@@ -26,7 +26,7 @@ from ..store import copy_database
 # Keys of journal event data that hold ids of this kind.
 _ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident",
             "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
-            "co_unit_ids": "unit", "unit_ids": "unit"}
+            "co_unit_ids": "unit", "unit_ids": "unit", "repeat_of": "demand"}
 
 
 @dataclass
@@ -69,6 +69,7 @@ class _Maps:
         self.ids: dict[str, dict[int, int]] = {k: {} for k in set(_ID_KEYS.values())}
         self.ids["township"] = {}
         self.ids["cadre"] = {}
+        self.ids["demand"] = {}
 
     def translate(self, data: dict[str, Any]) -> dict[str, Any]:
         out = dict(data)
@@ -77,6 +78,9 @@ class _Maps:
             if value is None:
                 continue
             table = self.ids[kind]
+            if kind == "demand":  # 重复诉求: a link to a demand not brought along is dropped
+                out[key] = table.get(value)
+                continue
             out[key] = [table[v] for v in value] if isinstance(value, list) else table[value]
         return out
 
@@ -155,6 +159,11 @@ def _residents(ledger: Ledger, other: Ledger, maps: _Maps, origin: str,
                 origin=(origin, str(r["id"])), created_on=r["created_on"])
             result.residents += 1
         maps.ids["resident"][r["id"]] = found
+    # A page the other ledger merged into another (`resident merge`) is that page here too:
+    # its demands' first steps still name it.
+    for gone, into in other.residents.merged_pages():
+        if into in maps.ids["resident"]:
+            maps.ids["resident"][gone] = maps.ids["resident"][into]
 
 
 def _visits(ledger: Ledger, other: Ledger, maps: _Maps, origin: str, result: MergeResult) -> None:
@@ -184,6 +193,7 @@ def _demands(ledger: Ledger, other: Ledger, maps: _Maps, origin: str,
             continue
         if number in merged:
             result.skipped += 1
+            maps.ids["demand"][demand_id] = ledger.demands.by_origin(origin, number)
             continue
         translated = [(e, maps.translate(e["data"])) for e in events]
         state = lifecycle.replay([
@@ -194,5 +204,6 @@ def _demands(ledger: Ledger, other: Ledger, maps: _Maps, origin: str,
         new_id = ledger.demands.insert_state(
             ledger.demands.next_number(state["received_on"][:4]), state, (origin, number))
         ledger.journal.write_many(ledger.journal.copied(new_id, e, data) for e, data in translated)
+        maps.ids["demand"][demand_id] = new_id
         result.demands += 1
     return first_new

@@ -241,6 +241,12 @@ class Demands:
         return {n for (n,) in self.db.execute(
             "select origin_number from demands where origin_ledger = ?", [origin])}
 
+    def by_origin(self, origin: str, number: str) -> int | None:
+        """The id here of the demand merged from ``origin`` under its number there."""
+        row = self.db.execute("select id from demands where origin_ledger = ? and "
+                              "origin_number = ?", [origin, number]).fetchone()
+        return row[0] if row else None
+
     def numbers_by_id(self) -> dict[int, str]:
         return dict(self.db.execute("select id, number from demands").fetchall())
 

@@ -226,6 +226,29 @@ class Residents:
             out.append({"id": gone, "name": rec.get("name") if rec else None, "on": on})
         return out
 
+    def merged_pages(self) -> list[tuple[int, int]]:
+        """Every page closed by a merge (not undone) and the page it went into, in the
+        order merged; a chain (B into A, then A into C) is followed to its end."""
+        import json
+
+        from ..store.journal import undone_events
+
+        undone = undone_events(self.db)
+        into: dict[int, int] = {}
+        for eid, sid, data in self.db.execute(
+                "select id, subject_id, data from journal where subject = 'resident' and "
+                "action = 'merged' order by id"):
+            if eid not in undone:
+                into[sid] = json.loads(data)["into"]
+        out = []
+        for gone, target in into.items():
+            seen = {gone}
+            while target in into and target not in seen:
+                seen.add(target)
+                target = into[target]
+            out.append((gone, target))
+        return out
+
     def _merged_record(self, resident_id: int) -> dict[str, Any] | None:
         """The page a merge closed: what it held and where it went (None: not merged)."""
         import json
