@@ -422,7 +422,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
 # --- issue 16 (duplicates, merge, repeats, pinyin) ---
 LABELS["what"].update({"phone": ("电话", "phone"), "id_number": ("身份证号", "ID number")})
 LABELS["col"].update({"repeats": ("重复投诉", "Repeats"),
-                      "repeat_demands": ("重复诉求", "Repeat demands")})
+                      "repeat_demands": ("重复诉求", "Repeat demands"),
+                      "repeat_of": ("重复于", "Repeat of")})
 LABELS["action"].update({
     "merge_resident": ("并入同一人的一页", "resident pages merged"),
     "update": ("补登", "filled in"), "merged": ("并入他页", "merged into another page"),

@@ -315,6 +315,10 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("note", d.get("note"))
         if d.get("reopen"):
             parts.append(label("action", "reopen", lang))
+    elif action == "merge_resident":
+        add("resident", f"#{d.get('from')} → #{d.get('resident_id')}")
+    if action == "accept" and d.get("repeat_of"):
+        add("repeat_of", d.get("repeat_of_number") or f"#{d['repeat_of']}")
     return sep.join(parts)
 
 

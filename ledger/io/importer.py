@@ -43,6 +43,7 @@ from ..models import (
     check_id_number, check_phone, clean_name, clean_text, enum_value, number_seq, parse_number,
 )
 from ..services import Ledger
+from ..services.lookup import deferred as deferred_keys
 from ..services.residents import label as resident_label
 from .csvformat import (
     COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
@@ -215,7 +216,8 @@ def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
                 kind.allow_duplicates = allow_duplicates
-                kind.run(rows)
+                with deferred_keys(L.db):  # the new residents' pinyin keys, at once
+                    kind.run(rows)
             except csv.Error as e:
                 raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
             refs.finish()

@@ -588,7 +588,7 @@ class Demands:
                                    "urges", "last_urged_on", "supervisor",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
-                                   "resident_id", "visit_id")},
+                                   "resident_id", "visit_id", "repeat_of")},
         })
         events = []
         for e in demand_journal(self.db, row["id"]):
@@ -599,6 +599,8 @@ class Demands:
             for key in ("co_unit_ids", "unit_ids"):
                 if key in data:
                     data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
+            if data.get("repeat_of"):  # 重复诉求: the earlier demand by its number
+                data["repeat_of_number"] = self.number_of(data["repeat_of"])
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
                            "actor": e["actor"], "reason": e["reason"], "data": data,
                            "undone": e["undone"]})

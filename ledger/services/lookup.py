@@ -12,7 +12,8 @@ when a name has none).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+import contextlib
+from typing import Any, Iterable, Iterator, Sequence
 
 # kind -> table whose names are keyed
 KINDS = {"township": "townships", "village": "villages", "grid": "grids", "unit": "units",
@@ -20,12 +21,37 @@ KINDS = {"township": "townships", "village": "villages", "grid": "grids", "unit"
 
 
 def write_keys(db: Any, kind: str, ref_id: int, name: str) -> None:
-    """The keys of one name (a name written or changed)."""
+    """The keys of a name written (a row's keys go with it: ``drop_keys``); held back
+    and written at once, in key order, inside ``deferred`` (a bulk import)."""
     from ..models import pinyin_keys
 
-    db.execute("delete from name_keys where kind = ? and ref_id = ?", [kind, ref_id])
+    rows = [(kind, ref_id, k) for k in _keys(pinyin_keys, name)]
+    pending = _PENDING.get(id(db))
+    if pending is not None:
+        pending += rows
+        return
     db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) values (?, ?, ?)",
-                        [(kind, ref_id, k) for k in _keys(pinyin_keys, name)])
+                        rows)
+
+
+_PENDING: dict[int, list[tuple[str, int, str]]] = {}
+
+
+@contextlib.contextmanager
+def deferred(db: Any) -> Iterator[None]:
+    """Inside: the keys of the names written are kept, and written when it ends, sorted (one
+    pass down the index instead of a visit per name: a bulk import's many residents)."""
+    if id(db) in _PENDING:
+        yield
+        return
+    _PENDING[id(db)] = []
+    try:
+        yield
+        rows = sorted(_PENDING[id(db)], key=lambda r: (r[0], r[2], r[1]))
+        db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) "
+                            "values (?, ?, ?)", rows)
+    finally:
+        del _PENDING[id(db)]
 
 
 def drop_keys(db: Any, kind: str, ref_id: int) -> None:
