@@ -59,6 +59,8 @@ def drop_keys(db: Any, kind: str, ref_id: int) -> None:
     db.execute("delete from name_keys where kind = ? and ref_id = ?", [kind, ref_id])
 
 
+REFILL_CACHE_KIB = 65_536  # SQLite's page cache while the keys are refilled
+
 _CACHE: dict[str, list[str]] = {}
 
 
@@ -73,10 +75,14 @@ def _keys(fn: Any, name: str) -> list[str]:
 
 
 def refill(db: Any, kinds: Iterable[str] = KINDS) -> int:
-    """Every name's keys from the names as stored (the migration's fill); how many names."""
+    """Every name's keys from the names as stored (the migration's fill); how many names.
+    With a larger page cache meanwhile: the index is built in memory, not on disk."""
     from ..models import pinyin_keys
 
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{REFILL_CACHE_KIB}")
     n = 0
+    insert = "insert or ignore into name_keys (kind, ref_id, key) values (?, ?, ?)"
     for kind in kinds:
         table = KINDS[kind]
         db.execute("delete from name_keys where kind = ?", [kind])
@@ -87,9 +93,10 @@ def refill(db: Any, kinds: Iterable[str] = KINDS) -> int:
             n += 1
             batch += [(kind, rid, k) for k in _keys(pinyin_keys, name)]
             if len(batch) > 50_000:
-                db.conn.executemany("insert or ignore into name_keys values (?, ?, ?)", batch)
+                db.conn.executemany(insert, batch)
                 batch = []
-        db.conn.executemany("insert or ignore into name_keys values (?, ?, ?)", batch)
+        db.conn.executemany(insert, batch)
+    db.execute(f"PRAGMA cache_size = {int(cache)}")
     return n
 
 
