@@ -3,11 +3,11 @@
 ``name_keys`` holds one row per key a name may be typed as (``models.pinyin_keys``: full
 pinyin, initials, the mixed forms, every reading of a polyphonic character), for townships,
 villages, grids, units, cadres and residents. The keys are written where a name is written
-(``Registers._added``, ``Residents.insert``), which is the only place pypinyin is imported;
-a lookup is one indexed query and never imports it, so start-up and ``resident show`` stay
+(``Registers._added``, ``Residents.insert``), the only place pypinyin's dictionary is read;
+a lookup is one indexed query and never loads it, so start-up and ``resident show`` stay
 as fast as they were. The keys are derived from the names, like an index: not journaled,
-refilled from the names by ``refill`` (migration m016_lookup, and ``ledger check`` can tell
-when a name has none).
+dropped with their row (``drop_keys``: undo, a merge), and refilled from the names by
+``refill`` (migration m016_lookup, for the rows already there).
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ class Residents:
                     continue
                 if r[field] is not None:
                     raise Refused("resident.same_differs", id=r["id"], name=r["name"],
-                              what=field.removesuffix("_id"))
+                                  what=field.removesuffix("_id"))
                 changes[field] = value
             held = set(self.tags(r["id"]))
             new_tags = [t for t in tag_list if t not in held]
@@ -157,8 +157,8 @@ class Residents:
             if a["id_number"] and b["id_number"] and a["id_number"] != b["id_number"]:
                 raise Refused("resident.merge_two_people", a=label(a), b=label(b))
             today = self.L.today.isoformat()
-            demands = [d for d in self.db.query(
-                "select * from demands where resident_id = ? order by id", [b["id"]])]
+            demands = list(self.db.query(
+                "select * from demands where resident_id = ? order by id", [b["id"]]))
             for d in demands:
                 self.L.demands.bookkeeping(d, "merge_resident",
                                            {"resident_id": a["id"], "from": b["id"]})
