@@ -576,7 +576,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
     "import.bad_workbook": ("无法读取 Excel 工作簿 {path}:{why};未导入任何内容", "cannot read the Excel workbook {path}: {why}; nothing was imported"),
     "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
+    # --- issue 16 (duplicates, merge, repeats, pinyin) ---
+    "resident.phone_taken": ("这个电话已登记为 {page};是同一个人请用 resident show 查看(未登记)", "this phone is already registered as {page}; if it is the same person, see resident show (nothing was added)"),
+    "resident.namesake": ("{village}已有同名群众“{name}”;是另一个人加 --new,是同一个人加 --same(未登记)", "{village} already has a resident called '{name}': --new if this is another person, --same if it is the same one (nothing was added)"),
+    "resident.new_or_same": ("--new 和 --same 只能用一个", "use either --new or --same, not both"),
+    "resident.same_none": ("{village}没有叫“{name}”的群众,去掉 --same 即可登记", "{village} has no resident called '{name}'; leave out --same to add one"),
+    "resident.same_which": ("{village}有多位群众叫“{name}”,--same 无法确定是哪一位;请用 resident tag 等命令按编号处理", "{village} has several residents called '{name}', so --same cannot tell which; use their numbers"),
+    "resident.same_differs": ("#{id} {name} 已登记的{what}与所填不同,未改动(--same 只补空缺,不覆盖)", "#{id} {name} has another {what} already; nothing was changed (--same fills only what is missing)"),
+    "resident.same_used": ("用已有的 #{id} {name}(补登 {changed} 项)", "using #{id} {name} ({changed} added)"),
+    "resident.merge_self": ("两个都是 #{id},无需合并", "both are #{id}: nothing to merge"),
+    "resident.merge_two_people": ("{a} 和 {b} 的身份证号不同,是两个人,未合并", "{a} and {b} have different ID numbers: two people, not merged"),
+    "resident.merged_ok": ("{gone} 已并入 {into}:走访 {visits} 次、诉求 {demands} 件(可用 ledger undo 撤销)", "{gone} merged into {into}: {visits} visits, {demands} demands (ledger undo takes it back)"),
+    "resident.merged": ("#{id} {name} 已并入 #{into},请查看 #{into}", "#{id} {name} was merged into #{into}: see #{into}"),
+    "resident.merged_from": ("并入的页", "Pages merged in"),
+    "pinyin.ambiguous": ("“{name}”对应多个{what},请写明是哪一个", "'{name}' matches several of {what}; say which one"),
+    "repeat.possible": ("注意:{number} 可能是重复诉求({n} 件相似):{found}", "note: {number} may repeat {n} earlier demand(s): {found}"),
+    "repeat.one": ("{number}(相似度 {similarity},{status})", "{number} ({similarity}% alike, {status})"),
+    "repeat.later": ("{number} 的受理日期晚于 {on},不能是它的前一件", "{number} was received after {on}: it cannot be the earlier demand"),
+    "import.likely_duplicate": ("可能与台账中的 {number} 重复(同村、同类别、同受理日期,内容相似度 {similarity});确认不是重复请加 --allow-duplicates", "likely a duplicate of {number} in the ledger (same village, category and day received, {similarity}% alike); add --allow-duplicates if it is not"),
 }
+# --- issue 16 (duplicates, merge, repeats, pinyin) ---
+LABELS["what"].update({"phone": ("电话", "phone"), "id_number": ("身份证号", "ID number")})
+LABELS["col"].update({"repeats": ("重复投诉", "Repeats"),
+                      "repeat_demands": ("重复诉求", "Repeat demands"),
+                      "repeat_of": ("重复于", "Repeat of")})
+LABELS["action"].update({
+    "merge_resident": ("并入同一人的一页", "resident pages merged"),
+    "update": ("补登", "filled in"), "merged": ("并入他页", "merged into another page"),
+    "resident": ("改走访对象(合并)", "resident changed (merge)"),
+})
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext
 # for (ledger.terminal.speak); with --lang en click speaks its own English.

@@ -40,6 +40,8 @@ BLANK: dict[str, Any] = {
     # 双向派单: the village or community committee working the case with the lead unit
     # (set by an assignment, cleared with it); 双向回访: follow-ups since the last resolution.
     "locality_id": None, "follow_ups": 0,
+    # 重复诉求: the earlier demand this one repeats (its id), linked when it was accepted.
+    "repeat_of": None,
 }
 STATE_FIELDS = tuple(BLANK)
 LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # stored as JSON
@@ -47,6 +49,9 @@ LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # store
 # Steps that begin a demand's journal: accepted here, or brought in whole from a CSV export
 # (``import``, whose data is the demand's state at the time of the export).
 FIRST_STEPS = ("accept", "import")
+# Steps that are not the demand's handling but the ledger's bookkeeping: taken in any status,
+# on any day after receipt, they neither respond to the demand nor move its last-step day.
+BOOKKEEPING = ("merge_resident",)
 
 State = dict[str, Any]
 _Step = Callable[[State, dict[str, Any], str], None]
@@ -76,6 +81,12 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
         new = dict(BLANK)
         for k in LIST_FIELDS:
             new[k] = []
+    elif action in BOOKKEEPING:
+        if state is None:
+            raise Refused("step.not_accepted")
+        new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+        fn(new, data, on)
+        return new
     else:
         if state is None:
             raise Refused("step.not_accepted")
@@ -111,7 +122,7 @@ LIVE = ("open", "suspended")
 @step("accept", ())
 def _accept(s: State, d: dict[str, Any], on: str) -> None:
     for key in ("text", "village_id", "grid_id", "resident_id", "visit_id", "channel",
-                "category", "type"):
+                "category", "type", "repeat_of"):
         s[key] = d.get(key)
     s["complexity"] = d.get("complexity") or "general"
     s["level"] = d.get("level") or "village"
@@ -391,6 +402,12 @@ def _reopen_now(s: State) -> None:
     s["settled_on_spot"] = 0
     s["follow_ups"] = 0
     s["reopen_count"] += 1
+
+
+@step("merge_resident", STATUSES)
+def _merge_resident(s: State, d: dict[str, Any], on: str) -> None:
+    """Two pages were one person (``ledger resident merge A B``): the demand follows to A."""
+    s["resident_id"] = d["resident_id"]
 
 
 ACTIONS = tuple(_STEPS)

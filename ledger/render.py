@@ -49,12 +49,13 @@ NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", 
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
                      "rest", "work", "amount", "max_extensions", "extension_days", "year",
                      "urges", "red", "yellow", "blue", "return_rate", "reopen_rate",
-                     "total", "visited", "paired", "rate", "studied", "pending"})
+                     "total", "visited", "paired", "rate", "studied", "pending",
+                     "repeats", "repeat_demands"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
               "actor", "received_on", "village", "locality", "cadres", "tags", "unit", "reason", "phone",
-              "source", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
+              "source", "repeats", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
               "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
               "on_time_rate", "resolved", "response_rate")
 TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
@@ -336,6 +337,10 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("note", d.get("note"))
         if d.get("reopen"):
             parts.append(label("action", "reopen", lang))
+    elif action == "merge_resident":
+        add("resident", f"#{d.get('from')} → #{d.get('resident_id')}")
+    if action == "accept" and d.get("repeat_of"):
+        add("repeat_of", d.get("repeat_of_number") or f"#{d['repeat_of']}")
     return sep.join(parts)
 
 
@@ -361,6 +366,10 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
                        ("note", r["note"])):
         if value:
             facts.add_row(_col(key, lang), _cell(value))
+    merged = page.get("merged") or []
+    if merged:
+        facts.add_row(t("resident.merged_from", lang), _cell("、".join(
+            f"#{m['id']} {m['name'] or ''}({m['on']})" for m in merged)))
     visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
     for v in page["visits"]:
         visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]), _cell(v["cadres"]),
@@ -443,7 +452,7 @@ SUMMARY_LIST_LIMIT = 30
 SUMMARY_COLUMNS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
                    "resolved", "closed", "open", "overdue")
 TOTAL_ROWS = ("received", "settled_on_spot", "to_township", "escalated", "assigned", "resolved",
-              "closed", "open", "carried_over", "overdue", "due_next")
+              "closed", "open", "carried_over", "overdue", "due_next", "repeat_demands")
 
 
 def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
@@ -506,7 +515,7 @@ def percent(rate: float | None) -> str:
 TALK_NUMBERS = 10  # on screen; JSON and CSV list every overdue demand
 REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
                   "resolution_rate", "on_time_rate", "satisfaction_rate", "return_rate",
-                  "reopen_rate", "urges", "score")
+                  "reopen_rate", "urges", "repeats", "score")
 
 
 def report(r: dict[str, Any], lang: str) -> Group:

@@ -681,7 +681,7 @@ def test_dry_run_writes_nothing(full: Ledger) -> None:
 
 
 def test_same_named_residents_told_apart_by_phone(ledger: Ledger) -> None:
-    ledger.residents.add("王芳", "东坪村", phone="13900003333")
+    ledger.residents.add("王芳", "东坪村", phone="13900003333", new=True)  # a namesake
     with pytest.raises(ImportRefused) as e:
         import_csv(ledger, one_row(反映人="王芳"))
     assert e.value.params["errors"][0].key == "resident.ambiguous"

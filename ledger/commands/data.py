@@ -115,6 +115,7 @@ def import_(
     errors: Annotated[Optional[Path], typer.Option("--errors", help="把问题清单写成 CSV Write the problems as CSV")] = None,
     update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) || Correct rows whose number exists with other content (as correct/classify steps)")] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 || Replace an existing --errors file")] = False,
+    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="无编号的行与台账中已有诉求相同(同村、同类别、同日、内容相近)也导入 || Import unnumbered rows that look like demands already in the ledger")] = False,
     db: DbOpt = None,
 ) -> None:
     """导入 CSV 或 Excel 工作簿:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV or an .xlsx workbook."""
@@ -139,12 +140,14 @@ def import_(
         if book:
             result = import_xlsx(ledger, source, sheet=sheet, what=what.strip().lower(),
                                  dry_run=dry_run, create_missing=create_missing,
-                                 update=update, update_reason=reason)
+                                 update=update, update_reason=reason,
+                                 allow_duplicates=allow_duplicates)
         else:
             with _progress(file) as progress:
                 result = import_csv(ledger, source, what=what.strip().lower(),
                                     dry_run=dry_run, create_missing=create_missing,
-                                    progress=progress, update=update, update_reason=reason)
+                                    progress=progress, update=update, update_reason=reason,
+                                    allow_duplicates=allow_duplicates)
     except ImportRefused as e:
         _list_problems(s, e, errors, force)
         raise

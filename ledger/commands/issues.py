@@ -38,14 +38,26 @@ def issue_add(
     type_: Annotated[Optional[str], typer.Option("--type", help="类型:咨询/求助/投诉/建议 …… || Type: 咨询/求助/投诉/建议 ...")] = None,
     level: Annotated[Optional[str], typer.Option("--level", help="受理层级(village|township|county) || Level received at: village|township|county")] = None,
     date_: Annotated[Optional[str], typer.Option("--date", help="受理日期,如 2026-11-17、昨天(默认今天) || Date received (default: today)")] = None,
+    repeat_of: Annotated[Optional[str], typer.Option("--repeat-of", help="重复诉求:与之前的这件诉求是同一件事 || A repeat of this earlier demand")] = None,
     db: DbOpt = None,
 ) -> None:
     """受理一件诉求(不经走访,如 12345 转来)。 Accept a demand."""
     s: Session = ctx.obj
-    number = s.ledger(db).demands.add(
+    got = s.ledger(db).demands.add_checked(
         text, village=village, on=date_, resident=resident, category=category,
-        complexity="complex" if complex_ else None, channel=channel, type=type_, level=level)
-    s.say("ok.issue_added", number=number)
+        complexity="complex" if complex_ else None, channel=channel, type=type_, level=level,
+        repeat_of=repeat_of)
+    s.say("ok.issue_added", number=got["number"])
+    warn_repeats(s, got["number"], got["repeats"])
+
+
+def warn_repeats(s: Session, number: str, repeats: list[dict[str, Any]]) -> None:
+    """One line on standard error: the earlier demands this one may repeat (重复诉求)."""
+    if repeats:
+        sep = ", " if s.lang == "en" else "、"
+        s.warn(s.t("repeat.possible", number=number, n=len(repeats), found=sep.join(
+            s.t("repeat.one", number=r["number"], similarity=r["similarity"],
+                status=r["status"]) for r in repeats)))
 
 
 def _stepped(s: Session, result: dict[str, Any], action: str) -> None:

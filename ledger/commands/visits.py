@@ -42,6 +42,10 @@ def visit_log(
     s.say("ok.visit", id=result["visit_id"])
     for number in result["numbers"]:
         s.say("ok.issue_added", number=number)
+    from .issues import warn_repeats
+
+    for number, found in result["repeats"].items():
+        warn_repeats(s, number, found)
 
 
 @visit_app.command("list")

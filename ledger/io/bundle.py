@@ -14,6 +14,8 @@ own format before this module reads a row. It holds:
 - the registers the events name (``townships``, ``villages``, ``grids``, ``units``,
   ``cadres``, ``terms``), the ``residents`` and ``visits`` they need, each with its global
   identity (``home``: the ledger it was first written in, ``home_id``: its id there);
+- ``merged_residents``: pages the sender merged into others (``resident merge``), which
+  its events may still name;
 - ``meetings``: the Tuesday meetings whose decisions are among the events;
 - ``demands``: the cases the events are on (the sender's id, the case's home ledger and
   number there, and that ledger's name);
@@ -48,6 +50,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "visits": ("id", "visited_on", "village_id", "grid_id", "resident_id", "channel", "note",
                "cadre_ids", "home", "home_id"),
     "meetings": ("id", "held_on", "kind", "attendees"),
+    "merged_residents": ("gone_id", "into_id"),
     "demands": ("id", "home", "home_number", "home_name"),
     "events": ("id", "subject_id", "action", "on_date", "actor", "os_user", "reason", "data",
                "recorded_at", "command", "origin", "origin_id", "hash", "prev"),

@@ -50,6 +50,7 @@ from ..models import (
     check_id_number, check_phone, clean_name, clean_text, enum_value, number_seq, parse_number,
 )
 from ..services import Ledger
+from ..services.lookup import deferred as deferred_keys
 from ..services.residents import label as resident_label
 from .csvformat import (
     COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
@@ -136,7 +137,8 @@ class _Rollback(Exception):
 def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands",
                dry_run: bool = False, create_missing: bool = False,
                progress: Callable[[int], None] | None = None, update: bool = False,
-               update_reason: str = "按导入文件更正") -> ImportResult:
+               update_reason: str = "按导入文件更正",
+               allow_duplicates: bool = False) -> ImportResult:
     """Read a CSV in the ledger's format and add what is new, all or nothing.
 
     ``source`` is the file's bytes or a binary file open for reading (seekable). Every row
@@ -153,6 +155,10 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     ``correct`` step and a different category, difficulty or type as a ``classify`` step
     (``update_reason`` is the correction's reason); a difference no single step can make
     (another status, unit, date ...) stays a problem: the state is never rewritten.
+
+    An unnumbered row that matches a demand already in the ledger (same village, category
+    and day received, texts at least ``import.duplicate_similarity`` alike) is a likely
+    duplicate: a problem naming that demand's number, unless ``allow_duplicates``.
     """
     what = what_of(what)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
@@ -165,7 +171,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return _import(ledger, _CsvRows(raw, encoding), what, dry_run, create_missing, progress,
-                       (update, update_reason))
+                       (update, update_reason), allow_duplicates)
     except UnicodeDecodeError:
         pass  # everything done so far was rolled back
     if encoding == "utf-8-sig":
@@ -177,7 +183,7 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
     raw.seek(0)
     return _import(ledger, _CsvRows(raw, "gb18030"), what, dry_run, create_missing, progress,
-                   (update, update_reason))
+                   (update, update_reason), allow_duplicates)
 
 
 def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
@@ -200,7 +206,8 @@ def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
 
 def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
             create_missing: bool, progress: Callable[[int], None] | None,
-            update: tuple[bool, str] = (False, "")) -> ImportResult:
+            update: tuple[bool, str] = (False, ""),
+            allow_duplicates: bool = False) -> ImportResult:
     """Read ``source`` (a row source: a CSV's rows, or a workbook sheet's) into the ledger:
     every row through the same checks, all or nothing."""
     result = ImportResult(what=what, encoding=source.encoding, dry_run=dry_run)
@@ -218,7 +225,9 @@ def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
                 kind = {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
-                kind.run(rows)
+                kind.allow_duplicates = allow_duplicates
+                with deferred_keys(L.db):  # the new residents' pinyin keys, at once
+                    kind.run(rows)
             except csv.Error as e:
                 raise BadInput("csv.malformed", line=source.line(), why=str(e)) from None
             refs.finish()
@@ -374,7 +383,8 @@ _PERSONAL = ("phone", "id_number")
 
 def import_xlsx(ledger: Ledger, path: Any, *, sheet: str | None = None,
                 what: str = "demands", dry_run: bool = False, create_missing: bool = False,
-                update: bool = False, update_reason: str = "按导入文件更正") -> ImportResult:
+                update: bool = False, update_reason: str = "按导入文件更正",
+                allow_duplicates: bool = False) -> ImportResult:
     """Read a workbook (.xlsx) in the ledger's format, from its first sheet or ``sheet``,
     with the checks, the report and the all-or-nothing rule of ``import_csv``."""
     what = what_of(what)
@@ -396,7 +406,7 @@ def import_xlsx(ledger: Ledger, path: Any, *, sheet: str | None = None,
         book.close()
         raise
     return _import(ledger, _BookRows(book, ws), what, dry_run, create_missing, None,
-                   (update, update_reason))
+                   (update, update_reason), allow_duplicates)
 
 
 def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[str, str]]:
@@ -914,6 +924,8 @@ class _Kind:
 class _Demands(_Kind):
     """Demand rows, checked and written a batch at a time."""
 
+    allow_duplicates = False
+
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
         super().__init__(L, refs, problems, result)
@@ -981,12 +993,50 @@ class _Demands(_Kind):
             plan = self._check(row, number)
             if plan is not None:
                 plan["row"] = row.number
+                plan["source"] = row
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
         self.bulk.not_written(not_written)
+        if not self.allow_duplicates:
+            plans = self._not_duplicates(plans)
         self._write(plans)
         self._present(present)
+
+    def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The plans that are not likely duplicates of a demand the ledger held before this
+        import (unnumbered rows only: same village, category and day received, not two
+        different residents, texts at least ``import.duplicate_similarity`` alike); each
+        duplicate is a problem naming it."""
+        kept, fuzz, floor = [], None, None
+        for p in plans:
+            if p["number"] is not None:
+                kept.append(p)
+                continue
+            d = p["data"]
+            rows = self.L.db.execute(
+                "select number, text from demands where village_id = ? and received_on = ? "
+                "and category is ? and id < ? and (resident_id is null or ? is null or "
+                "resident_id = ?) order by id",
+                [d["village_id"], p["received_on"], d["category"], self.first_id,
+                 d["resident_id"], d["resident_id"]]).fetchall()
+            found = None
+            if rows:
+                if fuzz is None:
+                    from rapidfuzz import fuzz
+
+                    floor = self.L.reports.settings()["import.duplicate_similarity"]
+                for number, text in rows:
+                    score = fuzz.ratio(d["text"], text)
+                    if score >= floor:
+                        found = (number, round(score))
+                        break
+            if found is None:
+                kept.append(p)
+                continue
+            _Check(self.L, p["source"], self.problems).fail(
+                "text", "import.likely_duplicate", number=found[0], similarity=found[1])
+        return kept
 
     def _present(self, present: list[tuple[_Row, str, int]]) -> None:
         """Rows whose number the ledger holds: the same (skipped), or what differs, as

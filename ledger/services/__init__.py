@@ -219,6 +219,10 @@ def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
             if state is not None:
                 db.execute("update demands set follow_ups = ? where id = ?",
                            [state["follow_ups"], did])
+    if "name_keys" in stale:
+        from .lookup import refill
+
+        refill(db)
 
 
 def open_ledger(path: str | os.PathLike[str] | None = None) -> LedgerDatabase:

@@ -310,6 +310,13 @@ class Checks:
                     rec["key"] = d.get("key")
                 elif action == "remove" and subject == "pair":  # a pair taken away
                     rec = None
+                elif rec is not None and action == "update":  # --same, a merge's kept page
+                    rec.update(d.get("set", {}))
+                    rec["tags"] = sorted(set(rec.get("tags", [])) | set(d.get("tags", [])))
+                elif action == "merged":  # merged into another page: gone
+                    rec = None
+                elif rec is not None and action == "resident":  # a visit moved by a merge
+                    rec["resident_id"] = d.get("resident_id")
             if rec is not None:
                 yield sid, rec
 

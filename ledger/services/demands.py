@@ -9,7 +9,7 @@ year of receipt, never reusing one that was given out and undone.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -129,23 +129,88 @@ class Demands:
     def add(self, text: str, *, village: str | None = None, on: str | date | None = None,
             resident: str | None = None, category: str | None = None,
             complexity: str | None = None, channel: str | None = None,
-            type: str | None = None, level: str | None = None, grid: str | None = None) -> str:
+            type: str | None = None, level: str | None = None, grid: str | None = None,
+            repeat_of: str | None = None) -> str:
         """Accept a demand (受理); returns its number."""
+        return self.add_checked(text, village=village, on=on, resident=resident,
+                                category=category, complexity=complexity, channel=channel,
+                                type=type, level=level, grid=grid, repeat_of=repeat_of)["number"]
+
+    def add_checked(self, text: str, *, village: str | None = None,
+                    on: str | date | None = None, resident: str | None = None,
+                    category: str | None = None, complexity: str | None = None,
+                    channel: str | None = None, type: str | None = None,
+                    level: str | None = None, grid: str | None = None,
+                    repeat_of: str | None = None) -> dict[str, Any]:
+        """Accept a demand (受理): its number, and the possible repeats (重复诉求) of it
+        already in the ledger (``possible_repeats``); ``repeat_of`` links it to the earlier
+        demand it repeats."""
         day = self.L.day(on)
         text = clean_text(text, "issue")
         with self.db.atomic():
             r, village_id, gid = self.L.visits.place(village, resident, grid,
                                                      "issue.needs_village")
-            return self.accept(
+            linked = self.repeat_target(repeat_of, day) if repeat_of else None
+            number = self.accept(
                 text, village_id=village_id, grid_id=gid, resident_id=r["id"] if r else None,
                 visit_id=None,
                 channel=self.L.registers.term("channel", channel) if channel else None,
-                on=day, category=category, complexity=complexity, type=type, level=level)
+                on=day, category=category, complexity=complexity, type=type, level=level,
+                repeat_of=linked)
+            return {"number": number, "repeats": self.possible_repeats(number)}
+
+    def repeat_target(self, number: str, on: str) -> int:
+        """The id of the earlier demand a new one repeats (``--repeat-of``): received on or
+        before the new one's day."""
+        row = self.row(number)
+        if row["received_on"] > on:
+            raise BadInput("repeat.later", number=row["number"], on=on)
+        return row["id"]
+
+    def possible_repeats(self, number: str) -> list[dict[str, Any]]:
+        """Demands this one may repeat (重复诉求): of the same resident, or of the same
+        village and category; open, or resolved or closed within ``repeat.days`` days of
+        its receipt; received on or before it; whose text is at least ``repeat.similarity``
+        alike (rapidfuzz's WRatio, 0-100). The one it is linked to is left out. Most
+        similar first, then the latest."""
+        d = next(self.db.query("select * from demands where number = ?", [number]))
+        settings = self.L.reports.settings()
+        cutoff = (date.fromisoformat(d["received_on"])
+                  - timedelta(days=int(settings["repeat.days"]))).isoformat()
+        who, params = [], {"id": d["id"], "on": d["received_on"], "cutoff": cutoff,
+                           "rid": d["resident_id"], "vid": d["village_id"],
+                           "cat": d["category"], "linked": d["repeat_of"]}
+        if d["resident_id"] is not None:
+            who.append("resident_id = :rid")
+        if d["category"] is not None:
+            who.append("(village_id = :vid and category = :cat)")
+        if not who:
+            return []
+        rows = self.db.execute(
+            "select id, number, text, status, received_on from demands "
+            f"where ({' or '.join(who)}) and id != :id and id is not :linked "
+            "and received_on <= :on and (status in ('open', 'suspended') "
+            "or coalesce(closed_on, resolved_on) >= :cutoff) "
+            "order by received_on desc, id desc limit 500", params).fetchall()
+        if not rows:
+            return []
+        from rapidfuzz import fuzz
+
+        floor = settings["repeat.similarity"]
+        found = []
+        for _, num, text, status, received in rows:
+            score = fuzz.WRatio(d["text"], text)
+            if score >= floor:
+                found.append({"number": num, "text": text, "status": status,
+                              "received_on": received, "similarity": round(score)})
+        found.sort(key=lambda r: -r["similarity"])  # stable: the latest first among equals
+        return found[:5]
 
     def accept(self, text: str, *, village_id: int, grid_id: int | None,
                resident_id: int | None, visit_id: int | None, channel: str | None, on: str,
                category: str | None = None, complexity: str | None = None,
-               type: str | None = None, level: str | None = None) -> str:
+               type: str | None = None, level: str | None = None,
+               repeat_of: int | None = None) -> str:
         """Accept a demand whose place and people are resolved already (a visit's demands)."""
         registers = self.L.registers
         data = {
@@ -156,6 +221,8 @@ class Demands:
             "type": registers.term("type", type) if type else None,
             "level": enum_value("level", level) if level else "village",
         }
+        if repeat_of is not None:  # only then: older acceptances' data stay as they were
+            data["repeat_of"] = repeat_of
         state = lifecycle.apply(None, "accept", data, on)
         number = self.next_number(on[:4])
         did = self.db["demands"].insert({"number": number, **to_row(state)}).last_pk
@@ -179,6 +246,12 @@ class Demands:
         """The numbers (in the other ledger) of the demands merged from ``origin``."""
         return {n for (n,) in self.db.execute(
             "select origin_number from demands where origin_ledger = ?", [origin])}
+
+    def by_origin(self, origin: str, number: str) -> int | None:
+        """The id here of the demand merged from ``origin`` under its number there."""
+        row = self.db.execute("select id from demands where origin_ledger = ? and "
+                              "origin_number = ?", [origin, number]).fetchone()
+        return row[0] if row else None
 
     def numbers_by_id(self) -> dict[int, str]:
         return dict(self.db.execute("select id, number from demands").fetchall())
@@ -250,6 +323,13 @@ class Demands:
         return self.db.execute("select 1 from journal where subject = 'demand' and "
                                "subject_id = ? and origin is not null limit 1",
                                [demand_id]).fetchone() is not None
+    def bookkeeping(self, row: dict[str, Any], action: str, data: dict[str, Any]) -> None:
+        """A bookkeeping step (``lifecycle.BOOKKEEPING``: a merge of two residents' pages)
+        on a stored demand, today: journaled and stored; its deadline does not move."""
+        day = self.L.today.isoformat()
+        new = lifecycle.apply(state_of(row), action, data, day)
+        self.L.journal.write("demand", row["id"], action, day, data)
+        self.db["demands"].update(row["id"], to_row(new))
 
     def classify(self, number: str, *, category: str | None = None,
                  complexity: str | None = None, type: str | None = None,
@@ -556,7 +636,7 @@ class Demands:
                                    "urges", "last_urged_on", "supervisor", "follow_ups",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
-                                   "resident_id", "visit_id")},
+                                   "resident_id", "visit_id", "repeat_of")},
         })
         events = []
         names = self.L.sync._names() if row["origin_ledger"] or self._shared(row["id"]) else {}
@@ -574,6 +654,8 @@ class Demands:
                     data[key.replace("_id", "")] = self.L.registers.village_name(data[key])
             if data.get("by_unit_id") is not None:
                 data["by_unit"] = units.get(data["by_unit_id"])
+            if data.get("repeat_of"):  # 重复诉求: the earlier demand by its number
+                data["repeat_of_number"] = self.number_of(data["repeat_of"])
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
                            "actor": e["actor"], "reason": e["reason"], "data": data,
                            "undone": e["undone"], "conflict": e["conflict"],

@@ -81,7 +81,7 @@ class History:
     def _check_undoable(self, r: dict[str, Any]) -> None:
         subject, action = r["subject"], r["action"]
         undoable = r.get("origin") is None and (subject in ("demand", "visit")
-                    or (subject == "resident" and action in ("add", "tag"))
+                    or (subject == "resident" and action in ("add", "tag", "update", "merged"))
                     or (subject in TABLES and action == "add")
                     or (subject == "pair" and action in ("add", "remove"))
                     or (subject == "village" and action == "key"))
@@ -98,10 +98,17 @@ class History:
             changed.discard(rid)
         elif subject == "demand":
             changed.add(rid)
+        elif subject == "visit" and action == "resident":  # a merge moved it: back
+            self.db.execute("update visits set resident_id = ? where id = ?",
+                            [data.get("from"), rid])
         elif subject == "visit":
             self.L.visits.remove(rid)
         elif subject == "resident" and action == "add":
             self.L.residents.remove(rid)
+        elif subject == "resident" and action == "merged":
+            self.L.residents.unmerge(rid, data["record"])
+        elif subject == "resident" and action == "update":
+            self.L.residents.revert_update(rid, data)
         elif subject == "resident" and action == "tag":
             self.L.residents.change_tags(rid, add=data.get("remove", []),
                                          remove=data.get("add", []))

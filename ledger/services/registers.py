@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_phone, clean_name, enum_value, name_key, suggest
+from ..models import check_phone, clean_name, enum_value, is_pinyin_query, name_key, suggest
+from .lookup import KINDS as KEYED
+from .lookup import drop_keys, matching, write_keys
 
 if TYPE_CHECKING:
     from . import Ledger
@@ -52,10 +54,27 @@ class Registers:
         """A register row by its exact name, or ``NotFound`` with the nearest names."""
         name = clean_name(name, what)
         row = self.find(table, name, where, params)
+        if row is None and what in KEYED and KEYED[what] == table and is_pinyin_query(name):
+            row = self.by_pinyin(table, what, name, where, params)
         if row is None:
             names = self.names(f"select name from {table} where 1 = 1 {where} order by id", params)
             raise NotFound("unknown", what=what, name=name, choices=suggest(name, names))
         return row
+
+    def by_pinyin(self, table: str, what: str, query: str, where: str = "",
+                  params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The one row whose name is typed as this pinyin (full, initials or mixed: keys
+        equal to it, else beginning with it); several: ``BadInput`` listing them."""
+        ids = matching(self.db, what, query)
+        if not ids:
+            return None
+        marks = ", ".join("?" * len(ids))
+        rows = list(self.db.query(f"select * from {table} where id in ({marks}) {where} "
+                                  "order by id", [*ids, *params]))
+        if len(rows) > 1:
+            raise BadInput("pinyin.ambiguous", what=what, name=query,
+                           choices=[r["name"] for r in rows][:10])
+        return rows[0] if rows else None
 
     def names(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """The first column of a query."""
@@ -70,6 +89,8 @@ class Registers:
                data: dict[str, Any] | None = None) -> int:
         rid = self.db[table].insert(record).last_pk
         self.L.journal.write(subject, rid, "add", self.L.today.isoformat(), data or record)
+        if subject in KEYED:
+            write_keys(self.db, subject, rid, record["name"])
         return rid
 
     # --- places ----------------------------------------------------------------------------
@@ -121,6 +142,18 @@ class Registers:
                         " on t.id = v.township_id order by v.id")
                     if name_key(r["name"]) == name_key(name)
                     and (not township or name_key(r["township"] or "") == name_key(township))]
+        if not rows and is_pinyin_query(name):  # dongping, dpc
+            ids = matching(self.db, "village", name)
+            if ids:
+                rows = [r for r in self.db.query(
+                    "select v.*, t.name as township from villages v left join townships t on"
+                    f" t.id = v.township_id where v.id in ({', '.join('?' * len(ids))})"
+                    " order by v.id", ids)
+                    if not township or r["township"] == township]
+                if len(rows) > 1:
+                    raise BadInput("pinyin.ambiguous", what="village", name=ref,
+                                   choices=[r["name"] if len({x["township"] for x in rows}) < 2
+                                            else f"{r['township']}/{r['name']}" for r in rows])
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
@@ -159,8 +192,10 @@ class Registers:
     def add_unit_unjournaled(self, name: str, level: str) -> int:
         """A unit an import creates before it knows the lowest level the file uses it at;
         journaled by ``set_unit_level`` when the file ends."""
-        return self.db.execute("insert into units (name, level) values (?, ?)",
-                               [name, level]).lastrowid
+        uid = self.db.execute("insert into units (name, level) values (?, ?)",
+                              [name, level]).lastrowid
+        write_keys(self.db, "unit", uid, name)
+        return uid
 
     def set_unit_level(self, unit_id: int, level: str) -> None:
         """The level of a unit an import created, once the file showed where it works."""
@@ -276,3 +311,5 @@ class Registers:
             self.db.execute(f"delete from {TABLES[subject]} where id = ?", [row_id])
         except sqlite3.IntegrityError:
             raise Refused("undo.in_use", what=subject, name=name) from None
+        if subject in KEYED:
+            drop_keys(self.db, subject, row_id)

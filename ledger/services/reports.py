@@ -164,6 +164,15 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
         if weight else None
 
 
+def _repeats_by(ledger: "Ledger", column: str, params: dict[str, str]) -> dict[Any, int]:
+    """重复投诉 by the report's grouping: the range's demands linked as repeats (the few
+    linked demands, from their own index)."""
+    return dict(ledger.db.execute(
+        f"select {column}, count(*) from demands indexed by idx_demands_repeats "
+        f"where repeat_of is not null and received_on between :since and :until "
+        f"and {column} is not null group by {column}", params).fetchall())
+
+
 def _rate(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -237,6 +246,10 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "coverage.household_days": ("30", 1, 366, True),  # a paired household seen within this many days
     # 双向回访 (README: Supervision): follow-ups a case needs before it may be closed.
     "followup.required": ("1", 0, 10, True),
+    # 重复诉求 (README: Residents): a demand added is shown the earlier ones it may repeat.
+    "repeat.days": ("90", 1, 3650, True),             # resolved or closed within this many days
+    "repeat.similarity": ("80", 0, 100, True),        # texts at least this alike (WRatio, 0-100)
+    "import.duplicate_similarity": ("90", 0, 100, True),  # unnumbered rows: a likely duplicate
 }
 # Settings that take one of a few words: key -> (default, the words).
 CHOICE_SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -298,6 +311,11 @@ class Reports:
             "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
             params))
         repeat_count = repeat[0]["of_all"] if repeat else 0
+        # 重复诉求: the week's demands linked to an earlier one (``issue add --repeat-of``).
+        repeat_demands = db.execute(
+            "select count(*) from demands indexed by idx_demands_repeats "
+            "where repeat_of is not null and received_on between :start and :end",
+            params).fetchone()[0]
         for r in repeat:
             del r["of_all"]
         db.execute("drop table temp.week_flags")
@@ -307,7 +325,7 @@ class Reports:
             **breakdowns,
             "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
             "overdue_demands": lists["overdue"], "repeat_residents": repeat,
-            "repeat_count": repeat_count,
+            "repeat_count": repeat_count, "repeat_demands": repeat_demands,
             # Key villages covered this week (every paired person visited): services.coverage.
             "key_villages": ledger.coverage.key_village_line(start, end),
             # how many cases the week's meetings (held in it) decided on
@@ -347,6 +365,8 @@ class Reports:
         urges            urges sent (催办次数)
         dissatisfied     of those followed up, 不满意 (the county's 不满意数); its rate
                          ``dissatisfaction_rate`` = dissatisfied / followed up (不满意率)
+        repeats          重复投诉: of those received, linked as a repeat of an earlier demand
+                         (``issue add --repeat-of``)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -388,17 +408,22 @@ class Reports:
             group by {column}""", params).fetchall()
         if by == "unit":
             by_id = _returns_by_unit(ledger, by_id, params)
+        repeats = _repeats_by(ledger, column, params)
         names = dict(ledger.db.execute(names_sql).fetchall())
         groups: dict[str, dict[str, Any]] = {}
 
-        def add(counted_rows: list[Any]) -> None:
+        def add(counted_rows: list[Any], with_repeats: bool = False) -> None:
             for key, *counts in counted_rows:
-                g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS}})
+                g = groups.setdefault(names[key], {"name": names[key],
+                                                   **{c: 0 for c in _COUNTS}, "repeats": 0})
                 for c, n in zip(_COUNTS, counts):
                     g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+                if with_repeats:
+                    g["repeats"] += repeats.get(key, 0)
 
-        add(by_id)
-        total = {"name": None, **{c: sum(g[c] for g in groups.values()) for c in _COUNTS}}
+        add(by_id, with_repeats=True)
+        total = {"name": None, **{c: sum(g[c] for g in groups.values())
+                                  for c in (*_COUNTS, "repeats")}}
         if by == "village":
             # 双向派单: a case counts for the village where it happened and, when its
             # locality is another village or community, for that one too (the total counts

@@ -237,6 +237,7 @@ class Sync:
                 "townships": townships, "villages": villages, "grids": grids,
                 "units": db.execute("select id, name, level from units").fetchall(),
                 "cadres": cadres, "meetings": meetings,
+                "merged_residents": self.L.residents.merged_pages(),
                 "terms": db.execute("select kind, name from terms order by id").fetchall(),
                 "residents": residents, "visits": visits, "demands": demands, "events": rows,
             }
@@ -404,7 +405,8 @@ class _Import:
         self.src = self.info["from_id"]
         self.me = sync.me
         self.ids: dict[str, dict[Any, Any]] = {k: {} for k in (
-            "township", "village", "grid", "unit", "cadre", "resident", "visit", "meeting")}
+            "township", "village", "grid", "unit", "cadre", "resident", "visit", "meeting",
+            "demand")}
 
     # the checks, before anything is written
 
@@ -553,6 +555,11 @@ class _Import:
         for theirs, mine in list(self.ids["resident"].items()):
             if mine < 0:  # the same person twice in the bundle: the first one written
                 self.ids["resident"][theirs] = ids[-mine - 1]
+        # A page the sender merged into another is that page here too (its demands' first
+        # steps still name it).
+        for gone, into in self.b.rows("merged_residents"):
+            if into in self.ids["resident"]:
+                self.ids["resident"][gone] = self.ids["resident"][into]
         result.residents += len(new)
 
     def _visits(self, result: SyncResult) -> None:
@@ -611,6 +618,8 @@ class _Import:
             else:
                 local = received.get((home, number))
             cases[d["id"]] = (local, home, number, d["home_name"])
+            if local is not None:
+                self.ids["demand"][d["id"]] = local
         # The events this ledger has already, by global identity (and, for cases merged
         # before events had one, by what they recorded).
         have: dict[str, set[int]] = {}
@@ -654,6 +663,19 @@ class _Import:
             "is null and d.origin_ledger is not null and j.command in (select command from "
             "journal where subject = 'merge')")}
 
+    def _link(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """A repeat link (重复诉求, ``repeat_of``: the id of another case) as this ledger's id,
+        once every case of the bundle has one here; dropped when that case did not come."""
+        out = []
+        for e in events:
+            if '"repeat_of"' in e[4]:
+                d = json.loads(e[4])
+                if d.get("repeat_of") is not None:
+                    d["repeat_of"] = self.ids["demand"].get(d["repeat_of"])
+                    e = (*e[:4], journal_json(d), *e[5:])
+            out.append(e)
+        return out
+
     def _rows(self, demand_id: int, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """A case's new events as journal rows (appended by the caller, in this order)."""
         received = self.L.journal.received
@@ -677,7 +699,10 @@ class _Import:
         from .clocks import deadline_of
 
         policies, calendar = self.L.policies, self.L.calendar
+        for k, their_id in enumerate(new_cases):  # every case its id here first (links)
+            self.ids["demand"][their_id] = next_id + k
         for their_id, events in new_cases.items():
+            events = self._link(events)
             _, home, number, home_name = cases[their_id]
             ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
                                     for k, e in enumerate(events)])
@@ -719,7 +744,7 @@ class _Import:
         for their_id, events in old_cases.items():
             local = cases[their_id][0]
             assert local is not None
-            self.L.journal.write_many(self._rows(local, events))
+            self.L.journal.write_many(self._rows(local, self._link(events)))
             self.S.refresh(local)
             result.updated += 1
             result.events += len(events)

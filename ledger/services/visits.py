@@ -86,7 +86,8 @@ class Visits:
                                       complexity=complexity)
                 for text in texts
             ]
-        return {"visit_id": vid, "numbers": numbers}
+            repeats = {n: found for n in numbers if (found := self.L.demands.possible_repeats(n))}
+        return {"visit_id": vid, "numbers": numbers, "repeats": repeats}
 
     def insert(self, day: str, village_id: int, grid_id: int | None, resident_id: int | None,
                channel: str, note: str | None, cadre_ids: list[int],
@@ -194,6 +195,13 @@ class Visits:
             "(select count(*) from demands d where d.visit_id = x.id) as demands "
             "from visits x join villages v on v.id = x.village_id "
             "where x.resident_id = ? order by x.visited_on, x.id", [resident_id]))
+
+    def set_resident(self, visit_id: int, resident_id: int | None, was: int | None) -> None:
+        """The visit was to another page of the same person (``resident merge``): journaled
+        as the visit's ``resident`` row, which ``ledger undo`` takes back."""
+        self.db.execute("update visits set resident_id = ? where id = ?", [resident_id, visit_id])
+        self.L.journal.write("visit", visit_id, "resident", self.L.today.isoformat(),
+                             {"resident_id": resident_id, "from": was})
 
     def remove(self, visit_id: int) -> None:
         """Take back a logged visit (``ledger undo``)."""

@@ -183,7 +183,7 @@ def m002_deadlines(db: Database) -> None:
 
 # Migrations after which a projection must be recomputed by the domain, in the same
 # transaction: migration name -> what to refresh.
-REFRESH_AFTER = {"m002_deadlines": "deadlines"}
+REFRESH_AFTER = {"m002_deadlines": "deadlines", "m016_lookup": "name_keys"}
 
 
 # Supervision settings (DOMAIN.md: rates, weights and thresholds differ between localities).
@@ -524,3 +524,19 @@ def m015_pairing(db: Database) -> None:
     db["visits"].create_index(["village_id", "visited_on"])
     db["visits"].create_index(["resident_id", "visited_on"])
     db.execute("drop index if exists idx_visits_resident_id")
+
+
+@migrations()
+def m016_lookup(db: Database) -> None:
+    # Pinyin lookup: every key a name may be typed as (zhangxiulan, zxl, zhangxl; every
+    # reading of a polyphonic character), one row each, found by its index alone. The keys
+    # are the domain's to compute (REFRESH_AFTER: the opener fills them for the rows already
+    # there); they are derived from the names, like a projection, and never journaled.
+    db.execute("""create table name_keys (
+        kind text not null, ref_id integer not null, key text not null,
+        primary key (kind, key, ref_id)) without rowid""")
+    db.execute("create index idx_name_keys_ref on name_keys (kind, ref_id)")
+    # 重复诉求: the earlier demand a demand repeats (its id; recorded with its acceptance).
+    db["demands"].add_column("repeat_of", int)
+    db.execute("create index idx_demands_repeats on demands (received_on) "
+               "where repeat_of is not null")
