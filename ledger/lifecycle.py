@@ -45,6 +45,11 @@ LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # store
 # (``import``, whose data is the demand's state at the time of the export).
 FIRST_STEPS = ("accept", "import")
 
+# Steps recorded in a demand's journal that change nothing of its state: a printed notice
+# (``ledger doc``: which document, which file). Replay passes over them; they are not the
+# demand's response, nor its last step (a step dated before a print is still in order).
+NO_OP_STEPS = ("print",)
+
 State = dict[str, Any]
 _Step = Callable[[State, dict[str, Any], str], None]
 _STEPS: dict[str, tuple[tuple[str, ...], _Step]] = {}
@@ -67,6 +72,10 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     if action not in _STEPS:
         raise ValueError(f"unknown action {action!r}")
     allowed, fn = _STEPS[action]
+    if action in NO_OP_STEPS:
+        if state is None:
+            raise Refused("step.not_accepted")
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
@@ -363,6 +372,11 @@ def _reopen_now(s: State) -> None:
         s[key] = None
     s["settled_on_spot"] = 0
     s["reopen_count"] += 1
+
+
+@step("print", STATUSES)
+def _print(s: State, d: dict[str, Any], on: str) -> None:
+    """A document printed for the demand (交办单, 催办通知书, 回访记录表): recorded, no change."""
 
 
 ACTIONS = tuple(_STEPS)

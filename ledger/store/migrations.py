@@ -433,3 +433,17 @@ def m012_chain(db: Database) -> None:
     db.execute(_M012_NO_UPDATE)
     db.execute(_M012_APPEND_ONLY)
     db["meta"].upsert({"key": "chain_migrated", "value": str(rows)}, pk="key")
+
+
+@migrations()
+def m017_templates(db: Database) -> None:
+    # A township's own templates of the printed notices (ledger doc), kept in the ledger so
+    # that they travel with it and its backups: one row per kind of document (assign, urge,
+    # follow-up, resident), the .docx as installed, its file name and SHA-256. A kind without
+    # a row prints from the template shipped with ledger. Installing and resetting are
+    # journaled (subject 'template').
+    db["templates"].create(
+        {"kind": str, "file": str, "content": bytes, "sha256": str, "size": int,
+         "installed_on": str, "installed_by": str},
+        pk="kind", not_null={"content", "sha256"},
+    )
