@@ -12,6 +12,7 @@ use:
     ledger.reports     the Tuesday summary, the report card, the supervision settings
     ledger.history     undo
     ledger.checks      the ledger's own check
+    ledger.documents   the printed notices (ledger doc) and the township's templates
 
 Every method that changes anything is one transaction and writes its journal rows through
 ``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .checks import Checks
     from .clocks import Clocks
     from .demands import Demands
+    from .documents import Documents
     from .history import History
     from .registers import Registers
     from .reports import Reports
@@ -141,6 +143,12 @@ class Ledger:
         from .history import History
 
         return History(self)
+
+    @cached_property
+    def documents(self) -> "Documents":
+        from .documents import Documents
+
+        return Documents(self)
 
     @cached_property
     def checks(self) -> "Checks":
