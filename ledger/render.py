@@ -314,6 +314,11 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("note", d.get("note"))
         if d.get("reopen"):
             parts.append(label("action", "reopen", lang))
+    elif action == "print":  # ledger doc: which document, which file
+        add("document", label("document", d.get("document"), lang))
+        add("file", d.get("file"))
+        if d.get("template") == "ledger":
+            add("template", label("doc_source", "ledger", lang))
     return sep.join(parts)
 
 
