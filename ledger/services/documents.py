@@ -179,7 +179,7 @@ class Documents:
                 sat = label("satisfaction", d["satisfaction"], ZH)
                 return f"{d['resolved_on']}办结" + (f"，{sat}" if sat else "")
             if d["due_on"]:
-                return f"时限{d['due_on']}{'*' if d['due_provisional'] else ''}"
+                return f"时限 {d['due_on']}{'*' if d['due_provisional'] else ''}"
             return ""
 
         return {

@@ -107,7 +107,7 @@ def _defaults(doc: Document) -> None:
 
 def _rfonts(east_asian: str) -> object:
     return parse_xml(f'<w:rFonts {nsdecls("w")} w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" '
-                     f'w:eastAsia="{east_asian}" w:cs="{LATIN_FONT}"/>')
+                     f'w:eastAsia="{east_asian}" w:cs="{LATIN_FONT}" w:hint="eastAsia"/>')
 
 
 def _font_table(doc: Document) -> None:
@@ -316,12 +316,12 @@ def follow_up() -> Document:
     doc = new_document(landscape=True)
     title(doc, "{{ township }}民情诉求回访记录表",
           "办结日期：{{ week_start }} 至 {{ week_end }}　　共 {{ count }} 件")
-    w = [20, 26, 28, 62, 50, 28, 20, 13]
+    w = [20, 26, 28, 50, 57, 33, 20, 13]
     t = table(doc, w, header=["日期", "编号", "受访人", "诉求内容", "反馈意见", "回访方式",
                               "回访人", "备注"])
     loop_rows(t, ["{{ r.date }}", "{{ r.number }}", "{{ r.resident }}{% if r.phone %}"
                   " {{ r.phone }}{% endif %}", "{{ r.text }}",
-                  "□满意 □基本满意 □不满意", "□电话 □现场", "{{ r.visitor }}", "{{ r.note }}"],
+                  "　□满意 □基本满意 □不满意", "　□电话 □现场", "{{ r.visitor }}", "{{ r.note }}"],
               size=SMALL, height_mm=13)
     para(doc, "说明：反馈意见、回访方式请在相应“□”内打“√”；不满意的，请在备注中写明原因。"
          "打印：{{ printed_by }}，{{ printed_on }}。", size=SMALL, line=18, before=6)
@@ -349,7 +349,7 @@ def resident() -> Document:
                   "{{ r.note }}"], over="visits", size=SMALL)
     para(doc, "诉求及办理情况（共 {{ demands|length }} 件）", font=HEAD_FONT, size=Pt(14),
          line=24, before=12, after=4)
-    t = table(doc, [24, 21, 44, 15, 24, 28], header=["编号", "受理日期", "诉求内容", "状态",
+    t = table(doc, [25, 23, 37, 15, 24, 32], header=["编号", "受理日期", "诉求内容", "状态",
                                                       "责任单位", "结果"])
     loop_rows(t, ["{{ r.number }}", "{{ r.received_on }}", "{{ r.text }}", "{{ r.status }}",
                      "{{ r.unit }}", "{{ r.outcome }}"], over="demands", size=SMALL)
