@@ -485,3 +485,12 @@ def test_the_document_libraries_are_imported_only_by_the_doc_commands() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_readme_lists_every_placeholder() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Printed notices"):]
+    section = section[:section.index("\n## ", 1)]
+    for kind in docs.KINDS:
+        for name in docs.placeholders(kind):
+            assert f"`{name}`" in section, (kind, name)
