@@ -402,7 +402,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
     # --- issue 14 (printed notices) ---
-    "doc.written": ("已写入{title}:{path}(已记入办理记录)", "{title} written: {path} (recorded in the journal)"),
+    "doc.written": ("已写入{document}:{path}(已记入办理记录)", "{document} written: {path} (recorded in the journal)"),
     "doc.unmasked": ("注意:文书中的电话和身份证号未打码(已记入日志),请妥善保管", "note: phones and ID numbers are not masked in the document (journaled); keep it safe"),
     "doc.not_assigned": ("诉求 {number} 还没有交办给责任单位,没有可打印的交办单/催办通知书;请先 issue assign", "demand {number} is not assigned to a unit: there is no notice to print (issue assign first)"),
     "doc.urge_not_live": ("诉求 {number} 当前{status},不需要催办", "demand {number} is {status}: there is nothing to urge"),
@@ -419,6 +419,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.template_installed": ("已安装本镇的{document}模板 {file}(SHA-256 {sha}…),存在台账中", "the township's {document} template {file} installed (SHA-256 {sha}…), kept in the ledger"),
     "doc.template_reset": ("{document}已恢复为默认模板(原为 {file})", "{document} is back to the default template (was {file})"),
     "doc.template_is_default": ("{document}用的已是默认模板", "{document} uses the default template already"),
+    "check.template_disagrees": ("文书模板 {kind} 与办理日志记录的安装不一致(被改动过)", "the {kind} notice template is not what its journal recorded installing (changed since)"),
     "doc.template_exported": ("已导出{document}模板:{path}", "{document} template exported: {path}"),
 }
 

@@ -494,3 +494,15 @@ def test_the_readme_lists_every_placeholder() -> None:
     for kind in docs.KINDS:
         for name in docs.placeholders(kind):
             assert f"`{name}`" in section, (kind, name)
+
+
+def test_check_finds_a_template_changed_behind_the_ledger(township: Cli, tmp_path: Path) -> None:
+    mine = _custom(tmp_path / "mine.docx", "本镇模板")
+    assert township("doc", "template", "install", "assign", str(mine)).exit_code == 0
+    check_passes(township)
+    L = township.ledger()
+    with L.db.conn:
+        L.db.execute("update templates set content = ? where kind = 'assign'", [b"changed"])
+    L.db.conn.close()
+    r = township("check")
+    assert r.exit_code == 1 and "文书模板 assign" in r.output

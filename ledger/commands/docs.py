@@ -38,7 +38,7 @@ def _print(s: "Session", kind: str, ref: Optional[str], output: Optional[Path], 
         kind, ref, output, force=force, unmask=unmask, quality=quality, keep=[s.resolve(db)])
     if done["path"] == "-":
         return
-    s.say("doc.written", title=done["title"], path=done["path"], n=len(done["numbers"]))
+    s.say("doc.written", document=done["document"], path=done["path"])
     if unmask:
         s.say("doc.unmasked")
 
