@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,14 +125,17 @@ def test_a_document_is_an_a4_page_in_official_fonts(township: Cli, tmp_path: Pat
 def test_the_default_file_name_is_dated_in_the_current_folder(
         township: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    r = township("doc", "resident", "王芳/西岭村")  # the '/' of the reference is no folder
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "一人一账-3-王芳-2026-11-17.docx").exists()
     r = township("doc", "assign", "1")  # the number's sequence alone, as everywhere
     assert r.exit_code == 0, r.output
     assert (tmp_path / f"交办单-{N}-2026-11-17.docx").exists()
     r = township("doc", "assign", "1")  # never over an existing file without --force
     assert r.exit_code == 1 and "--force" in r.output
-    assert len(journal(township)) == 1  # the refused one is not recorded
+    assert len(journal(township)) == 2  # the refused one is not recorded
     assert township("doc", "assign", "1", "--force").exit_code == 0
-    assert len(journal(township)) == 2
+    assert len(journal(township)) == 3
 
 
 def test_quality_required_can_be_given(township: Cli, tmp_path: Path) -> None:
@@ -431,6 +435,9 @@ def to_pdf(docx: Path, tmp_path: Path) -> tuple[int, str]:
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     body = subprocess.run([PDFTOTEXT, "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    # The Chinese is set in a Chinese font (the official one, or Noto CJK), not boxes.
+    assert re.search(r"CJK|Sim|Fang|Song|Hei|WenQuanYi|Source ?Han", fonts), fonts
     return pages, body
 
 

@@ -20,6 +20,7 @@ The refusals a clerk meets (exit 1, nothing written, nothing recorded):
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -48,7 +49,9 @@ def cn_date(day: str | date | None) -> str:
 
 
 def default_name(kind: str, key: str, today: date) -> str:
-    """The file name when ``-o`` is not given: 交办单-2026-000004-2026-12-01.docx."""
+    """The file name when ``-o`` is not given: 交办单-2026-000004-2026-12-01.docx (a
+    character Windows does not allow in a file name, from a resident's name, becomes _)."""
+    key = re.sub(r'[\\/:*?"<>|\s]+', "_", key).strip("._") or "_"
     return f"{docs.TITLES[kind]}-{key}-{today.isoformat()}.docx"
 
 
