@@ -513,3 +513,21 @@ def test_check_finds_a_template_changed_behind_the_ledger(township: Cli, tmp_pat
     L.db.conn.close()
     r = township("check")
     assert r.exit_code == 1 and "文书模板 assign" in r.output
+
+
+def test_a_print_step_is_a_no_op_of_the_state_machine() -> None:
+    from ledger import lifecycle
+
+    accept = {"text": "路灯坏了", "village_id": 1}
+    steps = [("accept", accept, "2026-11-10"), ("resolve", {"result": "已修"}, "2026-11-12")]
+    printed = [steps[0], ("print", {"document": "assign"}, "2026-11-16"), steps[1],
+               ("print", {"document": "follow-up"}, "2026-11-17")]
+    assert lifecycle.replay(printed) == lifecycle.replay(steps)
+    for status in lifecycle.STATUSES:
+        state = {**lifecycle.BLANK, "status": status, "received_on": "2026-11-10",
+                 "updated_on": "2026-11-20"}
+        assert lifecycle.apply(state, "print", {}, "2026-11-17") == state
+    from ledger.errors import Refused
+
+    with pytest.raises(Refused):
+        lifecycle.apply(None, "print", {}, "2026-11-17")
