@@ -144,6 +144,8 @@ def render(template: bytes, context: dict[str, Any]) -> bytes:
 
     doc = DocxTemplate(io.BytesIO(template))
     doc.render(context, _environment(), autoescape=True)
+    props = doc.docx.core_properties  # what Word shows as the file's title
+    props.title = f"{context.get('township') or ''}{context.get('title') or ''}"[:255]
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
