@@ -594,6 +594,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "repeat.one": ("{number}(相似度 {similarity},{status})", "{number} ({similarity}% alike, {status})"),
     "repeat.later": ("{number} 的受理日期晚于 {on},不能是它的前一件", "{number} was received after {on}: it cannot be the earlier demand"),
     "import.likely_duplicate": ("可能与台账中的 {number} 重复(同村、同类别、同受理日期,内容相似度 {similarity});确认不是重复请加 --allow-duplicates", "likely a duplicate of {number} in the ledger (same village, category and day received, {similarity}% alike); add --allow-duplicates if it is not"),
+    # --- issue 14 (printed notices) ---
+    "doc.written": ("已写入{document}:{path}(已记入办理记录)", "{document} written: {path} (recorded in the journal)"),
+    "doc.unmasked": ("注意:文书中的电话和身份证号未打码(已记入日志),请妥善保管", "note: phones and ID numbers are not masked in the document (journaled); keep it safe"),
+    "doc.not_assigned": ("诉求 {number} 还没有交办给责任单位,没有可打印的交办单/催办通知书;请先 issue assign", "demand {number} is not assigned to a unit: there is no notice to print (issue assign first)"),
+    "doc.urge_not_live": ("诉求 {number} 当前{status},不需要催办", "demand {number} is {status}: there is nothing to urge"),
+    "doc.urge_not_due": ("诉求 {number} 还没有超期(办理时限 {due}),也没有催办记录;要提前催办,请先 issue urge 记一次催办", "demand {number} is not overdue (deadline {due}) and has not been urged; to urge it early, record the urge first (issue urge)"),
+    "doc.follow_up_none": ("{start} 至 {end} 没有办结的诉求,未生成回访记录表", "no demand was resolved from {start} to {end}: no follow-up sheet written"),
+    "doc.reason_none": ("群众经{channel}反映，按职责交办", "raised through {channel}, assigned by responsibility"),
+    "doc.channel_unknown": ("走访", "a visit"),
+    "doc.quality_default": ("请牵头单位及时签收，会同配合单位在办理时限内办结；办理中及时告知群众办理进度，不能按期办结的书面说明原因；办结后将办理结果和群众反馈情况书面报送交办单位。", "The lead unit signs for the case at once and, with the cooperating units, resolves it by the deadline; keeps the resident told of its progress, explains in writing any delay, and reports the result and the resident's feedback in writing."),
+    "doc.urge_default": ("请你单位接此通知后立即组织力量办理，尽快办结，并将办理结果和群众反馈情况书面报送；确有困难不能办结的，请书面说明原因和下一步措施。", "Please act on it at once, resolve it as soon as possible and report the result and the resident's feedback in writing; if it cannot be resolved, explain why and what comes next in writing."),
+    "doc.template_not_docx": ("{file} 不是 Word 的 .docx 文件,未安装", "{file} is not a Word .docx file; nothing was installed"),
+    "doc.template_broken": ("{file} 不能用作模板({why}),未安装", "{file} cannot be used as a template ({why}); nothing was installed"),
+    "doc.template_unknown": ("{file} 里有不认识的占位符:{names};未安装(占位符见 README)", "{file} names placeholders that do not exist: {names}; nothing was installed (placeholders: README)"),
+    "doc.template_unreadable": ("读不了 {file}:{why}", "cannot read {file}: {why}"),
+    "doc.template_installed": ("已安装本镇的{document}模板 {file}(SHA-256 {sha}…),存在台账中", "the township's {document} template {file} installed (SHA-256 {sha}…), kept in the ledger"),
+    "doc.template_reset": ("{document}已恢复为默认模板(原为 {file})", "{document} is back to the default template (was {file})"),
+    "doc.template_is_default": ("{document}用的已是默认模板", "{document} uses the default template already"),
+    "check.template_disagrees": ("文书模板 {kind} 与办理日志记录的安装不一致(被改动过)", "the {kind} notice template is not what its journal recorded installing (changed since)"),
+    "doc.template_exported": ("已导出{document}模板:{path}", "{document} template exported: {path}"),
 }
 # --- issue 16 (duplicates, merge, repeats, pinyin) ---
 LABELS["what"].update({"phone": ("电话", "phone"), "id_number": ("身份证号", "ID number")})
@@ -674,6 +694,19 @@ CLICK_MESSAGES: tuple[tuple[str, str], ...] = (
 
 _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_level": "level",
                  "action": "action", "file_kind": "file_kind"}
+
+# --- issue 14 (printed notices) ---
+LABELS["action"]["print"] = ("打印文书", "printed")
+LABELS["what"]["document"] = ("文书", "document")
+LABELS["document"] = {"assign": ("交办单", "assignment notice"), "urge": ("催办通知书", "urge notice"),
+                      "follow-up": ("回访记录表", "follow-up sheet"), "resident": ("一人一账", "resident page")}
+LABELS["doc_source"] = {"ledger": ("本台账安装", "installed here"), "default": ("默认", "default")}
+LABELS["col"].update({"document": ("文书", "Document"), "template": ("模板", "Template"),
+                      "title": ("名称", "Name"), "source": ("来源", "Source"), "file": ("文件", "File"),
+                      "sha256": ("SHA-256", "SHA-256"), "installed_on": ("安装日期", "Installed"),
+                      "installed_by": ("安装人", "By")})
+LABELS["title"]["templates"] = ("文书模板", "Templates of the printed notices")
+_LABEL_PARAMS["document"] = "document"  # a kind of document named in a message
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:

@@ -53,6 +53,11 @@ FIRST_STEPS = ("accept", "import")
 # on any day after receipt, they neither respond to the demand nor move its last-step day.
 BOOKKEEPING = ("merge_resident",)
 
+# Steps recorded in a demand's journal that change nothing of its state: a printed notice
+# (``ledger doc``: which document, which file). Replay passes over them; they are not the
+# demand's response, nor its last step (a step dated before a print is still in order).
+NO_OP_STEPS = ("print",)
+
 State = dict[str, Any]
 _Step = Callable[[State, dict[str, Any], str], None]
 _STEPS: dict[str, tuple[tuple[str, ...], _Step]] = {}
@@ -75,6 +80,10 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     if action not in _STEPS:
         raise ValueError(f"unknown action {action!r}")
     allowed, fn = _STEPS[action]
+    if action in NO_OP_STEPS:
+        if state is None:
+            raise Refused("step.not_accepted")
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
@@ -408,6 +417,11 @@ def _reopen_now(s: State) -> None:
 def _merge_resident(s: State, d: dict[str, Any], on: str) -> None:
     """Two pages were one person (``ledger resident merge A B``): the demand follows to A."""
     s["resident_id"] = d["resident_id"]
+
+
+@step("print", STATUSES)
+def _print(s: State, d: dict[str, Any], on: str) -> None:
+    """A document printed for the demand (交办单, 催办通知书, 回访记录表): recorded, no change."""
 
 
 ACTIONS = tuple(_STEPS)

@@ -339,6 +339,11 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
             parts.append(label("action", "reopen", lang))
     elif action == "merge_resident":
         add("resident", f"#{d.get('from')} → #{d.get('resident_id')}")
+    elif action == "print":  # ledger doc: which document, which file
+        add("document", label("document", d.get("document"), lang))
+        add("file", d.get("file"))
+        if d.get("template") == "ledger":
+            add("template", label("doc_source", "ledger", lang))
     if action == "accept" and d.get("repeat_of"):
         add("repeat_of", d.get("repeat_of_number") or f"#{d['repeat_of']}")
     return sep.join(parts)

@@ -18,6 +18,7 @@ use:
     ledger.pairing     key villages, roles, pairs (包联)
     ledger.organisations  organisations visited (非公企业 ...), a page each
     ledger.coverage    who was visited: key villages, households, tags, organisations
+    ledger.documents   the printed notices (ledger doc) and the township's templates
 
 Every method that changes anything is one transaction and writes its journal rows through
 ``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from .clocks import Clocks
     from .coverage import Coverage
     from .demands import Demands
+    from .documents import Documents
     from .history import History
     from .meetings import Meetings
     from .organisations import Organisations
@@ -171,6 +173,12 @@ class Ledger:
         from .sync import Sync
 
         return Sync(self)
+
+    @cached_property
+    def documents(self) -> "Documents":
+        from .documents import Documents
+
+        return Documents(self)
 
     @cached_property
     def checks(self) -> "Checks":

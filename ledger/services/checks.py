@@ -166,6 +166,7 @@ class Checks:
         found += self._journal_agreement(limit)
         found += self._conflicts(limit)
         found += self._projections(undone, limit)
+        found += self._templates()
         return found + self._lookalikes(limit)
 
     @staticmethod
@@ -355,6 +356,26 @@ class Checks:
                     found.append(Finding("check.row_disagrees", {
                         "table": table, "id": sid, "fields": ", ".join(differ)}))
             out += found
+        return out
+
+    def _templates(self) -> list[Finding]:
+        """Each township template (``ledger doc template``) is the file its last install
+        recorded: the same SHA-256, stored and of its content; none where it was reset."""
+        import hashlib
+
+        recorded: dict[str, str | None] = {}
+        for action, data in self.db.execute("select action, data from journal where subject = "
+                                            "'template' order by id"):
+            d = json.loads(data)
+            recorded[d.get("kind")] = d.get("sha256") if action == "install" else None
+        stored = {kind: (sha, content) for kind, sha, content in self.db.execute(
+            "select kind, sha256, content from templates")}
+        out = []
+        for kind in sorted(set(recorded) | set(stored), key=str):
+            want, have = recorded.get(kind), stored.get(kind)
+            if (have is None) != (want is None) or (have is not None and (
+                    have[0] != want or hashlib.sha256(bytes(have[1])).hexdigest() != have[0])):
+                out.append(Finding("check.template_disagrees", {"kind": kind}))
         return out
 
     # --- warnings ------------------------------------------------------------------------------

@@ -29,7 +29,9 @@ class History:
         undone = undone_events(self.db)
         for row in self.db.query("select * from journal where command is not null "
                                  "order by id desc"):
-            if row["subject"] != "undo" and row["id"] not in undone:
+            # A printed document is a record, not a change a clerk takes back: undo passes
+            # over it to the command before.
+            if row["subject"] != "undo" and row["action"] != "print" and row["id"] not in undone:
                 return row
         return None
 

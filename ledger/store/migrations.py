@@ -540,3 +540,17 @@ def m016_lookup(db: Database) -> None:
     db["demands"].add_column("repeat_of", int)
     db.execute("create index idx_demands_repeats on demands (received_on) "
                "where repeat_of is not null")
+
+
+@migrations()
+def m017_templates(db: Database) -> None:
+    # A township's own templates of the printed notices (ledger doc), kept in the ledger so
+    # that they travel with it and its backups: one row per kind of document (assign, urge,
+    # follow-up, resident), the .docx as installed, its file name and SHA-256. A kind without
+    # a row prints from the template shipped with ledger. Installing and resetting are
+    # journaled (subject 'template').
+    db["templates"].create(
+        {"kind": str, "file": str, "content": bytes, "sha256": str, "size": int,
+         "installed_on": str, "installed_by": str},
+        pk="kind", not_null={"content", "sha256"},
+    )
