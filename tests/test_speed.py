@@ -1,0 +1,73 @@
+"""Speed that does not grow with history (issue 17): what everyday commands load, the
+database facade they run on, the queries bounded by what they show."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger.store import LedgerDatabase
+
+from .conftest import Cli
+
+HEAVY = ("sqlite_utils", "click", "pluggy", "dateutil", "importlib.metadata")
+
+_RUN = """
+import json, sys
+from typer.testing import CliRunner
+from ledger.cli import app
+runner = CliRunner()
+out = {}
+for args in json.loads(sys.argv[1]):
+    r = runner.invoke(app, ["--today", "2026-11-17", "--user", "刘洁", *args])
+    out[" ".join(args)] = [r.exit_code, sorted(m for m in %r if m in sys.modules)]
+print(json.dumps(out, ensure_ascii=False))
+""" % (HEAVY,)
+
+
+def test_everyday_commands_never_load_sqlite_utils(cli: Cli) -> None:
+    """sqlite-utils (and click, pluggy, dateutil, importlib.metadata) cost a third of a
+    command's start-up: reading and recording a visit run on the standard library alone."""
+    assert cli("issue", "add", "路灯坏了", "--village", "东坪村").exit_code == 0
+    commands = [["summary"], ["due"], ["overdue"], ["issue", "list", "--status", "open"],
+                ["resident", "show", "张秀兰"], ["issue", "show", "2026-000001"],
+                ["visit", "log", "--village", "东坪村", "--resident", "张秀兰", "--cadre",
+                 "王建国", "--channel", "入户走访", "--issue", "屋顶漏水"],
+                ["issue", "classify", "2026-000001", "--category", "基础设施"]]
+    p = subprocess.run([sys.executable, "-c", _RUN, json.dumps(commands, ensure_ascii=False)],
+                       capture_output=True, text=True, encoding="utf-8", check=True)
+    got = json.loads(p.stdout)
+    assert got == {" ".join(c): [0, []] for c in commands}, got
+
+
+def test_the_facade_writes_as_sqlite_utils_does(tmp_path: Path) -> None:
+    from sqlite_utils.db import NotFoundError
+
+    db = LedgerDatabase(sqlite3.connect(tmp_path / "f.db"))
+    db.execute("create table t (id integer primary key, name text not null, n integer)")
+    db.execute("create table kv (key text primary key, value text)")
+    assert db["t"].insert({"name": "甲", "n": 1}).last_pk == 1
+    assert db["t"].insert({"name": "乙", "n": [1, 2]}).last_pk == 2  # sqlite-utils' own path
+    assert db.execute("select n from t where id = 2").fetchone() == ("[1, 2]",)
+    db["t"].update(1, {"n": 5})
+    with pytest.raises(NotFoundError):
+        db["t"].update(99, {"n": 5})
+    db["kv"].upsert({"key": "a", "value": "1"}, pk="key")
+    db["kv"].upsert({"key": "a", "value": "2"}, pk="key")
+    assert (db["t"].count, db["kv"].count) == (2, 1)
+    assert list(db.query("select id, name, n from t order by id")) == [
+        {"id": 1, "name": "甲", "n": 5}, {"id": 2, "name": "乙", "n": "[1, 2]"}]
+    assert not db.conn.in_transaction  # every write outside a transaction was committed
+    with pytest.raises(sqlite3.IntegrityError):
+        with db.atomic():
+            db["t"].insert({"name": "丙"})
+            with db.atomic():  # a savepoint
+                db["t"].insert({"name": None})
+    assert db["t"].count == 2  # all or nothing
+    assert db.table_names() == ["t", "kv"]
+    assert "t" in db.sqlite_utils.table_names()  # the rest of sqlite-utils' API, on demand
