@@ -71,3 +71,48 @@ def test_the_facade_writes_as_sqlite_utils_does(tmp_path: Path) -> None:
     assert db["t"].count == 2  # all or nothing
     assert db.table_names() == ["t", "kv"]
     assert "t" in db.sqlite_utils.table_names()  # the rest of sqlite-utils' API, on demand
+
+
+# --- the bulk path of a large import ---------------------------------------------------------
+
+def _schema(L) -> list[tuple]:
+    return sorted(L.db.execute("select type, name, sql from sqlite_master").fetchall())
+
+
+def test_a_large_import_writes_what_a_row_by_row_import_writes(monkeypatch, tmp_path) -> None:
+    """With its indexes set aside and import_steps filled by one statement, a large import
+    leaves the same demands, journal milestones, indexes and triggers as the trigger and
+    the indexes row by row would."""
+    from datetime import date
+
+    from ledger.demo import load_township, read_township
+    import io
+
+    from ledger.io import importer
+    from ledger.io.csvformat import export_csv
+    from ledger.services import Ledger, open_ledger
+    from ledger.services.demands import BulkDemands
+
+    today = date(2026, 11, 17)
+    demo = Ledger(open_ledger(":memory:"), today=today, user="刘洁")
+    load_township(demo, read_township())
+    out = io.BytesIO()
+    export_csv(demo, "demands", out, unmask=True)
+    data = out.getvalue()
+    monkeypatch.setattr(importer, "BATCH", 10)
+    loads = []
+    begin = BulkDemands.begin_load
+    monkeypatch.setattr(BulkDemands, "begin_load", lambda self: (loads.append(1), begin(self)))
+    got = {}
+    for bulk, rows in (("bulk", 1), ("row by row", 10**9)):
+        monkeypatch.setattr(BulkDemands, "LARGE_ROWS", rows)
+        L = Ledger(open_ledger(tmp_path / f"{rows}.db"), today=today, user="导入")
+        result = importer.import_csv(L, data, create_missing=True)
+        assert L.checks.run() == []
+        got[bulk] = (result.added, _schema(L),
+                     L.db.execute("select * from demands order by id").fetchall(),
+                     sorted(L.db.execute("select * from import_steps").fetchall()))
+    assert got["bulk"][0] == len(demo.db.execute("select id from demands").fetchall())
+    assert got["bulk"][3], "the demo has milestones to count"
+    assert loads == [1]  # the bulk path was taken once, by the first import only
+    assert got["bulk"] == got["row by row"]
