@@ -111,8 +111,38 @@ def test_a_large_import_writes_what_a_row_by_row_import_writes(monkeypatch, tmp_
         assert L.checks.run() == []
         got[bulk] = (result.added, _schema(L),
                      L.db.execute("select * from demands order by id").fetchall(),
-                     sorted(L.db.execute("select * from import_steps").fetchall()))
+                     sorted(L.db.execute("select * from import_steps").fetchall()),
+                     L.db.execute("select * from resident_demands order by 1").fetchall())
     assert got["bulk"][0] == len(demo.db.execute("select id from demands").fetchall())
     assert got["bulk"][3], "the demo has milestones to count"
     assert loads == [1]  # the bulk path was taken once, by the first import only
     assert got["bulk"] == got["row by row"]
+
+
+# --- queries bounded by what they show ---------------------------------------------------------
+
+def _recount(L) -> list[tuple]:
+    return L.db.execute("select resident_id, count(*), min(received_on) from demands "
+                        "where resident_id is not null group by resident_id order by 1").fetchall()
+
+
+def test_repeat_residents_count_all_history_from_the_kept_counts(ledger) -> None:
+    """多次反映 counts a resident's demands up to the week's end, however many came after;
+    the per-resident counts the summary reads stay equal to a recount through every write."""
+    L = ledger
+    for on in ("2026-10-06", "2026-10-13", "2026-11-10", "2026-11-16"):
+        L.demands.add(f"{on} 路灯", village="东坪村", resident="张秀兰", on=on)
+    L.demands.add("噪声", village="西岭村", resident="王芳/西岭村", on="2026-11-10")
+    L.demands.add("垃圾", village="东坪村", on="2026-11-11")  # nobody's
+    kept = lambda: L.db.execute("select resident_id, demands, first_on from resident_demands "  # noqa: E731
+                                "where demands > 0 order by 1").fetchall()
+    assert kept() == _recount(L)
+    week_of_oct_13 = L.reports.summary("2026-10-13")["repeat_residents"]
+    assert [(r["resident"], r["demands"], r["this_week"], r["first_on"])
+            for r in week_of_oct_13] == [("张秀兰", 2, 1, "2026-10-06")]  # not the later two
+    november = L.reports.summary("2026-11-10")["repeat_residents"]
+    assert [(r["resident"], r["demands"], r["this_week"]) for r in november] == [
+        ("张秀兰", 4, 2)]
+    L.history.undo()  # the last demand (垃圾): nobody's, nothing to count
+    L.history.undo()  # 王芳's
+    assert kept() == _recount(L)

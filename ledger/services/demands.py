@@ -660,7 +660,7 @@ class BulkDemands:
         """Before a large load: the secondary indexes of demands (the unique ones kept:
         the import looks numbers up), of import_steps, the journal's by date and by command
         (the one by subject stays: a correction replays a demand's journal), and the
-        import_steps trigger are set aside."""
+        triggers of import_steps and resident_demands are set aside."""
         self.db.next_command()  # (found through the journal's index, before the load)
         self.head = self.db.execute("select coalesce(max(id), 0) from journal").fetchone()[0]
         self.set_aside = self.db.execute(
@@ -668,17 +668,28 @@ class BulkDemands:
             "(type = 'index' and tbl_name = 'demands' and sql not like 'CREATE UNIQUE%') or "
             "(type = 'index' and tbl_name = 'import_steps') or "
             "(type = 'index' and name in ('idx_journal_subject_on_date', 'idx_journal_command'))"
-            " or (type = 'trigger' and name = 'import_steps_of_import'))").fetchall()
+            " or (type = 'trigger' and name in ('import_steps_of_import', "
+            "'resident_demands_insert')))").fetchall()
+        self.first_id = self.demands.next_id()
         for kind, name, _ in self.set_aside:
             self.db.execute(f'drop {kind} "{name}"')
 
     def end_load(self) -> None:
-        """After a large load: the import_steps of the import events written, in one
-        statement, then the indexes built and the trigger put back, as they were."""
+        """After a large load: the import_steps of the import events written and the
+        residents' demand counts, each in one statement, then the indexes built and the
+        triggers put back, as they were."""
         aside = getattr(self, "set_aside", None)
         if aside is None:
             return
-        if any(kind == "trigger" for kind, _, _ in aside):
+        names = {name for _, name, _ in aside}
+        if "resident_demands_insert" in names:  # each resident's count, from the load
+            self.db.execute(
+                "insert into resident_demands (resident_id, demands, first_on) "
+                "select resident_id, count(*), min(received_on) from demands "
+                "where id >= ? and resident_id is not null group by resident_id "
+                "on conflict(resident_id) do update set demands = demands + excluded.demands, "
+                "first_on = min(first_on, excluded.first_on)", [self.first_id])
+        if "import_steps_of_import" in names:
             from ..store.migrations import _import_steps
 
             self.db.execute(

@@ -249,15 +249,23 @@ class Reports:
                  for c in ("carried_over", "overdue", "due_next")}
         for r in lists["overdue"]:
             r["days_late"] = days_late(ledger.calendar, r["due_on"], ref)
+        # A resident's demands up to the week's end: all of them (resident_demands, kept by
+        # m018's triggers) less those received after it, so only the week's residents and
+        # what came after the week are read, however long their history.
         repeat = list(db.query(
+            "with week(id, this_week) as (select resident_id, count(*) from demands "
+            "    where received_on between :start and :end and resident_id is not null "
+            "    group by resident_id), "
+            "later(id, n) as (select w.id, count(*) from week w join demands d "
+            "    on d.resident_id = w.id and d.received_on > :end group by w.id) "
             "select r.id as resident_id, r.name as resident, v.name as village, "
-            "count(*) as demands, sum(d.received_on between :start and :end) as this_week, "
-            "min(d.received_on) as first_on, count(*) over () as of_all "
-            "from residents r join villages v on v.id = r.village_id "
-            "join demands d on d.resident_id = r.id and d.received_on <= :end "
-            "where r.id in (select resident_id from demands "
-            "               where received_on between :start and :end) "
-            "group by r.id having count(*) >= 2 "
+            "c.demands - coalesce(later.n, 0) as demands, week.this_week, "
+            "c.first_on, count(*) over () as of_all "
+            "from week join residents r on r.id = week.id "
+            "join villages v on v.id = r.village_id "
+            "join resident_demands c on c.resident_id = r.id "
+            "left join later on later.id = r.id "
+            "where c.demands - coalesce(later.n, 0) >= 2 "
             "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
             params))
         repeat_count = repeat[0]["of_all"] if repeat else 0

@@ -493,3 +493,31 @@ def m012_chain(db: Database) -> None:
     db.execute(_M012_NO_UPDATE)
     db.execute(_M012_APPEND_ONLY)
     db["meta"].upsert({"key": "chain_migrated", "value": str(rows)}, pk="key")
+
+
+# m018: what the week summary shows, bounded by the week. Its repeat residents (多次反映)
+# count each resident's demands over all history; a small table keeps that count (and the
+# first day received) per resident, by triggers on the same writes, so the summary reads
+# one row per resident of the week instead of every demand they ever raised.
+_M018_ADD = ("insert into resident_demands (resident_id, demands, first_on) "
+             "select new.resident_id, 1, new.received_on where new.resident_id is not null "
+             "on conflict(resident_id) do update "
+             "set demands = demands + 1, first_on = min(first_on, excluded.first_on);")
+_M018_REMOVE = ("update resident_demands set demands = demands - 1, first_on = "
+                "(select min(received_on) from demands where resident_id = old.resident_id) "
+                "where resident_id = old.resident_id;")
+
+
+@migrations()
+def m018_bounded(db: Database) -> None:
+    db.execute("create table resident_demands (resident_id integer primary key, "
+               "demands integer not null, first_on text)")
+    db.execute("insert into resident_demands select resident_id, count(*), min(received_on) "
+               "from demands where resident_id is not null group by resident_id")
+    db.execute("create trigger resident_demands_insert after insert on demands "
+               f"when new.resident_id is not null begin {_M018_ADD} end")
+    db.execute("create trigger resident_demands_delete after delete on demands "
+               f"when old.resident_id is not null begin {_M018_REMOVE} end")
+    db.execute("create trigger resident_demands_update after update of resident_id, "
+               "received_on on demands when old.resident_id is not new.resident_id or "
+               f"old.received_on is not new.received_on begin {_M018_REMOVE} {_M018_ADD} end")
