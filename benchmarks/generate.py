@@ -831,6 +831,8 @@ class Generator:
                 while extra and life.state["status"] in ("open", "suspended") and tries < 100:
                     life = self.life(days, day, v, accept, category, complex_, type_)
                     tries += 1
+                if extra and life.state["status"] in ("open", "suspended"):
+                    continue  # (a case that stays open however drawn: left out)
                 state = life.state
                 did += 1
                 year = days.iso[day][:4]
