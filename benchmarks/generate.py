@@ -772,8 +772,8 @@ class Generator:
             for j in range(count):
                 # A --history copy: closed history only, drawn from a stream of its own, so
                 # that the other demands are drawn as without --history.
-                extra = j >= base_per_day[offset]
-                r = self.rng = extra_rng if extra else base_rng
+                copy = j >= base_per_day[offset]
+                r = self.rng = extra_rng if copy else base_rng
                 if open_visit and open_visit[4] > 0:
                     visit_id, res, v, channel, left = open_visit
                     open_visit = (visit_id, res, v, channel, left - 1)
@@ -828,10 +828,10 @@ class Generator:
                     accept["channel"] = channel
                 life = self.life(days, day, v, accept, category, complex_, type_)
                 tries = 0
-                while extra and life.state["status"] in ("open", "suspended") and tries < 100:
+                while copy and life.state["status"] in ("open", "suspended") and tries < 100:
                     life = self.life(days, day, v, accept, category, complex_, type_)
                     tries += 1
-                if extra and life.state["status"] in ("open", "suspended"):
+                if copy and life.state["status"] in ("open", "suspended"):
                     continue  # (a case that stays open however drawn: left out)
                 state = life.state
                 did += 1
