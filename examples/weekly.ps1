@@ -1,5 +1,6 @@
 ﻿# 每周二早上运行:上一台账周的周汇总和督查成绩单,写入以日期命名的文件夹。
-# Every Tuesday morning: last ledger week's summary and the report cards, into a dated folder.
+# Every Tuesday morning: last ledger week's summary and the report cards (text, CSV, JSON and
+# the two Excel workbooks for the meeting), into a dated folder.
 #
 # Task Scheduler (任务计划程序): a weekly task on Tuesday 07:00 whose action is
 #   powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\path\to\weekly.ps1 D:\民情走访周报
@@ -20,6 +21,8 @@ function Run([string[]]$arguments) {
     & $ledger @arguments
     if ($LASTEXITCODE -ne 0) { throw "ledger $($arguments -join ' ') failed ($LASTEXITCODE)" }
 }
+Run @("summary", "--week", $lastweek, "--force", "--output", (Join-Path $dir "周汇总.xlsx"))
+Run @("report", "--force", "--output", (Join-Path $dir "督查成绩单.xlsx"))
 Run @("summary", "--week", $lastweek, "--force", "--output", (Join-Path $dir "周汇总.txt"))
 Run @("summary", "--week", $lastweek, "--format", "json", "--force", "--output", (Join-Path $dir "summary.json"))
 Run @("summary", "--week", $lastweek, "--format", "csv", "--force", "--output", (Join-Path $dir "周汇总.csv"))
@@ -27,5 +30,6 @@ foreach ($by in "unit", "township", "village") {
     Run @("report", "--by", $by, "--force", "--output", (Join-Path $dir "督查成绩单-$by.txt"))
     Run @("report", "--by", $by, "--format", "csv", "--force", "--output", (Join-Path $dir "督查成绩单-$by.csv"))
 }
+Run @("overdue", "--format", "csv", "--force", "--output", (Join-Path $dir "overdue.csv"))
 Run @("export", "demands", "--force", "--output", (Join-Path $dir "诉求台账.csv"))
 Write-Output $dir

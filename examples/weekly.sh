@@ -1,6 +1,8 @@
 #!/bin/sh
-# 每周二早上运行:上一台账周(上周二至昨天周一)的周汇总和督查成绩单,写入以日期命名的文件夹。
-# Every Tuesday morning: last ledger week's summary and the report cards, into a dated folder.
+# 每周二早上运行:上一台账周(上周二至昨天周一)的周汇总和督查成绩单(含 Excel 工作簿),写入以日期命名的文件夹。
+# Every Tuesday morning: last ledger week's summary and the report cards (text, CSV, JSON and
+# the two workbooks for the meeting), into a dated folder. Every file is written by ledger
+# itself (--output): no shell redirect, so each CSV keeps its BOM and Excel opens it.
 #
 #   crontab -e   then:   0 7 * * 2  /path/to/weekly.sh /path/to/周报
 #
@@ -16,6 +18,8 @@ dir="$ROOT/$today"
 # a file without it.
 mkdir -p "$dir"
 
+"$LEDGER" summary --week "$lastweek" --force --output "$dir/周汇总.xlsx"     # for the meeting: charts, one sheet per table
+"$LEDGER" report --force --output "$dir/督查成绩单.xlsx"                     # the county's two-level header, scores charted
 "$LEDGER" summary --week "$lastweek" --force --output "$dir/周汇总.txt"
 "$LEDGER" summary --week "$lastweek" --format json --force --output "$dir/summary.json"
 "$LEDGER" summary --week "$lastweek" --format csv --force --output "$dir/周汇总.csv"
@@ -23,6 +27,6 @@ for by in unit township village; do
     "$LEDGER" report --by "$by" --force --output "$dir/督查成绩单-$by.txt"
     "$LEDGER" report --by "$by" --format csv --force --output "$dir/督查成绩单-$by.csv"
 done
-"$LEDGER" overdue --format csv > "$dir/overdue.csv"
+"$LEDGER" overdue --format csv --force --output "$dir/overdue.csv"
 "$LEDGER" export demands --force --output "$dir/诉求台账.csv"     # masked, UTF-8 with BOM for Excel
 echo "$dir"

@@ -407,15 +407,28 @@ app.callback()(guarded(main_options))
 # --- the commands ------------------------------------------------------------------------
 # In the order of `ledger --help`: the commands of the top level, then the groups.
 
-from .commands import data, deadlines, demo, issues, places, reports, residents, visits  # noqa: E402
 
-for _module in (deadlines, reports, data, demo):
+from .commands import (  # noqa: E402
+    coverage, data, deadlines, demo, docs, issues, meetings, places, reports, residents, sync,
+    visits,
+)
+
+for _module in (deadlines, reports, coverage, data, demo):
     app.registered_commands.extend(_module.commands.registered_commands)
-for _module in (places, residents, visits, issues, deadlines, reports):
+for _module in (places, residents, visits, issues, meetings, deadlines, reports, coverage,
+                sync, docs):
     for _name, _group in _module.GROUPS:
         app.add_typer(_group, name=_name)
-for _info in [*app.registered_commands,
-              *(c for g in app.registered_groups for c in g.typer_instance.registered_commands)]:
+
+
+def _every_command(group: typer.Typer) -> Iterator[Any]:
+    """The commands of ``group`` and of its groups, however deep (``doc template list``)."""
+    yield from group.registered_commands
+    for g in group.registered_groups:
+        yield from _every_command(g.typer_instance)
+
+
+for _info in _every_command(app):
     _info.callback = guarded(_info.callback)
 
 

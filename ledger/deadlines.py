@@ -297,21 +297,25 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
                     calendar: WorkCalendar) -> Deadline | None:
     """The current stage's deadline, from the demand's journal events ``(action, data, on)``.
 
-    A stage starts when the demand is accepted, imported, escalated, assigned or reopened; the new
-    handler's clock starts that day (the day itself not counted). Extensions in the stage add
-    time; days between a suspension and its resumption are counted out.
+    A stage starts when the demand is accepted, imported, escalated, assigned (also by a
+    meeting's decision) or reopened; the new handler's clock starts that day (the day itself
+    not counted). Extensions in the stage add time; days between a suspension and its
+    resumption are counted out. A meeting's decision with a deadline fixes the stage's
+    deadline to that day (extensions after it add working days; no policy needed).
     """
-    if policy is None:
-        return None
     stage: date | None = None
     extra = 0
     pauses: list[tuple[date, date]] = []
     paused_since: date | None = None
+    fixed: date | None = None  # a meeting's deadline for the stage (meeting decide --deadline)
     for action, data, on in events:
         day = date.fromisoformat(on)
         if action in ("accept", "escalate", "assign", "reopen") or (
-                action == "follow_up" and data.get("reopen")):
-            stage, extra, pauses, paused_since = day, 0, [], None
+                action == "follow_up" and data.get("reopen")) or (
+                action == "decide" and data.get("lead_unit_id") is not None):
+            stage, extra, pauses, paused_since, fixed = day, 0, [], None, None
+        if action == "decide" and data.get("due_on"):
+            fixed, extra = date.fromisoformat(data["due_on"]), 0
         elif action == "import":
             # A demand imported from an export: its stage began on the imported stage start;
             # ``extra_days`` carries the time its extensions and past pauses had added, and
@@ -323,14 +327,23 @@ def demand_deadline(events: Iterable[tuple[str, dict, str]], policy: Policy | No
         elif action == "extend":
             # The length approved (recorded with the step since extensions carry it), else
             # the policy's, for journals written before.
-            extra += data.get("days") or data.get("granted") or policy.extension_days \
-                or policy.amount
+            extra += data.get("days") or data.get("granted") or (
+                (policy.extension_days or policy.amount) if policy else 0)
         elif action == "suspend":
             paused_since = day
         elif action == "resume" and paused_since is not None:
             pauses.append((paused_since, day))
             paused_since = None
     if stage is None:
+        return None
+    if fixed is not None:
+        # The meeting's day stands; extensions approved after it add working days to it.
+        if extra:
+            due, provisional = calendar.add_working_days(fixed, extra)
+        else:
+            due, provisional = fixed, not calendar.knows(fixed.year)
+        return Deadline(due, provisional, stage)
+    if policy is None:
         return None
 
     def paused(d: date) -> bool:

@@ -62,6 +62,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unit_of_time": ("时限单位", "unit of time"), "format": ("输出格式", "format"), "report_by": ("排名对象", "report grouping"),
         "setting": ("设置项", "setting"), "amount": ("时限", "period"),
         "export": ("导出内容", "what to export"), "encoding": ("编码", "encoding"),
+        "ledger_name": ("台账名称", "ledger name"), "demand": ("诉求", "demand"),
     },
     "file_kind": {
         "symlink": ("符号链接", "symlink"), "pipe": ("命名管道", "named pipe"),
@@ -120,6 +121,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "colour": ("颜色", "Colour"), "supervisor": ("督办领导", "Supervised by"),
         "red": ("红", "Red"), "yellow": ("黄", "Yellow"), "blue": ("蓝", "Blue"),
         "return_rate": ("回退率", "Returned"), "reopen_rate": ("重办率", "Reopened"),
+        # --- issue 13 (sync) ---
+        "ledger_id": ("标识", "Identity"), "received_upto": ("已收到", "Received up to"),
+        "sent_upto": ("已发出", "Sent up to"), "sent_on": ("发出日期", "Sent"),
+        "got_on": ("收到日期", "Received"),
+        "acked_upto": ("对方确认至", "Acknowledged"), "pending": ("待发事件", "Pending events"),
     },
     "title": {
         "issue_list": ("诉求台账", "Demands"), "history": ("办理记录", "History"),
@@ -146,8 +152,91 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "supervise": ("三色督办", "Supervision by colour"),
         "supervise_by_unit": ("三色督办:按责任单位", "By unit"),
         "calendar_years": ("工作日历", "Working calendar"), "policies": ("办理时限规则", "Deadline policies"),
+        # --- issue 13 (sync) ---
+        "sync_status": ("往来台账", "Other ledgers"), "sync_conflicts": ("同步冲突", "Sync conflicts"),
+    },
+    # --- issue 14 (workbooks) ---
+    "sheet": {
+        "export_demands": ("诉求台账", "Demands"), "export_visits": ("走访记录", "Visits"),
+        "export_residents": ("群众名册", "Residents"),
+        "charts": ("图表", "Charts"), "trend": ("每周趋势", "Weekly trend"),
+        "by_village": ("按村社区", "By village"), "by_category": ("按类别", "By category"),
+        "by_channel": ("按渠道", "By channel"),
+        "carried_over_demands": ("往周结转", "Carried over"),
+        "due_demands": ("7日内到期", "Due in 7 days"), "overdue_demands": ("超期", "Overdue"),
+        "repeat_residents": ("多次反映", "Came back"), "report": ("成绩单", "Report card"),
+        "chart_weekly": ("近12个台账周:受理、办结、超期", "Last ledger weeks: received, resolved, overdue"),
+        "chart_category": ("本周受理:按类别", "This week's intake by category"),
+        "chart_score": ("综合得分", "Score"),
+        "col_week": ("台账周", "Ledger week"), "col_week_start": ("周起", "Week from"),
+        "col_intake": ("受理", "Received"), "col_resolved": ("办结", "Resolved"),
+        "col_overdue": ("超期", "Overdue"), "col_due_provisional": ("时限暂定", "Provisional"),
+        "col_dispatched": ("派遣总数", "Dispatched"), "col_handled": ("办结情况", "Handled"),
+        "col_on_time": ("按时办结", "On time"), "col_late": ("超时办结", "Late"),
+        "col_unresolved": ("未办结", "Unresolved"), "col_of_which_overdue": ("其中超期", "Of which overdue"),
+        "col_closure_rate": ("结案率", "Closure rate"),
+        "col_on_time_closure_rate": ("按时结案率", "On-time rate"),
+        "col_dissatisfied": ("不满意数", "Dissatisfied"),
+        "col_dissatisfaction_rate": ("不满意率", "Dissatisfaction rate"),
+        "by_unit_name": ("单位", "Unit"), "by_township_name": ("镇/街道", "Township"),
+        "by_village_name": ("村/社区", "Village"),
+        "bar_received": ("", ""), "bar_resolved": ("", ""), "bar_overdue": ("", ""),
+        "yes": ("是", "yes"), "no": ("否", "no"),
     },
 }
+
+# --- issue 16 (pairing, coverage) ---
+for _kind, _words in {
+    "action": {"key": ("重点村标记", "key village mark"), "remove": ("移除", "remove")},
+    "what": {"role": ("包联角色", "role"), "org_kind": ("单位类型", "organisation kind"),
+             "organisation": ("单位/企业", "organisation"), "pair": ("包联", "pairing")},
+    "col": {
+        "pair": ("编号", "No."), "role": ("角色", "Role"), "paired_with": ("包联人/单位", "Paired"),
+        "pair_kind": ("类型", "Kind"), "household": ("联系户", "Household"),
+        "key": ("重点村", "Key village"), "cadre": ("干部", "Cadre"),
+        "cadre_unit": ("所在单位", "Unit"), "since": ("包联自", "Since"),
+        "visited": ("已走访", "Visited"), "visited_mark": ("到村", "Went"),
+        "paired": ("包联数", "Paired"), "missing": ("未到村", "Did not go"),
+        "last_visit_on": ("最近走访", "Last visit"), "total": ("总数", "Total"),
+        "rate": ("走访率", "Rate"), "tag": ("标签", "Tag"), "org_kind": ("单位类型", "Kind"),
+        "not_visited_names": ("未走访的户", "Households not visited"),
+        "group": ("类别", "Group"), "org": ("单位/企业", "Organisation"),
+    },
+    "title": {
+        "coverage": ("走访覆盖", "Visit coverage"),
+        "coverage_key_villages": ("重点村包联走访", "Key villages and their pairs"),
+        "coverage_households": ("干部联户走访", "Cadres and their households"),
+        "coverage_tags": ("重点人群走访", "Tagged residents visited"),
+        "coverage_orgs": ("单位/企业走访", "Organisations visited"),
+        "coverage_not_visited": ("最久未走访", "Not visited longest"),
+        "pairs": ("包联", "Pairings"), "roles": ("包联角色", "Roles"),
+        "org_kinds": ("单位类型", "Organisation kinds"),
+        "organisations": ("单位/企业", "Organisations"),
+        "organisation": ("单位/企业台账", "Organisation page"),
+    },
+    "pair_kind": {"cadre": ("干部", "cadre"), "unit": ("单位", "unit"),
+                  "household": ("联户", "household")},
+}.items():
+    LABELS.setdefault(_kind, {}).update(_words)
+# --- issue 15 (both ways, the Tuesday meeting) ---
+LABELS["action"]["decide"] = ("研判", "meeting decision")
+LABELS["what"].update({
+    "method": ("回访方式", "follow-up method"), "follower": ("回访单位或村/社区", "follower (unit or village)"),
+    "attendee": ("参会人", "attendee"), "decision": ("研判意见", "decision"),
+    "meeting_kind": ("会议类型", "meeting kind"), "setting_value": ("设置值", "setting value"),
+})
+LABELS["col"].update({
+    "locality": ("属地", "Locality"), "follow_ups": ("回访次数", "Follow-ups"),
+    "meetings": ("研判会议", "Studied at"), "meeting": ("会议", "Meeting"),
+    "decision": ("研判意见", "Decision"), "followed_up_by": ("回访人", "Followed up by"),
+    "method": ("回访方式", "Method"), "why": ("列入原因", "Why"),
+    "attendees": ("参会人", "Attendees"), "studied": ("研判件数", "Cases studied"),
+    "meeting_studied": ("本周会议研判", "Studied by the week's meetings"),
+})
+LABELS["title"].update({
+    "agenda": ("研判议题", "Agenda"), "meetings": ("会议", "Meetings"),
+    "decisions": ("研判意见", "Decisions"), "methods": ("回访方式", "Follow-up methods"),
+})
 
 # key -> (zh, en). Parameters in braces; ``what``/``status``/``level``/``action`` given as
 # stored values are turned into labels before formatting.
@@ -400,7 +489,142 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.updated": ("按文件更正 {n} 条(办理记录中记为更正/分类)", "{n} corrected from the file (recorded as correct/classify steps)"),
     "import.update_reason": ("按导入文件 {file} 更正", "corrected from the imported file {file}"),
     "undo.other_account": ("最后一次改动({action},{on})是系统账户 {account} 运行的,当前是 {current},不能撤销", "the last change ({action}, {on}) was made under the system account {account}, not {current}; it cannot be undone"),
+    # --- issue 13 (sync: bundles between ledgers) ---
+    "sync.needs_name": ("本台账有多个镇/街道({townships})或没有,请先用 ledger sync name 名称 给它起名", "this ledger holds several townships ({townships}) or none: name it first with ledger sync name NAME"),
+    "sync.name_separator": ("台账名称“{name}”不能含冒号(它用来分隔台账名称和编号)", "ledger name '{name}' must not contain a colon (it separates a ledger's name from its numbers)"),
+    "sync.named": ("本台账名称:{name}", "this ledger is now named {name}"),
+    "sync.unknown_peer": ("不认识的往来台账“{name}”(先导入它的一个同步包;或不加 --to 写出全部)", "unknown ledger '{name}' (import one of its bundles first, or leave out --to to write everything)"),
+    "sync.not_bundle": ("{path} 不是同步包", "{path} is not a bundle"),
+    "sync.bundle_format": ("{path} 是另一种格式的同步包({found}),请升级 ledger", "{path} is a bundle of another format ({found}); upgrade ledger"),
+    "sync.own_bundle": ("{path} 是本台账自己写出的同步包", "{path} was written by this very ledger"),
+    "sync.not_for_us": ("{path} 是写给“{to}”的同步包,不是本台账的", "{path} was made for '{to}', not for this ledger"),
+    "sync.gap": ("{path} 从{name}日志 #{start} 之后开始,而本台账只收到 #{have}:中间缺了一个同步包,请先导入它,或请对方不加 --to 重新写出(未写入任何内容)", "{path} starts after {name}'s journal row #{start}, but this ledger has received only up to #{have}: a bundle in between is missing; import it first, or ask for one made without --to (nothing was written)"),
+    "sync.tampered": ("{path} 中第 #{id} 条记录与对方的哈希链不符(文件被改动或损坏),整包未导入", "row #{id} of {path} does not match the sender's hash chain (the file was changed or damaged); nothing was imported"),
+    "sync.unknown_own": ("{path} 提到本台账的{what} {id},本台账却没有(未写入任何内容)", "{path} names this ledger's {what} {id}, which this ledger does not have (nothing was written)"),
+    "sync.case_without_acceptance": ("诉求 {id} 的记录中没有受理步骤,无法建立", "the events of demand {id} hold no acceptance; it cannot be built"),
+    "sync.unknown_action": ("步骤“{action}”来自更新版本的 ledger,本版本无法办理", "step '{action}' comes from a newer ledger; this version cannot apply it"),
+    "sync.everyone": ("任何台账(全部)", "any ledger (everything)"),
+    "sync.exported": ("已写出同步包 {path}:事件 {events} 条,涉及诉求 {demands} 件(本台账日志 #{start} 之后至 #{end}),发往 {to}", "wrote bundle {path}: {events} events on {demands} demands (this ledger's journal after #{start} up to #{end}), for {to}"),
+    "sync.imported": ("已导入同步包 {path}(来自 {name}):新事件 {events} 条,新诉求 {demands} 件,已有诉求更新 {updated} 件", "imported bundle {path} (from {name}): {events} new events, {demands} new demands, {updated} demands updated"),
+    "sync.conflicts_open": ("有 {n} 个冲突待处理:ledger sync conflicts 查看", "{n} conflicts to settle: see ledger sync conflicts"),
+    "sync.conflicts_hint": ("在该诉求上办一个普通步骤(如 issue resolve、issue assign)即为处理,该步骤会随同步包送达对方", "record an ordinary step on the demand (issue resolve, issue assign ...) to settle it; the step travels to the other ledger"),
+    "sync.no_conflicts": ("没有待处理的冲突", "no conflicts to settle"),
+    "sync.no_peers": ("还没有往来台账(导入对方的一个同步包后出现)", "no other ledger known yet (one appears once you import its bundle)"),
+    "sync.me": ("本台账:{name}(标识 {id},日志至 #{head})", "this ledger: {name} (identity {id}, journal up to #{head})"),
+    "check.sync_conflict": ("诉求 {number} 有未处理的同步冲突:{on} 的“{action}”未生效(ledger sync conflicts)", "demand {number} has an unsettled sync conflict: the {action} of {on} was not applied (ledger sync conflicts)"),
+    "undo.already_sent": ("这一步已随同步包发给 {name},不能撤销;请办一个更正步骤", "this step was already sent to {name} in a bundle and cannot be undone; record a correcting step instead"),
+    "history.recorded_at": ("(记于{name})", " (recorded at {name})"),
+    "history.conflict": ("〔冲突,未生效〕", " [conflict, not applied]"),
+    # --- issue 16 (pairing, coverage) ---
+    "village.key_already": ("{name} 已是重点村(未改动)", "{name} is a key village already (nothing changed)"),
+    "village.key_not": ("{name} 不是重点村(未改动)", "{name} is not a key village (nothing changed)"),
+    "ok.key": ("已将 {name} 设为重点村", "{name} is now a key village"),
+    "ok.key_off": ("{name} 不再是重点村", "{name} is no longer a key village"),
+    "pair.village_or_resident": ("--village 和 --resident 只能给一个:包村用 --village,联户用 --resident", "give --village or --resident, not both: --village pairs with a village, --resident with a household"),
+    "pair.needs_target": ("请给出 --village(包村)或 --resident(联户)", "give --village (a village) or --resident (a household)"),
+    "pair.cadre_or_unit": ("请给出 --cadre 或 --unit 之一", "give one of --cadre or --unit"),
+    "pair.household_cadre": ("联户只能由干部包联:请用 --cadre", "a household is paired with a cadre: use --cadre"),
+    "pair.needs_role": ("包村请给出 --role(如 县级领导、县级部门、镇主要领导、镇科级领导、包村干部)", "pairing with a village needs --role (e.g. 县级领导, 县级部门, 镇主要领导, 镇科级领导, 包村干部)"),
+    "pair.exists": ("这一包联已经存在(#{id}),未重复添加", "this pairing exists already (#{id}); nothing was added"),
+    "pair.number": ("“{value}”不是包联编号(如 3 或 #3,见 ledger pair list)", "'{value}' is not a pairing number (e.g. 3 or #3; see ledger pair list)"),
+    "pair.unknown": ("没有包联 #{id}(见 ledger pair list)", "no pairing #{id} (see ledger pair list)"),
+    "ok.pair": ("已添加包联 #{id}:{target} ← {who}({role})", "pairing #{id} added: {target} ← {who} ({role})"),
+    "ok.pair_removed": ("已移除包联 #{id}:{target} ← {who}({role})", "pairing #{id} removed: {target} ← {who} ({role})"),
+    "coverage.week_or_range": ("--week 与 --from/--to 只能用一种", "give --week or --from/--to, not both"),
+    "coverage.needs_from": ("给了 --to 也请给 --from", "--to needs --from"),
+    "coverage.period": ("{start} 至 {end},数据截至 {as_of}", "{start} to {end}, as of {as_of}"),
+    "coverage.rest_day": ("本周星期二({day})是休息日:台账周不变,本周内任一天的走访都计入", "this week's Tuesday ({day}) is a rest day: the ledger week stays as it is, and a visit on any day of it counts"),
+    "coverage.key_line": ("重点村 {total} 个,包联人全部到村的 {visited} 个", "key villages: {visited} of {total} visited by everyone paired with them"),
+    "coverage.no_key": ("还没有重点村(ledger village key 村名)", "no key villages yet (ledger village key NAME)"),
+    "coverage.households_window": ("联户:近 {days} 日({since} 至 {as_of})由包联干部走访", "households: visited by their cadre in the last {days} days ({since} to {as_of})"),
+    "coverage.no_households": ("没有联系户的干部 {n} 名:{names}", "{n} cadre(s) with no households paired: {names}"),
+    "coverage.never": ("从未走访", "never"),
+    "coverage.more": ("……另有 {n} 个未列出;完整清单见 --format csv 或 --format json", "… {n} more not shown; --format csv or --format json lists them all"),
+    "coverage.yes": ("是", "yes"),
+    "coverage.no": ("否", "no"),
+    "visit.resident_or_org": ("--resident 和 --org 只能给一个", "give --resident or --org, not both"),
+    "summary.key_villages": ("重点村本周走访:{visited}/{total} 个到位", "key villages this week: {visited} of {total} visited"),
+    "summary.key_missed": (";未到位:{names}", "; missed: {names}"),
+    # --- issue 15 (both ways, the Tuesday meeting) ---
+    "step.close.followups_missing": ("诉求 {number} 还差 {missing} 次回访才能销号(需回访 {required} 次,已回访 {done} 次)", "demand {number} needs {missing} more follow-up(s) before it can be closed ({required} required, {done} done)"),
+    "step.decide.assign_not_open": ("诉求 {number} 当前{status},会议不能同时交办(只记研判意见时不加 --unit)", "demand {number} is {status}: the meeting cannot assign it (record the decision without --unit)"),
+    "meeting.unknown": ("没有会议 #{value}(ledger meeting list 查看已记录的会议)", "there is no meeting #{value} (ledger meeting list shows those recorded)"),
+    "meeting.decide_before": ("研判日期 {on} 早于会议 #{id} 的日期 {held_on}", "the decision's date {on} is before meeting #{id} ({held_on})"),
+    "meeting.deadline_past": ("会议定的时限 {due_on} 早于研判日期 {on}", "the meeting's deadline {due_on} is before the decision's date {on}"),
+    "ok.meeting_added": ("#{id}", "#{id}"),
+    "ok.decided": ("已记录会议 #{meeting} 对诉求 {number} 的研判意见(状态:{status})", "decision of meeting #{meeting} on demand {number} recorded (status: {status})"),
+    "agenda.title": ("研判议题(会议日 {date},新受理自 {since})", "Agenda (meeting of {date}, new since {since})"),
+    "meeting.co_unit_needs_unit": ("--co-unit 要与 --unit 同用(会议同时交办时)", "--co-unit goes with --unit (when the meeting assigns the case)"),
+    "import.locality_without_lead": ("有属地时必须写明牵头单位(属地与责任单位一同交办)", "a locality needs a lead unit (it is assigned with it)"),
+    "check.locality_reference": ("诉求 {number} 的属地不是台账中的村/社区", "demand {number} has a locality that is not a village of this ledger"),
+    "check.meeting_reference": ("诉求 {number} 的研判记录所指的会议不在台账中", "demand {number} has a decision of a meeting that is not in the ledger"),
+    "agenda.count": ("共 {n} 件:{counts}", "{n} cases: {counts}"),
+    # --- issue 14 (workbooks) ---
+    "xlsx.as_of": ("数据截至 {day}", "as of {day}"),
+    "xlsx.range": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.all_dates": ("全部日期", "all dates"),
+    "xlsx.page": ("第 &P 页,共 &N 页", "Page &P of &N"),
+    "xlsx.count": ("{n} 件", "{n}"),
+    "xlsx.week": ("{start} 至 {end}", "{start} to {end}"),
+    "xlsx.none": ("(无)", "(none)"),
+    "xlsx.written": ("已写入 {path}", "written to {path}"),
+    "xlsx.format_conflict": ("文件名 {path} 是 Excel 工作簿,而 --format 是 {fmt};去掉 --format 或改用 --format xlsx", "{path} is an Excel workbook but --format is {fmt}: leave out --format or give --format xlsx"),
+    "trend.weeks": ("周数应在 1 到 {most} 之间,不是 {n}", "weeks must be from 1 to {most}, not {n}"),
+    "trend.title": ("每周趋势:受理、办结、超期(台账周为星期二至下星期一)", "Weekly trend: received, resolved, overdue (ledger weeks, Tuesday to Monday)"),
+    "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(数字只保留 15 位有效数字,开头的 0 也会丢掉);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: digits may be lost (a number keeps only 15 digits, and no leading 0); format the column as Text and type the numbers again"),
+    "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
+    "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
+    "import.bad_workbook": ("无法读取 Excel 工作簿 {path}:{why};未导入任何内容", "cannot read the Excel workbook {path}: {why}; nothing was imported"),
+    "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
+    # --- issue 16 (duplicates, merge, repeats, pinyin) ---
+    "resident.phone_taken": ("这个电话已登记为 {page};是同一个人请用 resident show 查看(未登记)", "this phone is already registered as {page}; if it is the same person, see resident show (nothing was added)"),
+    "resident.namesake": ("{village}已有同名群众“{name}”;是另一个人加 --new,是同一个人加 --same(未登记)", "{village} already has a resident called '{name}': --new if this is another person, --same if it is the same one (nothing was added)"),
+    "resident.new_or_same": ("--new 和 --same 只能用一个", "use either --new or --same, not both"),
+    "resident.same_none": ("{village}没有叫“{name}”的群众,去掉 --same 即可登记", "{village} has no resident called '{name}'; leave out --same to add one"),
+    "resident.same_which": ("{village}有多位群众叫“{name}”,--same 无法确定是哪一位;请用 resident tag 等命令按编号处理", "{village} has several residents called '{name}', so --same cannot tell which; use their numbers"),
+    "resident.same_differs": ("#{id} {name} 已登记的{what}与所填不同,未改动(--same 只补空缺,不覆盖)", "#{id} {name} has another {what} already; nothing was changed (--same fills only what is missing)"),
+    "resident.same_used": ("用已有的 #{id} {name}(补登 {changed} 项)", "using #{id} {name} ({changed} added)"),
+    "resident.merge_self": ("两个都是 #{id},无需合并", "both are #{id}: nothing to merge"),
+    "resident.merge_two_people": ("{a} 和 {b} 的身份证号不同,是两个人,未合并", "{a} and {b} have different ID numbers: two people, not merged"),
+    "resident.merged_ok": ("{gone} 已并入 {into}:走访 {visits} 次、诉求 {demands} 件(可用 ledger undo 撤销)", "{gone} merged into {into}: {visits} visits, {demands} demands (ledger undo takes it back)"),
+    "resident.merged": ("#{id} {name} 已并入 #{into},请查看 #{into}", "#{id} {name} was merged into #{into}: see #{into}"),
+    "resident.merged_from": ("并入的页", "Pages merged in"),
+    "pinyin.ambiguous": ("“{name}”对应多个{what},请写明是哪一个", "'{name}' matches several of {what}; say which one"),
+    "repeat.possible": ("注意:{number} 可能是重复诉求({n} 件相似):{found}", "note: {number} may repeat {n} earlier demand(s): {found}"),
+    "repeat.one": ("{number}(相似度 {similarity},{status})", "{number} ({similarity}% alike, {status})"),
+    "repeat.later": ("{number} 的受理日期晚于 {on},不能是它的前一件", "{number} was received after {on}: it cannot be the earlier demand"),
+    "import.likely_duplicate": ("可能与台账中的 {number} 重复(同村、同类别、同受理日期,内容相似度 {similarity});确认不是重复请加 --allow-duplicates", "likely a duplicate of {number} in the ledger (same village, category and day received, {similarity}% alike); add --allow-duplicates if it is not"),
+    # --- issue 14 (printed notices) ---
+    "doc.written": ("已写入{document}:{path}(已记入办理记录)", "{document} written: {path} (recorded in the journal)"),
+    "doc.unmasked": ("注意:文书中的电话和身份证号未打码(已记入日志),请妥善保管", "note: phones and ID numbers are not masked in the document (journaled); keep it safe"),
+    "doc.not_assigned": ("诉求 {number} 还没有交办给责任单位,没有可打印的交办单/催办通知书;请先 issue assign", "demand {number} is not assigned to a unit: there is no notice to print (issue assign first)"),
+    "doc.urge_not_live": ("诉求 {number} 当前{status},不需要催办", "demand {number} is {status}: there is nothing to urge"),
+    "doc.urge_not_due": ("诉求 {number} 还没有超期(办理时限 {due}),也没有催办记录;要提前催办,请先 issue urge 记一次催办", "demand {number} is not overdue (deadline {due}) and has not been urged; to urge it early, record the urge first (issue urge)"),
+    "doc.follow_up_none": ("{start} 至 {end} 没有办结的诉求,未生成回访记录表", "no demand was resolved from {start} to {end}: no follow-up sheet written"),
+    "doc.reason_none": ("群众经{channel}反映，按职责交办", "raised through {channel}, assigned by responsibility"),
+    "doc.channel_unknown": ("走访", "a visit"),
+    "doc.quality_default": ("请牵头单位及时签收，会同配合单位在办理时限内办结；办理中及时告知群众办理进度，不能按期办结的书面说明原因；办结后将办理结果和群众反馈情况书面报送交办单位。", "The lead unit signs for the case at once and, with the cooperating units, resolves it by the deadline; keeps the resident told of its progress, explains in writing any delay, and reports the result and the resident's feedback in writing."),
+    "doc.urge_default": ("请你单位接此通知后立即组织力量办理，尽快办结，并将办理结果和群众反馈情况书面报送；确有困难不能办结的，请书面说明原因和下一步措施。", "Please act on it at once, resolve it as soon as possible and report the result and the resident's feedback in writing; if it cannot be resolved, explain why and what comes next in writing."),
+    "doc.template_not_docx": ("{file} 不是 Word 的 .docx 文件,未安装", "{file} is not a Word .docx file; nothing was installed"),
+    "doc.template_broken": ("{file} 不能用作模板({why}),未安装", "{file} cannot be used as a template ({why}); nothing was installed"),
+    "doc.template_unknown": ("{file} 里有不认识的占位符:{names};未安装(占位符见 README)", "{file} names placeholders that do not exist: {names}; nothing was installed (placeholders: README)"),
+    "doc.template_unreadable": ("读不了 {file}:{why}", "cannot read {file}: {why}"),
+    "doc.template_installed": ("已安装本镇的{document}模板 {file}(SHA-256 {sha}…),存在台账中", "the township's {document} template {file} installed (SHA-256 {sha}…), kept in the ledger"),
+    "doc.template_reset": ("{document}已恢复为默认模板(原为 {file})", "{document} is back to the default template (was {file})"),
+    "doc.template_is_default": ("{document}用的已是默认模板", "{document} uses the default template already"),
+    "check.template_disagrees": ("文书模板 {kind} 与办理日志记录的安装不一致(被改动过)", "the {kind} notice template is not what its journal recorded installing (changed since)"),
+    "doc.template_exported": ("已导出{document}模板:{path}", "{document} template exported: {path}"),
 }
+# --- issue 16 (duplicates, merge, repeats, pinyin) ---
+LABELS["what"].update({"phone": ("电话", "phone"), "id_number": ("身份证号", "ID number")})
+LABELS["col"].update({"repeats": ("重复投诉", "Repeats"),
+                      "repeat_demands": ("重复诉求", "Repeat demands"),
+                      "repeat_of": ("重复于", "Repeat of")})
+LABELS["action"].update({
+    "merge_resident": ("并入同一人的一页", "resident pages merged"),
+    "update": ("补登", "filled in"), "merged": ("并入他页", "merged into another page"),
+    "resident": ("改走访对象(合并)", "resident changed (merge)"),
+})
 
 # Click's own words (usage, errors, help) in Chinese, by the English text click asks gettext
 # for (ledger.terminal.speak); with --lang en click speaks its own English.
@@ -470,6 +694,19 @@ CLICK_MESSAGES: tuple[tuple[str, str], ...] = (
 
 _LABEL_PARAMS = {"what": "what", "status": "status", "level": "level", "unit_level": "level",
                  "action": "action", "file_kind": "file_kind"}
+
+# --- issue 14 (printed notices) ---
+LABELS["action"]["print"] = ("打印文书", "printed")
+LABELS["what"]["document"] = ("文书", "document")
+LABELS["document"] = {"assign": ("交办单", "assignment notice"), "urge": ("催办通知书", "urge notice"),
+                      "follow-up": ("回访记录表", "follow-up sheet"), "resident": ("一人一账", "resident page")}
+LABELS["doc_source"] = {"ledger": ("本台账安装", "installed here"), "default": ("默认", "default")}
+LABELS["col"].update({"document": ("文书", "Document"), "template": ("模板", "Template"),
+                      "title": ("名称", "Name"), "source": ("来源", "Source"), "file": ("文件", "File"),
+                      "sha256": ("SHA-256", "SHA-256"), "installed_on": ("安装日期", "Installed"),
+                      "installed_by": ("安装人", "By")})
+LABELS["title"]["templates"] = ("文书模板", "Templates of the printed notices")
+_LABEL_PARAMS["document"] = "document"  # a kind of document named in a message
 
 
 def label(kind: str, value: Any, lang: str = "zh") -> str:

@@ -37,6 +37,11 @@ BLANK: dict[str, Any] = {
     "urges": 0, "last_urged_on": None,
     # 督办: the leader supervising the case (not 包案's leader, who handles it), and since when.
     "supervisor": None, "supervised_on": None,
+    # 双向派单: the village or community committee working the case with the lead unit
+    # (set by an assignment, cleared with it); 双向回访: follow-ups since the last resolution.
+    "locality_id": None, "follow_ups": 0,
+    # 重复诉求: the earlier demand this one repeats (its id), linked when it was accepted.
+    "repeat_of": None,
 }
 STATE_FIELDS = tuple(BLANK)
 LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # stored as JSON
@@ -44,6 +49,14 @@ LIST_FIELDS = tuple(k for k, v in BLANK.items() if isinstance(v, list))  # store
 # Steps that begin a demand's journal: accepted here, or brought in whole from a CSV export
 # (``import``, whose data is the demand's state at the time of the export).
 FIRST_STEPS = ("accept", "import")
+# Steps that are not the demand's handling but the ledger's bookkeeping: taken in any status,
+# on any day after receipt, they neither respond to the demand nor move its last-step day.
+BOOKKEEPING = ("merge_resident",)
+
+# Steps recorded in a demand's journal that change nothing of its state: a printed notice
+# (``ledger doc``: which document, which file). Replay passes over them; they are not the
+# demand's response, nor its last step (a step dated before a print is still in order).
+NO_OP_STEPS = ("print",)
 
 State = dict[str, Any]
 _Step = Callable[[State, dict[str, Any], str], None]
@@ -67,12 +80,22 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     if action not in _STEPS:
         raise ValueError(f"unknown action {action!r}")
     allowed, fn = _STEPS[action]
+    if action in NO_OP_STEPS:
+        if state is None:
+            raise Refused("step.not_accepted")
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
     if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
         new = dict(BLANK)
         for k in LIST_FIELDS:
             new[k] = []
+    elif action in BOOKKEEPING:
+        if state is None:
+            raise Refused("step.not_accepted")
+        new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+        fn(new, data, on)
+        return new
     else:
         if state is None:
             raise Refused("step.not_accepted")
@@ -108,7 +131,7 @@ LIVE = ("open", "suspended")
 @step("accept", ())
 def _accept(s: State, d: dict[str, Any], on: str) -> None:
     for key in ("text", "village_id", "grid_id", "resident_id", "visit_id", "channel",
-                "category", "type"):
+                "category", "type", "repeat_of"):
         s[key] = d.get(key)
     s["complexity"] = d.get("complexity") or "general"
     s["level"] = d.get("level") or "village"
@@ -124,7 +147,7 @@ IMPORT_FIELDS = (
     "complexity", "type", "status", "level", "lead_unit_id", "co_unit_ids", "handler", "leader",
     "settled_on_spot", "result", "feedback", "resolved_on", "satisfaction", "followed_up_on",
     "closed_on", "suspended_since", "stage_started_on", "escalations", "reopen_count",
-    "escalated_on", "assigned_on", "first_step_on",
+    "escalated_on", "assigned_on", "first_step_on", "locality_id",
 )
 
 
@@ -146,6 +169,8 @@ def _import(s: State, d: dict[str, Any], on: str) -> None:
     s["stage_started_on"] = s["stage_started_on"] or on
     if s["status"] == "suspended" and s["suspended_since"] is None:
         s["suspended_since"] = s["stage_started_on"]
+    # An export carries the last follow-up's day, not how many there were: one.
+    s["follow_ups"] = 1 if s["followed_up_on"] or s["satisfaction"] else 0
 
 
 @step("classify", ("open", "suspended", "resolved"))
@@ -169,6 +194,7 @@ def _settle(s: State, d: dict[str, Any], on: str) -> None:
     s["result"] = d["result"]
     s["feedback"] = d.get("feedback")
     s["resolved_on"] = on
+    s["follow_ups"] = 0
 
 
 @step("escalate", ("open",))
@@ -181,6 +207,7 @@ def _escalate(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    s["locality_id"] = None
     _unsign(s)
     s["stage_started_on"] = on
     s["escalations"] += 1
@@ -206,6 +233,8 @@ def _assign(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = d["lead_unit_id"]
     s["co_unit_ids"] = list(d.get("co_unit_ids") or [])
     s["handler"] = d.get("handler")
+    # 双向派单: each assignment names its locality (none when not given).
+    s["locality_id"] = d.get("locality_id")
     _unsign(s)
     s["stage_started_on"] = on
     s["assigned_on"] = on
@@ -270,6 +299,7 @@ def _return(s: State, d: dict[str, Any], on: str) -> None:
     s["lead_unit_id"] = None
     s["co_unit_ids"] = []
     s["handler"] = None
+    s["locality_id"] = None
     _unsign(s)
     s["returns"] += 1
 
@@ -322,18 +352,30 @@ def _resume(s: State, d: dict[str, Any], on: str) -> None:
     s["status"] = "open"
 
 
+@step("decide", ("open", "suspended", "resolved"))
+def _decide(s: State, d: dict[str, Any], on: str) -> None:
+    """研判意见: a meeting's decision on the case (a closed case is reopened first). With a
+    unit it assigns the case in the same step, by the assignment's own rule."""
+    if d.get("lead_unit_id") is not None:
+        if s["status"] != "open":
+            raise Refused("step.decide.assign_not_open", status=s["status"])
+        _assign(s, d, on)
+
+
 @step("resolve", ("open",))
 def _resolve(s: State, d: dict[str, Any], on: str) -> None:
     s["status"] = "resolved"
     s["result"] = d["result"]
     s["feedback"] = d.get("feedback")
     s["resolved_on"] = on
+    s["follow_ups"] = 0
 
 
 @step("follow_up", ("resolved",))
 def _follow_up(s: State, d: dict[str, Any], on: str) -> None:
     s["satisfaction"] = d["satisfaction"]
     s["followed_up_on"] = on
+    s["follow_ups"] += 1  # by whom and how (双向回访) is in the step's data
     if d.get("reopen"):
         if d["satisfaction"] != "dissatisfied":
             raise Refused("step.follow_up.reopen_needs_dissatisfied")
@@ -346,6 +388,11 @@ def _close(s: State, d: dict[str, Any], on: str) -> None:
         raise Refused("step.close.no_follow_up")
     if s["satisfaction"] == "dissatisfied" and not d.get("reason"):
         raise Refused("step.close.dissatisfied_needs_reason")
+    # followup.required as it stood when closing, recorded with the step.
+    required = d.get("followups_required") or 0
+    if s["follow_ups"] < required:
+        raise Refused("step.close.followups_missing", missing=required - s["follow_ups"],
+                      required=required, done=s["follow_ups"])
     s["status"] = "closed"
     s["closed_on"] = on
 
@@ -362,7 +409,19 @@ def _reopen_now(s: State) -> None:
     for key in ("result", "feedback", "resolved_on", "satisfaction", "followed_up_on", "closed_on"):
         s[key] = None
     s["settled_on_spot"] = 0
+    s["follow_ups"] = 0
     s["reopen_count"] += 1
+
+
+@step("merge_resident", STATUSES)
+def _merge_resident(s: State, d: dict[str, Any], on: str) -> None:
+    """Two pages were one person (``ledger resident merge A B``): the demand follows to A."""
+    s["resident_id"] = d["resident_id"]
+
+
+@step("print", STATUSES)
+def _print(s: State, d: dict[str, Any], on: str) -> None:
+    """A document printed for the demand (交办单, 催办通知书, 回访记录表): recorded, no change."""
 
 
 ACTIONS = tuple(_STEPS)

@@ -145,6 +145,82 @@ def suggest(name: str, names: Sequence[str]) -> list[str]:
     return picked or list(names)[:8]
 
 
+# --- pinyin keys (拼音查找) ---------------------------------------------------------------
+#
+# A name can be typed as its full pinyin (zhangxiulan), its initials (zxl) or a mix, the
+# first syllables in full and the rest by their initials (zhangxl, zhangxiul). Every reading
+# of a polyphonic character counts (单 dan/shan/chan, 曾 zeng/ceng, 乐 le/yue). The keys are
+# computed when a name is written (pypinyin's dictionary is read only then) and looked up in SQL.
+
+PINYIN_QUERY = re.compile(r"[A-Za-z]{2,40}")  # what a typed pinyin query looks like
+_READINGS_MAX = 4    # readings of one character kept
+_COMBOS_MAX = 64     # readings of a whole name kept (the product over its characters)
+
+
+def is_pinyin_query(text: str) -> bool:
+    """Latin letters only (2 to 40): looked up by pinyin when no name is spelt so."""
+    return bool(PINYIN_QUERY.fullmatch(text or ""))
+
+
+_PINYIN: dict[str, str] | None = None  # code point as text -> readings with tones
+_PLAIN: dict[str, list[str]] = {}  # a character -> its readings without tones, as met
+
+
+def _readings_of(ch: str) -> list[str]:
+    """Every reading of a character without tones (ü typed as v, and as u), from pypinyin's
+    own single-character dictionary. Read as data: importing the package loads its phrase
+    dictionaries too, ten times the cost, which names do not need (a name is not a phrase:
+    every reading of each character is kept)."""
+    global _PINYIN
+    got = _PLAIN.get(ch)
+    if got is not None:
+        return got
+    if _PINYIN is None:
+        import importlib.util
+        import json
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("pypinyin")
+        path = Path(next(iter(spec.submodule_search_locations or ())), "pinyin_dict.json") \
+            if spec else None
+        if path is not None and path.is_file():
+            _PINYIN = json.loads(path.read_text(encoding="utf-8"))
+        else:  # another layout of the package: ask it (slower to load)
+            from pypinyin.pinyin_dict import pinyin_dict
+
+            _PINYIN = {str(k): v for k, v in pinyin_dict.items()}
+    plain: list[str] = []
+    for r in (_PINYIN.get(str(ord(ch))) or "").split(","):
+        bare = unicodedata.normalize("NFKD", r.strip())
+        letters = "".join(c for c in bare if not unicodedata.combining(c)).lower()
+        if "\u0308" in bare:
+            plain.append(letters.replace("u", "v"))
+        plain.append(letters)
+    got = _PLAIN[ch] = list(dict.fromkeys(
+        p for p in plain if p.isascii() and p.isalpha()))[:_READINGS_MAX]
+    return got
+
+
+def pinyin_keys(name: str) -> list[str]:
+    """Every key ``name`` may be typed as, sorted (see above). Characters that are not
+    Chinese count as themselves when they are letters or digits, and are left out when not."""
+    import itertools
+
+    syllables: list[list[str]] = []
+    for ch in normal_name(name):
+        got = _readings_of(ch) if not ch.isascii() else None
+        if got:
+            syllables.append(got)
+        elif ch.isascii() and ch.isalnum():
+            syllables.append([ch.lower()])
+    keys: set[str] = set()
+    for combo in itertools.islice(itertools.product(*syllables), _COMBOS_MAX):
+        for k in range(len(combo) + 1):  # the first k syllables in full, the rest initials
+            keys.add("".join(combo[:k]) + "".join(s[0] for s in combo[k:]))
+    keys.discard("")
+    return sorted(keys)
+
+
 
 
 # --- the records that cross module boundaries --------------------------------------------
@@ -176,6 +252,7 @@ class DemandRow(TypedDict):
     due_on: str | None
     due_provisional: int
     light: str  # deadlines.LIGHTS
+    locality: str | None  # 双向派单: the village or community working it with the unit
 
 
 class OverdueRow(DemandRow):
@@ -241,6 +318,9 @@ class WeekSummary(WeekCounts):
     overdue_demands: list[OverdueRow]
     repeat_residents: list[RepeatResident]
     repeat_count: int
+    key_villages: dict[str, object]  # visited, total, missed (services.coverage)
+    meeting_studied: int  # cases the week's meetings decided on
+    repeat_demands: int  # 重复诉求: the week's demands linked by --repeat-of
 
 
 class ReportRow(TypedDict):

@@ -40,19 +40,22 @@ def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
 # How a column behaves on a narrow terminal. Free text is cut to one line with "…"; every
 # other cell (numbers, dates, statuses, lights, rates, names) is never wrapped or broken.
 TEXT = frozenset({"text", "detail", "reason", "note", "notice", "result", "feedback",
-                  "schedule_notice", "numbers", "cadres", "tags"})
+                  "decision", "attendees",
+                  "schedule_notice", "numbers", "cadres", "tags", "not_visited_names"})
 NUMBERS = frozenset({"received", "settled_on_spot", "to_township", "escalated", "assigned",
                      "resolved", "closed", "open", "carried_over", "overdue", "due_next",
                      "on_time", "response_rate", "resolution_rate", "on_time_rate",
                      "satisfaction_rate", "score", "rank", "count", "days_late", "max_days_late",
                      "visits", "demands", "residents", "villages", "open_demands", "this_week",
                      "rest", "work", "amount", "max_extensions", "extension_days", "year",
-                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate"})
+                     "urges", "red", "yellow", "blue", "return_rate", "reopen_rate",
+                     "total", "visited", "paired", "rate", "studied", "pending",
+                     "repeats", "repeat_demands"})
 # When a table is still too wide with its text cut short, these columns are left out, first
 # to last (the README lists the order); a line under the table says which, and how to see them.
 DROP_ORDER = ("level", "complexity", "channel", "type", "resident", "category", "handler",
-              "actor", "received_on", "village", "cadres", "tags", "unit", "reason", "phone",
-              "source", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
+              "actor", "received_on", "village", "locality", "cadres", "tags", "unit", "reason", "phone",
+              "source", "repeats", "urges", "reopen_rate", "return_rate", "on_time", "settled_on_spot", "to_township", "assigned", "closed",
               "carried_over", "due_next", "first_on", "max_extensions", "extension_days",
               "on_time_rate", "resolved", "response_rate")
 TEXT_MIN = 10  # a text column is not cut below this many cells before columns are dropped
@@ -203,12 +206,16 @@ def light_cell(r: dict[str, Any], lang: str) -> str:
 
 def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list",
             extra: Sequence[str] = ()) -> Table:
-    table = _table(title, (*DEMAND_COLUMNS[:-1], *extra, DEMAND_COLUMNS[-1]), lang)
+    # 属地 (双向派单) only when a case shown has one: most ledgers never set it.
+    local = any(r.get("locality") for r in rows)
+    columns = (*DEMAND_COLUMNS[:9], *(("locality",) if local else ()), *DEMAND_COLUMNS[9:-1])
+    table = _table(title, (*columns, *extra, DEMAND_COLUMNS[-1]), lang)
     for r in rows:
         table.add_row(
             r["number"], r["received_on"], label("status", r["status"], lang),
             label("level", r["level"], lang), _cell(r["village"]), _cell(r["resident"]),
             _cell(r["category"]), label("complexity", r["complexity"], lang), _cell(r["unit"]),
+            *((_cell(r.get("locality")),) if local else ()),
             due_cell(r), light_cell(r, lang), *(_cell(r[c]) for c in extra), _short(r["text"]),
         )
     if rows:
@@ -230,6 +237,7 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("village", d["village"]), ("resident", d["resident"]), ("channel", d["channel"]),
         ("category", d["category"]), ("complexity", label("complexity", d["complexity"], lang)),
         ("type", d["type"]), ("unit", d["unit"]), ("co_units", "、".join(d["co_units"])),
+        ("locality", d.get("locality")),
         ("handler", d["handler"]), ("leader", d["leader"]),
         ("supervisor", d.get("supervisor")),
         ("summoned", "、".join(f"{u}({on or '—'})" for u, on in d["summoned"])),
@@ -241,7 +249,9 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
         ("light", label("light", d["light"], lang)), ("result", d["result"]),
         ("feedback", d["feedback"]), ("resolved_on", d["resolved_on"]),
         ("satisfaction", label("satisfaction", d["satisfaction"], lang)),
+        ("follow_ups", d.get("follow_ups") or None),
         ("closed_on", d["closed_on"]), ("reopen_count", d["reopen_count"] or None),
+        ("meetings", "、".join(meeting_name(m, lang) for m in d.get("meetings") or [])),
     ]
     for key, value in rows:
         if value not in (None, ""):
@@ -252,7 +262,11 @@ def demand_detail(d: dict[str, Any], lang: str) -> Group:
     sep = ": " if lang == "en" else ":"
     for e in d["events"]:
         step = label("action", e["action"], lang) + (t("undone", lang) if e.get("undone") else "")
-        history.append(Text(f"{e['on']}  {step}  {e['actor'] or ''}".rstrip(), style="bold"))
+        if e.get("conflict"):
+            step += t("history.conflict", lang)
+        who = (e["actor"] or "") + (t("history.recorded_at", lang, name=e["ledger"])
+                                    if e.get("ledger") else "")
+        history.append(Text(f"{e['on']}  {step}  {who}".rstrip(), style="bold"))
         detail = describe_event(e, lang)
         if detail:
             history.append(Text("    " + detail))
@@ -292,6 +306,13 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
         add("unit", d.get("lead_unit"))
         add("co_units", "、".join(d.get("co_units") or []))
         add("handler", d.get("handler"))
+        add("locality", d.get("locality"))
+    elif action == "decide":
+        add("meeting", f"#{d.get('meeting_id')} {d.get('meeting_on') or ''}".strip())
+        add("decision", d.get("decision"))
+        add("unit", d.get("lead_unit"))
+        add("co_units", "、".join(d.get("co_units") or []))
+        add("due_on", d.get("due_on"))
     elif action == "whistle":
         add("summoned", "、".join(d.get("units") or []))
     elif action in ("report_in", "return", "receive"):
@@ -311,9 +332,20 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
             parts.append(f"+{d['days']} " + ("days" if lang == "en" else "天"))
     elif action == "follow_up":
         add("satisfaction", label("satisfaction", d.get("satisfaction"), lang))
+        add("followed_up_by", d.get("by_unit") or d.get("by_village"))
+        add("method", d.get("method"))
         add("note", d.get("note"))
         if d.get("reopen"):
             parts.append(label("action", "reopen", lang))
+    elif action == "merge_resident":
+        add("resident", f"#{d.get('from')} → #{d.get('resident_id')}")
+    elif action == "print":  # ledger doc: which document, which file
+        add("document", label("document", d.get("document"), lang))
+        add("file", d.get("file"))
+        if d.get("template") == "ledger":
+            add("template", label("doc_source", "ledger", lang))
+    if action == "accept" and d.get("repeat_of"):
+        add("repeat_of", d.get("repeat_of_number") or f"#{d['repeat_of']}")
     return sep.join(parts)
 
 
@@ -339,6 +371,10 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
                        ("note", r["note"])):
         if value:
             facts.add_row(_col(key, lang), _cell(value))
+    merged = page.get("merged") or []
+    if merged:
+        facts.add_row(t("resident.merged_from", lang), _cell("、".join(
+            f"#{m['id']} {m['name'] or ''}({m['on']})" for m in merged)))
     visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
     for v in page["visits"]:
         visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]), _cell(v["cadres"]),
@@ -421,7 +457,7 @@ SUMMARY_LIST_LIMIT = 30
 SUMMARY_COLUMNS = ("received", "settled_on_spot", "to_township", "escalated", "assigned",
                    "resolved", "closed", "open", "overdue")
 TOTAL_ROWS = ("received", "settled_on_spot", "to_township", "escalated", "assigned", "resolved",
-              "closed", "open", "carried_over", "overdue", "due_next")
+              "closed", "open", "carried_over", "overdue", "due_next", "repeat_demands")
 
 
 def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
@@ -432,6 +468,13 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
         label("title", "summary", lang),
         t("summary.week", lang, start=s["week_start"], end=s["week_end"], as_of=s["as_of"]),
     ]
+    kv = s.get("key_villages")
+    if kv and kv["total"]:  # a township that marks key villages: were they all visited?
+        line = t("summary.key_villages", lang, visited=kv["visited"], total=kv["total"])
+        if kv["missed"]:
+            line += t("summary.key_missed", lang,
+                      names=(", " if lang == "en" else "、").join(kv["missed"]))
+        parts.append(_cell(line))
     for key in ("village", "category", "channel"):
         table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
         for r in s[f"by_{key}"]:
@@ -442,6 +485,8 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     totals = _table("summary_totals", ("item", "count"), lang)
     for c in TOTAL_ROWS:
         totals.add_row(_col(c, lang), str(s[c]))
+    if "meeting_studied" in s:
+        totals.add_row(_col("meeting_studied", lang), str(s["meeting_studied"]))
     parts.append(totals)
     for key, count, extra in (("carried_over_demands", "carried_over", ()),
                               ("due_demands", "due_next", ()),
@@ -475,7 +520,7 @@ def percent(rate: float | None) -> str:
 TALK_NUMBERS = 10  # on screen; JSON and CSV list every overdue demand
 REPORT_COLUMNS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
                   "resolution_rate", "on_time_rate", "satisfaction_rate", "return_rate",
-                  "reopen_rate", "urges", "score")
+                  "reopen_rate", "urges", "repeats", "score")
 
 
 def report(r: dict[str, Any], lang: str) -> Group:
@@ -511,11 +556,14 @@ COLOUR_STYLE = {"red": "bold red", "yellow": "bold yellow", "blue": "bold blue"}
 def supervision(result: dict[str, Any], lang: str) -> Group:
     """三色督办: the cases by lead unit, each with its colour and why; then the counts."""
     # grouped by unit; the reason is what makes a case yellow
-    table = _table("supervise", SUPERVISE_COLUMNS, lang, keep=("unit", "reason"))
+    local = any(r.get("locality") for r in result["demands"])
+    columns = SUPERVISE_COLUMNS[:2] + (("locality",) if local else ()) + SUPERVISE_COLUMNS[2:]
+    table = _table("supervise", columns, lang, keep=("unit", "reason"))
     unnamed = t("unassigned", lang)
     for r in result["demands"]:
         colour = label("colour", r["colour"], lang)
         table.add_row(r["number"], _cell(r["unit"] or unnamed),
+                      *((_cell(r.get("locality")),) if local else ()),
                       f"[{COLOUR_STYLE[r['colour']]}]{colour}[/]",
                       label("colour_reason", r["reason"], lang), _cell(r["supervisor"]),
                       due_cell(r), str(r["urges"]), _short(r["text"]))
@@ -535,11 +583,67 @@ def supervision(result: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
-def settings(values: dict[str, float], lang: str) -> Table:
+def settings(values: dict[str, Any], lang: str) -> Table:
     table = _table("settings", ("key", "value"), lang)
     for k, v in sorted(values.items()):
-        table.add_row(k, f"{v:g}")
+        table.add_row(k, f"{v:g}" if isinstance(v, float) else _cell(v))
     return table
+
+
+# --- the Tuesday meeting -------------------------------------------------------------------
+
+def meeting_name(m: dict[str, Any], lang: str) -> str:
+    """#3 2026-11-17 党委会议"""
+    return f"#{m['id']} {m['held_on']} {label('meeting_kind', m['kind'], lang)}"
+
+
+AGENDA_COLUMNS = ("number", "why", "village", "unit", "status", "due_on", "text")
+
+
+def agenda(result: dict[str, Any], lang: str) -> Group:
+    """What the meeting should study, each case once with all its reasons."""
+    table = _table("agenda", AGENDA_COLUMNS, lang, keep=("why",))
+    sep = ", " if lang == "en" else "、"
+    for r in result["demands"]:
+        table.add_row(r["number"], sep.join(label("agenda_reason", w, lang) for w in r["why"]),
+                      _cell(r["village"]), _cell(r["unit"]), label("status", r["status"], lang),
+                      due_cell(r), _short(r["text"]))
+    table.title = t("agenda.title", lang, date=result["date"], since=result["since"])
+    counts = sep.join(f"{label('agenda_reason', k, lang)} {n}" for k, n in result["counts"].items())
+    table.caption = t("agenda.count", lang, n=len(result["demands"]), counts=counts)
+    parts: list[Any] = [table]
+    if not result["demands"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def meetings(rows: list[dict[str, Any]], lang: str) -> Table:
+    table = _table("meetings", ("id", "date", "kind", "attendees", "studied"), lang)
+    for r in rows:
+        table.add_row(f"#{r['id']}", r["held_on"], label("meeting_kind", r["kind"], lang),
+                      _short("、".join(r["attendees"])), str(r["studied"]))
+    if rows:
+        table.caption = t("count", lang, n=len(rows))
+    return table
+
+
+def meeting_detail(m: dict[str, Any], lang: str) -> Group:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for key, value in (("meeting", f"#{m['id']}"), ("date", m["held_on"]),
+                       ("kind", label("meeting_kind", m["kind"], lang)),
+                       ("attendees", "、".join(m["attendees"])), ("studied", m["studied"])):
+        if value not in (None, ""):
+            facts.add_row(_col(key, lang), _cell(value))
+    table = _table("decisions", ("number", "date", "decision", "unit", "due_on", "actor"), lang)
+    for d in m["decisions"]:
+        table.add_row(d["number"], d["on"], _short(d["decision"], 40), _cell(d["unit"]),
+                      _cell(d["due_on"]), _cell(d["actor"]))
+    parts: list[Any] = [facts, "", table]
+    if not m["decisions"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
 
 
 def plain_text(renderable: Any) -> str | None:
@@ -585,3 +689,153 @@ def plain_text(renderable: Any) -> str | None:
     if renderable.caption:
         lines.append(" " + text(renderable.caption))
     return "\n".join(lines)
+
+
+# --- issue 16 (pairing, coverage) ---
+
+COVERAGE_LIST_LIMIT = 20  # residents not visited longest, on screen; CSV and JSON list all
+
+
+def pairs(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    table = _table("pairs", ("pair", "village", "role", "paired_with", "pair_kind",
+                             "cadre_unit", "household", "since"), lang)
+    for r in rows:
+        household = f"#{r['resident_id']} {r['resident']}" if r["resident_id"] else ""
+        table.add_row(f"#{r['id']}", _cell(r["village"]), _cell(r["role"]),
+                      _cell(r["cadre"] or r["unit"]), label("pair_kind", r["kind"], lang),
+                      _cell(r["cadre_unit"]), _cell(household), r["created_on"] or "")
+    return table
+
+
+def organisations(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    table = _table("organisations", ("id", "org", "org_kind", "village", "visits",
+                                     "last_visit_on", "demands"), lang)
+    for r in rows:
+        table.add_row(f"#{r['id']}", _cell(r["name"]), _cell(r["kind"]), _cell(r["village"]),
+                      str(r["visits"]), r["last_visit_on"] or "", str(r["demands"]))
+    return table
+
+
+def organisation_page(page: dict[str, Any], lang: str) -> Group:
+    """An organisation's page: the resident page's tables, with its kind."""
+    r = page["resident"]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for key, value in (("id", f"#{r['id']}"), ("org", r["name"]), ("org_kind", r["org_kind"]),
+                       ("village", r["village"]), ("phone", r["phone"]),
+                       ("address", r["address"]), ("note", r["note"])):
+        if value:
+            facts.add_row(_col(key, lang), _cell(value))
+    visits = _table("visits", ("date", "village", "channel", "cadres", "note"), lang)
+    for v in page["visits"]:
+        visits.add_row(v["visited_on"], _cell(v["village"]), _cell(v["channel"]),
+                       _cell(v["cadres"]), _short(v["note"], 40))
+    parts: list[Any] = [label("title", "organisation", lang), facts, "", visits]
+    if not page["visits"]:
+        parts.append(t("none", lang))
+    parts += ["", demands(page["demands"], lang, title="demands")]
+    if not page["demands"]:
+        parts.append(t("none", lang))
+    return Group(*parts)
+
+
+def _rate_rows(rows: list[dict[str, Any]], key: str, col: str, title: str, lang: str) -> Sheet:
+    table = _table(title, (col, "total", "visited", "rate"), lang)
+    for r in rows:
+        table.add_row(_cell(r[key]), str(r["total"]), str(r["visited"]), percent(r["rate"]))
+    return table
+
+
+def coverage(c: dict[str, Any], lang: str) -> Group:
+    """ledger coverage: key villages, households, tags, organisations, not visited longest."""
+    yes, no, never = t("coverage.yes", lang), t("coverage.no", lang), t("coverage.never", lang)
+    parts: list[Any] = [label("title", "coverage", lang),
+                        t("coverage.period", lang, start=c["from"], end=c["to"],
+                          as_of=c["as_of"])]
+    if c["visit_day_rest"]:
+        parts.append(t("coverage.rest_day", lang, day=c["from"]))
+    kv = c["key_villages"]
+    if kv:
+        parts.append(t("coverage.key_line", lang, visited=sum(v["covered"] for v in kv),
+                       total=len(kv)))
+        table = _table("coverage_key_villages", ("village", "role", "paired_with",
+                                                 "visited_mark", "visits", "last_visit_on"),
+                       lang, keep=("village",))
+        for v in kv:
+            first = True
+            for p in v["people"] or [None]:
+                name = _cell(v["village"]) if first else ""
+                first = False
+                if p is None:
+                    table.add_row(name, "", t("none", lang), no, "0", "")
+                    continue
+                mark = yes if p["visited"] else f"[bold red]{no}[/]"
+                table.add_row(name, _cell(p["role"]), _cell(p["name"]), mark, str(p["visits"]),
+                              p["last_visit_on"] or "")
+        parts.append(table)
+    else:
+        parts.append(t("coverage.no_key", lang))
+    parts.append(t("coverage.households_window", lang, days=c["household_days"],
+                   since=c["households_from"], as_of=c["as_of"]))
+    hh = _table("coverage_households", ("cadre", "cadre_unit", "paired", "visited",
+                                        "not_visited_names"), lang)
+    for h in c["households"]:
+        if not h["paired"]:
+            continue
+        names = "、".join(f"#{r['id']} {r['name']}" for r in h["not_visited"])
+        hh.add_row(_cell(h["cadre"]), _cell(h["unit"]), str(h["paired"]), str(h["visited"]),
+                   _cell(names))
+    parts.append(hh)
+    if not hh.rows:
+        parts.append(t("none", lang))
+    unpaired = [h["cadre"] for h in c["households"] if not h["paired"]]
+    if unpaired:  # on screen in one line; CSV and JSON have a row for each
+        parts.append(_cell(t("coverage.no_households", lang, n=len(unpaired),
+                             names=(", " if lang == "en" else "、").join(unpaired))))
+    parts.append(_rate_rows(c["tags"], "tag", "tag", "coverage_tags", lang))
+    if not c["tags"]:
+        parts.append(t("none", lang))
+    if c["organisations"]:
+        parts.append(_rate_rows(c["organisations"], "kind", "org_kind", "coverage_orgs", lang))
+    nv = _table("coverage_not_visited", ("id", "person", "village", "group", "last_visit_on"),
+                lang)
+    for r in c["not_visited"]:
+        nv.add_row(f"#{r['id']}", _cell(r["name"]), _cell(r["village"]),
+                   _cell(r["kind"] or r["tags"]), r["last_visit_on"] or never)
+    parts.append(nv)
+    if not c["not_visited"]:
+        parts.append(t("none", lang))
+    elif c["not_visited_count"] > len(c["not_visited"]):
+        parts.append(t("coverage.more", lang, n=c["not_visited_count"] - len(c["not_visited"])))
+    return Group(*parts)
+BAR_WIDTH = 10  # cells of the longest bar of ``ledger trend``
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, most: int, width: int = BAR_WIDTH) -> str:
+    """``value`` as a bar of block characters, ``most`` filling ``width`` cells."""
+    if not most or not value:
+        return ""
+    eighths = max(1, round(8 * width * value / most))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def trend(rows: list[dict[str, Any]], lang: str) -> Sheet:
+    """``ledger trend``: each ledger week's intake, resolved and overdue, with a bar for
+    each (all bars on one scale, so they compare across the columns)."""
+    keys = ("week", "received", "bar_received", "resolved", "bar_resolved", "overdue",
+            "bar_overdue")
+    table = Sheet(None, keys, lang, keep=keys)
+    table.title = t("trend.title", lang)
+    table.headers = [label("sheet", "col_week", lang), label("sheet", "col_intake", lang), "",
+                     label("sheet", "col_resolved", lang), "",
+                     label("sheet", "col_overdue", lang), ""]
+    most = max((max(r["received"], r["resolved"], r["overdue"]) for r in rows), default=0)
+    for r in rows:
+        table.add_row(t("xlsx.week", lang, start=r["week_start"], end=r["week_end"][5:]),
+                      r["received"], f"[blue]{bar(r['received'], most)}[/]",
+                      r["resolved"], f"[green]{bar(r['resolved'], most)}[/]",
+                      r["overdue"], f"[red]{bar(r['overdue'], most)}[/]")
+    return table

@@ -88,6 +88,19 @@ TABLE: dict[str, dict[str, Term]] = {
         "urged": Term("已催办", "urged"),
         "due_soon": Term("临近时限", "near the deadline"),
     },
+    # The Tuesday meeting: its kind, and why a case is on its agenda (services.meetings).
+    "meeting_kind": {
+        "party_committee": Term("党委会议", "party committee", ("党委会", "党委会议")),
+        "joint": Term("联席会", "joint meeting", ("联席会", "联席会议", "joint")),
+        "consultation": Term("会商会", "consultation", ("会商会", "会商")),
+    },
+    "agenda_reason": {
+        "new": Term("新受理", "new"),
+        "overdue": Term("超期", "overdue"),
+        "escalated": Term("多次上报", "escalated 2+"),
+        "dissatisfied": Term("不满意", "dissatisfied"),
+        "repeat": Term("多次反映", "repeat"),
+    },
 }
 
 KINDS: tuple[str, ...] = tuple(TABLE)
@@ -145,3 +158,16 @@ def label(kind: str, value: object, lang: str = "zh") -> str:
     if term is None:
         return str(value)
     return term.en if lang == "en" else term.zh
+
+
+# --- issue 16 (pairing, coverage) ---
+# Open vocabularies that come with names built in: a township adds its own (`ledger role
+# add`, `ledger org-kind add`, stored in the ``terms`` table under these kinds); the built-in
+# names are known without being stored, in this order.
+BUILT_IN_TERMS: dict[str, tuple[str, ...]] = {
+    # 四个一 (商州: 县级领导, 县级部门, 镇主要领导, 镇科级领导), then 包村, 联户, 网格.
+    "role": ("县级领导", "县级部门", "镇主要领导", "镇科级领导", "包村干部", "联户干部", "网格员"),
+    # What an organisation visited is (六里屯's 三个覆盖: 非公企业 among them).
+    "org_kind": ("非公企业", "个体工商户", "学校", "医疗机构", "社会组织", "机关事业单位"),
+}
+HOUSEHOLD_ROLE = "联户干部"  # the role of a cadre paired with a household

@@ -20,7 +20,7 @@ SUMMARY_KEYS = {"week_start", "week_end", "received", "settled_on_spot", "escala
                 "resolved", "closed", "open", "overdue", "by_village", "by_category", "by_channel"}
 REPORT_ROW_KEYS = ["name", "received", "resolved", "on_time", "overdue", "response_rate",
                    "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "rank",
-                   "return_rate", "reopen_rate", "urges"]
+                   "return_rate", "reopen_rate", "urges", "repeats"]
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_report_json_rows_have_stable_keys_and_fractions(town_cli: Cli) -> None:
     assert [list(row) for row in data["rows"]][0] == [
         "rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
         "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "return_rate",
-        "reopen_rate", "urges"]
+        "reopen_rate", "urges", "repeats"]
     assert set(REPORT_ROW_KEYS) == set(data["rows"][0])
     first = data["rows"][0]
     assert (first["name"], first["on_time_rate"], first["rank"]) == ("东坪村", 0.6667, 1)

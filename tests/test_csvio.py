@@ -25,7 +25,7 @@ from .conftest import ID_1, ID_2, TODAY, setup_township
 BOM = b"\xef\xbb\xbf"
 HEADER = ("编号,受理日期,镇/街道,村/社区,网格,反映人,联系电话,渠道,类别,难易程度,诉求类型,"
           "诉求内容,状态,层级,牵头单位,配合单位,责任人,包案领导,办理时限,时限暂定,当场解决,"
-          "上报日期,交办日期,挂起日期,办结日期,办理结果,反馈情况,回访日期,满意度,销号日期,重办次数,首次响应日期")
+          "上报日期,交办日期,挂起日期,办结日期,办理结果,反馈情况,回访日期,满意度,销号日期,重办次数,首次响应日期,属地")
 
 
 def one(ledger, sql: str, params=()):
@@ -190,7 +190,7 @@ def test_demand_row_exactly(full: Ledger) -> None:
         "办理时限": "2026-11-23", "时限暂定": "否", "当场解决": "否", "上报日期": "2026-10-30",
         "交办日期": "2026-11-02", "挂起日期": "", "办结日期": "2026-11-16",
         "办理结果": "重新做防水", "反馈情况": "", "回访日期": "2026-11-17", "满意度": "满意",
-        "销号日期": "2026-11-17", "重办次数": "1", "首次响应日期": "2026-10-27",
+        "销号日期": "2026-11-17", "重办次数": "1", "首次响应日期": "2026-10-27", "属地": "",
     }
     assert [(r["状态"], r["层级"], r["当场解决"], r["满意度"]) for _, r in sorted(rows.items())] == [
         ("办理中", "镇级", "否", ""), ("已销号", "县级", "否", "满意"),
@@ -681,7 +681,7 @@ def test_dry_run_writes_nothing(full: Ledger) -> None:
 
 
 def test_same_named_residents_told_apart_by_phone(ledger: Ledger) -> None:
-    ledger.residents.add("王芳", "东坪村", phone="13900003333")
+    ledger.residents.add("王芳", "东坪村", phone="13900003333", new=True)  # a namesake
     with pytest.raises(ImportRefused) as e:
         import_csv(ledger, one_row(反映人="王芳"))
     assert e.value.params["errors"][0].key == "resident.ambiguous"

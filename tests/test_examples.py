@@ -51,6 +51,21 @@ def test_weekly_script_writes_a_dated_folder(tmp_path: Path) -> None:
     assert "督查成绩单".encode() in (folder / "督查成绩单-unit.txt").read_bytes()
     assert (folder / "督查成绩单-unit.csv").read_bytes().startswith(b"\xef\xbb\xbfrank,name")
     assert not (folder / "summary.json").read_bytes().startswith(b"\xef\xbb\xbf")
+    # The meeting's workbooks, and every file through --output (the CSV keeps its BOM).
+    import openpyxl
+
+    assert openpyxl.load_workbook(folder / "周汇总.xlsx").sheetnames[0] == "图表"
+    assert openpyxl.load_workbook(folder / "督查成绩单.xlsx").sheetnames[0] == "成绩单"
+    assert (folder / "overdue.csv").read_bytes().startswith(b"\xef\xbb\xbfnumber,")
+
+
+def test_the_weekly_scripts_write_every_file_through_output() -> None:
+    for name in ("weekly.sh", "weekly.ps1"):
+        script = (EXAMPLES / name).read_text(encoding="utf-8-sig")
+        calls = [line for line in script.splitlines() if "$LEDGER\"" in line or "Run @(" in line]
+        assert calls and all("--output" in line for line in calls), name
+        assert not any(">" in line.split("#")[0] for line in calls), name
+        assert "周汇总.xlsx" in script and "督查成绩单.xlsx" in script, name
 
 
 def test_windows_scripts_are_present_and_call_ledger_with_output_files() -> None:

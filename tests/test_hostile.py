@@ -308,7 +308,7 @@ def test_a_command_that_sets_up_a_ledger_still_creates_it(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("statement", [
     "insert or replace into journal select id, subject, subject_id, action, on_date, 'mallory', "
-    "reason, data, recorded_at, command, os_user, hash from journal where id = 1",
+    "reason, data, recorded_at, command, os_user, hash, origin, origin_id from journal where id = 1",
     "update journal set data = '{}' where subject = 'resident'",
     "delete from journal where subject = 'resident'",
 ], ids=["replace", "update", "delete"])

@@ -35,6 +35,7 @@ STEP_DATA = {
     "notify": {"text": "正在协调"}, "extend": {"approver": "分管领导", "days": 5},
     "suspend": {"reason": "等材料"}, "resume": {}, "resolve": {"result": "已修复"},
     "follow_up": {"satisfaction": "satisfied"}, "reopen": {"reason": "又漏了"},
+    "decide": {"meeting_id": 1, "decision": "镇里协调"},
 }
 
 # action -> status it leaves from each starting status; None means refused.
@@ -53,6 +54,7 @@ EXPECTED = {
     "resolve": {"open": "resolved", "suspended": None, "resolved": None, "closed": None},
     "follow_up": {"open": None, "suspended": None, "resolved": "resolved", "closed": None},
     "reopen": {"open": None, "suspended": None, "resolved": "open", "closed": "open"},
+    "decide": {"open": "open", "suspended": "suspended", "resolved": "resolved", "closed": None},
 }
 CASES = [(a, s, after) for a, row in EXPECTED.items() for s, after in row.items()]
 

@@ -63,8 +63,10 @@ def test_two_townships_merge_into_a_county(towns, tmp_path: Path) -> None:
     assert (second.demands, second.visits, second.residents) == (3, 1, 1)
     assert (digest(a), digest(b)) == before, "merging never writes the other file"
     rows = county.demands.list()
+    # Every case keeps its township's number, shown with the township's name.
     assert sorted(r["number"] for r in rows) == [
-        "2025-000001", "2025-000002", "2026-000001", "2026-000002", "2026-000003", "2026-000004"]
+        "白关镇:2025-000001", "白关镇:2026-000001", "白关镇:2026-000002",
+        "青石镇:2025-000001", "青石镇:2026-000001", "青石镇:2026-000002"]
     # Same village name in two townships stays two villages.
     assert sorted(r["township"] or "" for r in county.registers.listing("village")) == ["白关镇", "青石镇"]
     origins = county.db.execute("select count(distinct origin_ledger), count(*) from demands "
@@ -72,7 +74,7 @@ def test_two_townships_merge_into_a_county(towns, tmp_path: Path) -> None:
     assert origins == (2, 6)
     for r in rows:
         assert county.demands.disagreements(r["number"]) == [], r["number"]
-    d = county.demands.show("2026-000001")
+    d = county.demands.show("青石镇:2026-1")
     assert (d["level"], d["unit"], [e["action"] for e in d["events"]]) == (
         "county", "县住建局", ["accept", "escalate", "escalate", "assign"])
     assert d["due_on"] == "2026-11-12"

@@ -160,8 +160,8 @@ def test_import_after_an_undo_skips_the_voided_number(cli: Cli, tmp_path: Path) 
 
 def test_merge_after_an_undo_skips_the_voided_number(cli: Cli, tmp_path: Path) -> None:
     """A county ledger where 2026-000002 was accepted and undone merges a township's file:
-    the township's demand gets 2026-000003 (keeping its own number as its origin), never
-    the voided 2026-000002."""
+    the township's demand keeps its own number (shown with the township's name), takes none
+    of the county's, and the county's next number is 2026-000003, never the voided one."""
     township = tmp_path / "青石镇.db"
     other = ("--db", str(township))
     run(cli, *other, "township", "add", "青石镇")
@@ -171,9 +171,9 @@ def test_merge_after_an_undo_skips_the_voided_number(cli: Cli, tmp_path: Path) -
     r = run(cli, "merge", str(township))
     assert "诉求 1 件" in r.stdout
     assert query(cli.path, "select number, origin_number, text from demands order by number") == [
-        ("2026-000001", None, "门口路灯不亮"), ("2026-000003", "2026-000001", "宅基地界址纠纷")]
+        ("2026-000001", None, "门口路灯不亮"), ("青石镇:2026-000001", "2026-000001", "宅基地界址纠纷")]
     r = run(cli, "issue", "add", "村道积水", "--village", "东坪村")
-    assert r.stdout.strip() == "已受理诉求 2026-000004"
+    assert r.stdout.strip() == "已受理诉求 2026-000003"
 
 
 # --- 3. a backward date range is refused everywhere ------------------------------------------

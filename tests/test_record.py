@@ -124,16 +124,16 @@ def test_the_migration_chains_an_old_journal_as_the_writer_would(tmp_path: Path)
 
 @pytest.mark.parametrize("statement", [
     "insert or replace into journal select id, subject, subject_id, action, on_date, 'mallory', "
-    "reason, data, recorded_at, command, os_user, hash from journal where id = 1",
+    "reason, data, recorded_at, command, os_user, hash, origin, origin_id from journal where id = 1",
     "replace into journal select * from journal where id = 1",
     "update journal set actor = 'mallory' where id = 1",
     "delete from journal where id = 1",
     "insert into journal (subject, subject_id, action, on_date, data) "
     "values ('demand', 1, 'close', '2026-11-12', '{}')",
     "insert into journal select id + 10, subject, subject_id, action, on_date, actor, reason, "
-    "data, recorded_at, command, os_user, hash from journal where id = 1",
+    "data, recorded_at, command, os_user, hash, origin, origin_id from journal where id = 1",
     "insert into journal select null, subject, subject_id, action, on_date, actor, reason, "
-    "data, recorded_at, command, os_user, null from journal where id = 1",
+    "data, recorded_at, command, os_user, null, origin, origin_id from journal where id = 1",
 ], ids=["insert-or-replace", "replace", "update", "delete", "no-hash", "gap", "null-hash"])
 def test_the_file_refuses_every_rewrite_sqlite_can_refuse(worked: Cli, statement: str) -> None:
     before = digest(worked.path)
@@ -150,7 +150,7 @@ def _update_dropped(path: Path) -> None:
 def _replace_dropped(path: Path) -> None:
     sql(path, "drop trigger journal_append_only",
         "insert or replace into journal select id, subject, subject_id, action, on_date, "
-        "'mallory', reason, data, recorded_at, command, os_user, hash from journal where id = 3")
+        "'mallory', reason, data, recorded_at, command, os_user, hash, origin, origin_id from journal where id = 3")
 
 
 def _delete_reinsert(path: Path) -> None:
@@ -158,7 +158,7 @@ def _delete_reinsert(path: Path) -> None:
         "create temp table keep as select * from journal where id = 3",
         "delete from journal where id = 3",
         "insert into journal select id, subject, subject_id, action, '2026-11-12', actor, "
-        "reason, data, recorded_at, command, os_user, hash from temp.keep")
+        "reason, data, recorded_at, command, os_user, hash, origin, origin_id from temp.keep")
 
 
 def _projection(path: Path) -> None:

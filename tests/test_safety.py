@@ -372,6 +372,7 @@ class DemandLife(RuleBasedStateMachine):
         super().__init__()
         self.L = setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
         self.n = self.L.demands.add("屋顶漏水", village="东坪村")
+        self.meeting = self.L.meetings.add(on=TODAY, attendees=["马国强"])
 
     def snapshot(self) -> tuple:
         exists = self.L.db["demands"].count > 0
@@ -447,6 +448,36 @@ class DemandLife(RuleBasedStateMachine):
     @rule()
     def supervise(self) -> None:
         self.take(lambda: self.L.demands.supervise(self.n, leader="李副镇长"))
+
+    @rule()
+    def assign_with_locality(self) -> None:
+        self.take(lambda: self.L.demands.assign(self.n, unit="镇司法所", locality="西岭村"))
+
+    @rule()
+    def follow_up_both_ways(self) -> None:
+        self.take(lambda: self.L.demands.follow_up(self.n, satisfaction="满意", by="河口社区",
+                                                   method="电话"))
+
+    @rule()
+    def follow_up_unknown_unit(self) -> None:
+        self.take(lambda: self.L.demands.follow_up(self.n, satisfaction="满意", by="无此单位"))
+
+    @rule()
+    def two_follow_ups_required(self) -> None:
+        self.take(lambda: self.L.reports.set_setting("followup.required", "2"))
+
+    @rule()
+    def decide(self) -> None:
+        self.take(lambda: self.L.meetings.decide(self.meeting, self.n, decision="镇里协调"))
+
+    @rule()
+    def decide_and_assign(self) -> None:
+        self.take(lambda: self.L.meetings.decide(self.meeting, self.n, decision="交县住建局",
+                                                 unit="镇综治中心", deadline=TODAY))
+
+    @rule()
+    def decide_at_no_meeting(self) -> None:
+        self.take(lambda: self.L.meetings.decide(99, self.n, decision="无此会议"))
 
     @rule()
     def undo(self) -> None:

@@ -2,10 +2,11 @@
 open the ledger through the session (``ctx.obj``, a ``ledger.cli.Session``), make one
 service call, render what it returns.
 
-    places      township, village, unit, cadre, category, channel, type
+    places      township, village, unit, cadre, category, channel, type, method
     residents   resident: add, show, find, tag (一人一账)
     visits      visit: log, list
     issues      issue: add, every step of a demand's life, show, list
+    meetings    meeting: agenda, add, decide, list, show (the Tuesday meeting)
     deadlines   due, overdue, calendar, policy
     reports     summary, report, setting
     data        export, import, merge, check, backup, restore, undo

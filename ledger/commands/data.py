@@ -31,6 +31,7 @@ def export(
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="写入文件,- 为标准输出(默认:当前文件夹下“诉求台账-日期.csv”) || Write to this file, - for standard output (default: 诉求台账-DATE.csv in the current folder)")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="utf-8-sig(默认,带 BOM)| gb18030 | utf-8")] = "utf-8-sig",
+    fmt: Annotated[str, typer.Option("--format", help="csv(默认)或 xlsx(Excel 工作簿;-o 给 .xlsx 文件名亦可) || csv (the default) or xlsx (an Excel workbook; or give -o a .xlsx name)")] = "csv",
     unmask: Annotated[bool, typer.Option("--unmask", help="不打码电话和身份证号(记入日志) Do not mask phones and ID numbers (journaled)")] = False,
     mask_names: Annotated[bool, typer.Option("--mask-names", help="姓名也打码(张*) Mask names too")] = False,
     status: Annotated[Optional[str], typer.Option("--status", help="诉求状态 Demand status")] = None,
@@ -40,7 +41,7 @@ def export(
     force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """导出 CSV(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV."""
+    """导出 CSV 或 Excel 工作簿(Excel/WPS 可直接打开):诉求、走访或群众;个人信息默认打码。 Export as CSV or .xlsx."""
     from ..io.csvformat import export_csv
     from ..io.files import atomic_write, check_target, is_stdout
 
@@ -48,7 +49,30 @@ def export(
     filters = {k: v for k, v in (("status", status), ("village", village), ("since", since),
                                  ("until", until)) if v}
     kind = what.strip().lower()
-    path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}.csv")
+    book = _export_format(fmt, output) == "xlsx"
+    suffix = ".xlsx" if book else ".csv"
+    path = output or Path(f"{EXPORT_FILE_NAMES.get(kind, kind)}-{s.day().isoformat()}{suffix}")
+    if book:
+        from .listing import township_of, write_workbook
+
+        def build(target: Path) -> int:
+            from ..io.xlsx import export_workbook
+
+            ledger = s.ledger(db)
+            return export_workbook(ledger, kind, target, lang=s.lang, unmask=unmask,
+                                   mask_names=mask_names, township=township_of(ledger),
+                                   **filters)
+
+        def done(n: int, target: Path) -> None:
+            s.say("export.done", n=n, path=str(target))
+            if unmask:
+                s.say("export.unmasked")
+
+        write_workbook(s, path, "", build, force=force, private=unmask or not mask_names,
+                       db=db, done=done)
+        if unmask and is_stdout(path):
+            s.warn(s.t("export.unmasked"))
+        return
     ledger_path = s.resolve(db)
     if not is_stdout(path):
         check_target(Path(path), force=force, keep=[ledger_path])  # refused before reading
@@ -68,21 +92,35 @@ def export(
         s.say("export.unmasked")
 
 
+def _export_format(fmt: str, output: Path | None) -> str:
+    """``export --format``: csv or xlsx; an ``-o`` name ending in .xlsx means xlsx."""
+    from ..errors import BadInput
+
+    value = (fmt or "csv").strip().lower()
+    if value not in ("csv", "xlsx"):
+        raise BadInput("enum.unknown", what="format", name=fmt, choices=["csv", "xlsx"])
+    if output is not None and output.suffix.lower() == ".xlsx":
+        return "xlsx"
+    return value
+
+
 @commands.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV 文件(ledger export 的格式) || A CSV in the export format", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="CSV 文件或 Excel 工作簿 .xlsx(ledger export 的格式) || A CSV or an .xlsx workbook in the export format", dir_okay=False)],
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="工作簿中的工作表(默认第一个) || The workbook's sheet (default: the first)")] = None,
     what: Annotated[str, typer.Option("--what", help="demands(默认)| visits | residents || demands (the default) | visits | residents")] = "demands",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入 Check only")] = False,
     create_missing: Annotated[bool, typer.Option("--create-missing", help="新建未知的村、单位、类别等 Create unknown villages, units, categories")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="把问题清单写成 CSV Write the problems as CSV")] = None,
     update: Annotated[bool, typer.Option("--update", help="编号已有而内容不同的行,按文件记一步更正(correct/classify) || Correct rows whose number exists with other content (as correct/classify steps)")] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --errors 文件 || Replace an existing --errors file")] = False,
+    allow_duplicates: Annotated[bool, typer.Option("--allow-duplicates", help="无编号的行与台账中已有诉求相同(同村、同类别、同日、内容相近)也导入 || Import unnumbered rows that look like demands already in the ledger")] = False,
     db: DbOpt = None,
 ) -> None:
-    """导入 CSV:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV."""
+    """导入 CSV 或 Excel 工作簿:先逐行检查,有任何问题则全部不导入并列出问题;按编号去重。 Import a CSV or an .xlsx workbook."""
     from ..errors import BadInput
-    from ..io.importer import ImportRefused, import_csv
+    from ..io.importer import ImportRefused, import_csv, import_xlsx
 
     s: Session = ctx.obj
     try:
@@ -90,12 +128,26 @@ def import_(
     except OSError as e:
         raise BadInput("file.cannot_read", path=str(file), why=e.strerror or str(e)) from None
     try:
+        head = source.read(4)
+        source.seek(0)
+        book = head.startswith(b"PK\x03\x04")  # a zip: an .xlsx workbook
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise BadInput("import.xls")
+        if sheet is not None and not book:
+            raise BadInput("import.sheet_not_csv", path=str(file))
         ledger = s.ledger(db, create=True)
-        with _progress(file) as progress:
-            result = import_csv(ledger, source, what=what.strip().lower(), dry_run=dry_run,
-                                create_missing=create_missing, progress=progress,
-                                update=update,
-                                update_reason=s.t("import.update_reason", file=file.name))
+        reason = s.t("import.update_reason", file=file.name)
+        if book:
+            result = import_xlsx(ledger, source, sheet=sheet, what=what.strip().lower(),
+                                 dry_run=dry_run, create_missing=create_missing,
+                                 update=update, update_reason=reason,
+                                 allow_duplicates=allow_duplicates)
+        else:
+            with _progress(file) as progress:
+                result = import_csv(ledger, source, what=what.strip().lower(),
+                                    dry_run=dry_run, create_missing=create_missing,
+                                    progress=progress, update=update, update_reason=reason,
+                                    allow_duplicates=allow_duplicates)
     except ImportRefused as e:
         _list_problems(s, e, errors, force)
         raise

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from .listing import json_rows, show_demands, warn_provisional
-from .options import CategoryOpt, DbOpt, FormatOpt, output_format
+from .listing import json_rows, show_demands, township_of, warn_provisional, write_workbook
+from .options import (
+    BookFormatOpt, CategoryOpt, DbOpt, ForceOpt, FormatOpt, OutputOpt, output_format,
+)
 
 if TYPE_CHECKING:
     from ..cli import Session
@@ -25,21 +27,67 @@ GROUPS = (("calendar", calendar_app), ("policy", policy_app))
 def due(
     ctx: typer.Context,
     within: Annotated[Optional[int], typer.Option("--within", help="今天及之后 N 个工作日内到期(默认:状态灯为临期的,即今天或下一个工作日) || Due today or within N working days (default: the 临期 light, today or the next working day)")] = None,
-    fmt: FormatOpt = "table",
+    fmt: BookFormatOpt = "table",
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """临期:今天或下一个工作日(或 N 个工作日内)到期的在办诉求。 Demands due soon: today or the next working day (or within N working days)."""
     s: Session = ctx.obj
-    show_demands(s, s.ledger(db).demands.due(within), output_format(fmt), title="due")
+    fmt = output_format(fmt, output, xlsx=True)
+    if fmt == "xlsx":
+        def build(path: Path) -> None:
+            ledger = s.ledger(db)
+            _demands_book(s, ledger, "due", path, ledger.demands.due(within))
+
+        write_workbook(s, output, _book_name(s, "due"), build, force=force, db=db)
+        return
+    with s.output_to(output, fmt, force=force, db=db):
+        show_demands(s, s.ledger(db).demands.due(within), fmt, title="due")
+
+
+def _book_name(s: Session, title: str) -> str:
+    from ..i18n import label
+
+    return f"{label('title', title, s.lang)}-{s.day()}.xlsx"
+
+
+def _demands_book(s: Session, ledger: object, title: str, path: Path, rows: list,
+                  extra: tuple[str, ...] = (), groups: tuple = (), period: str = "") -> None:
+    """Demands (``due``, ``overdue``, ``issue list``) as a workbook (``ledger.io.xlsx``)."""
+    from ..i18n import label
+    from ..io.xlsx import Title, demands_workbook
+
+    demands_workbook(path, rows, Title(township_of(ledger), label("title", title, s.lang),
+                                       period, s.day().isoformat()),
+                     s.lang, extra=extra, groups=groups)
 
 
 @commands.command("overdue")
-def overdue(ctx: typer.Context, fmt: FormatOpt = "table", db: DbOpt = None) -> None:
+def overdue(ctx: typer.Context, fmt: BookFormatOpt = "table", output: OutputOpt = None,
+            force: ForceOpt = False, db: DbOpt = None) -> None:
     """超期:已过时限的在办诉求,超期工作日数,按单位和村汇总。 Overdue demands, by unit and village."""
     s: Session = ctx.obj
+    fmt = output_format(fmt, output, xlsx=True)
+    if fmt == "xlsx":
+        def build(path: Path) -> None:
+            from ..i18n import label
+
+            ledger = s.ledger(db)
+            result = ledger.demands.overdue_by()
+            _demands_book(s, ledger, "overdue", path, result["demands"], ("days_late",),
+                          ((label("title", "overdue_by_unit", s.lang), result["by_unit"]),
+                           (label("title", "overdue_by_village", s.lang), result["by_village"])))
+
+        write_workbook(s, output, _book_name(s, "overdue"), build, force=force, db=db)
+        return
+    with s.output_to(output, fmt, force=force, db=db):
+        _overdue(s, fmt, db)
+
+
+def _overdue(s: Session, fmt: str, db: Path | None) -> None:
     render = s.render()
     result = s.ledger(db).demands.overdue_by()
-    fmt = output_format(fmt)
     if fmt == "csv":
         show_demands(s, result["demands"], "csv", extra=("days_late",))
         return

@@ -4,14 +4,16 @@ show one with its whole history, list them. Each step has who (``--user``), when
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from .listing import show_demands, warn_provisional
+from .listing import show_demands, warn_provisional, write_workbook
 from .options import (
-    CategoryOpt, DateOpt, DbOpt, FeedbackOpt, FormatOpt, Number, ReasonOpt, ReceivedFromOpt,
-    ReceivedToOpt, ResidentOpt, VillageOpt, output_format,
+    BookFormatOpt, CategoryOpt, DateOpt, DbOpt, FeedbackOpt, FormatOpt, ForceOpt, Number,
+    OutputOpt, ReasonOpt, ReceivedFromOpt, ReceivedToOpt, ResidentOpt, VillageOpt,
+    output_format,
 )
 
 if TYPE_CHECKING:
@@ -36,14 +38,26 @@ def issue_add(
     type_: Annotated[Optional[str], typer.Option("--type", help="类型:咨询/求助/投诉/建议 …… || Type: 咨询/求助/投诉/建议 ...")] = None,
     level: Annotated[Optional[str], typer.Option("--level", help="受理层级(village|township|county) || Level received at: village|township|county")] = None,
     date_: Annotated[Optional[str], typer.Option("--date", help="受理日期,如 2026-11-17、昨天(默认今天) || Date received (default: today)")] = None,
+    repeat_of: Annotated[Optional[str], typer.Option("--repeat-of", help="重复诉求:与之前的这件诉求是同一件事 || A repeat of this earlier demand")] = None,
     db: DbOpt = None,
 ) -> None:
     """受理一件诉求(不经走访,如 12345 转来)。 Accept a demand."""
     s: Session = ctx.obj
-    number = s.ledger(db).demands.add(
+    got = s.ledger(db).demands.add_checked(
         text, village=village, on=date_, resident=resident, category=category,
-        complexity="complex" if complex_ else None, channel=channel, type=type_, level=level)
-    s.say("ok.issue_added", number=number)
+        complexity="complex" if complex_ else None, channel=channel, type=type_, level=level,
+        repeat_of=repeat_of)
+    s.say("ok.issue_added", number=got["number"])
+    warn_repeats(s, got["number"], got["repeats"])
+
+
+def warn_repeats(s: Session, number: str, repeats: list[dict[str, Any]]) -> None:
+    """One line on standard error: the earlier demands this one may repeat (重复诉求)."""
+    if repeats:
+        sep = ", " if s.lang == "en" else "、"
+        s.warn(s.t("repeat.possible", number=number, n=len(repeats), found=sep.join(
+            s.t("repeat.one", number=r["number"], similarity=r["similarity"],
+                status=r["status"]) for r in repeats)))
 
 
 def _stepped(s: Session, result: dict[str, Any], action: str) -> None:
@@ -110,12 +124,14 @@ def issue_assign(
     unit: Annotated[str, typer.Option("--unit", help="牵头单位 Lead unit")],
     co_unit: Annotated[Optional[list[str]], typer.Option("--co-unit", help="配合单位,可多次 Cooperating unit")] = None,
     handler: Annotated[Optional[str], typer.Option("--handler", help="责任人 Responsible person")] = None,
+    locality: Annotated[Optional[str], typer.Option("--locality", help="属地村/社区(双向派单,与责任单位共同办理) || Village or community working the case with the unit (both ways)")] = None,
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
-    """交办给责任单位(牵头、配合、责任人)。 Assign to a unit."""
+    """交办给责任单位(牵头、配合、责任人,可同时派给属地村/社区)。 Assign to a unit."""
     s: Session = ctx.obj
     _stepped(s, s.ledger(db).demands.assign(number, unit=unit, co_units=co_unit or [],
-                                            handler=handler, on=date_), "assign")
+                                            handler=handler, locality=locality, on=date_),
+             "assign")
 
 
 @issue_app.command("whistle")
@@ -260,12 +276,15 @@ def issue_follow_up(
     satisfaction: Annotated[str, typer.Option("--satisfaction", help="满意|基本满意|不满意 || satisfied|basically|dissatisfied (满意|基本满意|不满意)")],
     note: Annotated[Optional[str], typer.Option("--note", help="回访情况 Notes")] = None,
     reopen: Annotated[bool, typer.Option("--reopen", help="不满意时重新办理 Reopen when dissatisfied")] = False,
+    by: Annotated[Optional[str], typer.Option("--by", help="回访人:单位或村/社区(双向回访) || Who followed up: a unit, or the village or community")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", help="回访方式:电话/现场/入户/短信…… || How: 电话/现场/入户/短信 ...")] = None,
     date_: DateOpt = None, db: DbOpt = None,
 ) -> None:
     """回访:群众满意度;不满意可加 --reopen 重新办理。 Follow up with the resident."""
     s: Session = ctx.obj
     _stepped(s, s.ledger(db).demands.follow_up(number, satisfaction=satisfaction, note=note,
-                                               reopen=reopen, on=date_), "follow_up")
+                                               reopen=reopen, by=by, method=method, on=date_),
+             "follow_up")
 
 
 @issue_app.command("close")
@@ -310,12 +329,37 @@ def issue_list(
     since: ReceivedFromOpt = None,
     until: ReceivedToOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=0, help="最多显示条数(表格默认 1000,0 为全部) || At most this many (table: 1000 by default; 0: all)")] = None,
-    fmt: FormatOpt = "table",
+    fmt: BookFormatOpt = "table",
+    output: OutputOpt = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """诉求台账,可按状态、村、类别、单位、层级、反映人、日期筛选。 List demands."""
     s: Session = ctx.obj
-    fmt = output_format(fmt)
+    fmt = output_format(fmt, output, xlsx=True)
+    if fmt == "xlsx":
+        from .deadlines import _book_name, _demands_book
+
+        def build(path: Path) -> None:
+            from ..io.xlsx import _period
+
+            ledger = s.ledger(db)
+            rows = ledger.demands.list(status=status, village=village, category=category,
+                                       unit=unit, level=level, resident=resident, since=since,
+                                       until=until, limit=limit or None)
+            _demands_book(s, ledger, "issue_list", path, rows,
+                          period=_period(s.lang, since, until))
+
+        write_workbook(s, output, _book_name(s, "issue_list"), build, force=force, db=db)
+        return
+    with s.output_to(output, fmt, force=force, db=db):
+        _issue_list(s, status, village, category, unit, level, resident, since, until, limit,
+                    fmt, db)
+
+
+def _issue_list(s: Session, status: str | None, village: str | None, category: str | None,
+                unit: str | None, level: str | None, resident: str | None, since: str | None,
+                until: str | None, limit: int | None, fmt: str, db: Path | None) -> None:
     # A screen shows the first thousand; scripts (csv, json) get every row unless they ask.
     shown = limit if limit is not None else (TABLE_LIMIT if fmt == "table" else 0)
     rows = s.ledger(db).demands.list(status=status, village=village, category=category, unit=unit,

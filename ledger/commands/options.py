@@ -19,6 +19,9 @@ OutputOpt = Annotated[Optional[Path], typer.Option(
     "--output", "-o", help="写入文件(UTF-8),- 为标准输出 || Write to this file instead (- for standard output)")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", help="table、csv 或 json(键名见 README) || table, csv or json (keys: README)")]
+# The commands that also write an Excel workbook (--format xlsx, or an .xlsx name to -o).
+BookFormatOpt = Annotated[str, typer.Option(
+    "--format", help="table、csv、json 或 xlsx(Excel 工作簿;-o 给 .xlsx 文件名亦可) || table, csv, json or xlsx (an Excel workbook; or give -o a .xlsx name)")]
 Number = Annotated[str, typer.Argument(help="诉求编号,如 2026-000123 || Demand number, e.g. 2026-000123",
                                        show_default=False)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="替换已有文件(不加则不覆盖任何已有文件) Replace an existing file (never without it)")]
@@ -35,11 +38,18 @@ ReceivedToOpt = Annotated[Optional[str], typer.Option("--to", help="受理日期
 FORMATS = ("table", "csv", "json")
 
 
-def output_format(fmt: str) -> str:
-    """The value of ``--format``: table, csv or json (any case, spaces around ignored)."""
+def output_format(fmt: str, output: Path | None = None, *, xlsx: bool = False) -> str:
+    """The value of ``--format``: table, csv or json (any case, spaces around ignored); with
+    ``xlsx`` also xlsx, which an ``output`` named ``*.xlsx`` implies (and another explicit
+    format than the table is refused for it)."""
     from ..errors import BadInput
 
     value = (fmt or "table").strip().lower()
-    if value not in FORMATS:
-        raise BadInput("enum.unknown", what="format", name=fmt, choices=list(FORMATS))
+    choices = (*FORMATS, "xlsx") if xlsx else FORMATS
+    if value not in choices:
+        raise BadInput("enum.unknown", what="format", name=fmt, choices=list(choices))
+    if xlsx and output is not None and output.suffix.lower() == ".xlsx" and value != "xlsx":
+        if value != "table":
+            raise BadInput("xlsx.format_conflict", path=str(output), fmt=value)
+        value = "xlsx"
     return value

@@ -20,10 +20,11 @@ cadre_app = typer.Typer(help="干部 Cadres", no_args_is_help=True)
 category_app = typer.Typer(help="诉求类别 Demand categories", no_args_is_help=True)
 channel_app = typer.Typer(help="走访渠道 Visit channels", no_args_is_help=True)
 type_app = typer.Typer(help="诉求类型(咨询/求助/投诉/建议...) Demand types", no_args_is_help=True)
+method_app = typer.Typer(help="回访方式(电话/现场/入户/短信...) Follow-up methods", no_args_is_help=True)
 
 GROUPS = (("township", township_app), ("village", village_app), ("unit", unit_app),
           ("cadre", cadre_app), ("category", category_app), ("channel", channel_app),
-          ("type", type_app))
+          ("type", type_app), ("method", method_app))
 
 
 @township_app.command("add")
@@ -66,6 +67,19 @@ def village_list(ctx: typer.Context, db: DbOpt = None) -> None:
     s.print(render.register(s.ledger(db).registers.listing("village"),
                             ("name", "township", "kind", "residents", "demands"), "villages",
                             s.lang))
+
+
+@village_app.command("key")
+def village_key(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="村/社区名 Village")],
+    off: Annotated[bool, typer.Option("--off", help="取消重点村 No longer a key village")] = False,
+    db: DbOpt = None,
+) -> None:
+    """设为重点村(基层治理重点村),--off 取消。 Mark a key village (--off: no longer)."""
+    s: Session = ctx.obj
+    v = s.ledger(db).pairing.set_key(name, key=not off)
+    s.say("ok.key_off" if off else "ok.key", name=v["name"])
 
 
 @village_app.command("grid")
@@ -149,3 +163,4 @@ def _term_commands(group: typer.Typer, kind: str, title: str, zh: str, en: str) 
 _term_commands(category_app, "category", "categories", "诉求类别", "demand category")
 _term_commands(channel_app, "channel", "channels", "走访渠道", "visit channel")
 _term_commands(type_app, "type", "types", "诉求类型", "demand type")
+_term_commands(method_app, "method", "methods", "回访方式", "follow-up method")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from .options import DbOpt, GridOpt, PhoneOpt, VillageOpt
+from .options import DbOpt, FormatOpt, GridOpt, PhoneOpt, VillageOpt, output_format
 
 if TYPE_CHECKING:
     from ..cli import Session
@@ -28,13 +28,40 @@ def resident_add(
     grid: GridOpt = None,
     address: Annotated[Optional[str], typer.Option("--address", help="地址 Address")] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="备注 Note")] = None,
+    new: Annotated[bool, typer.Option("--new", help="同村已有同名群众,确是另一个人:照样登记 || A namesake in the same village is another person: add anyway")] = False,
+    same: Annotated[bool, typer.Option("--same", help="同村同名的就是此人:用已有的一页(补上缺的项、加标签) || The namesake is this person: use that page (fill what it lacks, add tags)")] = False,
     db: DbOpt = None,
 ) -> None:
     """登记群众,建立一人一账。 Register a resident (one ledger page each)."""
     s: Session = ctx.obj
-    rid = s.ledger(db).residents.add(name, village, phone=phone, id_number=id_number,
-                                     tags=tag or [], grid=grid, address=address, note=note)
+    if new and same:
+        from ..errors import BadInput
+
+        raise BadInput("resident.new_or_same")
+    residents = s.ledger(db).residents
+    if same:
+        got = residents.same(name, village, phone=phone, id_number=id_number, tags=tag or [],
+                             grid=grid, address=address, note=note)
+        s.say("resident.same_used", id=got["id"], name=got["name"],
+              changed=len(got["changed"]) + len(got["tags"]))
+        return
+    rid = residents.add(name, village, phone=phone, id_number=id_number, tags=tag or [],
+                        grid=grid, address=address, note=note, new=new)
     s.say("ok.added", what="resident", name=f"#{rid} {name.strip()}")
+
+
+@resident_app.command("merge")
+def resident_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(metavar="A", help="留下的一页(姓名、#编号……) || The page kept")],
+    gone: Annotated[str, typer.Argument(metavar="B", help="并入 A 的一页 || The page merged into A")],
+    db: DbOpt = None,
+) -> None:
+    """两页是同一个人:B 的走访、诉求并入 A(记入日志,可 undo)。 Merge page B into page A."""
+    s: Session = ctx.obj
+    got = s.ledger(db).residents.merge(keep, gone)
+    s.say("resident.merged_ok", gone=got["gone"], into=got["label"], visits=got["visits"],
+          demands=got["demands"])
 
 
 @resident_app.command("show")
@@ -60,13 +87,28 @@ def resident_find(
     phone_tail: Annotated[Optional[str], typer.Option("--phone-tail", help="电话尾号 Phone tail")] = None,
     tag: Annotated[Optional[str], typer.Option("--tag", help="标签 Tag")] = None,
     unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话(记入日志) Show full phone (journaled)")] = False,
+    fmt: FormatOpt = "table",
     db: DbOpt = None,
 ) -> None:
-    """按姓名、电话尾号、村或标签查找群众。 Find residents by name, phone tail, village or tag."""
+    """按姓名(汉字或拼音、首字母)、电话尾号、村或标签查找群众。 Find residents by name (Chinese, pinyin or initials), phone tail, village or tag."""
     s: Session = ctx.obj
-    render = s.render()
+    fmt = output_format(fmt)
     rows = s.ledger(db).residents.find(query, village=village, phone_tail=phone_tail, tag=tag,
                                        unmask=unmask)
+    if fmt != "table":
+        from ..privacy import mask_phone
+
+        out = [{"id": r["id"], "name": r["name"], "village": r["village"],
+                "phone": r["phone"] if unmask else mask_phone(r["phone"]),
+                "tags": r["tags"].split("、") if r["tags"] else [],
+                "visits": r["visits"], "demands": r["demands"]} for r in rows]
+        if fmt == "json":
+            s.emit_json(out)
+        else:
+            s.emit_csv([{**r, "tags": "、".join(r["tags"])} for r in out],
+                       ("id", "name", "village", "phone", "tags", "visits", "demands"))
+        return
+    render = s.render()
     s.print(render.residents(rows, s.lang, unmask=unmask))
     s.say("count", n=len(rows))
 

@@ -21,6 +21,7 @@ def visit_log(
     ctx: typer.Context,
     village: Annotated[Optional[str], typer.Option("--village", help="村/社区(默认为群众所在村) || Village (default: the resident's)")] = None,
     resident: Annotated[Optional[str], typer.Option("--resident", help="走访对象 Resident visited")] = None,
+    org: Annotated[Optional[str], typer.Option("--org", help="走访的单位/企业 Organisation visited")] = None,
     cadre: Annotated[Optional[list[str]], typer.Option("--cadre", help="走访干部,可多次 Cadre, repeatable")] = None,
     channel: Annotated[Optional[str], typer.Option("--channel", help="渠道(默认 入户走访) || Channel (default: 入户走访)")] = None,
     date_: Annotated[Optional[str], typer.Option("--date", help="走访日期,如 2026-11-17、昨天(默认今天) || Date of the visit (default: today)")] = None,
@@ -35,12 +36,16 @@ def visit_log(
     """登记一次走访及当场提出的诉求。 Log one visit and the demands raised in it."""
     s: Session = ctx.obj
     result = s.ledger(db).visits.log(
-        village=village, on=date_, resident=resident, cadres=cadre or [], channel=channel,
+        village=village, on=date_, resident=resident, org=org, cadres=cadre or [], channel=channel,
         grid=grid, note=note, issues=issue or [], category=category,
         complexity="complex" if complex_ else None)
     s.say("ok.visit", id=result["visit_id"])
     for number in result["numbers"]:
         s.say("ok.issue_added", number=number)
+    from .issues import warn_repeats
+
+    for number, found in result["repeats"].items():
+        warn_repeats(s, number, found)
 
 
 @visit_app.command("list")

@@ -145,6 +145,7 @@ DEMAND_COLUMNS: tuple[Column, ...] = (
     ("closed_on", "销号日期", ()),
     ("reopen_count", "重办次数", ()),
     ("first_step_on", "首次响应日期", ("响应日期",)),
+    ("locality", "属地", ("属地村/社区",)),
 )
 
 VISIT_COLUMNS: tuple[Column, ...] = (
@@ -311,16 +312,11 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
     ``until`` (received); visits ``village``, ``since``, ``until``; residents ``village``,
     ``tag``. Names are resolved as everywhere in the ledger (nearest names on a typo).
     """
-    what = what_of(what)
     encoding = check_encoding(encoding)
-    unknown = sorted(set(filters) - set(_FILTERS[what]))
-    if unknown:
-        raise TypeError(f"export_csv({what!r}) got unknown filters {unknown}")
-    given = {k: v for k, v in filters.items() if v not in (None, "", ())}
-    rows = {"demands": _demand_rows, "visits": _visit_rows, "residents": _resident_rows}[what]
-    masks = _Masks(unmask=unmask, mask_names=mask_names)
     with ledger.db.atomic():
-        source = rows(ledger, masks, given)  # names resolved (and refused) before any output
+        # names resolved (and refused) before any output
+        what, given, source = export_source(ledger, what, unmask=unmask, mask_names=mask_names,
+                                            filters=filters)
         writer = CsvWriter(out, encoding)
         try:
             writer.row(headers(what))
@@ -328,11 +324,34 @@ def export_csv(ledger: Ledger, what: str, out: BinaryIO, *, encoding: str = "utf
         finally:
             writer.finish()
         if unmask:
-            ledger.journal.write("export", 0, "unmask", ledger.today.isoformat(), {
-                "what": what, "rows": n, "encoding": encoding, "mask_names": bool(mask_names),
-                "filters": {k: str(v) for k, v in sorted(given.items())},
-            })
+            journal_unmasked(ledger, what, n, encoding, mask_names, given)
     return n
+
+
+def export_source(ledger: Ledger, what: str, *, unmask: bool, mask_names: bool,
+                  filters: dict[str, Any], escaped: bool = True
+                  ) -> tuple[str, dict[str, Any], Iterator[list[Any]]]:
+    """The rows of an export of ``what`` (see ``export_csv`` for the filters), one list of
+    cells a row in the order of ``COLUMNS[what]``, masked as the export masks them; with
+    ``escaped`` each cell as the CSV writes it, else the values themselves (for a workbook,
+    whose text cells never run as formulas). Returns (what, the filters given, the rows)."""
+    what = what_of(what)
+    unknown = sorted(set(filters) - set(_FILTERS[what]))
+    if unknown:
+        raise TypeError(f"export({what!r}) got unknown filters {unknown}")
+    given = {k: v for k, v in filters.items() if v not in (None, "", ())}
+    rows = {"demands": _demand_rows, "visits": _visit_rows, "residents": _resident_rows}[what]
+    masks = _Masks(unmask=unmask, mask_names=mask_names)
+    return what, given, rows(ledger, masks, given, escaped)
+
+
+def journal_unmasked(ledger: Ledger, what: str, n: int, encoding: str, mask_names: bool,
+                     given: dict[str, Any]) -> None:
+    """An export with phones and ID numbers in full, recorded in the journal."""
+    ledger.journal.write("export", 0, "unmask", ledger.today.isoformat(), {
+        "what": what, "rows": n, "encoding": encoding, "mask_names": bool(mask_names),
+        "filters": {k: str(v) for k, v in sorted(given.items())},
+    })
 
 
 @dataclass(frozen=True)
@@ -354,20 +373,25 @@ def _labels(kind: str, values: Iterable[str]) -> dict[str | None, str]:
     return {None: "", **{v: label(kind, v) for v in values}}
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
-                  m: _Masks) -> Iterator[list[Any]]:
+                  m: _Masks, esc: Any = _esc) -> Iterator[list[Any]]:
     """Escaped cells, row by row. The ledger's own values (numbers, ISO dates, labels,
-    counts) never need escaping; text a clerk typed goes through ``_esc``."""
+    counts) never need escaping; text a clerk typed goes through ``esc`` (``_esc``, or
+    ``_same`` for the values themselves)."""
     complexity = _labels("complexity", lifecycle.COMPLEXITIES)
     status = _labels("status", lifecycle.STATUSES)
     level = _labels("level", lifecycle.LEVELS)
     satisfaction = _labels("satisfaction", lifecycle.SATISFACTIONS)
-    lead_names = {u: _esc(name) for u, name in units.items()}
-    esc, name, phone = _esc, m.name, m.phone
+    lead_names = {u: esc(name) for u, name in units.items()}
+    name, phone = m.name, m.phone
     for (number, received_on, township, village, grid, resident, tel, channel, category,
          cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
          escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
-         followed_up_on, sat, closed_on, reopen_count, first_step_on) in cursor:
+         followed_up_on, sat, closed_on, reopen_count, first_step_on, locality) in cursor:
         yield [
             number, received_on, esc(township), esc(village), esc(grid), esc(name(resident)),
             esc(phone(tel)), esc(channel), esc(category), complexity[cx], esc(type_), esc(text),
@@ -377,23 +401,29 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
             ("是" if provisional else "否") if due_on else None, "是" if settled else "否",
             escalated_on, assigned_on, suspended_since, resolved_on, esc(result),
             esc(feedback), followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
-            first_step_on,
+            first_step_on, esc(locality),
         ]
 
 
-def _visit_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    return ([escape_cell(c) for c in (
+def _visit_rows(ledger: Ledger, m: _Masks, given: dict[str, Any],
+                escaped: bool = True) -> Iterator[list[Any]]:
+    esc = escape_cell if escaped else _same
+    return ([esc(c) for c in (
         x["id"], x["visited_on"], x["township"], x["village"], x["grid"], m.name(x["resident"]),
         m.phone(x["phone"]), x["channel"], x["cadres"], x["note"], x["numbers"])]
         for x in ledger.visits.export_rows(**given))
 
 
-def _resident_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    return ([escape_cell(c) for c in (
+def _resident_rows(ledger: Ledger, m: _Masks, given: dict[str, Any],
+                   escaped: bool = True) -> Iterator[list[Any]]:
+    esc = escape_cell if escaped else _same
+    return ([esc(c) for c in (
         r["id"], m.name(r["name"]), r["township"], r["village"], r["grid"], m.phone(r["phone"]),
         m.id_number(r["id_number"]), r["address"], r["tags"], r["note"])]
         for r in ledger.residents.export_rows(**given))
 
 
-def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any]) -> Iterator[list[Any]]:
-    return _demand_cells(ledger.demands.export_rows(**given), ledger.registers.unit_names(), m)
+def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any],
+                 escaped: bool = True) -> Iterator[list[Any]]:
+    return _demand_cells(ledger.demands.export_rows(**given), ledger.registers.unit_names(), m,
+                         _esc if escaped else _same)

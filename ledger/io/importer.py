@@ -21,6 +21,13 @@ order of the file.
 The file's encoding is UTF-8 (with or without a BOM) or GB18030 (which includes GBK): UTF-8
 is tried first; if the file is not UTF-8, the work is rolled back and done again as GB18030;
 a file that is neither is refused, naming the first byte that cannot be read.
+
+A workbook (.xlsx, ``import_xlsx``) is one more row source for the same reading: its first
+sheet (or the one named) streamed by openpyxl (read-only), each cell turned into the text a
+CSV would hold (``_BookRows``: a date cell its ISO date, a number its digits), the header
+found below any title rows, and then the same checks, problems and all-or-nothing rule. Only
+a workbook can hold an ID or phone number as a number, whose digits may be lost: such a
+cell is a problem naming its column (``_number_lost_digits``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from ..models import (
     check_id_number, check_phone, clean_name, clean_text, enum_value, number_seq, parse_number,
 )
 from ..services import Ledger
+from ..services.lookup import deferred as deferred_keys
 from ..services.residents import label as resident_label
 from .csvformat import (
     COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
@@ -129,7 +137,8 @@ class _Rollback(Exception):
 def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands",
                dry_run: bool = False, create_missing: bool = False,
                progress: Callable[[int], None] | None = None, update: bool = False,
-               update_reason: str = "按导入文件更正") -> ImportResult:
+               update_reason: str = "按导入文件更正",
+               allow_duplicates: bool = False) -> ImportResult:
     """Read a CSV in the ledger's format and add what is new, all or nothing.
 
     ``source`` is the file's bytes or a binary file open for reading (seekable). Every row
@@ -146,6 +155,10 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
     ``correct`` step and a different category, difficulty or type as a ``classify`` step
     (``update_reason`` is the correction's reason); a difference no single step can make
     (another status, unit, date ...) stays a problem: the state is never rewritten.
+
+    An unnumbered row that matches a demand already in the ledger (same village, category
+    and day received, texts at least ``import.duplicate_similarity`` alike) is a likely
+    duplicate: a problem naming that demand's number, unless ``allow_duplicates``.
     """
     what = what_of(what)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
@@ -157,8 +170,8 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         raise BadInput("csv.utf16")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
-        return _import(ledger, raw, encoding, what, dry_run, create_missing, progress,
-                       (update, update_reason))
+        return _import(ledger, _CsvRows(raw, encoding), what, dry_run, create_missing, progress,
+                       (update, update_reason), allow_duplicates)
     except UnicodeDecodeError:
         pass  # everything done so far was rolled back
     if encoding == "utf-8-sig":
@@ -169,8 +182,8 @@ def import_csv(ledger: Ledger, source: bytes | BinaryIO, *, what: str = "demands
         # Counted from 1, as a person counts: the first byte neither encoding can read.
         raise BadInput("csv.encoding", position=max(utf8_at, gb_at) + 1)
     raw.seek(0)
-    return _import(ledger, raw, "gb18030", what, dry_run, create_missing, progress,
-                   (update, update_reason))
+    return _import(ledger, _CsvRows(raw, "gb18030"), what, dry_run, create_missing, progress,
+                   (update, update_reason), allow_duplicates)
 
 
 def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
@@ -191,45 +204,210 @@ def _first_bad_byte(raw: BinaryIO, encoding: str, chunk: int = 1 << 20) -> int:
         offset += len(data)
 
 
-def _import(L: Ledger, raw: BinaryIO, encoding: str, what: str, dry_run: bool,
+def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
             create_missing: bool, progress: Callable[[int], None] | None,
-            update: tuple[bool, str] = (False, "")) -> ImportResult:
-    text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
-    result = ImportResult(what=what, encoding=encoding, dry_run=dry_run)
+            update: tuple[bool, str] = (False, ""),
+            allow_duplicates: bool = False) -> ImportResult:
+    """Read ``source`` (a row source: a CSV's rows, or a workbook sheet's) into the ledger:
+    every row through the same checks, all or nothing."""
+    result = ImportResult(what=what, encoding=source.encoding, dry_run=dry_run)
     problems: list[RowError] = []
     L.db.set_cache(CACHE_KIB)
     try:
         with L.db.atomic():
-            reader = csv.reader(text)
             try:
-                keys, labels = _header(next(reader, None), what)
+                head, first = source.header(what)
+                keys, labels = _header(head, what)
                 refs = _Refs(L, create_missing)
-                rows = _rows(reader, keys, labels, problems, result, raw, progress)
+                rows = _rows(source.rows(), keys, labels, problems, result, source.raw,
+                             progress, start=first, escaped=source.escaped,
+                             numbers=source.numbers)
                 kind = {"demands": _Demands, "visits": _Visits, "residents": _Residents}[what](
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
-                kind.raw = raw
-                kind.run(rows)
+                kind.allow_duplicates = allow_duplicates
+                kind.raw = source.raw
+                with deferred_keys(L.db):  # the new residents' pinyin keys, at once
+                    kind.run(rows)
             except csv.Error as e:
-                raise BadInput("csv.malformed", line=reader.line_num, why=str(e)) from None
+                raise BadInput("csv.malformed", line=source.line(), why=str(e)) from None
             refs.finish()
             result.created_count = {k: n for k, n in refs.created_count.items() if n}
             result.created = {k: refs.created[k] for k in result.created_count}
             if problems or dry_run or not (result.added or result.created or result.updated):
                 raise _Rollback
-            L.journal.write("import", 0, "csv", L.today.isoformat(), {
+            L.journal.write("import", 0, source.kind, L.today.isoformat(), {
                 "what": what, "rows": result.rows, "added": result.added,
-                "skipped": result.skipped, "updated": result.updated, "encoding": encoding,
-                "created": result.created_count,
+                "skipped": result.skipped, "updated": result.updated,
+                "encoding": source.encoding, "created": result.created_count,
             })
     except _Rollback:
         pass
     finally:
-        text.detach()  # the caller's file stays open
+        source.close()  # the caller's file stays open
     if problems:
         problems.sort(key=lambda e: e.row)
         raise ImportRefused(problems)
     return result
+
+
+class _CsvRows:
+    """The rows of a CSV file, as text cells escaped by ``csvformat.escape_cell``."""
+
+    kind = "csv"
+    escaped = True  # a leading apostrophe or tab is the export's escape
+    numbers = False  # every cell is text
+
+    def __init__(self, raw: BinaryIO, encoding: str) -> None:
+        self.raw = raw
+        self.encoding = encoding
+        self.text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
+        self.reader = csv.reader(self.text)
+
+    def header(self, what: str) -> tuple[list[str] | None, int]:
+        """The header row, and the number (as Excel counts) of the first row after it."""
+        return next(self.reader, None), 2
+
+    def rows(self) -> Iterator[list[str]]:
+        return self.reader
+
+    def line(self) -> int:
+        return self.reader.line_num
+
+    def close(self) -> None:
+        self.text.detach()
+
+
+class _Number(str):
+    """A workbook cell that held a number, as the text of that number."""
+
+
+HEADER_SEARCH = 10  # rows of a sheet searched for its header (title rows above it)
+
+
+class _BookRows:
+    """The rows of one sheet of a workbook (.xlsx, read with openpyxl, streamed), as text
+    cells: a date cell as its ISO date, a number as its digits (a ``_Number``, so that an ID
+    or phone number a spreadsheet turned into a number is refused), 是/否 for a boolean.
+    The header is the first of the sheet's first rows whose cells are all columns of the
+    format (a title above it, as ``export --format xlsx`` writes, is skipped)."""
+
+    kind = "xlsx"
+    encoding = "xlsx"
+    escaped = False  # a workbook's text cells are never formulas: nothing was escaped
+    numbers = True
+    raw = None
+
+    def __init__(self, book: Any, sheet: Any) -> None:
+        self.book = book
+        self.cells = sheet.iter_rows(values_only=True)
+        self.n = 0
+        self.pending: list[list[str]] = []
+
+    def _next(self) -> list[str] | None:
+        row = next(self.cells, None)
+        if row is None:
+            return None
+        self.n += 1
+        return [_book_cell(v) for v in row]
+
+    def header(self, what: str) -> tuple[list[str] | None, int]:
+        alias = _aliases(what)
+        seen: list[list[str]] = []
+        while len(seen) < HEADER_SEARCH:
+            row = self._next()
+            if row is None:
+                break
+            seen.append(row)
+            names = [_header_key(c.replace("\ufeff", "")) for c in row if c.strip()]
+            if names and all(n in alias for n in names):
+                return row, self.n + 1
+        # No header among them: the first non-empty row is read as one (and refused).
+        while seen and not any(c.strip() for c in seen[0]):
+            seen.pop(0)
+        if not seen:
+            return None, 2
+        first = self.n - len(seen) + 1
+        self.pending = seen[1:]
+        return seen[0], first + 1
+
+    def rows(self) -> Iterator[list[str]]:
+        yield from self.pending
+        while True:
+            row = self._next()
+            if row is None:
+                return
+            yield row
+
+    def line(self) -> int:
+        return self.n
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _book_cell(value: Any) -> str:
+    from datetime import datetime, time
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, int):
+        return _Number(str(value))
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return _Number(str(int(value)))
+        return _Number(repr(value))
+    return str(value)
+
+
+def _number_lost_digits(key: str, cell: str) -> bool:
+    """Whether a number cell cannot be the ``key`` column's value: an ID number never (a
+    spreadsheet keeps 15 digits of a number; an ID has 18), a phone unless it is a whole
+    11-digit mobile number (which a number holds exactly; a landline's leading 0 is lost)."""
+    if key == "id_number":
+        return True
+    return not (cell.isdigit() and len(cell) == 11 and cell.startswith("1"))
+
+
+_PERSONAL = ("phone", "id_number")
+
+
+def import_xlsx(ledger: Ledger, path: Any, *, sheet: str | None = None,
+                what: str = "demands", dry_run: bool = False, create_missing: bool = False,
+                update: bool = False, update_reason: str = "按导入文件更正",
+                allow_duplicates: bool = False) -> ImportResult:
+    """Read a workbook (.xlsx) in the ledger's format, from its first sheet or ``sheet``,
+    with the checks, the report and the all-or-nothing rule of ``import_csv``."""
+    what = what_of(what)
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # a zip that is not a workbook, a damaged file
+        raise BadInput("import.bad_workbook", path=str(getattr(path, "name", path)),
+                       why=str(e) or type(e).__name__) from None
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise BadInput("import.no_sheet", name=sheet, choices=list(book.sheetnames))
+    except BaseException:
+        book.close()
+        raise
+    return _import(ledger, _BookRows(book, ws), what, dry_run, create_missing, None,
+                   (update, update_reason), allow_duplicates)
 
 
 def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[str, str]]:
@@ -237,10 +415,7 @@ def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[s
     written in the file (else the Chinese one). Refuses unknown, repeated, missing columns."""
     if head is None or not any(h.strip() for h in head):
         raise BadInput("csv.empty")
-    alias: dict[str, str] = {}
-    for key, zh, others in COLUMNS[what]:
-        for name in (key, zh, *others):
-            alias[_header_key(name)] = key
+    alias = _aliases(what)
     keys: list[str | None] = []
     header: dict[str, str] = {}
     unknown, repeated = [], []
@@ -267,6 +442,16 @@ def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[s
     return keys, {key: zh for key, zh, _ in COLUMNS[what]} | header
 
 
+def _aliases(what: str) -> dict[str, str]:
+    """Every header a column of ``what`` may have (its key, Chinese name, variants), as
+    ``_header_key`` spells it, and the column's key."""
+    alias: dict[str, str] = {}
+    for key, zh, others in COLUMNS[what]:
+        for name in (key, zh, *others):
+            alias[_header_key(name)] = key
+    return alias
+
+
 def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
@@ -279,15 +464,26 @@ class _Row:
 
 
 def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str, str],
-          problems: list[RowError], result: ImportResult, raw: BinaryIO,
-          progress: Callable[[int], None] | None) -> Iterator[_Row]:
-    """The data rows, unescaped and stripped; blank rows left out, values under a column
-    without a header recorded as problems."""
+          problems: list[RowError], result: ImportResult, raw: BinaryIO | None,
+          progress: Callable[[int], None] | None, *, start: int = 2, escaped: bool = True,
+          numbers: bool = False) -> Iterator[_Row]:
+    """The data rows, unescaped (``escaped``: a CSV's cells) and stripped; blank rows left
+    out, values under a column without a header recorded as problems; with ``numbers`` (a
+    workbook's cells), an ID or phone number held as a number is a problem naming its
+    column."""
     width = len(keys)
     plain = None not in keys
-    for n, cells in enumerate(reader, start=2):
+    escapes = _ESCAPES if escaped else ()
+    personal = [(i, k) for i, k in enumerate(keys) if k in _PERSONAL] if numbers else []
+    for n, cells in enumerate(reader, start=start):
+        for i, key in personal:
+            cell = cells[i] if i < len(cells) else ""
+            if isinstance(cell, _Number) and _number_lost_digits(key, cell):
+                problems.append(RowError(n, labels[key], cell, "import.xlsx_number",
+                                         {"column": labels[key]}))
+                cells = [*cells[:i], "", *cells[i + 1:]]  # checked no further
         if plain and len(cells) <= width:
-            values = {k: (c[1:] if c[:1] in _ESCAPES else c).strip()
+            values = {k: (c[1:] if c[:1] in escapes else c).strip()
                       for k, c in zip(keys, cells)}  # type: ignore[misc]
             if not any(values.values()) and not any(c.strip() for c in cells):
                 continue
@@ -297,14 +493,14 @@ def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str,
             values = {}
             for i, cell in enumerate(cells):
                 key = keys[i] if i < width else None
-                value = (cell[1:] if cell[:1] in _ESCAPES else cell).strip()
+                value = (cell[1:] if cell[:1] in escapes else cell).strip()
                 if key is None:
                     if value:
                         problems.append(RowError(n, f"#{i + 1}", value, "import.no_header"))
                     continue
                 values[key] = value
         result.rows += 1
-        if progress is not None and result.rows % 5000 == 0:
+        if progress is not None and raw is not None and result.rows % 5000 == 0:
             progress(raw.tell())
         yield _Row(n, values, labels)
 
@@ -690,6 +886,7 @@ _CONTENT = {
     "resolved_on": "resolved_on", "result": "result", "feedback": "feedback",
     "followed_up_on": "followed_up_on", "satisfaction": "satisfaction",
     "closed_on": "closed_on", "reopen_count": "reopen_count", "first_step_on": "first_step_on",
+    "locality": "locality_id",
 }
 # What one lifecycle step can correct: the text (correct), the classification (classify).
 _BY_STEP = ("text", "category", "complexity", "type")
@@ -728,6 +925,8 @@ class _Kind:
 
 class _Demands(_Kind):
     """Demand rows, checked and written a batch at a time."""
+
+    allow_duplicates = False
 
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
@@ -769,7 +968,7 @@ class _Demands(_Kind):
         try:
             at, end = raw.tell(), raw.seek(0, 2)
             raw.seek(at)
-        except (OSError, ValueError):
+        except (AttributeError, OSError, ValueError):  # not a file that can tell its size
             return 0
         return int(rows_read * end / max(at, 1))
 
@@ -812,12 +1011,50 @@ class _Demands(_Kind):
             plan = self._check(row, number)
             if plan is not None:
                 plan["row"] = row.number
+                plan["source"] = row
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
         self.bulk.not_written(not_written)
+        if not self.allow_duplicates:
+            plans = self._not_duplicates(plans)
         self._write(plans)
         self._present(present)
+
+    def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The plans that are not likely duplicates of a demand the ledger held before this
+        import (unnumbered rows only: same village, category and day received, not two
+        different residents, texts at least ``import.duplicate_similarity`` alike); each
+        duplicate is a problem naming it."""
+        kept, fuzz, floor = [], None, None
+        for p in plans:
+            if p["number"] is not None:
+                kept.append(p)
+                continue
+            d = p["data"]
+            rows = self.L.db.execute(
+                "select number, text from demands where village_id = ? and received_on = ? "
+                "and category is ? and id < ? and (resident_id is null or ? is null or "
+                "resident_id = ?) order by id",
+                [d["village_id"], p["received_on"], d["category"], self.first_id,
+                 d["resident_id"], d["resident_id"]]).fetchall()
+            found = None
+            if rows:
+                if fuzz is None:
+                    from rapidfuzz import fuzz
+
+                    floor = self.L.reports.settings()["import.duplicate_similarity"]
+                for number, text in rows:
+                    score = fuzz.ratio(d["text"], text)
+                    if score >= floor:
+                        found = (number, round(score))
+                        break
+            if found is None:
+                kept.append(p)
+                continue
+            _Check(self.L, p["source"], self.problems).fail(
+                "text", "import.likely_duplicate", number=found[0], similarity=found[1])
+        return kept
 
     def _present(self, present: list[tuple[_Row, str, int]]) -> None:
         """Rows whose number the ledger holds: the same (skipped), or what differs, as
@@ -880,9 +1117,9 @@ class _Demands(_Kind):
         if value is None or value == "":
             return ""
         registers = self.L.registers
-        if field in ("village_id", "grid_id", "resident_id", "lead_unit_id"):
+        if field in ("village_id", "grid_id", "resident_id", "lead_unit_id", "locality_id"):
             table = {"village_id": "villages", "grid_id": "grids", "resident_id": "residents",
-                     "lead_unit_id": "units"}[field]
+                     "lead_unit_id": "units", "locality_id": "villages"}[field]
             return self.refs._cached(("shown", table, value), lambda: registers.names(
                 f"select name from {table} where id = ?", [value])[0])
         if field == "co_unit_ids":
@@ -927,6 +1164,10 @@ class _Demands(_Kind):
             if lead is None and not c.v("unit"):
                 c.fail("co_units", "import.co_without_lead")
         handler = c.take("handler", lambda v: clean_name(v, "handler"))
+        # 双向派单: the locality goes with an assignment
+        locality = c.take("locality", lambda v: refs.village("", v))
+        if locality is not None and lead is None and not c.v("unit"):
+            c.fail("locality", "import.locality_without_lead")
         leader = c.take("leader", lambda v: clean_name(v, "leader"))
         result = c.take("result", lambda v: clean_text(v, "result"))
         feedback = c.take("feedback", lambda v: clean_text(v, "feedback"))
@@ -997,7 +1238,7 @@ class _Demands(_Kind):
             "escalations": max(1, lifecycle.LEVELS.index(level)) if days["escalated_on"] else 0,
             "reopen_count": reopen_count, "updated_on": updated,
             "escalated_on": days["escalated_on"], "assigned_on": days["assigned_on"],
-            "first_step_on": first_step,
+            "first_step_on": first_step, "locality_id": locality,
         }
         return {"number": number, "received_on": received, "data": data, "due_on": due_on}
 

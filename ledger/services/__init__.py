@@ -10,8 +10,15 @@ use:
     ledger.demands     a demand's life: accepting, numbering, every step, the lists
     ledger.clocks      the working calendar, the deadline policies, recomputing deadlines
     ledger.reports     the Tuesday summary, the report card, the supervision settings
+    ledger.meetings    the Tuesday meeting: its agenda, meetings and their decisions
+    ledger.trends      the weekly series: intake, resolved, overdue per ledger week
     ledger.history     undo
     ledger.checks      the ledger's own check
+    ledger.sync        bundles exchanged with other ledgers, shared cases, conflicts
+    ledger.pairing     key villages, roles, pairs (包联)
+    ledger.organisations  organisations visited (非公企业 ...), a page each
+    ledger.coverage    who was visited: key villages, households, tags, organisations
+    ledger.documents   the printed notices (ledger doc) and the township's templates
 
 Every method that changes anything is one transaction and writes its journal rows through
 ``ledger.journal``; it either succeeds whole or raises a ``LedgerError`` and leaves the file
@@ -34,11 +41,18 @@ from ..store.journal import Journal
 if TYPE_CHECKING:
     from .checks import Checks
     from .clocks import Clocks
+    from .coverage import Coverage
     from .demands import Demands
+    from .documents import Documents
     from .history import History
+    from .meetings import Meetings
+    from .organisations import Organisations
+    from .pairing import Pairing
     from .registers import Registers
     from .reports import Reports
+    from .trends import Trends
     from .residents import Residents
+    from .sync import Sync
     from .visits import Visits
 
 
@@ -137,16 +151,60 @@ class Ledger:
         return Reports(self)
 
     @cached_property
+    def meetings(self) -> "Meetings":
+        from .meetings import Meetings
+
+        return Meetings(self)
+
+    @cached_property
+    def trends(self) -> "Trends":
+        from .trends import Trends
+
+        return Trends(self)
+
+    @cached_property
     def history(self) -> "History":
         from .history import History
 
         return History(self)
 
     @cached_property
+    def sync(self) -> "Sync":
+        from .sync import Sync
+
+        return Sync(self)
+
+    @cached_property
+    def documents(self) -> "Documents":
+        from .documents import Documents
+
+        return Documents(self)
+
+    @cached_property
     def checks(self) -> "Checks":
         from .checks import Checks
 
         return Checks(self)
+
+    # --- issue 16 (pairing, coverage) ---
+
+    @cached_property
+    def pairing(self) -> "Pairing":
+        from .pairing import Pairing
+
+        return Pairing(self)
+
+    @cached_property
+    def organisations(self) -> "Organisations":
+        from .organisations import Organisations
+
+        return Organisations(self)
+
+    @cached_property
+    def coverage(self) -> "Coverage":
+        from .coverage import Coverage
+
+        return Coverage(self)
 
 
 def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
@@ -155,6 +213,24 @@ def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
         from .clocks import refresh_deadlines
 
         refresh_deadlines(db)
+    if "follow_ups" in stale:
+        # How many follow-ups since the last resolution, as the replay counts them, for the
+        # demands that were ever followed up here (m014 counted the rest).
+        from .. import lifecycle
+        from ..store.journal import demand_events, undone_events
+
+        undone = undone_events(db)
+        ids = [i for (i,) in db.execute("select distinct subject_id from journal where "
+                                        "subject = 'demand' and action = 'follow_up'")]
+        for did in ids:
+            state = lifecycle.replay(demand_events(db, did, undone))
+            if state is not None:
+                db.execute("update demands set follow_ups = ? where id = ?",
+                           [state["follow_ups"], did])
+    if "name_keys" in stale:
+        from .lookup import refill
+
+        refill(db)
 
 
 def open_ledger(path: str | os.PathLike[str] | None = None) -> LedgerDatabase:

@@ -81,15 +81,17 @@ def _fold(sql: str | None) -> str:
 # its rows have; migration m012 recorded a baseline of every resident, visit and cadre).
 PROJECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "township": ("townships", ("name",)),
-    "village": ("villages", ("name", "township_id", "kind")),
+    "village": ("villages", ("name", "township_id", "kind", "key")),
     "grid": ("grids", ("name", "village_id")),
     "unit": ("units", ("name", "level")),
     "cadre": ("cadres", ("name", "unit_id", "phone")),
     "term": ("terms", ("kind", "name")),
     "resident": ("residents", ("name", "village_id", "grid_id", "phone", "id_number",
-                               "address", "note")),
+                               "address", "note", "org_kind")),
     "visit": ("visits", ("visited_on", "village_id", "grid_id", "resident_id", "channel",
                          "note")),
+    "pair": ("pairs", ("village_id", "cadre_id", "unit_id", "resident_id", "role")),
+    "meeting": ("meetings", ("held_on", "kind", "attendees")),
 }
 _SETS = {"resident": ("tags", "select group_concat(tag, char(31)) from resident_tags "
                               "where resident_id = x.id"),
@@ -138,6 +140,19 @@ class Checks:
             if any(u not in units for u in ids):
                 bad_units.append(number)
         found += [Finding("check.unit_reference", {"number": n}) for n in bad_units[:limit]]
+        # 双向派单 and the meeting: a locality is a village; a decision names a meeting.
+        no_place = db.execute("select number from demands where locality_id is not null and "
+                              "locality_id not in (select id from villages) order by number "
+                              f"limit {int(limit)}").fetchall()
+        found += [Finding("check.locality_reference", {"number": n}) for (n,) in no_place]
+        no_meeting = db.execute(
+            "select j.id, d.number from journal j join demands d on d.id = j.subject_id "
+            "where j.subject = 'demand' and j.action = 'decide' and "
+            "json_extract(j.data, '$.meeting_id') not in (select id from meetings) "
+            "order by j.id").fetchall()
+        undone_now = undone_events(db) if no_meeting else set()
+        found += [Finding("check.meeting_reference", {"number": n})
+                  for jid, n in no_meeting if jid not in undone_now][:limit]
         # A demand whose acceptance was undone has a journal and, rightly, no row.
         undone = undone_events(db)
         orphans = db.execute("select subject_id, group_concat(id) from journal where subject = "
@@ -149,7 +164,9 @@ class Checks:
                               "null and due_provisional = 0 order by number").fetchall()
         found += [Finding("check.no_deadline", {"number": n}) for (n,) in no_clock[:limit]]
         found += self._journal_agreement(limit)
+        found += self._conflicts(limit)
         found += self._projections(undone, limit)
+        found += self._templates()
         return found + self._lookalikes(limit)
 
     @staticmethod
@@ -237,6 +254,39 @@ class Checks:
                 break
         return out
 
+    def _conflicts(self, limit: int) -> list[Finding]:
+        """Shared cases: the conflicts recorded are exactly the events their replay refuses,
+        and every one is settled (an unsettled conflict waits for a person)."""
+        from ..store.journal import replay_order
+        from .sync import replay_tolerant
+
+        out: list[Finding] = []
+        me = self.L.registers.ledger_id()
+        undone = undone_events(self.db)
+        shared = [i for (i,) in self.db.execute(
+            "select distinct subject_id from journal where subject = 'demand' and origin is not "
+            "null and subject_id in (select id from demands) order by subject_id")]
+        for demand_id in shared:
+            rows = [r for r in self.db.execute(
+                "select coalesce(origin, :me), on_date, coalesce(recorded_at, ''), id, action, "
+                "data, reason, coalesce(origin_id, id) from journal where subject = 'demand' "
+                "and subject_id = :d order by id", {"me": me, "d": demand_id})
+                if r[3] not in undone]
+            ordered = replay_order(rows)
+            _, refused, _ = replay_tolerant(ordered)
+            stored = {i for (i,) in self.db.execute(
+                "select journal_id from sync_conflicts where demand_id = ?", [demand_id])}
+            if {ordered[i][3] for i in refused} != stored:
+                out.append(Finding("journal.disagrees", {
+                    "number": self.L.demands.number_of(demand_id), "fields": "sync_conflicts"}))
+        for number, action, on in self.db.execute(
+                "select d.number, j.action, j.on_date from sync_conflicts c join demands d on "
+                "d.id = c.demand_id join journal j on j.id = c.journal_id where c.settled_by "
+                "is null order by d.number, j.id"):
+            out.append(Finding("check.sync_conflict", {"number": number, "action": action,
+                                                       "on": on}))
+        return out[:limit]
+
     def _folded(self, subject: str, undone: set[int]) -> Iterator[tuple[int, dict[str, Any]]]:
         """What the journal says each row of ``subject`` is, in id order (None: removed)."""
         rows = self.db.execute(
@@ -257,6 +307,17 @@ class Checks:
                     rec["tags"] = sorted(tags - set(d.get("remove", [])))
                 elif rec is not None and action == "phone":
                     rec["phone"] = d.get("phone")
+                elif rec is not None and action == "key":  # 重点村 marked or unmarked
+                    rec["key"] = d.get("key")
+                elif action == "remove" and subject == "pair":  # a pair taken away
+                    rec = None
+                elif rec is not None and action == "update":  # --same, a merge's kept page
+                    rec.update(d.get("set", {}))
+                    rec["tags"] = sorted(set(rec.get("tags", [])) | set(d.get("tags", [])))
+                elif action == "merged":  # merged into another page: gone
+                    rec = None
+                elif rec is not None and action == "resident":  # a visit moved by a merge
+                    rec["resident_id"] = d.get("resident_id")
             if rec is not None:
                 yield sid, rec
 
@@ -295,6 +356,26 @@ class Checks:
                     found.append(Finding("check.row_disagrees", {
                         "table": table, "id": sid, "fields": ", ".join(differ)}))
             out += found
+        return out
+
+    def _templates(self) -> list[Finding]:
+        """Each township template (``ledger doc template``) is the file its last install
+        recorded: the same SHA-256, stored and of its content; none where it was reset."""
+        import hashlib
+
+        recorded: dict[str, str | None] = {}
+        for action, data in self.db.execute("select action, data from journal where subject = "
+                                            "'template' order by id"):
+            d = json.loads(data)
+            recorded[d.get("kind")] = d.get("sha256") if action == "install" else None
+        stored = {kind: (sha, content) for kind, sha, content in self.db.execute(
+            "select kind, sha256, content from templates")}
+        out = []
+        for kind in sorted(set(recorded) | set(stored), key=str):
+            want, have = recorded.get(kind), stored.get(kind)
+            if (have is None) != (want is None) or (have is not None and (
+                    have[0] != want or hashlib.sha256(bytes(have[1])).hexdigest() != have[0])):
+                out.append(Finding("check.template_disagrees", {"kind": kind}))
         return out
 
     # --- warnings ------------------------------------------------------------------------------

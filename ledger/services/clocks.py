@@ -36,22 +36,33 @@ def load_policies(db: Database) -> list[Policy]:
                    r["extension_days"]) for r in db.query("select * from policies order by id")]
 
 
+def deadline_of(category: str | None, type_: str | None, complexity: str | None,
+                events: list[Any], policies: list[Policy],
+                calendar: WorkCalendar) -> tuple[str | None, int]:
+    """A demand's ``due_on`` and ``due_provisional`` from its replayed events."""
+    policy = pick_policy(policies, category=category, type=type_, complexity=complexity)
+    dl = demand_deadline(events, policy, calendar)
+    return (dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0)
+
+
 def refresh_deadlines(db: Database, where: str = "1 = 1", params: Sequence[Any] = (),
                       calendar: WorkCalendar | None = None,
-                      policies: list[Policy] | None = None) -> int:
-    """Recompute ``due_on``/``due_provisional`` of the demands matching ``where``."""
+                      policies: list[Policy] | None = None,
+                      events: dict[int, list[Any]] | None = None) -> int:
+    """Recompute ``due_on``/``due_provisional`` of the demands matching ``where`` (from
+    ``events``, a demand's replayed events by id, where the caller has them at hand)."""
     calendar = calendar or load_calendar(db)
     policies = load_policies(db) if policies is None else policies
-    rows = list(db.query(f"select id, category, type, complexity from demands where {where}",
-                         params))
-    undone = undone_events(db)
-    for row in rows:
-        policy = pick_policy(policies, category=row["category"], type=row["type"],
-                             complexity=row["complexity"])
-        dl = demand_deadline(demand_events(db, row["id"], undone), policy, calendar)
-        db.execute("update demands set due_on = ?, due_provisional = ? where id = ?",
-                   [dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0,
-                    row["id"]])
+    rows = db.execute(f"select id, category, type, complexity from demands where {where}",
+                      params).fetchall()
+    undone = undone_events(db) if events is None else set()
+    updates = []
+    for demand_id, category, type_, complexity in rows:
+        evs = events.get(demand_id) if events is not None else None
+        updates.append((*deadline_of(category, type_, complexity, demand_events(
+            db, demand_id, undone) if evs is None else evs, policies, calendar), demand_id))
+    db.conn.executemany("update demands set due_on = ?, due_provisional = ? where id = ?",
+                        updates)
     return len(rows)
 
 
@@ -60,8 +71,10 @@ class Clocks:
         self.L = ledger
         self.db = ledger.db
 
-    def refresh(self, where: str, params: Sequence[Any] = ()) -> int:
-        return refresh_deadlines(self.db, where, params, self.L.calendar, self.L.policies)
+    def refresh(self, where: str, params: Sequence[Any] = (),
+                events: dict[int, list[Any]] | None = None) -> int:
+        return refresh_deadlines(self.db, where, params, self.L.calendar, self.L.policies,
+                                 events)
 
     def policy_for(self, category: str | None, type: str | None,
                    complexity: str | None) -> Policy | None:

@@ -9,7 +9,7 @@ year of receipt, never reusing one that was given out and undone.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -35,12 +35,13 @@ _COLUMNS = (
     "select d.number, d.received_on, d.status, d.level, v.name as village, "
     "r.name as resident, d.category, d.complexity, d.type, d.channel, u.name as unit, "
     "d.handler, d.text, d.resolved_on, d.satisfaction, d.closed_on, d.settled_on_spot, "
-    f"d.due_on, d.due_provisional, {light_sql()} as light "
+    f"d.due_on, d.due_provisional, {light_sql()} as light, lv.name as locality "
 )
 _JOINS = (
     " join villages v on v.id = d.village_id "
     "left join residents r on r.id = d.resident_id "
-    "left join units u on u.id = d.lead_unit_id"
+    "left join units u on u.id = d.lead_unit_id "
+    "left join villages lv on lv.id = d.locality_id"
 )
 _LIST = _COLUMNS + "from demands d" + _JOINS
 # Open demands by deadline: a few thousand among a million, always through their index.
@@ -52,8 +53,9 @@ EXPORT_SQL = (
     "d.status, d.level, d.lead_unit_id, d.co_unit_ids, d.handler, d.leader, d.due_on, "
     "d.due_provisional, d.settled_on_spot, d.escalated_on, d.assigned_on, d.suspended_since, "
     "d.resolved_on, d.result, d.feedback, d.followed_up_on, d.satisfaction, d.closed_on, "
-    "d.reopen_count, d.first_step_on "
+    "d.reopen_count, d.first_step_on, lv.name as locality "
     "from demands d join villages v on v.id = d.village_id "
+    "left join villages lv on lv.id = d.locality_id "
     "left join townships t on t.id = v.township_id left join grids g on g.id = d.grid_id "
     "left join residents r on r.id = d.resident_id"
 )  # state fields stored as JSON
@@ -127,23 +129,88 @@ class Demands:
     def add(self, text: str, *, village: str | None = None, on: str | date | None = None,
             resident: str | None = None, category: str | None = None,
             complexity: str | None = None, channel: str | None = None,
-            type: str | None = None, level: str | None = None, grid: str | None = None) -> str:
+            type: str | None = None, level: str | None = None, grid: str | None = None,
+            repeat_of: str | None = None) -> str:
         """Accept a demand (受理); returns its number."""
+        return self.add_checked(text, village=village, on=on, resident=resident,
+                                category=category, complexity=complexity, channel=channel,
+                                type=type, level=level, grid=grid, repeat_of=repeat_of)["number"]
+
+    def add_checked(self, text: str, *, village: str | None = None,
+                    on: str | date | None = None, resident: str | None = None,
+                    category: str | None = None, complexity: str | None = None,
+                    channel: str | None = None, type: str | None = None,
+                    level: str | None = None, grid: str | None = None,
+                    repeat_of: str | None = None) -> dict[str, Any]:
+        """Accept a demand (受理): its number, and the possible repeats (重复诉求) of it
+        already in the ledger (``possible_repeats``); ``repeat_of`` links it to the earlier
+        demand it repeats."""
         day = self.L.day(on)
         text = clean_text(text, "issue")
         with self.db.atomic():
             r, village_id, gid = self.L.visits.place(village, resident, grid,
                                                      "issue.needs_village")
-            return self.accept(
+            linked = self.repeat_target(repeat_of, day) if repeat_of else None
+            number = self.accept(
                 text, village_id=village_id, grid_id=gid, resident_id=r["id"] if r else None,
                 visit_id=None,
                 channel=self.L.registers.term("channel", channel) if channel else None,
-                on=day, category=category, complexity=complexity, type=type, level=level)
+                on=day, category=category, complexity=complexity, type=type, level=level,
+                repeat_of=linked)
+            return {"number": number, "repeats": self.possible_repeats(number)}
+
+    def repeat_target(self, number: str, on: str) -> int:
+        """The id of the earlier demand a new one repeats (``--repeat-of``): received on or
+        before the new one's day."""
+        row = self.row(number)
+        if row["received_on"] > on:
+            raise BadInput("repeat.later", number=row["number"], on=on)
+        return row["id"]
+
+    def possible_repeats(self, number: str) -> list[dict[str, Any]]:
+        """Demands this one may repeat (重复诉求): of the same resident, or of the same
+        village and category; open, or resolved or closed within ``repeat.days`` days of
+        its receipt; received on or before it; whose text is at least ``repeat.similarity``
+        alike (rapidfuzz's WRatio, 0-100). The one it is linked to is left out. Most
+        similar first, then the latest."""
+        d = next(self.db.query("select * from demands where number = ?", [number]))
+        settings = self.L.reports.settings()
+        cutoff = (date.fromisoformat(d["received_on"])
+                  - timedelta(days=int(settings["repeat.days"]))).isoformat()
+        who, params = [], {"id": d["id"], "on": d["received_on"], "cutoff": cutoff,
+                           "rid": d["resident_id"], "vid": d["village_id"],
+                           "cat": d["category"], "linked": d["repeat_of"]}
+        if d["resident_id"] is not None:
+            who.append("resident_id = :rid")
+        if d["category"] is not None:
+            who.append("(village_id = :vid and category = :cat)")
+        if not who:
+            return []
+        rows = self.db.execute(
+            "select id, number, text, status, received_on from demands "
+            f"where ({' or '.join(who)}) and id != :id and id is not :linked "
+            "and received_on <= :on and (status in ('open', 'suspended') "
+            "or coalesce(closed_on, resolved_on) >= :cutoff) "
+            "order by received_on desc, id desc limit 500", params).fetchall()
+        if not rows:
+            return []
+        from rapidfuzz import fuzz
+
+        floor = settings["repeat.similarity"]
+        found = []
+        for _, num, text, status, received in rows:
+            score = fuzz.WRatio(d["text"], text)
+            if score >= floor:
+                found.append({"number": num, "text": text, "status": status,
+                              "received_on": received, "similarity": round(score)})
+        found.sort(key=lambda r: -r["similarity"])  # stable: the latest first among equals
+        return found[:5]
 
     def accept(self, text: str, *, village_id: int, grid_id: int | None,
                resident_id: int | None, visit_id: int | None, channel: str | None, on: str,
                category: str | None = None, complexity: str | None = None,
-               type: str | None = None, level: str | None = None) -> str:
+               type: str | None = None, level: str | None = None,
+               repeat_of: int | None = None) -> str:
         """Accept a demand whose place and people are resolved already (a visit's demands)."""
         registers = self.L.registers
         data = {
@@ -154,6 +221,8 @@ class Demands:
             "type": registers.term("type", type) if type else None,
             "level": enum_value("level", level) if level else "village",
         }
+        if repeat_of is not None:  # only then: older acceptances' data stay as they were
+            data["repeat_of"] = repeat_of
         state = lifecycle.apply(None, "accept", data, on)
         number = self.next_number(on[:4])
         did = self.db["demands"].insert({"number": number, **to_row(state)}).last_pk
@@ -169,10 +238,20 @@ class Demands:
                                           "origin_ledger": origin_ledger,
                                           "origin_number": origin_number}).last_pk
 
+    def exists(self, number: str) -> bool:
+        return self.db.execute("select 1 from demands where number = ?",
+                               [number]).fetchone() is not None
+
     def merged_from(self, origin: str) -> set[str]:
         """The numbers (in the other ledger) of the demands merged from ``origin``."""
         return {n for (n,) in self.db.execute(
             "select origin_number from demands where origin_ledger = ?", [origin])}
+
+    def by_origin(self, origin: str, number: str) -> int | None:
+        """The id here of the demand merged from ``origin`` under its number there."""
+        row = self.db.execute("select id from demands where origin_ledger = ? and "
+                              "origin_number = ?", [origin, number]).fetchone()
+        return row[0] if row else None
 
     def numbers_by_id(self) -> dict[int, str]:
         return dict(self.db.execute("select id, number from demands").fetchall())
@@ -186,16 +265,24 @@ class Demands:
     def row(self, number: str) -> dict[str, Any]:
         """The stored demand of a number typed in full (2026-000123, 2026-123) or, when only
         one demand has it, by its sequence alone (123)."""
-        ref = clean_name(number, "number")
+        ref = clean_name(number, "number").replace("：", ":")
         if ref.isdigit() and len(ref) <= 6:
             rows = list(self.db.query("select * from demands where number like ?",
                                       [f"%-{int(ref):06d}"]))
-            if len(rows) > 1:
-                raise BadInput("issue.number_ambiguous", value=ref,
-                               choices=[r["number"] for r in rows])
-        else:
+        elif ":" in ref:  # a case of another ledger: its ledger's name, then its number there
+            place, _, own = ref.rpartition(":")
             rows = list(self.db.query("select * from demands where number = ?",
-                                      [parse_number(ref)]))
+                                      [f"{place}:{parse_number(own)}"]))
+        else:
+            full = parse_number(ref)
+            rows = list(self.db.query("select * from demands where number = ?", [full]))
+            if not rows:  # a shared case typed with its number in the ledger it came from
+                rows = list(self.db.query(
+                    "select * from demands where origin_number = ? and number like ?",
+                    [full, f"%:{full}"]))
+        if len(rows) > 1:
+            raise BadInput("issue.number_ambiguous", value=ref,
+                           choices=[r["number"] for r in rows])
         if not rows:
             raise NotFound("issue.unknown", value=ref)
         return rows[0]
@@ -217,10 +304,32 @@ class Demands:
             if "unit_id" in e.params:
                 e.params.setdefault("unit", self.L.registers.unit_names()[e.params["unit_id"]])
             raise
-        self.L.journal.write("demand", row["id"], action, day, data, reason)
+        # A step a person records on a shared case settles its open conflicts (and says
+        # which, so that every ledger the step reaches settles them too); the case is then
+        # replayed from all its events, in the one order every ledger replays them in.
+        shared = row["origin_ledger"] is not None or self._shared(row["id"])
+        settles = self.L.sync.open_conflicts(row["id"]) if shared else []
+        self.L.journal.write("demand", row["id"], action, day,
+                             {**data, "settles": settles} if settles else data, reason)
+        if shared:
+            self.L.sync.refresh(row["id"])
+            return {"number": row["number"], **state_of(self.row(row["number"]))}
         self.db["demands"].update(row["id"], to_row(new))
         self.L.clocks.refresh("id = ?", [row["id"]])
         return {"number": row["number"], **new}
+
+    def _shared(self, demand_id: int) -> bool:
+        """Has a case of this ledger had events from another (is it shared)?"""
+        return self.db.execute("select 1 from journal where subject = 'demand' and "
+                               "subject_id = ? and origin is not null limit 1",
+                               [demand_id]).fetchone() is not None
+    def bookkeeping(self, row: dict[str, Any], action: str, data: dict[str, Any]) -> None:
+        """A bookkeeping step (``lifecycle.BOOKKEEPING``: a merge of two residents' pages)
+        on a stored demand, today: journaled and stored; its deadline does not move."""
+        day = self.L.today.isoformat()
+        new = lifecycle.apply(state_of(row), action, data, day)
+        self.L.journal.write("demand", row["id"], action, day, data)
+        self.db["demands"].update(row["id"], to_row(new))
 
     def classify(self, number: str, *, category: str | None = None,
                  complexity: str | None = None, type: str | None = None,
@@ -277,8 +386,11 @@ class Demands:
                               row=row)
 
     def assign(self, number: str, *, unit: str, co_units: Sequence[str] = (),
-               handler: str | None = None, on: str | date | None = None) -> dict[str, Any]:
-        """Assign (交办) to a lead unit with cooperating units and a responsible person."""
+               handler: str | None = None, locality: str | None = None,
+               on: str | date | None = None) -> dict[str, Any]:
+        """Assign (交办) to a lead unit with cooperating units and a responsible person; with
+        ``locality``, also to the village or community committee that works the case with
+        it (双向派单)."""
         with self.db.atomic():
             row = self.row(number)
             lead = self.L.registers.unit(unit)
@@ -286,6 +398,8 @@ class Demands:
             data = {"lead_unit_id": lead["id"], "co_unit_ids": list(co),
                     "unit_levels": [lead["level"], *(u["level"] for u in co.values())],
                     "handler": clean_name(handler, "handler") if handler else None}
+            if locality:
+                data["locality_id"] = self.L.registers.village(locality)["id"]
             return self._step(number, "assign", on, data, row=row)
 
     def whistle(self, number: str, *, units: Sequence[str], reason: str | None = None,
@@ -379,18 +493,28 @@ class Demands:
         return self._outcome(number, "resolve", result, feedback, on)
 
     def follow_up(self, number: str, *, satisfaction: str, note: str | None = None,
-                  reopen: bool = False, on: str | date | None = None) -> dict[str, Any]:
-        """回访: ask the resident; 不满意 with ``reopen`` sends the case back into handling."""
-        data = {"satisfaction": enum_value("satisfaction", satisfaction),
-                "note": optional_text(note, "note"), "reopen": bool(reopen)}
+                  reopen: bool = False, by: str | None = None, method: str | None = None,
+                  on: str | date | None = None) -> dict[str, Any]:
+        """回访: ask the resident; 不满意 with ``reopen`` sends the case back into handling.
+        ``by``: who followed up (a unit, or the village or community: 双向回访); ``method``:
+        how (电话, 现场, 入户, 短信 … ``Registers.method``)."""
+        data: dict[str, Any] = {"satisfaction": enum_value("satisfaction", satisfaction),
+                                "note": optional_text(note, "note"), "reopen": bool(reopen)}
         with self.db.atomic():
+            if by:
+                data.update(self.L.registers.follower(by))
+            if method:
+                data["method"] = self.L.registers.method(method)
             return self._step(number, "follow_up", on, data)
 
     def close(self, number: str, *, reason: str | None = None,
               on: str | date | None = None) -> dict[str, Any]:
-        """销号: close out a resolved and followed-up case."""
+        """销号: close out a resolved case followed up ``followup.required`` times (the
+        setting as it stands, recorded with the step)."""
         with self.db.atomic():
-            return self._step(number, "close", on, {}, optional_text(reason, "reason"))
+            required = int(self.L.reports.settings()["followup.required"])
+            return self._step(number, "close", on, {"followups_required": required},
+                              optional_text(reason, "reason"))
 
     def reopen(self, number: str, *, reason: str, on: str | date | None = None) -> dict[str, Any]:
         reason = clean_text(reason, "reason")
@@ -401,6 +525,9 @@ class Demands:
 
     def replay_into(self, demand_id: int) -> None:
         """Store what the journal says the demand's state is (after ``ledger undo``)."""
+        if self._shared(demand_id):
+            self.L.sync.refresh(demand_id)
+            return
         state = lifecycle.replay(demand_events(self.db, demand_id))
         self.db["demands"].update(demand_id, to_row(state))
         self.L.clocks.refresh("id = ?", [demand_id])
@@ -434,11 +561,12 @@ class Demands:
         return [day.isoformat(), soon_until(self.L.calendar, day).isoformat()]
 
     def of_table(self, table: str, where: str = "1 = 1", order: str = "d.received_on, d.number",
-                 limit: int | None = None, as_of: date | None = None) -> list[DemandRow]:
+                 limit: int | None = None, as_of: date | None = None,
+                 columns: str = "") -> list[DemandRow]:
         """Demand rows for the ids in ``table`` (a small temporary table with an ``id``
         column), which drives the query: never a walk over every demand. Their lights are
-        as of ``as_of`` (default today)."""
-        sql = (_COLUMNS + f"from {table} x cross join demands d on d.id = x.id"
+        as of ``as_of`` (default today); ``columns`` adds columns (", d.x as y")."""
+        sql = (_COLUMNS + columns + f" from {table} x cross join demands d on d.id = x.id"
                + _JOINS + f" where {where} order by {order}")
         if limit is not None:
             sql += f" limit {int(limit)}"
@@ -503,24 +631,37 @@ class Demands:
             "co_units": [units[i] for i in state["co_unit_ids"]],
             "summoned": [(units[u], on) for u, on in state["summoned"]],
             "co_signed": [(units[u], on) for u, on in state["co_signed"]],
+            "meetings": self.L.meetings.of_demand(row["id"]),
             **{k: row[k] for k in ("leader", "result", "feedback", "reopen_count", "signed_on",
-                                   "urges", "last_urged_on", "supervisor",
+                                   "urges", "last_urged_on", "supervisor", "follow_ups",
                                    "suspended_since", "suspended_days", "stage_started_on",
                                    "escalations", "returns", "extensions", "notices",
-                                   "resident_id", "visit_id")},
+                                   "resident_id", "visit_id", "repeat_of")},
         })
         events = []
+        names = self.L.sync._names() if row["origin_ledger"] or self._shared(row["id"]) else {}
         for e in demand_journal(self.db, row["id"]):
             data = e["data"]
+            data.pop("settles", None)
             for key in ("lead_unit_id", "unit_id"):
                 if key in data:
                     data[key.replace("_id", "")] = units.get(data[key])
             for key in ("co_unit_ids", "unit_ids"):
                 if key in data:
                     data[key.replace("_ids", "s")] = [units.get(i) for i in data[key]]
+            for key in ("locality_id", "by_village_id"):
+                if data.get(key) is not None:
+                    data[key.replace("_id", "")] = self.L.registers.village_name(data[key])
+            if data.get("by_unit_id") is not None:
+                data["by_unit"] = units.get(data["by_unit_id"])
+            if data.get("repeat_of"):  # 重复诉求: the earlier demand by its number
+                data["repeat_of_number"] = self.number_of(data["repeat_of"])
             events.append({"id": e["id"], "on": e["on_date"], "action": e["action"],
                            "actor": e["actor"], "reason": e["reason"], "data": data,
-                           "undone": e["undone"]})
+                           "undone": e["undone"], "conflict": e["conflict"],
+                           # where the step was recorded, on a case shared between ledgers
+                           "ledger": names.get(e["origin"], e["origin"][:8]) if e["origin"]
+                           else None})
         d["events"] = events
         return d
 
@@ -598,7 +739,7 @@ class Demands:
             "select * from (select d.number, d.received_on, d.status, v.name as village, "
             "u.name as unit, d.handler, d.supervisor, d.leader, d.due_on, d.due_provisional, "
             f"{light_sql(':today', ':soon')} as light, d.urges, d.extensions, d.returns, "
-            f"d.assigned_on, d.signed_on, d.text, {colour_sql()} as colour, "
+            f"d.assigned_on, d.signed_on, d.text, lv.name as locality, {colour_sql()} as colour, "
             f"{colour_reason_sql()} as reason from demands d" + _JOINS + f" where {where}) "
             f"where colour is not null order by unit is null, unit, {order} end, due_on, number")
         rows = list(self.db.query(sql, params))
@@ -658,14 +799,17 @@ class BulkDemands:
 
     def begin_load(self) -> None:
         """Before a large load: the secondary indexes of demands (the unique ones kept:
-        the import looks numbers up), of import_steps, the journal's by date and by command
+        the import looks numbers up; and the one by village and day, for its likely
+        duplicates), of import_steps, the journal's by date and by command
         (the one by subject stays: a correction replays a demand's journal), and the
         triggers of import_steps and resident_demands are set aside."""
         self.db.next_command()  # (found through the journal's index, before the load)
         self.head = self.db.execute("select coalesce(max(id), 0) from journal").fetchone()[0]
         self.set_aside = self.db.execute(
             "select type, name, sql from sqlite_master where sql is not null and ("
-            "(type = 'index' and tbl_name = 'demands' and sql not like 'CREATE UNIQUE%') or "
+            "(type = 'index' and tbl_name = 'demands' and sql not like 'CREATE UNIQUE%' "
+            # kept: the import's own look-up of likely duplicates (village, day received)
+            "and name <> 'idx_demands_village_report') or "
             "(type = 'index' and tbl_name = 'import_steps') or "
             "(type = 'index' and name in ('idx_journal_subject_on_date', 'idx_journal_command'))"
             " or (type = 'trigger' and name in ('import_steps_of_import', "

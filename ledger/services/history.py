@@ -29,7 +29,9 @@ class History:
         undone = undone_events(self.db)
         for row in self.db.query("select * from journal where command is not null "
                                  "order by id desc"):
-            if row["subject"] != "undo" and row["id"] not in undone:
+            # A printed document is a record, not a change a clerk takes back: undo passes
+            # over it to the command before.
+            if row["subject"] != "undo" and row["action"] != "print" and row["id"] not in undone:
                 return row
         return None
 
@@ -50,8 +52,12 @@ class History:
                               action=last["action"])
             rows = list(self.db.query("select * from journal where command = ? order by id",
                                       [last["command"]]))
-            for r in rows:
+            sent = self._sent_upto()
+            # An exchange with another ledger is refused as such, before anything it wrote.
+            for r in sorted(rows, key=lambda r: r["subject"] not in ("sync", "merge")):
                 self._check_undoable(r)
+                if r["subject"] == "demand" and r["id"] <= sent[0]:
+                    raise Refused("undo.already_sent", name=sent[1])
             steps = [(r["subject"], r["action"], self._label_of(r)) for r in rows]
             self.L.journal.write("undo", last["command"], "undo", self.L.today.isoformat(),
                                  {"command": last["command"], "events": [r["id"] for r in rows]})
@@ -62,11 +68,25 @@ class History:
                 self.L.demands.replay_into(demand_id)
             return {"command": last["command"], "actor": last["actor"], "steps": steps}
 
+    def _sent_upto(self) -> tuple[int, str]:
+        """The highest journal id a bundle has carried away, and to whom: a step that has
+        left the ledger is corrected by another step, not undone."""
+        best = (0, "")
+        for upto, name in self.db.execute("select sent_upto, coalesce(name, ledger_id) from "
+                                          "sync_peers"):
+            best = max(best, (upto, name))
+        row = self.db.execute("select value from meta where key = 'sync_sent_upto'").fetchone()
+        if row and int(row[0]) > best[0]:
+            best = (int(row[0]), "?")
+        return best
+
     def _check_undoable(self, r: dict[str, Any]) -> None:
         subject, action = r["subject"], r["action"]
-        undoable = (subject in ("demand", "visit")
-                    or (subject == "resident" and action in ("add", "tag"))
-                    or (subject in TABLES and action == "add"))
+        undoable = r.get("origin") is None and (subject in ("demand", "visit")
+                    or (subject == "resident" and action in ("add", "tag", "update", "merged"))
+                    or (subject in TABLES and action == "add")
+                    or (subject == "pair" and action in ("add", "remove"))
+                    or (subject == "village" and action == "key"))
         if not undoable:
             raise Refused("undo.cannot", subject=subject, action=action)
         if subject == "resident" and action == "add" and self.L.residents.in_use(r["subject_id"]):
@@ -80,13 +100,22 @@ class History:
             changed.discard(rid)
         elif subject == "demand":
             changed.add(rid)
+        elif subject == "visit" and action == "resident":  # a merge moved it: back
+            self.db.execute("update visits set resident_id = ? where id = ?",
+                            [data.get("from"), rid])
         elif subject == "visit":
             self.L.visits.remove(rid)
         elif subject == "resident" and action == "add":
             self.L.residents.remove(rid)
+        elif subject == "resident" and action == "merged":
+            self.L.residents.unmerge(rid, data["record"])
+        elif subject == "resident" and action == "update":
+            self.L.residents.revert_update(rid, data)
         elif subject == "resident" and action == "tag":
             self.L.residents.change_tags(rid, add=data.get("remove", []),
                                          remove=data.get("add", []))
+        elif subject == "pair" or (subject == "village" and action == "key"):
+            self.L.pairing.reverse(action, rid, data)
         else:
             self.L.registers.remove_added(subject, rid, data.get("name", ""))
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_phone, clean_name, enum_value, name_key, suggest
+from ..models import check_phone, clean_name, enum_value, is_pinyin_query, name_key, suggest
+from .lookup import KINDS as KEYED
+from .lookup import drop_keys, matching, write_keys
 
 if TYPE_CHECKING:
     from . import Ledger
 
 # The registers ``ledger undo`` can take an addition back from: subject -> table.
 TABLES = {"township": "townships", "village": "villages", "grid": "grids", "unit": "units",
-          "cadre": "cadres", "term": "terms"}
+          "cadre": "cadres", "term": "terms", "meeting": "meetings"}
+
+# 回访方式 (DOMAIN.md): known to every ledger; a township adds its own (`ledger method add`),
+# kept as vocabulary entries of kind ``method``.
+FOLLOWUP_METHODS = ("电话", "现场", "入户", "短信")
 
 
 class Registers:
@@ -48,10 +54,27 @@ class Registers:
         """A register row by its exact name, or ``NotFound`` with the nearest names."""
         name = clean_name(name, what)
         row = self.find(table, name, where, params)
+        if row is None and what in KEYED and KEYED[what] == table and is_pinyin_query(name):
+            row = self.by_pinyin(table, what, name, where, params)
         if row is None:
             names = self.names(f"select name from {table} where 1 = 1 {where} order by id", params)
             raise NotFound("unknown", what=what, name=name, choices=suggest(name, names))
         return row
+
+    def by_pinyin(self, table: str, what: str, query: str, where: str = "",
+                  params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The one row whose name is typed as this pinyin (full, initials or mixed: keys
+        equal to it, else beginning with it); several: ``BadInput`` listing them."""
+        ids = matching(self.db, what, query)
+        if not ids:
+            return None
+        marks = ", ".join("?" * len(ids))
+        rows = list(self.db.query(f"select * from {table} where id in ({marks}) {where} "
+                                  "order by id", [*ids, *params]))
+        if len(rows) > 1:
+            raise BadInput("pinyin.ambiguous", what=what, name=query,
+                           choices=[r["name"] for r in rows][:10])
+        return rows[0] if rows else None
 
     def names(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """The first column of a query."""
@@ -66,6 +89,8 @@ class Registers:
                data: dict[str, Any] | None = None) -> int:
         rid = self.db[table].insert(record).last_pk
         self.L.journal.write(subject, rid, "add", self.L.today.isoformat(), data or record)
+        if subject in KEYED:
+            write_keys(self.db, subject, rid, record["name"])
         return rid
 
     # --- places ----------------------------------------------------------------------------
@@ -117,6 +142,18 @@ class Registers:
                         " on t.id = v.township_id order by v.id")
                     if name_key(r["name"]) == name_key(name)
                     and (not township or name_key(r["township"] or "") == name_key(township))]
+        if not rows and is_pinyin_query(name):  # dongping, dpc
+            ids = matching(self.db, "village", name)
+            if ids:
+                rows = [r for r in self.db.query(
+                    "select v.*, t.name as township from villages v left join townships t on"
+                    f" t.id = v.township_id where v.id in ({', '.join('?' * len(ids))})"
+                    " order by v.id", ids)
+                    if not township or r["township"] == township]
+                if len(rows) > 1:
+                    raise BadInput("pinyin.ambiguous", what="village", name=ref,
+                                   choices=[r["name"] if len({x["township"] for x in rows}) < 2
+                                            else f"{r['township']}/{r['name']}" for r in rows])
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
@@ -155,8 +192,10 @@ class Registers:
     def add_unit_unjournaled(self, name: str, level: str) -> int:
         """A unit an import creates before it knows the lowest level the file uses it at;
         journaled by ``set_unit_level`` when the file ends."""
-        return self.db.execute("insert into units (name, level) values (?, ?)",
-                               [name, level]).lastrowid
+        uid = self.db.execute("insert into units (name, level) values (?, ?)",
+                              [name, level]).lastrowid
+        write_keys(self.db, "unit", uid, name)
+        return uid
 
     def set_unit_level(self, unit_id: int, level: str) -> None:
         """The level of a unit an import created, once the file showed where it works."""
@@ -182,8 +221,11 @@ class Registers:
     # --- vocabularies --------------------------------------------------------------------------
 
     def add_term(self, kind: str, name: str) -> int:
-        """Add a category, channel or demand type to the township's vocabulary."""
+        """Add a category, channel, demand type or follow-up method to the township's
+        vocabulary."""
         name = clean_name(name, kind)
+        if kind == "method" and name in FOLLOWUP_METHODS:
+            raise Refused("exists", what=kind, name=name)
         with self.db.atomic():
             self._refuse_existing(kind, "terms", name, "and kind = ?", [kind])
             return self._added("term", "terms", {"kind": kind, "name": name})
@@ -192,7 +234,37 @@ class Registers:
         return self.named("terms", kind, name, "and kind = ?", [kind])["name"]
 
     def terms(self, kind: str) -> list[str]:
-        return self.names("select name from terms where kind = ? order by id", [kind])
+        stored = self.names("select name from terms where kind = ? order by id", [kind])
+        return [*FOLLOWUP_METHODS, *stored] if kind == "method" else stored
+
+    def method(self, name: str) -> str:
+        """A follow-up method (回访方式): one of ``FOLLOWUP_METHODS`` or the township's own;
+        ``NotFound`` with the nearest otherwise."""
+        name = clean_name(name, "method")
+        known = self.terms("method")
+        if name in known:
+            return name
+        key = name_key(name)
+        for n in known:
+            if name_key(n) == key:
+                return n
+        raise NotFound("unknown", what="method", name=name, choices=suggest(name, known))
+
+    def follower(self, name: str) -> dict[str, int]:
+        """Who followed a case up (双向回访): a unit, or a village or community (its committee);
+        as the step records it (``by_unit_id`` or ``by_village_id``). A name that is neither
+        is refused with the nearest units and villages."""
+        clean = clean_name(name, "follower")
+        unit = self.find("units", clean)
+        if unit is not None:
+            return {"by_unit_id": unit["id"]}
+        try:
+            return {"by_village_id": self.village(clean)["id"]}
+        except NotFound:
+            known = self.names("select name from units order by id") + \
+                self.names("select name from villages order by id")
+            raise NotFound("unknown", what="follower", name=clean,
+                           choices=suggest(clean, known)) from None
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Every row of a register (townships, villages, grids, units, cadres, terms)."""
@@ -239,3 +311,5 @@ class Registers:
             self.db.execute(f"delete from {TABLES[subject]} where id = ?", [row_id])
         except sqlite3.IntegrityError:
             raise Refused("undo.in_use", what=subject, name=name) from None
+        if subject in KEYED:
+            drop_keys(self.db, subject, row_id)

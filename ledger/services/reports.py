@@ -59,9 +59,14 @@ def _response_deadlines(ledger: "Ledger", first: date, last: date, working_days:
 #   due_next         open and due on the summary's day or within the 7 days after it
 _FLAGS = f"""
 with steps as (
-    select subject_id as id, action, json_extract(data, '$.to') as "to" from journal
+    -- a meeting's decision that assigns the case counts as an assignment
+    select subject_id as id, case action when 'decide' then 'assign' else action end as action,
+        json_extract(data, '$.to') as "to" from journal
     where subject = 'demand' and on_date between :start and :end
-        and action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+        and (action in ('settle', 'escalate', 'assign', 'resolve', 'close')
+             or (action = 'decide' and json_extract(data, '$.lead_unit_id') is not null))
+        -- a step of a shared case that its replay refused (a conflict) counts for nothing
+        and id not in (select journal_id from sync_conflicts)
     -- An imported demand's milestones (from its snapshot) count in their weeks too.
     union all
     select demand_id, action, "to" from import_steps where on_date between :start and :end
@@ -113,7 +118,27 @@ REPORT_BY = {
                  "left join townships t on t.id = v.township_id"),
 }
 _COUNTS = ("received", "resolved", "on_time", "overdue", "responded", "rated", "satisfied",
-           "basically", "assigned", "returned", "ever_resolved", "reopened", "urges")
+           "basically", "assigned", "returned", "ever_resolved", "reopened", "urges",
+           "response_base", "dissatisfied")
+# What counts as a response (setting response.basis), and out of what: the first step after
+# acceptance within response.working_days of the day received, out of the demands received;
+# or the lead unit's sign-for within response.working_days of the (last) assignment, out of
+# the demands assigned now.
+_RESPONDED = {
+    "first_step": """sum(case when first_step_on is null then 0
+                         when first_step_on <= received_on then 1
+                         else first_step_on <= (select until from response_by
+                                                where day = received_on)
+                    end)""",
+    "sign_for": """sum(case when signed_on is null or assigned_on is null
+                            or lead_unit_id is null then 0
+                         when signed_on <= assigned_on then 1
+                         else signed_on <= (select until from response_by
+                                            where day = assigned_on)
+                    end)""",
+}
+_RESPONSE_BASE = {"first_step": "count(*)",
+                  "sign_for": "sum(assigned_on is not null and lead_unit_id is not null)"}
 # Rates where fewer is better: they enter the score as 1 - rate.
 _LOWER_IS_BETTER = ("return_rate", "reopen_rate")
 
@@ -123,11 +148,13 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
     weights = {"response_rate": s["weight.response"], "resolution_rate": s["weight.resolution"],
                "satisfaction_rate": s["weight.satisfaction"], "on_time_rate": s["weight.on_time"],
                "return_rate": s["weight.return"], "reopen_rate": s["weight.reopen"]}
-    r["response_rate"] = _rate(r.pop("responded"), r["received"])
+    r["response_rate"] = _rate(r.pop("responded"), r.pop("response_base"))
     r["resolution_rate"] = _rate(r["resolved"], r["received"])
     r["on_time_rate"] = _rate(r["on_time"], r["resolved"])
     satisfied = r.pop("satisfied") + s["satisfaction.basic"] * r.pop("basically")
-    r["satisfaction_rate"] = _rate(satisfied, r.pop("rated"))
+    rated = r.pop("rated")
+    r["satisfaction_rate"] = _rate(satisfied, rated)
+    r["dissatisfaction_rate"] = _rate(r["dissatisfied"], rated)  # the county's 不满意率
     r["return_rate"] = _rate(r.pop("returned"), r.pop("assigned"))
     r["reopen_rate"] = _rate(r.pop("reopened"), r.pop("ever_resolved"))
     present = {k: w for k, w in weights.items() if w and r[k] is not None}
@@ -135,6 +162,15 @@ def _rates(r: dict[str, Any], s: dict[str, float]) -> None:
     good = {k: 1 - r[k] if k in _LOWER_IS_BETTER else r[k] for k in present}
     r["score"] = round(100 * sum(good[k] * w for k, w in present.items()) / weight, 1) \
         if weight else None
+
+
+def _repeats_by(ledger: "Ledger", column: str, params: dict[str, str]) -> dict[Any, int]:
+    """重复投诉 by the report's grouping: the range's demands linked as repeats (the few
+    linked demands, from their own index)."""
+    return dict(ledger.db.execute(
+        f"select {column}, count(*) from demands indexed by idx_demands_repeats "
+        f"where repeat_of is not null and received_on between :since and :until "
+        f"and {column} is not null group by {column}", params).fetchall())
 
 
 def _rate(part: float, whole: int) -> float | None:
@@ -206,6 +242,20 @@ SETTINGS: dict[str, tuple[str, float, float, bool]] = {
     "urge.due_within": ("1", 0, 60, True),            # due within this many, never urged: urge
     "urge.repeat_working_days": ("1", 1, 60, True),   # overdue, not urged for this many: again
     "supervise.blue_working_days": ("3", 0, 60, True),  # 蓝: due within this many working days
+    # Coverage (README: Everyone covered).
+    "coverage.household_days": ("30", 1, 366, True),  # a paired household seen within this many days
+    # 双向回访 (README: Supervision): follow-ups a case needs before it may be closed.
+    "followup.required": ("1", 0, 10, True),
+    # 重复诉求 (README: Residents): a demand added is shown the earlier ones it may repeat.
+    "repeat.days": ("90", 1, 3650, True),             # resolved or closed within this many days
+    "repeat.similarity": ("80", 0, 100, True),        # texts at least this alike (WRatio, 0-100)
+    "import.duplicate_similarity": ("90", 0, 100, True),  # unnumbered rows: a likely duplicate
+}
+# Settings that take one of a few words: key -> (default, the words).
+CHOICE_SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # 响应率 counted on the first step after acceptance, or on the lead unit's sign-for
+    # (签收, ``issue receive``) after the assignment; both within response.working_days.
+    "response.basis": ("first_step", ("first_step", "sign_for")),
 }
 
 
@@ -269,6 +319,11 @@ class Reports:
             "order by x.demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
             params))
         repeat_count = repeat[0]["of_all"] if repeat else 0
+        # 重复诉求: the week's demands linked to an earlier one (``issue add --repeat-of``).
+        repeat_demands = db.execute(
+            "select count(*) from demands indexed by idx_demands_repeats "
+            "where repeat_of is not null and received_on between :start and :end",
+            params).fetchone()[0]
         for r in repeat:
             del r["of_all"]
         db.execute("drop table temp.week_flags")
@@ -278,25 +333,35 @@ class Reports:
             **breakdowns,
             "carried_over_demands": lists["carried_over"], "due_demands": lists["due_next"],
             "overdue_demands": lists["overdue"], "repeat_residents": repeat,
-            "repeat_count": repeat_count,
+            "repeat_count": repeat_count, "repeat_demands": repeat_demands,
+            # Key villages covered this week (every paired person visited): services.coverage.
+            "key_villages": ledger.coverage.key_village_line(start, end),
+            # how many cases the week's meetings (held in it) decided on
+            "meeting_studied": ledger.meetings.studied(start.isoformat(), end.isoformat()),
         }
 
     # --- the report card -------------------------------------------------------------------
 
-    def settings(self) -> dict[str, float]:
-        """The supervision settings: the documented defaults, overridden by the ledger's own."""
+    def settings(self) -> dict[str, Any]:
+        """The supervision settings: the documented defaults, overridden by the ledger's own
+        (numbers, and the words of ``CHOICE_SETTINGS``)."""
         stored = dict(self.L.db.execute("select key, value from settings").fetchall())
-        return {k: float(stored.get(k, spec[0])) for k, spec in SETTINGS.items()}
+        out: dict[str, Any] = {k: float(stored.get(k, spec[0])) for k, spec in SETTINGS.items()}
+        out.update({k: stored.get(k, spec[0]) for k, spec in CHOICE_SETTINGS.items()})
+        return out
 
     def card(self, by: str = "unit", since: str | date | None = None,
                until: str | date | None = None) -> ReportCard:
         """The report card over demands received from ``since`` to ``until`` (inclusive).
 
-        received         demands received in the range (by unit: whose lead unit it is now)
+        received         demands received in the range (by unit: whose lead unit it is now;
+                         by village: where it happened, and its locality when another)
         resolved         of those, resolved or closed
         on_time          of the resolved, resolved on or before their deadline
         overdue          of those received, open (not suspended) and past the deadline today
         response_rate    first step after acceptance within `response.working_days` / received
+                         (response.basis sign_for: signed for by the lead unit within
+                         `response.working_days` of the assignment / assigned now)
                          (a demand imported from another ledger brings no steps: not responded
                          until a step is taken here)
         resolution_rate  resolved / received
@@ -306,6 +371,10 @@ class Reports:
                          assigned to it, the cases it returned included)
         reopen_rate      reopened / resolved (resolved at least once)
         urges            urges sent (催办次数)
+        dissatisfied     of those followed up, 不满意 (the county's 不满意数); its rate
+                         ``dissatisfaction_rate`` = dissatisfied / followed up (不满意率)
+        repeats          重复投诉: of those received, linked as a repeat of an earlier demand
+                         (``issue add --repeat-of``)
         score            100 x the weighted mean of the rates that exist (weights from settings)
         rank             by score, highest first; equal scores share a rank
         """
@@ -324,17 +393,12 @@ class Reports:
         params = {"since": (since or date.min).isoformat(), "until": (until or date.max).isoformat(),
                   "today": ledger.today.isoformat()}
         # One pass over the covering index, grouped by id; names are joined afterwards.
-        by_id = ledger.db.execute(f"""
-            select {column},
+        counted = f"""
                 count(*),
                 sum(status in ('resolved', 'closed')),
                 sum(status in ('resolved', 'closed') and resolved_on <= due_on),
                 sum({overdue_sql(":today", d="")}),
-                sum(case when first_step_on is null then 0
-                         when first_step_on <= received_on then 1
-                         else first_step_on <= (select until from response_by
-                                                where day = received_on)
-                    end),
+                {_RESPONDED[s["response.basis"]]},
                 sum(satisfaction is not null),
                 sum(satisfaction = 'satisfied'),
                 sum(satisfaction = 'basically_satisfied'),
@@ -342,20 +406,43 @@ class Reports:
                 sum(returns > 0),
                 sum(status in ('resolved', 'closed') or reopen_count > 0),
                 sum(reopen_count > 0),
-                sum(urges)
+                sum(urges),
+                {_RESPONSE_BASE[s["response.basis"]]},
+                sum(satisfaction = 'dissatisfied')"""
+        by_id = ledger.db.execute(f"""
+            select {column}, {counted}
             from demands indexed by {index}
             where {column} is not null and received_on between :since and :until
             group by {column}""", params).fetchall()
         if by == "unit":
             by_id = _returns_by_unit(ledger, by_id, params)
+        repeats = _repeats_by(ledger, column, params)
         names = dict(ledger.db.execute(names_sql).fetchall())
         groups: dict[str, dict[str, Any]] = {}
-        for key, *counts in by_id:
-            g = groups.setdefault(names[key], {"name": names[key], **{c: 0 for c in _COUNTS}})
-            for c, n in zip(_COUNTS, counts):
-                g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+
+        def add(counted_rows: list[Any], with_repeats: bool = False) -> None:
+            for key, *counts in counted_rows:
+                g = groups.setdefault(names[key], {"name": names[key],
+                                                   **{c: 0 for c in _COUNTS}, "repeats": 0})
+                for c, n in zip(_COUNTS, counts):
+                    g[c] += n or 0  # sum() of only NULLs (no deadline) is NULL
+                if with_repeats:
+                    g["repeats"] += repeats.get(key, 0)
+
+        add(by_id, with_repeats=True)
+        total = {"name": None, **{c: sum(g[c] for g in groups.values())
+                                  for c in (*_COUNTS, "repeats")}}
+        if by == "village":
+            # 双向派单: a case counts for the village where it happened and, when its
+            # locality is another village or community, for that one too (the total counts
+            # each case once).
+            add(ledger.db.execute(f"""
+                select locality_id, {counted}
+                from demands indexed by idx_demands_locality
+                where locality_id is not null and locality_id <> village_id
+                    and received_on between :since and :until
+                group by locality_id""", params).fetchall())
         rows = list(groups.values())
-        total = {"name": None, **{c: sum(g[c] for g in rows) for c in _COUNTS}}
         for r in [*rows, total]:
             _rates(r, s)
         rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["name"]))
@@ -370,8 +457,19 @@ class Reports:
     def set_setting(self, key: str, value: str) -> None:
         """Change one supervision setting; weights must stay non-negative, rates in 0..1."""
         ledger = self.L
+        if key in CHOICE_SETTINGS:
+            words = CHOICE_SETTINGS[key][1]
+            if value not in words:
+                raise BadInput("enum.unknown", what="setting_value", name=value,
+                               choices=list(words))
+            with ledger.db.atomic():
+                ledger.db["settings"].upsert({"key": key, "value": value}, pk="key")
+                ledger.journal.write("setting", 0, "set", ledger.today.isoformat(),
+                                     {"key": key, "value": value})
+            return
         if key not in SETTINGS:
-            raise BadInput("enum.unknown", what="setting", name=key, choices=sorted(SETTINGS))
+            raise BadInput("enum.unknown", what="setting", name=key,
+                           choices=sorted([*SETTINGS, *CHOICE_SETTINGS]))
         try:
             number = float(value)
         except ValueError:

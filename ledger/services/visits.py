@@ -64,9 +64,14 @@ class Visits:
             resident: str | None = None, cadres: Sequence[str] = (),
             channel: str | None = None, grid: str | None = None, note: str | None = None,
             issues: Sequence[str] = (), category: str | None = None,
-            complexity: str | None = None) -> dict[str, Any]:
-        """Record one visit and the demands raised in it; returns the visit id and numbers."""
+            complexity: str | None = None, org: str | None = None) -> dict[str, Any]:
+        """Record one visit and the demands raised in it; returns the visit id and numbers.
+        ``org``: the organisation visited (its page is a row of the residents table)."""
         day = self.L.day(on)
+        if org and resident:
+            raise BadInput("visit.resident_or_org")
+        if org:
+            resident = f"#{self.L.organisations.get(org)['id']}"
         texts = [clean_text(t, "issue") for t in issues]
         note = optional_text(note, "note")
         with self.db.atomic():
@@ -81,30 +86,42 @@ class Visits:
                                       complexity=complexity)
                 for text in texts
             ]
-        return {"visit_id": vid, "numbers": numbers}
+            repeats = {n: found for n in numbers if (found := self.L.demands.possible_repeats(n))}
+        return {"visit_id": vid, "numbers": numbers, "repeats": repeats}
 
     def insert(self, day: str, village_id: int, grid_id: int | None, resident_id: int | None,
                channel: str, note: str | None, cadre_ids: list[int],
                numbers: list[str] | None = None, origin: tuple[str, str] | None = None) -> int:
         """A visit whose values are checked already, by ids (import and merge too); an
         imported visit keeps the demand numbers its row listed, to link them later."""
-        vid = self.db.execute(
-            "insert into visits (visited_on, village_id, grid_id, resident_id, channel, note, "
-            "origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [day, village_id, grid_id, resident_id, channel, note,
-             *(origin or (None, None))]).lastrowid
+        return self.insert_many([(day, village_id, grid_id, resident_id, channel, note,
+                                  cadre_ids, numbers, origin)])[0]
+
+    def insert_many(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Visits as ``insert`` takes them, written in a few statements; returns their ids."""
+        first = (self.db.execute("select max(id) from visits").fetchone()[0] or 0) + 1
+        visits, cadres, journal = [], [], []
+        for vid, (day, village_id, grid_id, resident_id, channel, note, cadre_ids, numbers,
+                  origin) in enumerate(rows, start=first):
+            visits.append((vid, day, village_id, grid_id, resident_id, channel, note,
+                           *(origin or (None, None))))
+            cadres += [(vid, c) for c in cadre_ids]
+            # Everything stored is journaled (a merged visit too, with where it came from).
+            data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
+                                    "cadre_ids": cadre_ids, "channel": channel,
+                                    "grid_id": grid_id, "note": note}
+            if numbers is not None:
+                data["numbers"] = numbers
+            if origin is not None:
+                data["origin"] = list(origin)
+            journal.append(self.L.journal.row("visit", vid, "log", day, data))
+        self.db.conn.executemany(
+            "insert into visits (id, visited_on, village_id, grid_id, resident_id, channel, "
+            "note, origin_ledger, origin_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", visits)
         self.db.conn.executemany("insert into visit_cadres (visit_id, cadre_id) values (?, ?)",
-                                 [(vid, c) for c in cadre_ids])
-        # Everything stored is journaled (a merged visit too, with where it came from).
-        data: dict[str, Any] = {"village_id": village_id, "resident_id": resident_id,
-                                "cadre_ids": cadre_ids, "channel": channel, "grid_id": grid_id,
-                                "note": note}
-        if numbers is not None:
-            data["numbers"] = numbers
-        if origin is not None:
-            data["origin"] = list(origin)
-        self.L.journal.write("visit", vid, "log", day, data)
-        return vid
+                                 cadres)
+        self.L.journal.write_many(journal)
+        return [v[0] for v in visits]
 
     def exists(self, day: str, village_id: int, resident_id: int | None, channel: str,
                note: str | None, cadre_ids: list[int]) -> bool:
@@ -178,6 +195,13 @@ class Visits:
             "(select count(*) from demands d where d.visit_id = x.id) as demands "
             "from visits x join villages v on v.id = x.village_id "
             "where x.resident_id = ? order by x.visited_on, x.id", [resident_id]))
+
+    def set_resident(self, visit_id: int, resident_id: int | None, was: int | None) -> None:
+        """The visit was to another page of the same person (``resident merge``): journaled
+        as the visit's ``resident`` row, which ``ledger undo`` takes back."""
+        self.db.execute("update visits set resident_id = ? where id = ?", [resident_id, visit_id])
+        self.L.journal.write("visit", visit_id, "resident", self.L.today.isoformat(),
+                             {"resident_id": resident_id, "from": was})
 
     def remove(self, visit_id: int) -> None:
         """Take back a logged visit (``ledger undo``)."""

@@ -21,6 +21,10 @@ array, without any whitespace, of the row's values in this order::
 
     [id, subject, subject_id, action, on_date, actor, os_user, reason, data, recorded_at, command]
 
+followed, for a row received from another ledger (m013: ``origin`` is set), by ``origin`` and
+``origin_id``, the row's global identity (a row written here leaves both empty, and its
+array ends at ``command`` as before),
+
 each value as stored (integers as JSON numbers, text as JSON strings, NULL as null; ``data``
 is the JSON text as stored, so it appears as one string), encoded as Python's
 ``json.dumps(values, ensure_ascii=False, separators=(",", ":"))`` encodes it: non-ASCII
@@ -34,11 +38,23 @@ The chain proves nothing against someone who rewrites the file and recomputes ev
 after the change: only a head kept outside the file does. Ledgers written before the chain
 existed were chained once, as they stood, by migration m012 (``meta`` key
 ``chain_migrated`` holds how many rows that was).
+
+Global identity and the order of a shared case
+----------------------------------------------
+A row's global identity is ``(origin, origin_id)``: the ledger it was first written in and
+its id there (for a row written here, this ledger's identity and its own id). A case shared
+between ledgers (a township's case at the county) has events from several of them; its
+state is the replay of all of them in one defined order, the same in every ledger that has
+them: each ledger's own events keep the order they were written in, and between ledgers the
+earlier day of the step comes first, then the earlier time it was recorded, then the ledger
+identity (``replay_order``). Events of a case that the replay refused are conflicts
+(``sync_conflicts``): kept, listed, and left out of the state until a person settles them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import json
 from typing import Any, Iterable, Iterator, Sequence
@@ -56,9 +72,9 @@ _sha256 = hashlib.sha256
 # The columns of a row in the order of its content tuple (``Journal.row``), then in the
 # order the chain hashes them.
 CONTENT = ("subject", "subject_id", "action", "on_date", "actor", "reason", "data",
-           "recorded_at", "command", "os_user")
+           "recorded_at", "command", "os_user", "origin", "origin_id")
 CHAINED = ("id", "subject", "subject_id", "action", "on_date", "actor", "os_user", "reason",
-           "data", "recorded_at", "command")
+           "data", "recorded_at", "command", "origin", "origin_id")
 INSERT = (f"insert into journal (id, {', '.join(CONTENT)}, hash) "
           f"values (?, {', '.join('?' for _ in CONTENT)}, ?)")
 
@@ -67,7 +83,10 @@ Event = tuple[str, dict[str, Any], str]  # (action, data with the reason folded 
 
 def chain_hash(prev: str, values: Sequence[Any]) -> str:
     """The hash of a row whose values are ``values`` (in the order of ``CHAINED``), after
-    the row whose hash is ``prev``."""
+    the row whose hash is ``prev``. A row written here (no ``origin``) is hashed without its
+    two identity columns, as rows were before m013."""
+    if len(values) == len(CHAINED) and values[-2] is None:
+        values = values[:-2]
     return _sha256((_PREFIX + prev + "\n" + _canonical(list(values))).encode("utf-8")).hexdigest()
 
 
@@ -98,16 +117,16 @@ class Journal:
             data: dict[str, Any] | None = None, reason: str | None = None) -> tuple[Any, ...]:
         """One row's content as ``write_many`` takes it (a bulk path batches the same rows)."""
         return (subject, subject_id, action, on, self.user, reason, journal_json(data or {}),
-                self.now, self.db.next_command(), self.os_user)
+                self.now, self.db.next_command(), self.os_user, None, None)
 
-    def copied(self, subject_id: int, event: dict[str, Any],
-               data: dict[str, Any]) -> tuple[Any, ...]:
+    def received(self, subject_id: int, event: dict[str, Any], data: str,
+                 origin: str, origin_id: int) -> tuple[Any, ...]:
         """A demand's event brought from another ledger: who recorded it, under which
-        account, and when, kept; ``data`` is its data with the ids translated to this
-        ledger's."""
+        account, and when, kept, with its global identity; ``data`` is its data (JSON) with
+        the ids translated to this ledger's."""
         return ("demand", subject_id, event["action"], event["on_date"], event["actor"],
-                event["reason"], journal_json(data), event["recorded_at"],
-                self.db.next_command(), event.get("os_user"))
+                event["reason"], data, event["recorded_at"], self.db.next_command(),
+                event["os_user"], origin, origin_id)
 
     def write_many(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows (``row`` or ``copied``) appended in order, each given the next id and its
@@ -124,9 +143,10 @@ class Journal:
         for content in rows:
             last_id += 1
             (subject, subject_id, action, on_date, actor, reason, data, recorded_at,
-             command, os_user) = content
+             command, os_user, origin, origin_id) = content
             prev = chain_hash(prev, (last_id, subject, subject_id, action, on_date, actor,
-                                     os_user, reason, data, recorded_at, command))
+                                     os_user, reason, data, recorded_at, command, origin,
+                                     origin_id))
             out.append((last_id, *content, prev))
         self.db.conn.executemany(INSERT, out)
 
@@ -139,6 +159,36 @@ def undone_events(db: Database) -> set[int]:
     return ids
 
 
+def refused_events(db: Database, demand_id: int | None = None) -> set[int]:
+    """Journal rows of shared cases that their replay refused (conflicts): they stay in the
+    journal, are listed by `ledger sync conflicts`, and count for nothing."""
+    if demand_id is None:
+        return {i for (i,) in db.execute("select journal_id from sync_conflicts")}
+    return {i for (i,) in db.execute("select journal_id from sync_conflicts where demand_id = ?",
+                                     [demand_id])}
+
+
+def own_id(db: Database) -> str:
+    return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
+
+
+# The columns a replay orders by, selected first: the row's ledger of origin (this one's
+# identity for its own rows), the day of the step, when it was recorded, the id.
+_ORDER = "coalesce(origin, :own) as org, on_date, coalesce(recorded_at, ''), id"
+
+
+def replay_order(rows: list[Any]) -> list[Any]:
+    """A case's rows (``(org, on_date, recorded_at, ...)``, each ledger's in the order it wrote
+    them) in the order its replay applies them: each ledger's own rows keep their order;
+    between ledgers, by day, then time recorded, then ledger identity."""
+    if len({r[0] for r in rows}) <= 1:
+        return rows
+    streams = [list(g) for _, g in itertools.groupby(sorted(rows, key=lambda r: r[0]),
+                                                      key=lambda r: r[0])]
+    # heapq.merge takes the smallest head each time, so each stream keeps its own order.
+    return list(heapq.merge(*streams, key=lambda r: (r[1], r[2], r[0])))
+
+
 def _event(action: str, data: str, reason: str | None, on: str) -> Event:
     d = json.loads(data)
     if reason:
@@ -146,41 +196,60 @@ def _event(action: str, data: str, reason: str | None, on: str) -> Event:
     return action, d, on
 
 
+def _demand_rows(db: Database, demand_id: int) -> list[Any]:
+    rows = db.execute(f"select {_ORDER}, action, data, reason from journal where "
+                      "subject = 'demand' and subject_id = :d order by id",
+                      {"own": own_id(db), "d": demand_id}).fetchall()
+    return replay_order(rows)
+
+
 def demand_events(db: Database, demand_id: int, undone: set[int] | None = None) -> list[Event]:
-    """A demand's journal as ``(action, data, on)``, the reason folded into the data; steps
-    reversed by `ledger undo` left out."""
+    """A demand's journal as ``(action, data, on)`` in replay order, the reason folded into
+    the data; steps reversed by `ledger undo` and events refused as conflicts left out."""
     undone = undone_events(db) if undone is None else undone
-    return [_event(action, data, reason, on) for eid, action, data, reason, on in db.execute(
-        "select id, action, data, reason, on_date from journal where subject = 'demand' and "
-        "subject_id = ? order by id", [demand_id]) if eid not in undone]
+    skip = undone | refused_events(db, demand_id)
+    return [_event(action, data, reason, on)
+            for _, on, _, eid, action, data, reason in _demand_rows(db, demand_id)
+            if eid not in skip]
 
 
 def all_demand_events(db: Database) -> Iterator[tuple[int, list[Event]]]:
     """Every demand's events, demand by demand in id order (streamed, one pass)."""
-    undone = undone_events(db)
-    rows = db.execute("select subject_id, id, action, data, reason, on_date from journal "
-                      "where subject = 'demand' order by subject_id, id")
+    skip = undone_events(db) | refused_events(db)
+    rows = db.execute(f"select subject_id, {_ORDER}, action, data, reason from journal "
+                      "where subject = 'demand' order by subject_id, id", {"own": own_id(db)})
     for demand_id, group in itertools.groupby(rows, key=lambda r: r[0]):
-        yield demand_id, [_event(action, data, reason, on)
-                          for _, eid, action, data, reason, on in group if eid not in undone]
+        yield demand_id, [_event(action, data, reason, on) for _, on, _, eid, action, data, reason
+                          in replay_order([r[1:] for r in group]) if eid not in skip]
+
+
+def _ordered_rows(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    own = None
+    if len({r["origin"] for r in rows}) > 1:
+        own = own_id(db)
+    keyed = [(r["origin"] or own, r["on_date"], r["recorded_at"] or "", r) for r in rows]
+    return [k[-1] for k in replay_order(keyed)]
 
 
 def demand_journal(db: Database, demand_id: int) -> list[dict[str, Any]]:
-    """A demand's journal rows as stored (for its history), each with ``undone``."""
+    """A demand's journal rows as stored, in replay order (for its history), each with
+    ``undone`` and ``conflict`` (refused by the replay of a shared case)."""
     undone = undone_events(db)
+    refused = refused_events(db, demand_id)
     rows = list(db.query("select * from journal where subject = 'demand' and subject_id = ? "
                          "order by id", [demand_id]))
     for r in rows:
         r["data"] = json.loads(r["data"])
         r["undone"] = r["id"] in undone
-    return rows
+        r["conflict"] = r["id"] in refused
+    return _ordered_rows(db, rows)
 
 
 def demand_journals(db: Database) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """Every demand's journal rows as stored (data decoded), demand by demand in id order,
-    without the steps that were undone."""
-    undone = undone_events(db)
+    each in replay order, without the steps that were undone or refused."""
+    skip = undone_events(db) | refused_events(db)
     rows = db.query("select * from journal where subject = 'demand' order by subject_id, id")
     for demand_id, group in itertools.groupby(rows, key=lambda row: row["subject_id"]):
-        yield demand_id, [{**e, "data": json.loads(e["data"])} for e in group
-                          if e["id"] not in undone]
+        yield demand_id, _ordered_rows(db, [{**e, "data": json.loads(e["data"])} for e in group
+                                            if e["id"] not in skip])

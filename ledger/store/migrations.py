@@ -243,7 +243,7 @@ def m002_deadlines(db: Database) -> None:
 
 # Migrations after which a projection must be recomputed by the domain, in the same
 # transaction: migration name -> what to refresh.
-REFRESH_AFTER = {"m002_deadlines": "deadlines"}
+REFRESH_AFTER = {"m002_deadlines": "deadlines", "m016_lookup": "name_keys"}
 
 
 # Supervision settings (DOMAIN.md: rates, weights and thresholds differ between localities).
@@ -493,6 +493,127 @@ def m012_chain(db: Database) -> None:
     db.execute(_M012_NO_UPDATE)
     db.execute(_M012_APPEND_ONLY)
     db["meta"].upsert({"key": "chain_migrated", "value": str(rows)}, pk="key")
+
+
+@migrations()
+def m013_sync(db: Database) -> None:
+    # Every journal row has a global identity: the ledger it was first written in and its id
+    # there. A row written here leaves both empty (it is this ledger's, with its own id); a
+    # row received from another ledger keeps where it came from, so that it is recognised
+    # wherever it arrives again. Both are part of the row's hash once set.
+    db.execute("alter table journal add column origin text")
+    db.execute("alter table journal add column origin_id integer")
+    db.execute("create unique index idx_journal_origin on journal (origin, origin_id) "
+               "where origin is not null")
+    # The other ledgers this one exchanges bundles with: what was last received from each
+    # (the highest id of its journal a bundle covered, and that row's hash), what it has
+    # acknowledged receiving from this one, and what was last sent to it.
+    db.execute("""
+        create table sync_peers (
+            ledger_id text primary key,
+            name text,
+            received_upto integer not null default 0,
+            received_hash text,
+            received_on text,
+            received_at text,
+            bundles_in integer not null default 0,
+            acked_upto integer not null default 0,
+            sent_upto integer not null default 0,
+            sent_on text,
+            sent_at text,
+            bundles_out integer not null default 0
+        )""")
+    # Events of a shared case that its replay refused (a conflict between two ledgers), kept
+    # and listed until a person settles them with an ordinary step. Derived from the journal.
+    db.execute("""
+        create table sync_conflicts (
+            journal_id integer primary key references journal(id),
+            demand_id integer not null references demands(id),
+            why text not null,
+            params text not null default '{}',
+            settled_by integer references journal(id)
+        )""")
+    db.execute("create index idx_sync_conflicts_demand on sync_conflicts (demand_id)")
+
+
+@migrations()
+def m014_meetings(db: Database) -> None:
+    # 双向派单: the village or community committee working a case with its lead unit; 双向回访:
+    # the follow-ups since the last resolution (the opener recounts those of demands that were
+    # followed up, REFRESH_AFTER; an imported snapshot counts its one follow-up, if any).
+    db["demands"].add_column("locality_id", int)
+    db["demands"].add_column("follow_ups", int, not_null_default=0)
+    db.execute("update demands set follow_ups = "
+               "(followed_up_on is not null or satisfaction is not null)")
+    db.execute("create index idx_demands_locality on demands (locality_id, received_on) "
+               "where locality_id is not null")
+    # The party committee's meetings (党委会议, 联席会, 会商会); what each decided on a case is a
+    # step of that case's journal (``decide``, with the meeting's id).
+    db["meetings"].create({"id": int, "held_on": str, "kind": str, "attendees": str},
+                          pk="id", not_null={"held_on", "kind", "attendees"})
+    db["meetings"].create_index(["held_on"])
+
+
+REFRESH_AFTER["m014_meetings"] = "follow_ups"
+
+
+@migrations()
+def m015_pairing(db: Database) -> None:
+    # 重点村: a village marked key (`ledger village key`); 0 for every village before.
+    db["villages"].add_column("key", int, not_null_default=0)
+    # Organisations visited (非公企业, 个体工商户, 学校 ...) are pages of the residents table
+    # with their kind here; NULL for people.
+    db["residents"].add_column("org_kind", str)
+    db["residents"].create_index(["org_kind"])
+    # Pairing (包联): a cadre or a unit with a village in a role (四个一, 单位联村), or a
+    # cadre with a household (联户, resident_id). Roles are names of the role vocabulary.
+    db.execute("""create table pairs (
+        id integer primary key,
+        village_id integer references villages(id),
+        cadre_id integer references cadres(id),
+        unit_id integer references units(id),
+        resident_id integer references residents(id),
+        role text not null,
+        created_on text)""")
+    db.execute("create unique index idx_pairs_unique on pairs (coalesce(village_id, 0), "
+               "coalesce(cadre_id, 0), coalesce(unit_id, 0), coalesce(resident_id, 0), role)")
+    db["pairs"].create_index(["cadre_id"])
+    db["pairs"].create_index(["resident_id"])
+    # Coverage looks up visits by village and day, and by resident and day.
+    # (the second serves every lookup by resident alone too: that index goes).
+    db["visits"].create_index(["village_id", "visited_on"])
+    db["visits"].create_index(["resident_id", "visited_on"])
+    db.execute("drop index if exists idx_visits_resident_id")
+
+
+@migrations()
+def m016_lookup(db: Database) -> None:
+    # Pinyin lookup: every key a name may be typed as (zhangxiulan, zxl, zhangxl; every
+    # reading of a polyphonic character), one row each, found by its index alone. The keys
+    # are the domain's to compute (REFRESH_AFTER: the opener fills them for the rows already
+    # there); they are derived from the names, like a projection, and never journaled.
+    db.execute("""create table name_keys (
+        kind text not null, ref_id integer not null, key text not null,
+        primary key (kind, key, ref_id)) without rowid""")
+    db.execute("create index idx_name_keys_ref on name_keys (kind, ref_id)")
+    # 重复诉求: the earlier demand a demand repeats (its id; recorded with its acceptance).
+    db["demands"].add_column("repeat_of", int)
+    db.execute("create index idx_demands_repeats on demands (received_on) "
+               "where repeat_of is not null")
+
+
+@migrations()
+def m017_templates(db: Database) -> None:
+    # A township's own templates of the printed notices (ledger doc), kept in the ledger so
+    # that they travel with it and its backups: one row per kind of document (assign, urge,
+    # follow-up, resident), the .docx as installed, its file name and SHA-256. A kind without
+    # a row prints from the template shipped with ledger. Installing and resetting are
+    # journaled (subject 'template').
+    db["templates"].create(
+        {"kind": str, "file": str, "content": bytes, "sha256": str, "size": int,
+         "installed_on": str, "installed_by": str},
+        pk="kind", not_null={"content", "sha256"},
+    )
 
 
 # m018: what the week summary shows, bounded by the week. Its repeat residents (多次反映)

@@ -1,0 +1,127 @@
+"""The bundle: what one ledger sends another, as one file (a USB stick, an e-mail, a shared
+folder).
+
+A bundle is a small SQLite file, so that any tool can open it and it is checked by SQLite's
+own format before this module reads a row. It holds:
+
+- ``info``: ``format`` (``ledger-bundle-1``), ``from_id`` and ``from_name`` (the sending
+  ledger), ``to_id`` and ``to_name`` (the ledger it was made for; empty for a full bundle),
+  ``range_from`` and ``range_to`` (the sender's journal ids it covers: every event of the
+  sender with ``range_from < id <= range_to`` that the receiver should have is in it),
+  ``head_id`` and ``head_hash`` (the sender's chain head), ``made_on`` and ``made_at``;
+- ``acks``: what the sender has received from each ledger it knows (``ledger_id``, ``name``,
+  ``upto``), so that a receiver learns what of its own the sender has;
+- the registers the events name (``townships``, ``villages``, ``grids``, ``units``,
+  ``cadres``, ``terms``), the ``residents`` and ``visits`` they need, each with its global
+  identity (``home``: the ledger it was first written in, ``home_id``: its id there);
+- ``merged_residents``: pages the sender merged into others (``resident merge``), which
+  its events may still name;
+- ``meetings``: the Tuesday meetings whose decisions are among the events;
+- ``demands``: the cases the events are on (the sender's id, the case's home ledger and
+  number there, and that ledger's name);
+- ``events``: the journal rows themselves as the sender stores them, with ``hash`` (the
+  sender's chain hash of the row) and ``prev`` (the hash of the sender's row before it), so
+  that every row is checked against the chain rule before anything is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..errors import LedgerFileError, Refused
+from .files import atomic_path
+
+FORMAT = "ledger-bundle-1"
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "info": ("key", "value"),
+    "acks": ("ledger_id", "name", "upto"),
+    "townships": ("id", "name"),
+    "villages": ("id", "name", "township_id", "kind"),
+    "grids": ("id", "name", "village_id"),
+    "units": ("id", "name", "level"),
+    "cadres": ("id", "name", "unit_id", "phone"),
+    "terms": ("kind", "name"),
+    "residents": ("id", "name", "village_id", "grid_id", "phone", "id_number", "address",
+                  "note", "tags", "created_on", "home", "home_id", "org_kind"),
+    "visits": ("id", "visited_on", "village_id", "grid_id", "resident_id", "channel", "note",
+               "cadre_ids", "home", "home_id"),
+    "meetings": ("id", "held_on", "kind", "attendees"),
+    "merged_residents": ("gone_id", "into_id"),
+    "demands": ("id", "home", "home_number", "home_name"),
+    "events": ("id", "subject_id", "action", "on_date", "actor", "os_user", "reason", "data",
+               "recorded_at", "command", "origin", "origin_id", "hash", "prev"),
+}
+
+
+def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
+                 force: bool = False) -> None:
+    """Write a bundle file (through the one atomic writer: all or nothing, owner-only, as
+    it holds personal data unmasked)."""
+    with atomic_path(path, force=force, private=True) as tmp:
+        tmp.unlink()
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("pragma journal_mode = off")
+            conn.execute("pragma synchronous = off")
+            for name, columns in TABLES.items():
+                conn.execute(f"create table {name} ({', '.join(columns)})")
+                conn.executemany(
+                    f"insert into {name} values ({', '.join('?' for _ in columns)})",
+                    tables.get(name, ()))
+            conn.commit()
+        finally:
+            conn.close()
+
+
+@dataclass
+class Bundle:
+    path: Path
+    conn: sqlite3.Connection
+    info: dict[str, str]
+
+    def rows(self, table: str, where: str = "", params: Iterable[Any] = ()) -> Iterator[
+            sqlite3.Row]:
+        return self.conn.execute(f"select * from {table} {where}", list(params))
+
+    def count(self, table: str) -> int:
+        return self.conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def read_bundle(path: Path) -> Bundle:
+    """Open a bundle to read, refusing a file that is not one (nothing is written to it)."""
+    if not path.is_file():
+        raise LedgerFileError("file.cannot_read", path=str(path), why="no such file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        have = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.Error:
+        raise Refused("sync.not_bundle", path=str(path)) from None
+    try:
+        missing = [t for t in TABLES if t not in have]
+        if missing:
+            raise Refused("sync.not_bundle", path=str(path))
+        for table, columns in TABLES.items():
+            found = tuple(r[1] for r in conn.execute(f"pragma table_info({table})"))
+            if found != columns:
+                raise Refused("sync.not_bundle", path=str(path))
+        info = {k: v for k, v in conn.execute("select key, value from info")}
+        if info.get("format") != FORMAT:
+            raise Refused("sync.bundle_format", path=str(path), found=info.get("format") or "?")
+        for key in ("from_id", "from_name", "range_from", "range_to", "head_id", "head_hash"):
+            if not info.get(key) and key not in ("range_from",):
+                raise Refused("sync.not_bundle", path=str(path))
+    except sqlite3.Error:
+        conn.close()
+        raise Refused("sync.not_bundle", path=str(path)) from None
+    except BaseException:
+        conn.close()
+        raise
+    return Bundle(path, conn, info)

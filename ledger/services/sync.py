@@ -1,0 +1,773 @@
+"""A county and its townships in step: journals that travel between ledgers as bundles.
+
+Each ledger keeps working on its own, offline if it must; what one has written that another
+should have travels as a bundle file (``io/bundle``), in the manner of git bundles and
+Fossil's sync: every journal row has a global identity (``store.journal``), so a row is
+recognised wherever it arrives, and importing a bundle twice, or an older one after a newer,
+adds nothing.
+
+What a bundle made ``--to`` another ledger holds (``Sync.export``): the events that ledger
+has not acknowledged yet (the sender's journal rows after the highest id that ledger said it
+had received) of
+
+- the cases that are that ledger's own (first accepted there): the steps recorded here on
+  them go back to it, and only to it;
+- this ledger's own cases, unless that ledger is one this one gathers (it has sent its own
+  cases here): a township's cases go up to its county, a county's do not go down;
+
+never the events that ledger wrote itself. A bundle without ``--to`` holds every event of
+every case (a first exchange, or ``merge``). Registers travel by name, residents and visits
+by their global identity (the ledger that first wrote them and their id there).
+
+Taking a bundle in (``Sync.import_``) is all or nothing: the file is checked first (its
+format, that it was made by another ledger and for this one, every row against the sender's
+hash chain, and that it follows on from what was received from that ledger before: a bundle
+that starts after a gap is refused until the missing one is imported), then every new event
+is appended with its identity, and each case touched is replayed in the order of
+``journal.replay_order``. Events the replay refuses are conflicts: kept, listed by
+``ledger sync conflicts`` with both sides, left out of the state, and settled by the next
+ordinary step a person records on the case (that step names the conflicts it settles, and
+the naming travels with it).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .. import lifecycle
+from ..errors import BadInput, NotFound, Refused
+from ..store.journal import GENESIS, chain_hash, head, journal_json, replay_order, undone_events
+from .demands import to_row
+
+if TYPE_CHECKING:
+    from . import Ledger
+
+# Keys of journal event data that hold ids, and the register or table they are ids of.
+ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident",
+           "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
+           "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
+           "by_unit_id": "unit", "by_village_id": "village", "meeting_id": "meeting"}
+
+CACHE_KIB = 16_384  # SQLite's page cache for a large bundle (as for a large import)
+SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
+
+
+@dataclass
+class SyncResult:
+    """What a bundle brought (``import_``) or held (``export``)."""
+    source: str  # the bundle's path (or the merged file's)
+    peer: str = ""  # the other ledger's name
+    events: int = 0  # new events taken in (or written)
+    demands: int = 0  # cases new to this ledger (or in the bundle)
+    updated: int = 0  # cases already here that gained events
+    skipped: int = 0  # cases already here with nothing new
+    residents: int = 0
+    visits: int = 0
+    townships: int = 0
+    conflicts: int = 0  # unsettled conflicts on the cases touched, after the import
+    range: tuple[int, int] = (0, 0)
+    created: dict[str, int] = field(default_factory=dict)
+
+
+class Sync:
+    def __init__(self, ledger: "Ledger") -> None:
+        self.L = ledger
+        self.db = ledger.db
+
+    # --- who is who ------------------------------------------------------------------------
+
+    @property
+    def me(self) -> str:
+        return self.L.registers.ledger_id()
+
+    def name(self) -> str:
+        """This ledger's name as other ledgers show it: the one set with `ledger sync name`,
+        else its township's name (a ledger of one township)."""
+        row = self.db.execute("select value from meta where key = 'name'").fetchone()
+        if row:
+            return row[0]
+        towns = self.L.registers.names("select name from townships order by id")
+        if len(towns) == 1:
+            return towns[0]
+        raise Refused("sync.needs_name", townships="、".join(towns) or "-")
+
+    def set_name(self, name: str) -> None:
+        from ..models import clean_name
+
+        name = clean_name(name, "ledger_name")
+        if SEPARATOR in name or "：" in name:
+            raise BadInput("sync.name_separator", name=name)
+        with self.db.atomic():
+            self.db["meta"].upsert({"key": "name", "value": name}, pk="key")
+            self.L.journal.write("sync", 0, "name", self.L.today.isoformat(), {"name": name})
+
+    def peers(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from sync_peers order by name, ledger_id"))
+
+    def peer(self, ref: str) -> dict[str, Any]:
+        """A known ledger by its name, the start of its identity, or the path of its file."""
+        rows = self.peers()
+        found = [p for p in rows if p["name"] == ref or p["ledger_id"] == ref]
+        if not found and len(ref) >= 6:
+            found = [p for p in rows if p["ledger_id"].startswith(ref)]
+        if not found and Path(ref).suffix.lower() == ".db" and Path(ref).is_file():
+            other = _ledger_id_of(Path(ref))
+            found = [p for p in rows if p["ledger_id"] == other]
+        if len(found) != 1:
+            raise NotFound("sync.unknown_peer", name=ref,
+                           choices=[p["name"] or p["ledger_id"][:8] for p in rows])
+        return found[0]
+
+    def _names(self) -> dict[str, str]:
+        """Ledger identity -> name, of every ledger known here (this one too)."""
+        names = {r[0]: r[1] for r in self.db.execute(
+            "select ledger_id, name from origins where name is not null")}
+        names.update({r[0]: r[1] for r in self.db.execute(
+            "select ledger_id, name from sync_peers where name is not null")})
+        try:
+            names[self.me] = self.name()
+        except Refused:
+            pass
+        return names
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def export(self, path: Path, to: str | None = None, *, force: bool = False) -> SyncResult:
+        """Write a bundle of what ``to`` has not acknowledged yet (without ``to``: every
+        event); one transaction, so the file and the record of sending agree."""
+        from ..io.bundle import FORMAT, write_bundle
+
+        db, me = self.db, self.me
+        with db.atomic():
+            name = self.name()
+            # The name other ledgers know this one by stays, whatever it later receives.
+            db["meta"].upsert({"key": "name", "value": name}, pk="key")
+            peer = self.peer(to) if to else None
+            head_id, head_hash = head(db)
+            since = peer["acked_upto"] if peer else 0
+            params: dict[str, Any] = {"me": me, "since": since,
+                                      "peer": peer["ledger_id"] if peer else None}
+            if peer is None:
+                cases = "1 = 1"
+                events = "1 = 1"
+            else:
+                gathered = db.execute("select 1 from demands where origin_ledger = ? limit 1",
+                                      [peer["ledger_id"]]).fetchone()
+                cases = ("d.origin_ledger = :peer" if gathered else
+                         "(d.origin_ledger = :peer or d.origin_ledger is null)")
+                events = "(j.origin is null or j.origin <> :peer)"
+            undone = undone_events(db)
+            rows = [r for r in db.execute(
+                "select j.id, j.subject_id, j.action, j.on_date, j.actor, j.os_user, j.reason, "
+                "j.data, j.recorded_at, j.command, j.origin, j.origin_id, j.hash, "
+                f"coalesce(p.hash, '{GENESIS}') from journal j join demands d on d.id = "
+                "j.subject_id left join journal p on p.id = j.id - 1 where j.subject = "
+                f"'demand' and j.id > :since and {cases} and {events} order by j.id", params)
+                if r[0] not in undone]
+            demand_ids = sorted({r[1] for r in rows})
+            names = self._names()
+            db.execute("create temp table if not exists sync_cases (id integer primary key)")
+            db.execute("delete from sync_cases")
+            db.conn.executemany("insert into sync_cases values (?)", [(i,) for i in demand_ids])
+            demands = [(i, home or me, number, names.get(home or me, home or me)) for i, home,
+                       number in db.execute(
+                           "select d.id, d.origin_ledger, coalesce(d.origin_number, d.number) "
+                           "from demands d join sync_cases c on c.id = d.id order by d.id")]
+            if peer is None:
+                visits_where = residents_where = ""
+            else:
+                visits_where = ("where v.id in (select visit_id from demands where id in "
+                                "(select id from sync_cases))")
+                residents_where = (
+                    "where r.id in (select resident_id from demands where id in (select id "
+                    "from sync_cases) union select resident_id from visits where id in "
+                    "(select visit_id from demands where id in (select id from sync_cases)))")
+            residents = db.execute(
+                "select r.id, r.name, r.village_id, r.grid_id, r.phone, r.id_number, r.address, "
+                "r.note, (select json_group_array(tag) from (select tag from resident_tags t "
+                "where t.resident_id = r.id order by tag)), r.created_on, "
+                "coalesce(r.origin_ledger, :me), coalesce(r.origin_id, cast(r.id as text)), "
+                f"r.org_kind from residents r {residents_where} order by r.id", {"me": me}).fetchall()
+            visits = db.execute(
+                "select v.id, v.visited_on, v.village_id, v.grid_id, v.resident_id, v.channel, "
+                "v.note, (select json_group_array(cadre_id) from (select cadre_id from "
+                "visit_cadres c where c.visit_id = v.id order by c.rowid)), "
+                "coalesce(v.origin_ledger, :me), coalesce(v.origin_id, cast(v.id as text)) "
+                f"from visits v {visits_where} order by v.id", {"me": me}).fetchall()
+            info = {"format": FORMAT, "from_id": me, "from_name": name,
+                    "to_id": peer["ledger_id"] if peer else "",
+                    "to_name": (peer["name"] or "") if peer else "",
+                    "range_from": str(since), "range_to": str(head_id),
+                    "head_id": str(head_id), "head_hash": head_hash,
+                    "made_on": self.L.today.isoformat(), "made_at": self.L.now or ""}
+            # A bundle for one ledger names only the places and people its cases need (a
+            # township never learns of the county's other townships); units and the
+            # vocabularies travel whole.
+            places = ("" if peer is None else
+                      "where id in (select village_id from demands where id in (select id from "
+                      "sync_cases) union select village_id from residents where id in ({r}) "
+                      "union select village_id from visits where id in ({v}))").format(
+                r=", ".join(str(r[0]) for r in residents) or "null",
+                v=", ".join(str(v[0]) for v in visits) or "null")
+            villages = db.execute(f"select id, name, township_id, kind from villages {places}"
+                                  ).fetchall()
+            townships = db.execute("select id, name from townships" + (
+                "" if peer is None else " where id in ({})".format(
+                    ", ".join(str(v[2]) for v in villages if v[2] is not None) or "null"))
+            ).fetchall()
+            grids = db.execute("select id, name, village_id from grids" + (
+                "" if peer is None else " where village_id in ({})".format(
+                    ", ".join(str(v[0]) for v in villages) or "null"))).fetchall()
+            meetings = db.execute("select id, held_on, kind, attendees from meetings" + (
+                "" if peer is None else " where id in (select json_extract(data, '$.meeting_id') "
+                "from journal where subject = 'demand' and action = 'decide' and id > {} and "
+                "subject_id in (select id from sync_cases))".format(int(since)))).fetchall()
+            cadres = db.execute("select id, name, unit_id, phone from cadres" + (
+                "" if peer is None else " where id in (select cadre_id from visit_cadres where "
+                "visit_id in ({}))".format(", ".join(str(v[0]) for v in visits) or "null"))
+            ).fetchall()
+            tables: dict[str, Iterable[tuple[Any, ...]]] = {
+                "info": list(info.items()),
+                "acks": db.execute("select ledger_id, name, received_upto from sync_peers"
+                                   ).fetchall(),
+                "townships": townships, "villages": villages, "grids": grids,
+                "units": db.execute("select id, name, level from units").fetchall(),
+                "cadres": cadres, "meetings": meetings,
+                "merged_residents": self.L.residents.merged_pages(),
+                "terms": db.execute("select kind, name from terms order by id").fetchall(),
+                "residents": residents, "visits": visits, "demands": demands, "events": rows,
+            }
+            write_bundle(path, tables, force=force)
+            if peer is None:  # carried away all the same: its steps are no longer undone
+                db["meta"].upsert({"key": "sync_sent_upto", "value": str(head_id)}, pk="key")
+            else:
+                db.execute("update sync_peers set sent_upto = ?, sent_on = ?, sent_at = ?, "
+                           "bundles_out = bundles_out + 1 where ledger_id = ?",
+                           [head_id, self.L.today.isoformat(), self.L.now, peer["ledger_id"]])
+            db.execute("drop table temp.sync_cases")
+        return SyncResult(source=str(path), peer=(peer["name"] or "") if peer else "",
+                          events=len(rows), demands=len(demands), residents=len(residents),
+                          visits=len(visits), range=(since, head_id))
+
+    # --- receiving -----------------------------------------------------------------------------
+
+    def import_(self, path: Path, *, kind: str = "import",
+                source: Path | None = None) -> SyncResult:
+        """Take a bundle in: checked whole first, then all or nothing (``kind`` ``merge``:
+        the bundle was made from the ledger file ``source``)."""
+        from ..io.bundle import read_bundle
+
+        bundle = read_bundle(path)
+        try:
+            return _Import(self, bundle, kind, source or path).run()
+        finally:
+            bundle.close()
+
+    # --- shared cases --------------------------------------------------------------------------
+
+    def refresh(self, demand_id: int) -> None:
+        """Replay one case from every event it has, store its state, and its conflicts."""
+        db = self.db
+        undone = undone_events(db)
+        rows = [r for r in db.execute(
+            "select coalesce(origin, :me), on_date, coalesce(recorded_at, ''), id, action, data, "
+            "reason, coalesce(origin_id, id) from journal where subject = 'demand' and "
+            "subject_id = :d order by id", {"me": self.me, "d": demand_id}) if r[3] not in undone]
+        ordered = replay_order(rows)
+        state, refused, settles = replay_tolerant(ordered)
+        if state is None:
+            raise Refused("sync.case_without_acceptance", id=demand_id)
+        db["demands"].update(demand_id, to_row(state))
+        self._store_conflicts(demand_id, ordered, refused, settles)
+        self.L.clocks.refresh("id = ?", [demand_id])
+
+    def _store_conflicts(self, demand_id: int, ordered: list[Any],
+                         refused: dict[int, Refused], settles: dict[tuple[str, int], int]) -> None:
+        self.db.execute("delete from sync_conflicts where demand_id = ?", [demand_id])
+        self.db.conn.executemany(
+            "insert into sync_conflicts (journal_id, demand_id, why, params, settled_by) "
+            "values (?, ?, ?, ?, ?)",
+            [(ordered[i][3], demand_id, e.key, journal_json(_plain(e.params)),
+              settles.get((ordered[i][0], ordered[i][7])))
+             for i, e in sorted(refused.items())])
+
+    def open_conflicts(self, demand_id: int) -> list[list[Any]]:
+        """The global identities of a case's unsettled conflicts (what a step settles)."""
+        return [[o or self.me, oid] for o, oid in self.db.execute(
+            "select j.origin, coalesce(j.origin_id, j.id) from sync_conflicts c join journal j "
+            "on j.id = c.journal_id where c.demand_id = ? and c.settled_by is null "
+            "order by j.id", [demand_id])]
+
+    def settled(self, demand_id: int, by: int) -> None:
+        """A step (journal row ``by``) recorded on the case settled its open conflicts."""
+        self.db.execute("update sync_conflicts set settled_by = ? where demand_id = ? and "
+                        "settled_by is null", [by, demand_id])
+
+    def conflicts(self, *, settled: bool = False) -> list[dict[str, Any]]:
+        """Conflicts with both sides: the refused event, and the case's state it met."""
+        names = self._names()
+        out = []
+        where = "" if settled else "where c.settled_by is null"
+        for r in self.db.query(
+                "select c.journal_id, c.why, c.params, c.settled_by, d.number, d.status, "
+                "j.action, j.on_date, j.actor, j.recorded_at, coalesce(j.origin, :me) as origin, "
+                "j.data, j.reason from sync_conflicts c join demands d on d.id = c.demand_id "
+                f"join journal j on j.id = c.journal_id {where} order by d.number, j.id",
+                {"me": self.me}):
+            out.append({
+                "number": r["number"], "status": r["status"], "action": r["action"],
+                "on_date": r["on_date"], "actor": r["actor"], "recorded_at": r["recorded_at"],
+                "ledger": names.get(r["origin"], r["origin"][:8]), "why": r["why"],
+                "params": {**json.loads(r["params"]), "number": r["number"]},
+                "reason": r["reason"],
+                "data": json.loads(r["data"]), "settled_by": r["settled_by"],
+                "journal_id": r["journal_id"]})
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """This ledger, and per known ledger what was last sent and received, and when."""
+        try:
+            name = self.name()
+        except Refused:
+            name = None
+        head_id, _ = head(self.db)
+        peers = []
+        for p in self.peers():
+            # (of the events a bundle to it would hold, those it wrote itself never go back)
+            pending = self.db.execute(
+                "select count(*) from journal where subject = 'demand' and id > ? and "
+                "(origin is null or origin <> ?)", [p["acked_upto"], p["ledger_id"]]).fetchone()[0]
+            peers.append({**p, "pending": pending})
+        open_conflicts = self.db.execute(
+            "select count(*) from sync_conflicts where settled_by is null").fetchone()[0]
+        return {"ledger_id": self.me, "name": name, "head": head_id, "peers": peers,
+                "conflicts": open_conflicts}
+
+
+def replay_tolerant(ordered: list[Any], applied: list[Any] | None = None) -> tuple[
+        lifecycle.State | None, dict[int, Refused], dict[tuple[str, int], int]]:
+    """Replay rows ``(origin, on, recorded_at, id, action, data, reason, origin_id)`` in the
+    order given, skipping (and returning, by index) the events the rules refuse; with the
+    journal id that settled each refused event (by its global identity), where one did.
+    The events applied, as ``(action, data, on)``, are appended to ``applied`` if given."""
+    state: lifecycle.State | None = None
+    refused: dict[int, Refused] = {}
+    settles: dict[tuple[str, int], int] = {}
+    for i, (_, on, _, jid, action, data, reason, _) in enumerate(ordered):
+        d = json.loads(data)
+        named = d.pop("settles", None)
+        if reason:
+            d["reason"] = reason
+        try:
+            state = lifecycle.apply(state, action, d, on)
+        except Refused as e:
+            refused[i] = e
+            continue
+        except ValueError:
+            refused[i] = Refused("sync.unknown_action", action=action)
+            continue
+        if applied is not None:
+            applied.append((action, d, on))
+        for origin, origin_id in named or ():
+            settles.setdefault((origin, origin_id), jid)
+    return state, refused, settles
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if isinstance(v, (str, int, float, list)) or v is None}
+
+
+def _ledger_id_of(path: Path) -> str | None:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select value from meta where key = 'ledger_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+class _Import:
+    """One bundle taken in: the checks, then the one transaction."""
+
+    def __init__(self, sync: Sync, bundle: Any, kind: str, source: Path) -> None:
+        self.S, self.L, self.db, self.b = sync, sync.L, sync.db, bundle
+        self.kind, self.source = kind, source
+        self.info = bundle.info
+        self.src = self.info["from_id"]
+        self.me = sync.me
+        self.ids: dict[str, dict[Any, Any]] = {k: {} for k in (
+            "township", "village", "grid", "unit", "cadre", "resident", "visit", "meeting",
+            "demand")}
+
+    # the checks, before anything is written
+
+    def check(self) -> dict[str, Any] | None:
+        info, path = self.info, str(self.b.path)
+        if self.src == self.me:
+            raise Refused("sync.own_bundle", path=path)
+        if info.get("to_id") and info["to_id"] != self.me:
+            raise Refused("sync.not_for_us", path=path, to=info.get("to_name") or info["to_id"])
+        peer = next(iter(self.db.query("select * from sync_peers where ledger_id = ?",
+                                       [self.src])), None)
+        received = peer["received_upto"] if peer else 0
+        start, end = int(info["range_from"] or 0), int(info["range_to"])
+        if start > received:
+            raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
+                          start=start)
+        # Every row against the sender's chain: its own hash, and its link to the row
+        # before when that row is in the bundle too.
+        last_id, last_hash = None, None
+        cursor = self.b.conn.cursor()
+        cursor.row_factory = None
+        for r in cursor.execute(
+                "select id, 'demand', subject_id, action, on_date, actor, os_user, reason, data, "
+                "recorded_at, command, origin, origin_id, prev, hash from events order by id"):
+            rid, prev, hash_ = r[0], r[13], r[14]
+            if (chain_hash(prev, r[:13]) != hash_ or (last_id == rid - 1 and prev != last_hash)
+                    or not start < rid <= end):
+                raise Refused("sync.tampered", path=path, id=rid)
+            last_id, last_hash = rid, hash_
+        if last_id == int(info["head_id"]) and last_hash != info["head_hash"]:
+            raise Refused("sync.tampered", path=path, id=last_id)
+        return dict(peer) if peer else None
+
+    def run(self) -> SyncResult:
+        peer = self.check()
+        info = self.info
+        result = SyncResult(source=str(self.source), peer=info["from_name"],
+                            range=(int(info["range_from"] or 0), int(info["range_to"])))
+        if self.b.count("events") > 10_000:
+            self.db.set_cache(CACHE_KIB)  # a first sync: every index of the journal grows
+        with self.db.atomic():
+            self._registers(result)
+            self._residents(result)
+            self._visits(result)
+            self._events(result)
+            self._note_peer(peer, result)
+            if self.kind == "merge":
+                self.L.registers.note_origin(self.src, info["from_name"], str(self.source),
+                                             self.L.today.isoformat())
+            self.L.journal.write("sync", 0, self.kind, self.L.today.isoformat(), {
+                "origin": self.src, "name": info["from_name"], "path": str(self.source),
+                "range": list(result.range), "events": result.events,
+                "demands": result.demands, "updated": result.updated,
+                "residents": result.residents, "visits": result.visits})
+        return result
+
+    # registers by name, created when missing
+
+    def _registers(self, result: SyncResult) -> None:
+        mine, created = self.L.registers, result.created
+
+        def match(kind: str, table: str, name: str, add: Any, where: str = "",
+                  params: tuple[Any, ...] = ()) -> int:
+            found = mine.find(table, name, where, params)
+            if found:
+                return found["id"]
+            created[kind] = created.get(kind, 0) + 1
+            return add()
+
+        rows = self.b.rows
+        for t in rows("townships", "order by id"):
+            self.ids["township"][t["id"]] = match(
+                "township", "townships", t["name"], lambda: mine.add_township(t["name"]))
+        result.townships = len(self.ids["township"])
+        for v in rows("villages", "order by id"):
+            tid = self.ids["township"].get(v["township_id"])
+            self.ids["village"][v["id"]] = match(
+                "village", "villages", v["name"],
+                lambda: mine.add_village_to(v["name"], tid, v["kind"]),
+                "and township_id is ?", (tid,))
+        for g in rows("grids", "order by id"):
+            vid = self.ids["village"][g["village_id"]]
+            self.ids["grid"][g["id"]] = match(
+                "grid", "grids", g["name"], lambda: mine.add_grid_to(g["name"], vid),
+                "and village_id = ?", (vid,))
+        for u in rows("units", "order by id"):
+            self.ids["unit"][u["id"]] = match(
+                "unit", "units", u["name"], lambda: mine.add_unit(u["name"], u["level"]))
+        units = None
+        for c in rows("cadres", "order by id"):
+            if units is None:
+                units = mine.unit_names()
+            unit = units.get(self.ids["unit"].get(c["unit_id"]))
+            self.ids["cadre"][c["id"]] = match(
+                "cadre", "cadres", c["name"], lambda: mine.add_cadre(c["name"], unit, c["phone"]))
+        for term in rows("terms"):
+            match(term["kind"], "terms", term["name"],
+                  lambda: mine.add_term(term["kind"], term["name"]), "and kind = ?",
+                  (term["kind"],))
+        # A meeting whose decisions travel is the same meeting where it has the same day,
+        # kind and attendees; else it is recorded here too.
+        for m in rows("meetings", "order by id"):
+            record = {"held_on": m["held_on"], "kind": m["kind"], "attendees": m["attendees"]}
+            found = self.db.execute("select id from meetings where held_on = ? and kind = ? "
+                                    "and attendees = ?", list(record.values())).fetchone()
+            if found is None:
+                created["meeting"] = created.get("meeting", 0) + 1
+            self.ids["meeting"][m["id"]] = found[0] if found else mine._added(
+                "meeting", "meetings", record)
+
+    # residents and visits by their global identity
+
+    def _residents(self, result: SyncResult) -> None:
+        R = self.L.residents
+        known = {(o, i): rid for rid, o, i in self.db.execute(
+            "select id, origin_ledger, origin_id from residents where origin_ledger is not null")}
+        by_id_number = dict(self.db.execute(
+            "select id_number, id from residents where id_number is not null").fetchall())
+        new: list[tuple[Any, ...]] = []
+        waiting: list[tuple[int, int]] = []  # (their id, index in new)
+        for r in self.b.rows("residents", "order by id"):
+            home, home_id = r["home"], str(r["home_id"])
+            if home == self.me:
+                found = int(home_id)
+                if not self.db.execute("select 1 from residents where id = ?",
+                                       [found]).fetchone():
+                    raise Refused("sync.unknown_own", path=str(self.b.path), what="resident",
+                                  id=home_id)
+            else:
+                found = known.get((home, home_id))
+                if found is None and r["id_number"]:
+                    found = by_id_number.get(r["id_number"])  # one person, by ID number
+            if found is None:
+                if r["id_number"]:
+                    by_id_number[r["id_number"]] = -len(new) - 1  # taken, by this batch
+                waiting.append((r["id"], len(new)))
+                new.append((r["name"], self.ids["village"][r["village_id"]],
+                            self.ids["grid"].get(r["grid_id"]), r["phone"], r["id_number"],
+                            r["address"], r["note"], json.loads(r["tags"] or "[]"),
+                            (home, home_id), r["created_on"], r["org_kind"]))
+            else:
+                self.ids["resident"][r["id"]] = found
+        ids = R.insert_many(new) if new else []
+        for theirs, k in waiting:
+            self.ids["resident"][theirs] = ids[k]
+        for theirs, mine in list(self.ids["resident"].items()):
+            if mine < 0:  # the same person twice in the bundle: the first one written
+                self.ids["resident"][theirs] = ids[-mine - 1]
+        # A page the sender merged into another is that page here too (its demands' first
+        # steps still name it).
+        for gone, into in self.b.rows("merged_residents"):
+            if into in self.ids["resident"]:
+                self.ids["resident"][gone] = self.ids["resident"][into]
+        result.residents += len(new)
+
+    def _visits(self, result: SyncResult) -> None:
+        known = {(o, i): vid for vid, o, i in self.db.execute(
+            "select id, origin_ledger, origin_id from visits where origin_ledger is not null")}
+        new: list[tuple[Any, ...]] = []
+        waiting: list[tuple[int, int]] = []
+        for v in self.b.rows("visits", "order by id"):
+            home, home_id = v["home"], str(v["home_id"])
+            found = int(home_id) if home == self.me else known.get((home, home_id))
+            if found is None:
+                waiting.append((v["id"], len(new)))
+                new.append((v["visited_on"], self.ids["village"][v["village_id"]],
+                            self.ids["grid"].get(v["grid_id"]),
+                            self.ids["resident"].get(v["resident_id"]), v["channel"], v["note"],
+                            [self.ids["cadre"][c] for c in json.loads(v["cadre_ids"] or "[]")],
+                            None, (home, home_id)))
+            else:
+                self.ids["visit"][v["id"]] = found
+        ids = self.L.visits.insert_many(new) if new else []
+        for theirs, k in waiting:
+            self.ids["visit"][theirs] = ids[k]
+        result.visits += len(new)
+
+    # the events
+
+    def _translate(self, data: str) -> str:
+        if "_id" not in data:
+            return data
+        d = json.loads(data)
+        changed = False
+        for key, kind in ID_KEYS.items():
+            value = d.get(key)
+            if value is None:
+                continue
+            table = self.ids[kind]
+            d[key] = [table[v] for v in value] if isinstance(value, list) else table[value]
+            changed = True
+        return journal_json(d) if changed else data
+
+    def _events(self, result: SyncResult) -> None:
+        db, me, src = self.db, self.me, self.src
+        # The cases: this ledger's own, ones it has from their home ledger, or new ones.
+        cases: dict[int, tuple[int | None, str, str, str]] = {}
+        received = {(o, n): i for i, o, n in db.execute(
+            "select id, origin_ledger, origin_number from demands where origin_ledger is not null")}
+        for d in self.b.rows("demands"):
+            home, number = d["home"], d["home_number"]
+            if home == me:
+                row = db.execute("select id from demands where number = ? and origin_ledger "
+                                 "is null", [number]).fetchone()
+                local = row[0] if row else None
+                if local is None:
+                    raise Refused("sync.unknown_own", path=str(self.b.path), what="demand",
+                                  id=number)
+            else:
+                local = received.get((home, number))
+            cases[d["id"]] = (local, home, number, d["home_name"])
+            if local is not None:
+                self.ids["demand"][d["id"]] = local
+        # The events this ledger has already, by global identity (and, for cases merged
+        # before events had one, by what they recorded).
+        have: dict[str, set[int]] = {}
+        for origin in {r[0] for r in self.b.conn.execute(
+                "select distinct coalesce(origin, ?) from events", [src])}:
+            if origin != me:
+                have[origin] = {i for (i,) in db.execute(
+                    "select origin_id from journal where origin = ?", [origin])}
+        legacy = self._legacy_copies()
+        new_cases: dict[int, list[tuple[Any, ...]]] = {}
+        old_cases: dict[int, list[tuple[Any, ...]]] = {}
+        cursor = self.b.conn.cursor()
+        cursor.row_factory = None
+        translate = self._translate
+        for (rid, subject_id, action, on_date, actor, os_user, reason, data, recorded_at,
+             stored_origin, stored_origin_id) in cursor.execute(
+                "select id, subject_id, action, on_date, actor, os_user, reason, data, "
+                "recorded_at, origin, origin_id from events order by id"):
+            origin = stored_origin or src
+            origin_id = stored_origin_id if stored_origin else rid
+            if origin == me or origin_id in have[origin]:
+                continue
+            local = cases[subject_id][0]
+            if local is not None and legacy and (local, action, on_date, recorded_at,
+                                                 actor) in legacy:
+                continue
+            have[origin].add(origin_id)
+            event = (origin, on_date, recorded_at or "", action, translate(data), reason,
+                     origin_id, actor, os_user, recorded_at)
+            (new_cases if local is None else old_cases).setdefault(subject_id, []).append(event)
+        result.skipped = sum(1 for k, c in cases.items() if c[0] is not None
+                             and k not in old_cases)
+        self._new_cases(new_cases, cases, result)
+        self._old_cases(old_cases, cases, result)
+
+    def _legacy_copies(self) -> set[tuple[Any, ...]]:
+        """Events of cases merged before events had a global identity: copied without it."""
+        return {tuple(r) for r in self.db.execute(
+            "select j.subject_id, j.action, j.on_date, j.recorded_at, j.actor from journal j "
+            "join demands d on d.id = j.subject_id where j.subject = 'demand' and j.origin "
+            "is null and d.origin_ledger is not null and j.command in (select command from "
+            "journal where subject = 'merge')")}
+
+    def _link(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """A repeat link (重复诉求, ``repeat_of``: the id of another case) as this ledger's id,
+        once every case of the bundle has one here; dropped when that case did not come."""
+        out = []
+        for e in events:
+            if '"repeat_of"' in e[4]:
+                d = json.loads(e[4])
+                if d.get("repeat_of") is not None:
+                    d["repeat_of"] = self.ids["demand"].get(d["repeat_of"])
+                    e = (*e[:4], journal_json(d), *e[5:])
+            out.append(e)
+        return out
+
+    def _rows(self, demand_id: int, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """A case's new events as journal rows (appended by the caller, in this order)."""
+        received = self.L.journal.received
+        return [received(demand_id, {
+            "action": e[3], "on_date": e[1], "actor": e[7], "reason": e[5],
+            "recorded_at": e[9], "os_user": e[8]}, e[4], e[0], e[6]) for e in events]
+
+    def _new_cases(self, new_cases: dict[int, list[tuple[Any, ...]]],
+                   cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
+        """Cases new to this ledger, written together: their rows in one statement, their
+        events in one append (a first sync brings a whole township)."""
+        if not new_cases:
+            return
+        db = self.db
+        next_id = self.L.demands.next_id()
+        numbers = {n for (n,) in db.execute("select number from demands where number like ?",
+                                            [f"%{SEPARATOR}%"])}
+        rows: list[dict[str, Any]] = []
+        journal: list[tuple[Any, ...]] = []
+        conflicts = []
+        from .clocks import deadline_of
+
+        policies, calendar = self.L.policies, self.L.calendar
+        for k, their_id in enumerate(new_cases):  # every case its id here first (links)
+            self.ids["demand"][their_id] = next_id + k
+        for their_id, events in new_cases.items():
+            events = self._link(events)
+            _, home, number, home_name = cases[their_id]
+            ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
+                                    for k, e in enumerate(events)])
+            applied: list[Any] = []
+            state, refused, settles = replay_tolerant(ordered, applied)
+            if state is None:
+                raise Refused("sync.case_without_acceptance", id=number)
+            local = f"{home_name}{SEPARATOR}{number}"
+            if local in numbers:  # two ledgers of one name: told apart by their identity
+                local = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
+            numbers.add(local)
+            row = {"id": next_id, "number": local, **to_row(state), "origin_ledger": home,
+                   "origin_number": number}
+            # its deadline by this ledger's calendar and policies, as every step computes it
+            row["due_on"], row["due_provisional"] = deadline_of(
+                state["category"], state["type"], state["complexity"], applied, policies,
+                calendar)
+            rows.append(row)
+            if refused:
+                conflicts.append((next_id, len(journal), ordered, refused, settles))
+            journal += self._rows(next_id, events)
+            next_id += 1
+        columns = list(rows[0])
+        db.conn.executemany(
+            f"insert into demands ({', '.join(columns)}) values "
+            f"({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
+        first = head(db)[0] + 1
+        self.L.journal.write_many(journal)
+        for demand_id, offset, ordered, refused, settles in conflicts:
+            # ordered[i][3] is the event's place among the case's new rows
+            at = [(o[0], o[1], o[2], first + offset + o[3], *o[4:]) for o in ordered]
+            self.S._store_conflicts(demand_id, at, refused, settles)
+            result.conflicts += sum(1 for i in refused if (at[i][0], at[i][7]) not in settles)
+        result.demands += len(rows)
+        result.events += len(journal)
+
+    def _old_cases(self, old_cases: dict[int, list[tuple[Any, ...]]],
+                   cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
+        for their_id, events in old_cases.items():
+            local = cases[their_id][0]
+            assert local is not None
+            self.L.journal.write_many(self._rows(local, self._link(events)))
+            self.S.refresh(local)
+            result.updated += 1
+            result.events += len(events)
+            result.conflicts += self.db.execute(
+                "select count(*) from sync_conflicts where demand_id = ? and settled_by is null",
+                [local]).fetchone()[0]
+
+    def _note_peer(self, peer: dict[str, Any] | None, result: SyncResult) -> None:
+        info, db = self.info, self.db
+        acked = 0
+        for a in self.b.rows("acks"):
+            if a["ledger_id"] == self.me:
+                acked = int(a["upto"] or 0)
+        end = int(info["range_to"])
+        if peer is None:
+            db.execute("insert into sync_peers (ledger_id, name) values (?, ?)",
+                       [self.src, info["from_name"]])
+            peer = {"received_upto": 0, "acked_upto": 0}
+        upto = max(peer["received_upto"], end)
+        hash_ = info["head_hash"] if upto == end else None
+        db.execute(
+            "update sync_peers set name = ?, received_upto = ?, "
+            "received_hash = coalesce(?, received_hash), received_on = ?, received_at = ?, "
+            "bundles_in = bundles_in + 1, acked_upto = max(acked_upto, ?) where ledger_id = ?",
+            [info["from_name"], upto, hash_, self.L.today.isoformat(), self.L.now, acked,
+             self.src])

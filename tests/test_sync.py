@@ -1,0 +1,428 @@
+"""ledger sync: a county and its townships in step, bundles going both ways."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ledger.errors import LedgerFileError, NotFound, Refused
+from ledger.io.merge import merge_ledger
+from ledger.services import Ledger, open_ledger
+from ledger.services.demands import state_of
+
+from .conftest import Cli
+
+TOWNS = ("青石镇", "白关镇", "河口镇")
+
+
+@contextlib.contextmanager
+def at(path: Path, day: str, time: str = "09:00", user: str = "文书") -> Iterator[Ledger]:
+    """A clerk's session on ``day`` at ``time`` (what the journal records as when)."""
+    L = Ledger(open_ledger(path), today=date.fromisoformat(day), user=user,
+               now=f"{day}T{time}:00+08:00")
+    try:
+        yield L
+    finally:
+        L.db.close()
+
+
+def make_township(path: Path, name: str) -> None:
+    with at(path, "2026-11-03", user=f"{name}文书") as L:
+        L.registers.add_township(name)
+        L.registers.add_village("东坪村")
+        L.registers.add_unit("县住建局", "county")
+        L.registers.add_unit(f"{name}司法所", "township")
+        L.registers.add_cadre(f"{name}干部")
+        L.residents.add("张秀兰", "东坪村", phone="13812345678")
+
+
+def make_county(path: Path) -> None:
+    with at(path, "2026-11-03", user="县社工部") as L:
+        L.sync.set_name("县社工部")
+        L.registers.add_unit("县水利局", "county")
+
+
+def escalated_case(L: Ledger, text: str, on: str) -> str:
+    number = L.demands.add(text, village="东坪村", resident="张秀兰", on=on)
+    L.demands.escalate(number, reason="村里解决不了", on=on)
+    L.demands.escalate(number, reason="需县里协调", on=on)
+    return number
+
+
+def send(src: Path, dst: Path, bundle: Path, day: str, to: str | None = None) -> None:
+    with at(src, day, "17:00") as L:
+        L.sync.export(bundle, to, force=True)
+
+
+def take(dst: Path, bundle: Path, day: str) -> object:
+    with at(dst, day, "17:30") as L:
+        return L.sync.import_(bundle)
+
+
+def states(path: Path) -> dict[tuple[str, str], dict]:
+    """Every case by its global identity (home ledger, number there) -> its state, with the
+    ids (which are each ledger's own) given as the names they stand for."""
+    with at(path, "2026-12-01") as L:
+        me = L.registers.ledger_id()
+        names = {t: dict(L.db.execute(f"select id, name from {t}").fetchall())
+                 for t in ("units", "villages", "grids", "residents")}
+        visits = dict(L.db.execute("select id, visited_on from visits").fetchall())
+        out = {}
+        for r in L.db.query("select * from demands"):
+            s = state_of(r)
+            s["lead_unit_id"] = names["units"].get(s["lead_unit_id"])
+            s["co_unit_ids"] = [names["units"][u] for u in s["co_unit_ids"]]
+            s["summoned"] = [(names["units"][u], on) for u, on in s["summoned"]]
+            s["co_signed"] = [(names["units"][u], on) for u, on in s["co_signed"]]
+            for key, table in (("village_id", "villages"), ("grid_id", "grids"),
+                               ("resident_id", "residents")):
+                s[key] = names[table].get(s[key])
+            s["visit_id"] = visits.get(s["visit_id"])
+            out[(r["origin_ledger"] or me, r["origin_number"] or r["number"])] = s
+        return out
+
+
+def check_passes(path: Path) -> None:
+    with at(path, "2026-12-01") as L:
+        problems = L.checks.problems(L.checks.run())
+        assert problems == [], [(f.key, f.params) for f in problems]
+
+
+@pytest.fixture
+def county_and_towns(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    county = tmp_path / "县汇总.db"
+    make_county(county)
+    towns = {}
+    for name in TOWNS:
+        towns[name] = tmp_path / f"{name}.db"
+        make_township(towns[name], name)
+    return county, towns
+
+
+def test_several_weeks_both_ways(county_and_towns, tmp_path: Path) -> None:
+    county, towns = county_and_towns
+    b = tmp_path / "bundles"
+    b.mkdir()
+    # Week 1: each township records, settles a small thing, escalates one to the county.
+    cases = {}
+    for name, path in towns.items():
+        with at(path, "2026-11-03", "10:00", f"{name}文书") as L:
+            cases[name] = escalated_case(L, f"{name}:房屋漏水需鉴定", "2026-11-03")
+            small = L.demands.add("路灯坏了", village="东坪村", on="2026-11-03")
+            L.demands.settle(small, result="当场报修", on="2026-11-03")
+        send(path, county, b / f"{name}-w1.bundle", "2026-11-03")       # first time: everything
+    for name in TOWNS:
+        r = take(county, b / f"{name}-w1.bundle", "2026-11-04")
+        assert (r.demands, r.updated) == (2, 0)
+    # The county assigns each escalated case; it resolves 青石镇's.
+    with at(county, "2026-11-06", "10:00", "县社工部") as L:
+        for name in TOWNS:
+            L.demands.assign(f"{name}:{cases[name]}", unit="县住建局", on="2026-11-05")
+        L.demands.resolve(f"青石镇:{cases['青石镇']}", result="已鉴定并维修", on="2026-11-06")
+        assert L.demands.row(f"青石镇:{cases['青石镇']}")["status"] == "resolved"
+    for name in TOWNS:
+        send(county, towns[name], b / f"county-to-{name}-w1.bundle", "2026-11-06", to=name)
+    # Each township's bundle holds the county's steps on its own case, and only those.
+    for name in TOWNS:
+        with contextlib.closing(sqlite3.connect(b / f"county-to-{name}-w1.bundle")) as c:
+            assert c.execute("select count(*), group_concat(distinct action) from events"
+                             ).fetchone() == ((2, "assign,resolve") if name == "青石镇"
+                                              else (1, "assign"))
+            assert c.execute("select group_concat(home_number) from demands").fetchone() == (
+                cases[name],)
+    for name in TOWNS:
+        r = take(towns[name], b / f"county-to-{name}-w1.bundle", "2026-11-06")
+        assert (r.events, r.demands, r.updated) == ((2 if name == "青石镇" else 1), 0, 1)
+    with at(towns["青石镇"], "2026-11-06") as L:
+        d = L.demands.show(cases["青石镇"])
+        assert d["status"] == "resolved" and d["unit"] == "县住建局"
+        assert [(e["action"], e["ledger"]) for e in d["events"]] == [
+            ("accept", None), ("escalate", None), ("escalate", None),
+            ("assign", "县社工部"), ("resolve", "县社工部")]
+
+    # Week 2: 青石镇 follows up and closes, and takes a new case; 白关镇 sends its bundle twice;
+    # 河口镇 sends nothing this week.
+    with at(towns["青石镇"], "2026-11-10", "10:00") as L:
+        L.demands.follow_up(cases["青石镇"], satisfaction="满意", on="2026-11-10")
+        L.demands.close(cases["青石镇"], on="2026-11-10")
+        new = L.demands.add("宅基地边界纠纷", village="东坪村", on="2026-11-10")
+    with at(towns["白关镇"], "2026-11-10", "10:00") as L:
+        L.demands.add("噪声扰民", village="东坪村", on="2026-11-10")
+    with at(towns["河口镇"], "2026-11-10", "10:00") as L:
+        L.demands.add("养犬扰民", village="东坪村", on="2026-11-10")
+    send(towns["青石镇"], county, b / "青石镇-w2.bundle", "2026-11-10", to="县社工部")
+    send(towns["白关镇"], county, b / "白关镇-w2.bundle", "2026-11-10", to="县社工部")
+    r = take(county, b / "青石镇-w2.bundle", "2026-11-11")
+    assert (r.events, r.demands, r.updated) == (3, 1, 1)  # follow-up and close; the new case
+    r = take(county, b / "白关镇-w2.bundle", "2026-11-11")
+    assert (r.events, r.demands) == (1, 1)
+    with at(county, "2026-11-11") as L:
+        before = L.db.execute("select count(*) from journal where subject = 'demand'").fetchone()
+    r = take(county, b / "白关镇-w2.bundle", "2026-11-11")  # the same bundle again
+    assert (r.events, r.demands, r.updated) == (0, 0, 0)
+    with at(county, "2026-11-11") as L:
+        assert L.db.execute("select count(*) from journal where subject = 'demand'"
+                            ).fetchone() == before
+        assert L.demands.row(f"青石镇:{cases['青石镇']}")["status"] == "closed"
+        assert L.demands.row(f"青石镇:{new}")["text"] == "宅基地边界纠纷"
+        # The county resolves 白关镇's case in week 2 too.
+        L.demands.resolve(f"白关镇:{cases['白关镇']}", result="已维修", on="2026-11-11")
+    # An older bundle after a newer one adds nothing.
+    r = take(towns["青石镇"], b / "county-to-青石镇-w1.bundle", "2026-11-12")
+    assert (r.events, r.demands, r.updated) == (0, 0, 0)
+
+    # Week 3: 河口镇 catches up (its bundle covers the skipped week); the county answers all.
+    with at(towns["河口镇"], "2026-11-17", "10:00") as L:
+        L.demands.add("排水沟堵塞", village="东坪村", on="2026-11-17")
+    send(towns["河口镇"], county, b / "河口镇-w3.bundle", "2026-11-17", to="县社工部")
+    r = take(county, b / "河口镇-w3.bundle", "2026-11-18")
+    assert (r.events, r.demands) == (2, 2)  # the week-2 case and the week-3 case
+    for name in TOWNS:
+        send(county, towns[name], b / f"county-to-{name}-w3.bundle", "2026-11-18", to=name)
+        take(towns[name], b / f"county-to-{name}-w3.bundle", "2026-11-18")
+    # 白关镇's late bundle of week 2, imported again after all that: nothing.
+    r = take(county, b / "白关镇-w2.bundle", "2026-11-19")
+    assert (r.events, r.demands, r.updated) == (0, 0, 0)
+
+    # Every shared case is in the same state on every side, and every ledger checks.
+    at_county = states(county)
+    for name, path in towns.items():
+        mine = states(path)
+        assert len(mine) == {"青石镇": 3, "白关镇": 3, "河口镇": 4}[name]
+        for key, state in mine.items():
+            assert at_county[key] == state, (name, key)
+    assert len(at_county) == 10
+    for path in (county, *towns.values()):
+        check_passes(path)
+    assert states(towns["白关镇"])[next(k for k in states(towns["白关镇"])
+                                      if k[1] == cases["白关镇"])]["status"] == "resolved"
+    # Each side counts by its own rules: the county's week of 11-10 received the two new
+    # township cases of that week (河口镇's arrived late, but was received on 11-10).
+    with at(county, "2026-11-19") as L:
+        week = L.reports.summary(date(2026, 11, 10))
+        assert week["received"] == 3
+        card = {r["name"]: r for r in L.reports.card("unit", "2026-11-01", "2026-11-30")["rows"]}
+        assert (card["县住建局"]["received"], card["县住建局"]["resolved"]) == (3, 2)
+    with at(towns["青石镇"], "2026-11-19") as L:
+        assert L.reports.summary(date(2026, 11, 10))["received"] == 1
+        card = {r["name"]: r for r in L.reports.card("unit", "2026-11-01", "2026-11-30")["rows"]}
+        assert (card["县住建局"]["received"], card["县住建局"]["resolved"]) == (1, 1)
+    with at(county, "2026-11-19") as L:
+        status = {p["name"]: p for p in L.sync.status()["peers"]}
+        assert set(status) == set(TOWNS)
+        assert status["河口镇"]["bundles_in"] == 2 and status["河口镇"]["bundles_out"] == 2
+        # 青石镇 has acknowledged all the county sent it up to week 2 (its bundle of week 2
+        # carried the acknowledgement of the county's bundle of week 1).
+        assert 0 < status["青石镇"]["acked_upto"] < status["青石镇"]["sent_upto"]
+
+
+def test_a_conflict_is_listed_on_both_sides_then_settled(county_and_towns, tmp_path: Path) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    b = tmp_path
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, b / "t1.bundle", "2026-11-03")
+    take(county, b / "t1.bundle", "2026-11-03")
+    with at(county, "2026-11-05", "10:00") as L:
+        L.demands.assign(f"青石镇:{n}", unit="县住建局", on="2026-11-04")
+        L.demands.resolve(f"青石镇:{n}", result="已维修", on="2026-11-05")
+    send(county, town, b / "c1.bundle", "2026-11-05", to="青石镇")
+    take(town, b / "c1.bundle", "2026-11-05")
+    # On the same day the county reopens the case (08:00) and the township, not knowing,
+    # follows it up and closes it (09:00).
+    with at(county, "2026-11-09", "08:00") as L:
+        L.demands.reopen(f"青石镇:{n}", reason="群众反映仍漏水", on="2026-11-09")
+    with at(town, "2026-11-09", "09:00") as L:
+        L.demands.follow_up(n, satisfaction="满意", on="2026-11-09")
+        L.demands.close(n, on="2026-11-09")
+    send(town, county, b / "t2.bundle", "2026-11-09", to="县社工部")
+    send(county, town, b / "c2.bundle", "2026-11-09", to="青石镇")
+    assert take(county, b / "t2.bundle", "2026-11-09").conflicts == 2
+    assert take(town, b / "c2.bundle", "2026-11-09").conflicts == 2
+    for path, number in ((county, f"青石镇:{n}"), (town, n)):
+        with at(path, "2026-11-09") as L:
+            rows = L.sync.conflicts()
+            assert [(r["number"], r["action"], r["ledger"], r["why"]) for r in rows] == [
+                (number, "follow_up", "青石镇", "step.follow_up.from_open"),
+                (number, "close", "青石镇", "step.close.from_open")]
+            assert L.demands.row(number)["status"] == "open"  # the reopening stands
+            # and the week's summary does not count the refused close
+            assert L.reports.summary(date(2026, 11, 9))["closed"] == 0
+            findings = L.checks.problems(L.checks.run())
+            assert [f.key for f in findings] == ["check.sync_conflict"] * 2
+            d = L.demands.show(number)
+            assert [e["conflict"] for e in d["events"]][-3:] == [False, True, True]
+    assert states(county) == states(town)
+    # A person settles it at the county with an ordinary step; the step travels.
+    with at(county, "2026-11-10", "10:00") as L:
+        L.demands.resolve(f"青石镇:{n}", result="再次维修,已不漏", on="2026-11-10")
+        assert L.sync.conflicts() == []
+        assert len(L.sync.conflicts(settled=True)) == 2
+    send(county, town, b / "c3.bundle", "2026-11-10", to="青石镇")
+    r = take(town, b / "c3.bundle", "2026-11-10")
+    assert (r.events, r.conflicts) == (1, 0)
+    with at(town, "2026-11-11", "10:00") as L:
+        assert L.sync.conflicts() == []
+        L.demands.follow_up(n, satisfaction="满意", on="2026-11-11")
+        L.demands.close(n, on="2026-11-11")
+    send(town, county, b / "t3.bundle", "2026-11-11", to="县社工部")
+    take(county, b / "t3.bundle", "2026-11-11")
+    assert states(county) == states(town)
+    assert states(town)[next(iter(states(town)))]["status"] == "closed"
+    for path in (county, town):
+        check_passes(path)
+
+
+def test_a_bundle_is_checked_before_anything_is_written(county_and_towns, tmp_path: Path) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        escalated_case(L, "屋顶漏水", "2026-11-03")
+    good = tmp_path / "good.bundle"
+    send(town, county, good, "2026-11-03")
+
+    def journal_count() -> int:
+        with at(county, "2026-11-04") as L:
+            return L.db.execute("select count(*) from journal").fetchone()[0]
+
+    before = journal_count()
+    # A changed row: the sender's chain does not match.
+    bad = tmp_path / "bad.bundle"
+    shutil.copy(good, bad)
+    with contextlib.closing(sqlite3.connect(bad)) as c:
+        c.execute("update events set data = replace(data, '屋顶漏水', '屋顶漏雨') where action = "
+                  "'accept'")
+        c.commit()
+    with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
+        L.sync.import_(bad)
+    assert e.value.key == "sync.tampered"
+    assert journal_count() == before
+    # Not a bundle at all; a bundle of this very ledger; a bundle made for someone else.
+    junk = tmp_path / "junk.bundle"
+    junk.write_bytes(b"PK\x03\x04 not a bundle" * 50)
+    with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
+        L.sync.import_(junk)
+    assert e.value.key == "sync.not_bundle"
+    with pytest.raises(LedgerFileError), at(county, "2026-11-04") as L:
+        L.sync.import_(tmp_path / "missing.bundle")
+    with pytest.raises(Refused) as e, at(town, "2026-11-04") as L:
+        L.sync.import_(good)
+    assert e.value.key == "sync.own_bundle"
+    take(county, good, "2026-11-04")
+    send(towns["白关镇"], county, tmp_path / "b.bundle", "2026-11-04")
+    take(county, tmp_path / "b.bundle", "2026-11-04")
+    send(county, town, tmp_path / "to-qingshi.bundle", "2026-11-04", to="青石镇")
+    with pytest.raises(Refused) as e, at(towns["白关镇"], "2026-11-05") as L:
+        L.sync.import_(tmp_path / "to-qingshi.bundle")
+    assert e.value.key == "sync.not_for_us"
+    # An unknown --to is refused with the known ledgers listed.
+    with pytest.raises(NotFound) as e, at(county, "2026-11-05") as L:
+        L.sync.export(tmp_path / "x.bundle", "东风镇")
+    assert e.value.params["choices"] == ["白关镇", "青石镇"]
+    assert not (tmp_path / "x.bundle").exists()
+
+
+def test_a_gap_is_refused_until_the_missing_bundle_arrives(county_and_towns, tmp_path: Path) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    fresh = tmp_path / "县汇总-备份.db"
+    shutil.copy(county, fresh)  # a backup of the county's file, from before that bundle
+    take(county, tmp_path / "1.bundle", "2026-11-03")
+    # The county's answer (with its acknowledgement) reaches the township ...
+    with at(county, "2026-11-04", "10:00") as L:
+        L.demands.assign(f"青石镇:{n}", unit="县住建局", on="2026-11-04")
+    send(county, town, tmp_path / "c.bundle", "2026-11-04", to="青石镇")
+    take(town, tmp_path / "c.bundle", "2026-11-04")
+    # ... so the township's next bundle starts where the county said it had got to. A
+    # county file restored from an old backup has not got that far: the bundle is refused.
+    with at(town, "2026-11-05", "10:00") as L:
+        L.demands.notify(n, text="已联系县住建局", on="2026-11-05")
+    send(town, county, tmp_path / "2.bundle", "2026-11-05", to="县社工部")
+    with pytest.raises(Refused) as e, at(fresh, "2026-11-05") as L:
+        L.sync.import_(tmp_path / "2.bundle")
+    assert e.value.key == "sync.gap"
+    take(fresh, tmp_path / "1.bundle", "2026-11-05")   # the missing one first
+    r = take(fresh, tmp_path / "2.bundle", "2026-11-05")
+    assert r.events == 1
+
+
+def test_undo_of_a_step_already_sent_is_refused(county_and_towns, tmp_path: Path) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+        L.demands.notify(n, text="已上报", on="2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    with pytest.raises(Refused) as e, at(town, "2026-11-03", "18:00") as L:
+        L.history.undo()
+    assert e.value.key == "undo.already_sent"
+    take(county, tmp_path / "1.bundle", "2026-11-03")
+    with pytest.raises(Refused) as e, at(county, "2026-11-03", "18:00") as L:
+        L.history.undo()  # the import itself
+    assert e.value.key == "undo.cannot"
+
+
+def test_a_re_merge_brings_every_new_step(tmp_path: Path) -> None:
+    """The issue's case: merge, the township resolves a case and adds one, merge again."""
+    town = tmp_path / "青石镇.db"
+    make_township(town, "青石镇")
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+        L.demands.assign(n, unit="县住建局", on="2026-11-03")
+    county = tmp_path / "县汇总.db"
+    make_county(county)
+    with at(county, "2026-11-04") as L:
+        assert merge_ledger(L, town).demands == 1
+    with at(town, "2026-11-05", "10:00") as L:
+        L.demands.resolve(n, result="已维修", on="2026-11-05")
+        m = L.demands.add("路灯坏了", village="东坪村", on="2026-11-05")
+    with at(county, "2026-11-06") as L:
+        r = merge_ledger(L, town)
+        assert (r.demands, r.updated, r.events) == (1, 1, 2)
+        assert L.demands.row(f"青石镇:{n}")["status"] == "resolved"
+        assert L.demands.row(f"青石镇:{m}")["status"] == "open"
+        # A number typed alone finds the township's case when only one ledger has it.
+        assert L.demands.row(m)["number"] == f"青石镇:{m}"
+    check_passes(county)
+
+
+def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+    monkeypatch.chdir(tmp_path)
+    cli = Cli(town)
+    r = cli("sync", "export", "--db", str(town), today="2026-11-03")
+    assert r.exit_code == 0, r.output
+    bundle = tmp_path / "青石镇-2026-11-03.bundle"
+    assert bundle.is_file() and "事件 3 条,涉及诉求 1 件" in r.output
+    r = cli("sync", "import", str(bundle), "--db", str(county), today="2026-11-04")
+    assert r.exit_code == 0 and "新诉求 1 件" in r.output, r.output
+    r = cli("issue", "show", f"青石镇:{n}", "--db", str(county), today="2026-11-04")
+    assert r.exit_code == 0 and "屋顶漏水" in r.output
+    r = cli("sync", "status", "--format", "json", "--db", str(county))
+    assert r.exit_code == 0 and '"name": "青石镇"' in r.output
+    r = cli("sync", "conflicts", "--db", str(county))
+    assert r.exit_code == 0 and "没有待处理的冲突" in r.output
+    r = cli("sync", "import", str(tmp_path / "nope.bundle"), "--db", str(county))
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    (tmp_path / "junk.bundle").write_text("junk", encoding="utf-8")
+    r = cli("sync", "import", str(tmp_path / "junk.bundle"), "--db", str(county))
+    assert r.exit_code == 1 and "不是同步包" in r.output
+    r = cli("sync", "export", "--to", "东风镇", "-o", str(tmp_path / "x.bundle"),
+            "--db", str(county))
+    assert r.exit_code == 2 and "不认识的往来台账" in r.output
+    assert not (tmp_path / "x.bundle").exists()
+    r = cli("sync", "name", "县:汇总", "--db", str(county))
+    assert r.exit_code == 2 and "冒号" in r.output
