@@ -146,3 +146,8 @@ def test_repeat_residents_count_all_history_from_the_kept_counts(ledger) -> None
     L.history.undo()  # the last demand (垃圾): nobody's, nothing to count
     L.history.undo()  # 王芳's
     assert kept() == _recount(L)
+    L.demands.add("又一件", village="东坪村", resident="王芳/东坪村", on="2026-11-12")
+    L.residents.merge("张秀兰", "王芳/东坪村")  # one person's two pages: the demands move
+    assert kept() == _recount(L)
+    L.history.undo()  # and back
+    assert kept() == _recount(L)
