@@ -832,7 +832,8 @@ class BulkDemands:
                 "select resident_id, count(*), min(received_on) from demands "
                 "where id >= ? and resident_id is not null group by resident_id "
                 "on conflict(resident_id) do update set demands = demands + excluded.demands, "
-                "first_on = min(first_on, excluded.first_on)", [self.first_id])
+                "first_on = coalesce(min(first_on, excluded.first_on), excluded.first_on)",
+                [self.first_id])
         if "import_steps_of_import" in names:
             from ..store.migrations import _import_steps
 

@@ -623,7 +623,8 @@ def m017_templates(db: Database) -> None:
 _M018_ADD = ("insert into resident_demands (resident_id, demands, first_on) "
              "select new.resident_id, 1, new.received_on where new.resident_id is not null "
              "on conflict(resident_id) do update "
-             "set demands = demands + 1, first_on = min(first_on, excluded.first_on);")
+             "set demands = demands + 1, "
+             "first_on = coalesce(min(first_on, excluded.first_on), excluded.first_on);")
 _M018_REMOVE = ("update resident_demands set demands = demands - 1, first_on = "
                 "(select min(received_on) from demands where resident_id = old.resident_id) "
                 "where resident_id = old.resident_id;")
