@@ -50,6 +50,7 @@ SETUP = date(2022, 12, 1)   # the registers are entered in December 2022
 START = date(2023, 1, 3)    # the first demand (a Tuesday, 民情走访日)
 TODAY = date(2026, 11, 17)  # the benchmarks' pinned today (a Tuesday)
 HORIZON = TODAY + timedelta(days=400)  # steps are planned past today, then cut at today
+RECENT_WEEKS = 13  # --history multiplies the demands received before these last weeks
 
 # --- names and words -----------------------------------------------------------------------
 
@@ -700,6 +701,16 @@ class Generator:
             now = round(acc / total * self.n)
             per_day.append(now - prev)
             prev = now
+        # --history K: K times the demands before the recent weeks, the recent weeks as
+        # they are (the same number each day, drawn from the same random stream), so that
+        # two ledgers differ only in how much closed history lies behind the weeks shown:
+        # the K - 1 extra demands of a day are never left open or suspended.
+        recent = days.index(TODAY - timedelta(weeks=RECENT_WEEKS)) - first
+        history = self.args.history
+        base_per_day = per_day
+        base_rng, extra_rng = r, random.Random(self.args.seed * 104729 + 1)
+        per_day = [c * history if i < recent else c for i, c in enumerate(per_day)]
+        n_all = sum(per_day)
 
         cat_names = list(CATEGORIES)
         cat_weights = [CATEGORIES[c][0] for c in cat_names]
@@ -752,11 +763,17 @@ class Generator:
         vidx = {v["id"]: i for i, v in enumerate(self.villages)}
         for offset, count in enumerate(per_day):
             day = first + offset
+            if offset == recent:
+                base_rng.seed(self.args.seed * 7919 + 17)  # the recent weeks: the same stream
             if len(demand_rows) >= batch:
                 flush(day)
             tuesday = (SETUP + timedelta(days=day)).weekday() == 1
             open_visit = None  # (visit id, resident, village, channel, demands left)
-            for _ in range(count):
+            for j in range(count):
+                # A --history copy: closed history only, drawn from a stream of its own, so
+                # that the other demands are drawn as without --history.
+                copy = j >= base_per_day[offset]
+                r = self.rng = extra_rng if copy else base_rng
                 if open_visit and open_visit[4] > 0:
                     visit_id, res, v, channel, left = open_visit
                     open_visit = (visit_id, res, v, channel, left - 1)
@@ -810,6 +827,12 @@ class Generator:
                 if visit_id is not None:
                     accept["channel"] = channel
                 life = self.life(days, day, v, accept, category, complex_, type_)
+                tries = 0
+                while copy and life.state["status"] in ("open", "suspended") and tries < 100:
+                    life = self.life(days, day, v, accept, category, complex_, type_)
+                    tries += 1
+                if copy and life.state["status"] in ("open", "suspended"):
+                    continue  # (a case that stays open however drawn: left out)
                 state = life.state
                 did += 1
                 year = days.iso[day][:4]
@@ -829,11 +852,11 @@ class Generator:
                     heapq.heappush(heap, (on, next(seq), (
                         "demand", did, action, days.iso[on], actor, why,
                         json.dumps(data, ensure_ascii=False, sort_keys=True), self.stamp(on))))
-            if did - done_at_last_print >= max(self.n // 20, 1) or \
+            if did - done_at_last_print >= max(n_all // 20, 1) or \
                     time.perf_counter() - t_print > 15:
                 el = time.perf_counter() - t0
-                print(f"  {did:>9,}/{self.n:,} demands  {counts['journal']:>11,} journal rows "
-                      f"written  {el:6.1f}s  (eta {el / max(did, 1) * (self.n - did):.0f}s)",
+                print(f"  {did:>9,}/{n_all:,} demands  {counts['journal']:>11,} journal rows "
+                      f"written  {el:6.1f}s  (eta {el / max(did, 1) * (n_all - did):.0f}s)",
                       flush=True)
                 done_at_last_print, t_print = did, time.perf_counter()
         flush(None)
@@ -896,11 +919,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True, help="the ledger file to write")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--history", type=int, default=1, metavar="K",
+                   help=f"K times the demands received before the last {RECENT_WEEKS} weeks, "
+                        f"the last weeks unchanged (default 1): a ledger with K times the "
+                        f"closed history and the same recent weeks")
     p.add_argument("--check", type=int, default=300, metavar="K",
                    help="replay K random demands at the end (default 300; 0: no check)")
     args = p.parse_args(argv)
     if args.demands < 100:
         p.error("--demands must be at least 100")
+    if args.history < 1:
+        p.error("--history must be at least 1")
     if args.out.exists():
         if not args.force:
             p.error(f"{args.out} exists (--force to replace it)")
@@ -912,7 +941,7 @@ def main(argv: list[str] | None = None) -> None:
     info = Generator(args).run(args.out)
     if args.check:
         check(args.out, args.check, args.seed)
-    info.update({"seed": args.seed, "generator": fingerprint(),
+    info.update({"seed": args.seed, "history": args.history, "generator": fingerprint(),
                  "seconds": round(time.perf_counter() - t0, 1)})
     meta = args.out.with_name(args.out.name + ".json")
     meta.write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")

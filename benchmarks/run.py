@@ -377,7 +377,11 @@ def main() -> None:
                    help="timed runs of the import (default: --runs)")
     p.add_argument("--regenerate", action="store_true", help="generate the ledger again")
     p.add_argument("--only", default=None,
-                   help="comma-separated subset: help,visit,summary,report,resident,export,import")
+                   help="comma-separated subset: help,visit,summary,report,resident,export,"
+                        "import,startup,growth")
+    p.add_argument("--growth-demands", type=int, default=100_000, metavar="G",
+                   help="growth: a ledger of G demands next to one with 10x its closed "
+                        "history (generate.py --history 10), same recent weeks (default 100,000)")
     p.add_argument("--profile", action="store_true",
                    help="also write a cProfile of each ledger command to the --keep folder")
     p.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md",
@@ -620,7 +624,14 @@ def main() -> None:
                                       f"({rows:,} rows in {fmt_s(m.median)}; target >= "
                                       f"100,000 rows/s){scope}." + why),
             ("memory", m.peak <= 100 * MIB, f"`ledger import` peaks at {m.peak / MIB:.1f} MiB "
-                                            f"on {rows:,} rows (target <= 100 MiB){scope}.")])
+                                            f"on {rows:,} rows (target <= 100 MiB){scope}."),
+            # issue 17: at least 25,000 rows/s, within 1.5x of SQLite writing the same rows
+            (">= 25,000 rows/s", rate >= 25_000, f"`ledger import` takes in {rate:,.0f} rows/s "
+                                                 f"(issue 17's target >= 25,000 rows/s){scope}."),
+            ("<= 1.5x sqlite3 writing the rows", None if w is None else m.median <= 1.5 * w.median,
+             f"`ledger import` takes {m.median / w.median:.1f}x the sqlite3 shell writing the "
+             f"same rows (issue 17's target <= 1.5x){scope}." if w else
+             "the sqlite3 writes were not measured (no sqlite3 shell).")])
         results["import"] = Row(
             f"`ledger import --create-missing` ({rows:,} rows)",
             f"{fmt_s(m.median)} = {fmt_rate(rows, m.median)}",
@@ -628,7 +639,8 @@ def main() -> None:
              f"the same rows into the ledger's tables: {fmt_s(w.median)} = "
              f"{fmt_rate(rows, w.median)}") if f and w else "n/a",
             f"{m.median / f.median:.1f}x" if f else "n/a", f"{m.peak / MIB:.0f} MiB",
-            ">= 100,000 rows/s, peak <= 100 MiB", met, misses)
+            ">= 100,000 rows/s, peak <= 100 MiB; issue 17: >= 25,000 rows/s, <= 1.5x sqlite3 "
+            "writing the rows", met, misses)
         if rows < n:
             extra_notes.append(
                 f"The import was measured on the first {rows:,} rows of the {n:,}-row export "
@@ -636,12 +648,189 @@ def main() -> None:
                 f"would take too long at the measured rate; its rate at 1,000,000 rows is not "
                 f"measured.")
 
+    # issue 17: start-up of the everyday commands, each next to `ledger --help` in one run
+    if wanted("startup"):
+        startup(args, ledger, db, who, env, results, extra_notes)
+
+    # issue 17: SQL work of the weekly views against 10x the closed history
+    if wanted("growth"):
+        growth(args, ledger, shell, env, results, extra_notes)
+
     if args.profile:
         profile(args, base, who, db, env)
 
     total = time.perf_counter() - t_start
     write_report(args, n, meta, who, results, extra_notes, info, total)
     print(f"\nwrote {args.output} ({total / 60:.1f} min in all)")
+
+
+HEAVY_MODULES = ("sqlite_utils", "click", "pluggy", "dateutil", "importlib.metadata", "rich")
+
+
+def import_time(cmd: list[str], env: dict[str, str]) -> tuple[float, list[str]]:
+    """``python -X importtime``: the seconds of the top-level imports of one run, and which
+    of the heavy modules were loaded."""
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "ledger", *cmd[1:]], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       encoding="utf-8", errors="replace")
+    rows = [line.split("|") for line in p.stderr.splitlines()
+            if line.startswith("import time:") and line.count("|") == 2]
+    top = [r for r in rows if r[1].strip().isdigit() and not r[2].startswith("  ")]
+    loaded = {r[2].strip() for r in rows}
+    return (sum(int(r[1]) for r in top) / 1e6, [m for m in HEAVY_MODULES if m in loaded])
+
+
+def startup(args, ledger: str, db: Path, who: dict, env: dict, results: dict,
+            notes: list[str]) -> None:
+    """The five everyday commands and `ledger --help`, run in turn (so that the load of the
+    machine falls on all alike), each median next to the median of `--help` of the same
+    run; and `-X importtime` of each."""
+    number = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute(
+        "select number from demands where resident_id = (select id from residents where "
+        "name = ? or '#' || id = ?) order by id desc limit 1",
+        (who["resident"], who["resident"])).fetchone()[0]
+    copy = args.keep / "startup-visit.db"
+    base = [ledger, "--today", TODAY, "--db", str(db)]
+    commands = {
+        "--help": [ledger, "--help"],
+        "summary": base + ["summary", "--week", WEEK],
+        "due": base + ["due"],
+        "resident show": base + ["resident", "show", who["resident"]],
+        "issue show": base + ["issue", "show", number],
+        "visit log": [ledger, "--today", TODAY, "--db", str(copy), "visit", "log", "--village",
+                      who["village"], "--resident", who["resident"], "--cadre", who["cadre"],
+                      "--issue", "楼道灯坏了,晚上上下楼不安全"],
+    }
+    runs: dict[str, list[Run]] = {k: [] for k in commands}
+    for i in range(args.runs + 1):  # the first round is the warm-up
+        for name, cmd in commands.items():
+            if name == "visit log":
+                synced_copy(db, copy)
+            r = run_once(cmd, env=env)
+            if i:
+                runs[name].append(r)
+    copy.unlink(missing_ok=True)
+    med = {k: statistics.median(r.seconds for r in v) for k, v in runs.items()}
+    imports = {}
+    for name, cmd in commands.items():
+        if name == "visit log":
+            synced_copy(db, copy)
+        got = [import_time(cmd, env) for _ in range(3)]
+        imports[name] = (statistics.median(g[0] for g in got), got[-1][1])
+    copy.unlink(missing_ok=True)
+    frame = med["--help"]
+    for name in commands:
+        ratio = med[name] / frame
+        print(f"  startup {name:<16} median {fmt_s(med[name]):>9}  {ratio:.2f}x --help  "
+              f"imports {fmt_s(imports[name][0])}  heavy: {imports[name][1]}", flush=True)
+        if name == "--help":
+            continue
+        target = name in ("resident show", "issue show", "due", "visit log")
+        checks = [("<= 1.15x --help", ratio <= 1.15,
+                   f"`ledger {name}` takes {ratio:.2f}x `ledger --help` of the same run "
+                   f"({fmt_s(med[name])} against {fmt_s(frame)}; target <= 1.15x); its "
+                   f"imports take {fmt_s(imports[name][0])}"
+                   + (f" and load {', '.join(imports[name][1])}" if imports[name][1] else "")
+                   + ".")] if target else []
+        met, misses = verdict(checks) if checks else ("(no target)", [])
+        results[f"startup {name}"] = Row(
+            f"start-up: `ledger {name}`", fmt_s(med[name]),
+            f"`ledger --help` {fmt_s(frame)} (same run)", f"{ratio:.2f}x",
+            f"{max(r.peak for r in runs[name]) / MIB:.0f} MiB",
+            "<= 1.15x `--help`" if target else "-", met, misses)
+    notes.append(
+        "Start-up, `python -X importtime` (top-level imports, median of 3 runs; heavy modules "
+        "loaded): " + "; ".join(
+            f"`{k}` {fmt_s(v[0])}" + (f" ({', '.join(v[1])})" if v[1] else " (none)")
+            for k, v in imports.items()) + ". The everyday commands load no sqlite-utils, click, "
+        "pluggy, dateutil nor importlib.metadata; rich only where they print a table.")
+
+
+def sql_work(pairs: list[tuple[Path, Path]], runs: int) -> list[float]:
+    """The median time SQLite takes to run each traced script's statements on its file (in
+    one transaction, rolled back), in this process: the SQL work alone, no start-up. The
+    scripts are run in turn, so that the load of the machine falls on each alike."""
+    conns, scripts = [], []
+    for path, script in pairs:
+        scripts.append([s for s in script.read_text(encoding="utf-8").split(";\n")
+                        if s.strip() and s.strip() not in ("BEGIN", "ROLLBACK")])
+        conn = sqlite3.connect(path)
+        conn.isolation_level = None
+        conns.append(conn)
+    times: list[list[float]] = [[] for _ in pairs]
+    t_end = time.perf_counter() + 2.0  # sub-millisecond scripts: runs enough for a median
+    i = 0
+    try:
+        while i <= runs or time.perf_counter() < t_end:
+            i += 1
+            for k, (conn, statements) in enumerate(zip(conns, scripts)):
+                conn.execute("BEGIN")
+                t0 = time.perf_counter()
+                for sql in statements:
+                    conn.execute(sql).fetchall()
+                if i > 1:  # the first run warms the page cache
+                    times[k].append(time.perf_counter() - t0)
+                conn.execute("ROLLBACK")
+    finally:
+        for conn in conns:
+            conn.close()
+    return [statistics.median(t) for t in times]
+
+
+GROWTH = {"summary": ["summary", "--week", WEEK], "due": ["due"], "overdue": ["overdue"],
+          "issue list --status open": ["issue", "list", "--status", "open"]}
+
+
+def growth(args, ledger: str, shell: str | None, env: dict, results: dict,
+           notes: list[str]) -> None:
+    """The SQL work of the weekly views on a ledger and on one with 10x its closed history
+    and the same recent weeks (generate.py --history 10), replayed by the sqlite3 shell."""
+    if not shell:
+        notes.append("growth: not measured (no sqlite3 shell).")
+        return
+    g = args.growth_demands
+    files = {}
+    for k in (1, 10):
+        path = args.keep / f"growth-{g}-x{k}.db"
+        meta_path = path.with_name(path.name + ".json")
+        from generate import fingerprint
+
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        if args.regenerate or not path.exists() or meta.get("generator") != fingerprint():
+            print(f"generating {path} ...", flush=True)
+            subprocess.run([sys.executable, str(HERE / "generate.py"), "--demands", str(g),
+                            "--history", str(k), "--out", str(path), "--seed", str(args.seed),
+                            "--force", "--check", "50"], check=True, env=env,
+                           stdout=subprocess.DEVNULL)
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        run_once([ledger, "--today", TODAY, "--db", str(path), "due"], env=env)  # migrated
+        files[k] = (path, meta)
+    sizes = {k: f"{m['demands']:,} demands ({m['statuses'].get('open', 0) + m['statuses'].get('suspended', 0):,} open or suspended)"
+             for k, (_, m) in files.items()}
+    for name, cmd in GROWTH.items():
+        counts, pairs = {}, []
+        for k, (path, _) in files.items():
+            script = args.keep / f"growth-x{k}-{name.split()[0]}.sql"
+            counts[k] = traced_sql(["--today", TODAY, "--db", str(path), *cmd], script, env)
+            pairs.append((path, script))
+        work = dict(zip(files, sql_work(pairs, max(args.runs, 5) * 4)))
+        for k in files:
+            print(f"  SQL work of {name} on x{k}: {counts[k]} statements, median "
+                  f"{work[k] * 1000:.2f} ms", flush=True)
+        ratio = work[10] / work[1]
+        met, misses = verdict([("<= 1.5x", ratio <= 1.5,
+                                f"the SQL work of `ledger {name}` grows {ratio:.2f}x with 10x "
+                                f"the closed history ({work[1] * 1000:.2f} ms -> "
+                                f"{work[10] * 1000:.2f} ms; target <= 1.5x).")])
+        results[f"growth {name}"] = Row(
+            f"SQL work of `ledger {name}`, 10x the closed history",
+            f"{work[1] * 1000:.2f} ms -> {work[10] * 1000:.2f} ms",
+            f"the same {counts[1]} / {counts[10]} traced statements run by SQLite in one "
+            f"process (no start-up)", f"{ratio:.2f}x", "-", "<= 1.5x", met, misses)
+    notes.append(f"Growth: `generate.py --demands {g}` ({sizes[1]}) against `generate.py "
+                 f"--demands {g} --history 10` ({sizes[10]}): ten times the demands received "
+                 f"before the last 13 weeks, none of the extra ones left open, the last 13 "
+                 f"weeks drawn alike.")
 
 
 def synced_copy(src: Path, dst: Path) -> None:
@@ -699,6 +888,8 @@ def command_options(args: argparse.Namespace) -> str:
         opts.append(f"--import-runs {args.import_runs}")
     if args.only:
         opts.append(f"--only {args.only}")
+    if args.growth_demands != 100_000:
+        opts.append(f"--growth-demands {args.growth_demands}")
     if args.keep != Path("/tmp/ledger-bench"):
         opts.append(f"--keep {args.keep}")
     return "".join(" " + o for o in opts)

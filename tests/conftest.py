@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from ledger.cli import app
 from ledger.services import Ledger
 from ledger.services import open_ledger
+from ledger.store import LedgerDatabase
 
 os.environ.setdefault("LEDGER_STRICT_I18N", "1")  # a message key without a message fails the test
 
@@ -56,17 +59,46 @@ def setup_township(ledger: Ledger) -> Ledger:
     return ledger
 
 
-@pytest.fixture
-def ledger() -> Ledger:
-    """An in-memory ledger holding the small township."""
-    return setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
-
-
-@pytest.fixture
-def db_path(isolated: Path) -> Path:
-    """The temporary ledger file, with the small township already entered."""
-    db = setup_township(Ledger(open_ledger(isolated), today=TODAY, user="刘洁")).db
+# The small township is entered once per test process, into a template file, and each test
+# gets its own copy of it (a byte-for-byte copy of a finished ledger is that ledger): the
+# same content as entering it anew, without paying for the migrations and the registers
+# hundreds of times.
+@pytest.fixture(scope="session")
+def township_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "ledger.db"
+    db = setup_township(Ledger(open_ledger(path), today=TODAY, user="刘洁")).db
     db.conn.close()  # folds the write-ahead log into the file, as a finished command does
+    return path
+
+
+@pytest.fixture(scope="session")
+def memory_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second template (its own ledger id) for the in-memory ledgers."""
+    path = tmp_path_factory.mktemp("memory-template") / "ledger.db"
+    db = setup_township(Ledger(open_ledger(path), today=TODAY, user="刘洁")).db
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def ledger(memory_template: Path) -> Ledger:
+    """An in-memory ledger holding the small township."""
+    conn = sqlite3.connect(":memory:")
+    source = sqlite3.connect(memory_template)
+    try:
+        source.backup(conn)
+    finally:
+        source.close()
+    conn.execute("PRAGMA foreign_keys = ON")  # as open_ledger sets them
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return Ledger(LedgerDatabase(conn), today=TODAY, user="刘洁")
+
+
+@pytest.fixture
+def db_path(isolated: Path, township_template: Path) -> Path:
+    """The temporary ledger file, with the small township already entered."""
+    shutil.copyfile(township_template, isolated)
+    os.chmod(isolated, 0o600) if os.name == "posix" else None
     return isolated
 
 

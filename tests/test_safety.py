@@ -107,6 +107,47 @@ def test_an_import_killed_halfway_leaves_none_or_all_of_its_rows(tmp_path: Path)
     assert L.checks.run() == []
 
 
+# An import that kills itself the moment its COMMIT begins to run (SQLite's statement trace
+# fires as the statement starts): a large load, with its indexes set aside and rebuilt.
+IMPORTER_KILLED_IN_COMMIT = """
+import os, signal, sys
+from datetime import date
+from pathlib import Path
+from ledger.io.importer import import_csv
+from ledger.services import Ledger
+from ledger.services import open_ledger
+ledger = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 17), user="导入")
+def trace(sql):
+    if sql.strip().upper() == "COMMIT":
+        print("committing", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+ledger.db.conn.set_trace_callback(trace)
+import_csv(ledger, Path(sys.argv[2]).read_bytes(), create_missing=True)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_an_import_killed_as_its_commit_begins_leaves_none_or_all(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    make(path).db.conn.close()
+    schema = sqlite3.connect(path).execute(
+        "select type, name, sql from sqlite_master order by name").fetchall()
+    rows = ["受理日期,村/社区,诉求内容"] + [f"2026-11-{1 + i % 16:02d},东坪村,第{i}件诉求"
+                                          for i in range(6_000)]  # large: the bulk path
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    child = subprocess.run([sys.executable, "-c", IMPORTER_KILLED_IN_COMMIT, str(path),
+                            str(csv_file)], capture_output=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert child.stdout.strip() == b"committing"
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert L.db["demands"].count in (0, 6_000)
+    assert L.checks.run() == []
+    assert L.db.execute("select type, name, sql from sqlite_master order by name").fetchall() \
+        == schema  # the indexes and the trigger set aside during the load are all there
+
+
 # --- backups while others write ------------------------------------------------------------
 
 def test_a_backup_taken_during_writes_passes_the_check(tmp_path: Path) -> None:

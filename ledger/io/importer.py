@@ -226,6 +226,7 @@ def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
                     L, refs, problems, result)
                 kind.update, kind.update_reason = update
                 kind.allow_duplicates = allow_duplicates
+                kind.raw = source.raw
                 with deferred_keys(L.db):  # the new residents' pinyin keys, at once
                     kind.run(rows)
             except csv.Error as e:
@@ -912,6 +913,7 @@ class _Kind:
 
     update = False  # rows already in the ledger with other content: corrected by steps
     update_reason = ""
+    raw: Any = None  # the file read (its size tells how large a load is)
 
     def __init__(self, L: Ledger, refs: _Refs, problems: list[RowError],
                  result: ImportResult) -> None:
@@ -942,17 +944,33 @@ class _Demands(_Kind):
 
     def run(self, rows: Iterator[_Row]) -> None:
         batch: list[_Row] = []
+        first = True
         for row in rows:
             batch.append(row)
             if len(batch) == BATCH:
+                if first and self.bulk.is_large(self._rows_expected(row.number)):
+                    self.bulk.begin_load()
+                first = False
                 self._batch(batch)
                 batch = []
         if batch:
             self._batch(batch)
+        if not self.problems and not self.result.dry_run:  # else all is rolled back
+            self.bulk.end_load()
         self.bulk.done()
         if self.unnumbered:
             self.bulk.number_unnumbered(self.first_id)
         self.result.numbers = self._kept_numbers()
+
+    def _rows_expected(self, rows_read: int) -> int:
+        """The rows the whole file holds, from the bytes the first rows took."""
+        raw = self.raw
+        try:
+            at, end = raw.tell(), raw.seek(0, 2)
+            raw.seek(at)
+        except (AttributeError, OSError, ValueError):  # not a file that can tell its size
+            return 0
+        return int(rows_read * end / max(at, 1))
 
     def _batch(self, batch: list[_Row]) -> None:
         # Numbers first: one look each at the file so far and at the ledger, for the batch.

@@ -7,8 +7,6 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any, Sequence
 
-from sqlite_utils import Database
-
 from ..deadlines import (
     POLICY_KINDS, Policy, WorkCalendar, YearSchedule, demand_deadline, missing_holidays,
     parse_schedule,
@@ -19,6 +17,7 @@ from ..models import enum_value
 from ..store.journal import demand_events, undone_events
 
 if TYPE_CHECKING:
+    from ..store import LedgerDatabase as Database
     from . import Ledger
 
 

@@ -782,6 +782,70 @@ class BulkDemands:
                         "(number integer primary key, row integer not null)")
         self.db.execute("delete from temp.import_numbers")
 
+    # --- a load large next to the table ---------------------------------------------------
+    #
+    # Writing many rows into a table with all its secondary indexes updates every index row
+    # by row; building them once after the load is several times cheaper. The same for the
+    # trigger that fills import_steps from each import event: one set-based statement after
+    # the load does what it does. All inside the import's one transaction, so a refused or
+    # killed import leaves the indexes and the trigger as they were.
+
+    LARGE = 0.5  # a load of at least this share of the demands already there,
+    LARGE_ROWS = 5_000  # and of at least this many rows
+
+    def is_large(self, rows: int) -> bool:
+        have = self.db.execute("select count(*) from demands").fetchone()[0]
+        return rows >= self.LARGE_ROWS and rows >= self.LARGE * have
+
+    def begin_load(self) -> None:
+        """Before a large load: the secondary indexes of demands (the unique ones kept:
+        the import looks numbers up; and the one by village and day, for its likely
+        duplicates), of import_steps, the journal's by date and by command
+        (the one by subject stays: a correction replays a demand's journal), and the
+        triggers of import_steps and resident_demands are set aside."""
+        self.db.next_command()  # (found through the journal's index, before the load)
+        self.head = self.db.execute("select coalesce(max(id), 0) from journal").fetchone()[0]
+        self.set_aside = self.db.execute(
+            "select type, name, sql from sqlite_master where sql is not null and ("
+            "(type = 'index' and tbl_name = 'demands' and sql not like 'CREATE UNIQUE%' "
+            # kept: the import's own look-up of likely duplicates (village, day received)
+            "and name <> 'idx_demands_village_report') or "
+            "(type = 'index' and tbl_name = 'import_steps') or "
+            "(type = 'index' and name in ('idx_journal_subject_on_date', 'idx_journal_command'))"
+            " or (type = 'trigger' and name in ('import_steps_of_import', "
+            "'resident_demands_insert')))").fetchall()
+        self.first_id = self.demands.next_id()
+        for kind, name, _ in self.set_aside:
+            self.db.execute(f'drop {kind} "{name}"')
+
+    def end_load(self) -> None:
+        """After a large load: the import_steps of the import events written and the
+        residents' demand counts, each in one statement, then the indexes built and the
+        triggers put back, as they were."""
+        aside = getattr(self, "set_aside", None)
+        if aside is None:
+            return
+        names = {name for _, name, _ in aside}
+        if "resident_demands_insert" in names:  # each resident's count, from the load
+            self.db.execute(
+                "insert into resident_demands (resident_id, demands, first_on) "
+                "select resident_id, count(*), min(received_on) from demands "
+                "where id >= ? and resident_id is not null group by resident_id "
+                "on conflict(resident_id) do update set demands = demands + excluded.demands, "
+                "first_on = coalesce(min(first_on, excluded.first_on), excluded.first_on)",
+                [self.first_id])
+        if "import_steps_of_import" in names:
+            from ..store.migrations import _import_steps
+
+            self.db.execute(
+                'insert into import_steps (journal_id, demand_id, action, "to", on_date) '
+                + _import_steps("j", "from journal j where j.id > ? and j.subject = 'demand' "
+                                     "and j.action = 'import'"),
+                [self.head] * 4)
+        for kind, _, sql in sorted(aside, key=lambda a: a[0] == "trigger"):
+            self.db.execute(sql)
+        self.set_aside = None
+
     def insert(self, rows: list[tuple[int, str, dict[str, Any], Any]]) -> None:
         """Rows of (id, number, state, deadline or None)."""
         fields = itemgetter(*lifecycle.STATE_FIELDS)

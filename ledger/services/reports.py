@@ -299,16 +299,24 @@ class Reports:
                  for c in ("carried_over", "overdue", "due_next")}
         for r in lists["overdue"]:
             r["days_late"] = days_late(ledger.calendar, r["due_on"], ref)
+        # A resident's demands up to the week's end: all of them (resident_demands, kept by
+        # m018's triggers) less those received after it, so only the week's residents and
+        # what came after the week are read, however long their history.
         repeat = list(db.query(
-            "select r.id as resident_id, r.name as resident, v.name as village, "
-            "count(*) as demands, sum(d.received_on between :start and :end) as this_week, "
-            "min(d.received_on) as first_on, count(*) over () as of_all "
-            "from residents r join villages v on v.id = r.village_id "
-            "join demands d on d.resident_id = r.id and d.received_on <= :end "
-            "where r.id in (select resident_id from demands "
-            "               where received_on between :start and :end) "
-            "group by r.id having count(*) >= 2 "
-            "order by demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
+            "with week(id, this_week) as (select resident_id, count(*) from demands "
+            "    indexed by idx_demands_received_on "  # (not a skip-scan of every resident)
+            "    where received_on between :start and :end and resident_id is not null "
+            "    group by resident_id), "
+            "counted(id, this_week, first_on, demands) as (select w.id, w.this_week, "
+            "    c.first_on, c.demands - (select count(*) from demands d "
+            "        where d.resident_id = w.id and d.received_on > :end) "
+            "    from week w join resident_demands c on c.resident_id = w.id) "
+            "select r.id as resident_id, r.name as resident, v.name as village, x.demands, "
+            "x.this_week, x.first_on, count(*) over () as of_all "
+            "from counted x join residents r on r.id = x.id "
+            "join villages v on v.id = r.village_id "
+            "where x.demands >= 2 "
+            "order by x.demands desc, r.id" + ("" if limit is None else f" limit {int(limit)}"),
             params))
         repeat_count = repeat[0]["of_all"] if repeat else 0
         # 重复诉求: the week's demands linked to an earlier one (``issue add --repeat-of``).

@@ -8,12 +8,11 @@ brings an older file's schema up to date and refuses a file that is not a ledger
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
-
-from sqlite_utils import Database
 
 from ..errors import LedgerFileError
 from .migrations import REFRESH_AFTER, migrations
@@ -24,41 +23,122 @@ DB_FILENAME = "ledger.db"
 BUSY_TIMEOUT_SECONDS = 30  # a writer waits this long for another clerk's command to finish
 
 
-class LedgerDatabase(Database):
-    """A sqlite-utils Database whose transactions take the write lock when they begin.
+class LedgerDatabase:
+    """The ledger's database: the ``sqlite3`` connection, with the part of sqlite-utils'
+    ``Database`` API the ledger uses (``conn``, ``execute``, ``query``, ``executescript``,
+    ``atomic``, ``table_names``, ``db["table"]``), done on the standard library alone.
 
-    With SQLite's default deferred BEGIN, two processes can both read (say, the largest
-    demand number) and then fail to upgrade to writing; BEGIN IMMEDIATE makes the second
-    wait for the first instead, so concurrent writers all succeed and numbers stay unique.
+    sqlite-utils itself (with click, pluggy, dateutil and importlib.metadata, a third of a
+    command's start-up) is imported only when its table API is really needed: creating or
+    changing the schema (the migrations), an ``upsert``, or anything this class does not
+    offer itself, which is handed to a sqlite-utils ``Database`` over the same connection
+    (``db.sqlite_utils``) on first use. ``db["t"].insert(row)``, ``.update(id, values)`` and
+    ``.count`` of plain values are done here, as sqlite-utils does them.
+
+    Transactions take the write lock when they begin: with SQLite's default deferred
+    BEGIN, two processes can both read (say, the largest demand number) and then fail to
+    upgrade to writing; BEGIN IMMEDIATE makes the second wait for the first instead, so
+    concurrent writers all succeed and numbers stay unique.
     """
 
     command_id: int | None = None  # the command whose journal rows are being written
 
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._full = None  # the sqlite-utils Database, once needed
+        self._columns: dict[str, list[tuple]] = {}
+        conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
+
+    # --- the statements --------------------------------------------------------------------
+
+    def execute(self, sql: str, parameters=None) -> sqlite3.Cursor:
+        """As sqlite-utils' ``execute``: a write outside a transaction is committed."""
+        conn = self.conn
+        was_in_transaction = conn.in_transaction
+        try:
+            cursor = conn.execute(sql) if parameters is None else conn.execute(sql, parameters)
+        except Exception:
+            if not was_in_transaction and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if not was_in_transaction and conn.in_transaction and cursor.description is None \
+                and _first_word(sql) not in _TRANSACTION_WORDS:
+            conn.execute("COMMIT")
+        return cursor
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        if self.conn.in_transaction:  # never sqlite3's implicit COMMIT inside ours
+            return self.sqlite_utils.executescript(sql)
+        return self.conn.executescript(sql)
+
+    def query(self, sql: str, params=None) -> Iterator[dict]:
+        """The rows of ``sql`` as dictionaries (executed now, fetched as iterated)."""
+        if _first_word(sql) in _NOT_QUERIES:
+            raise ValueError("query() can only be used with SQL that returns rows - "
+                             "use execute() for other statements")
+        conn = self.conn
+        was_in_transaction = conn.in_transaction
+        cursor = conn.execute(sql) if params is None else conn.execute(sql, params)
+        if cursor.description is None:
+            if not was_in_transaction and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise ValueError("query() can only be used with SQL that returns rows - "
+                             "use execute() for other statements")
+        keys = _unique_keys([d[0] for d in cursor.description])
+        if not was_in_transaction and conn.in_transaction:  # INSERT ... RETURNING
+            rows = cursor.fetchall()
+            conn.execute("COMMIT")
+            return (dict(zip(keys, row)) for row in rows)
+        return (dict(zip(keys, row)) for row in cursor)
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "select name from sqlite_master where type = 'table'")]
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator["LedgerDatabase"]:
-        if self.conn.in_transaction:
-            with super().atomic():  # a savepoint inside the outer transaction
+        conn = self.conn
+        if conn.in_transaction:  # a savepoint inside the outer transaction
+            name = f"ledger_{next(_savepoints)}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
                 yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE SAVEPOINT {name}")
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         self.command_id = None
+        self._columns.clear()  # another process may have changed the schema
         try:
             yield self
         except BaseException:
-            self.conn.rollback()
+            conn.rollback()
             raise
         else:
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
         finally:
             self.command_id = None
 
     def next_command(self) -> int | None:
         """The number of the command now writing (one transaction); None before m006."""
-        if self.command_id is None and "command" in self["journal"].columns_dict:
+        if self.command_id is None and "command" in {c[1] for c in self.conn.execute(
+                "PRAGMA table_info(journal)")}:
             last = self.conn.execute("select max(command) from journal").fetchone()[0]
             self.command_id = (last or 0) + 1
         return self.command_id
 
+    def columns(self, table: str) -> list[tuple]:
+        """``PRAGMA table_info`` of a table (cached until the next transaction begins)."""
+        got = self._columns.get(table)
+        if got is None:
+            got = self._columns[table] = self.conn.execute(
+                f"PRAGMA table_info({_quote(table)})").fetchall()
+        return got
 
     def set_cache(self, kib: int) -> None:
         """SQLite's page cache for a long bulk write (the default is 2 MiB)."""
@@ -72,6 +152,130 @@ class LedgerDatabase(Database):
             self.conn.close()
         except sqlite3.Error:
             pass
+
+    # --- sqlite-utils, when really needed --------------------------------------------------
+
+    @property
+    def sqlite_utils(self):
+        """A sqlite-utils ``Database`` over this connection (imported on first use); its
+        transactions are this database's."""
+        self._columns.clear()  # the schema may change through it
+        if self._full is None:
+            from ._full import full_database
+
+            self._full = full_database(self)
+        return self._full
+
+    def __getitem__(self, name: str) -> "_Table":
+        return _Table(self, name)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("_full", "conn", "_columns"):
+            raise AttributeError(name)
+        return getattr(self.sqlite_utils, name)
+
+
+_savepoints = itertools.count(1)
+_TRANSACTION_WORDS = {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+_NOT_QUERIES = _TRANSACTION_WORDS | {"VACUUM", "ATTACH", "DETACH"}
+_PLAIN = (str, int, float, bytes, type(None))
+
+
+def _first_word(sql: str) -> str:
+    """The statement's first keyword, upper-cased, after blanks and comments."""
+    s = sql.lstrip("\ufeff; \t\r\n")
+    while s.startswith(("--", "/*")):
+        if s.startswith("--"):
+            s = s.split("\n", 1)[1] if "\n" in s else ""
+        else:
+            s = s.split("*/", 1)[1] if "*/" in s else ""
+        s = s.lstrip("; \t\r\n")
+    word = []
+    for ch in s:
+        if not (ch.isalnum() or ch == "_"):
+            break
+        word.append(ch)
+    return "".join(word).upper()
+
+
+def _unique_keys(keys: list[str]) -> list[str]:
+    """Duplicate column names renamed ``name_2``, ``name_3``, as sqlite-utils does."""
+    if len(set(keys)) == len(keys):
+        return keys
+    from sqlite_utils.utils import dedupe_keys
+
+    return dedupe_keys(keys)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Table:
+    """``db["name"]``: sqlite-utils' ``Table`` for the calls the ledger makes every day
+    (``insert`` of one row, ``update`` by primary key, ``count``), done as sqlite-utils
+    does them; every other call, or values sqlite-utils would convert (lists, dicts,
+    dates), goes to sqlite-utils' own ``Table``."""
+
+    def __init__(self, db: LedgerDatabase, name: str) -> None:
+        self.db = db
+        self.name = name
+        self.last_rowid: int | None = None
+        self.last_pk = None
+
+    @property
+    def _real(self):
+        return self.db.sqlite_utils[self.name]  # (forgets the cached table_info)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._real, name)
+
+    @property
+    def count(self) -> int:
+        return self.db.conn.execute(f"select count(*) from {_quote(self.name)}").fetchone()[0]
+
+    def _rowid_pk(self) -> bool:
+        """Whether the table's primary key is its rowid (one INTEGER PRIMARY KEY column)."""
+        cols = self.db.columns(self.name)
+        pks = [c for c in cols if c[5]]
+        return bool(cols) and len(pks) == 1 and pks[0][2].upper() == "INTEGER"
+
+    def _one_pk(self) -> str | None:
+        pks = [c for c in self.db.columns(self.name) if c[5]]
+        return pks[0][1] if len(pks) == 1 else None
+
+    def insert(self, record: dict, **options):
+        if options or not record or not all(isinstance(v, _PLAIN) for v in record.values()) \
+                or not self._rowid_pk():
+            real = self._real.insert(record, **options)
+            self.last_rowid, self.last_pk = real.last_rowid, real.last_pk
+            return self
+        sql = (f"INSERT INTO {_quote(self.name)} ({', '.join(map(_quote, record))}) "
+               f"VALUES ({', '.join('?' for _ in record)})")
+        with self.db.atomic():
+            cursor = self.db.conn.execute(sql, list(record.values()))
+        self.last_rowid = self.last_pk = cursor.lastrowid
+        return self
+
+    def update(self, pk_values, updates: dict | None = None, **options):
+        pk = self._one_pk()
+        key = pk_values[0] if isinstance(pk_values, (list, tuple)) and len(pk_values) == 1 \
+            else pk_values
+        if options or pk is None or isinstance(key, (list, tuple)) or not updates or \
+                not all(isinstance(v, _PLAIN) for v in updates.values()):
+            self._real.update(pk_values, updates, **options)
+            self.last_pk = key
+            return self
+        sql = (f"update {_quote(self.name)} set {', '.join(f'{_quote(k)} = ?' for k in updates)}"
+               f" where {_quote(pk)} = ?")
+        with self.db.atomic():
+            done = self.db.conn.execute(sql, [*updates.values(), key]).rowcount
+        if done != 1:  # no such row: sqlite-utils' own update says so (NotFoundError)
+            self._real.update(pk_values, updates)
+        self.last_pk = key
+        return self
 
 
 def copy_database(source: sqlite3.Connection | Path, dest: Path, *, read_only: bool = False,
@@ -95,7 +299,7 @@ def copy_database(source: sqlite3.Connection | Path, dest: Path, *, read_only: b
             src.close()  # type: ignore[union-attr]
 
 
-def ledger_id(db: Database) -> str:
+def ledger_id(db: LedgerDatabase) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 
 
@@ -232,7 +436,7 @@ def owner_only(path: Path) -> None:
             pass
 
 
-def _refuse_foreign_file(db: Database, path: str) -> None:
+def _refuse_foreign_file(db: LedgerDatabase, path: str) -> None:
     """Never write our schema into someone else's database, nor open a newer ledger."""
     tables = db.table_names()
     if not tables:
@@ -243,3 +447,30 @@ def _refuse_foreign_file(db: Database, path: str) -> None:
     known = {m.name for m in migrations._migrations}
     if applied - known:
         raise LedgerFileError("file.too_new", path=path, names=", ".join(sorted(applied - known)))
+
+
+def _import_journal() -> None:
+    """Import ``journal`` without sqlite-utils. ``journal.py`` names sqlite-utils'
+    ``Database`` at its top for its annotations only, which would load sqlite-utils (and
+    click, pluggy, dateutil) into every command; its annotations are never evaluated, so it
+    is given this module's ``LedgerDatabase`` under that name. Should ``journal`` need more
+    of sqlite-utils, it is imported the ordinary way. (Drop this once journal.py imports
+    ``Database`` under ``TYPE_CHECKING``.)"""
+    import sys
+    import types
+
+    if "sqlite_utils" in sys.modules or f"{__name__}.journal" in sys.modules:
+        return
+    stand_in = types.ModuleType("sqlite_utils")
+    stand_in.Database = LedgerDatabase  # type: ignore[attr-defined]
+    sys.modules["sqlite_utils"] = stand_in
+    try:
+        from . import journal  # noqa: F401
+    except ImportError:
+        sys.modules.pop(f"{__name__}.journal", None)
+    finally:
+        if sys.modules.get("sqlite_utils") is stand_in:
+            del sys.modules["sqlite_utils"]
+
+
+_import_journal()

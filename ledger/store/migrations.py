@@ -11,8 +11,68 @@ same transaction, with the domain of the day.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if False:  # for the annotations only: each migration is given a sqlite-utils Database
+    from sqlite_utils import Database
+
+
+class _Migration:
+    def __init__(self, name: str, fn, transactional: bool) -> None:
+        self.name, self.fn, self.transactional = name, fn, transactional
+
+    def __repr__(self) -> str:
+        return f"_Migration({self.name!r})"
+
+
+class _Applied:
+    def __init__(self, name: str, applied_at: str) -> None:
+        self.name, self.applied_at = name, applied_at
+
+
+class Migrations:
+    """sqlite-utils' ``Migrations`` (the same ``_sqlite_migrations`` table, the same
+    decorator), registered and checked without importing sqlite-utils: opening a ledger
+    whose schema is up to date asks one SQL query, and sqlite-utils is imported only to
+    apply a migration (``apply``)."""
+
+    migrations_table = "_sqlite_migrations"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._migrations: list[_Migration] = []
+
+    def __call__(self, *, name: str | None = None, transactional: bool = True):
+        def inner(fn):
+            migration_name = name or fn.__name__
+            if any(m.name == migration_name for m in self._migrations):
+                raise ValueError(f"Migration '{migration_name}' is already registered")
+            self._migrations.append(_Migration(migration_name, fn, transactional))
+            return fn
+
+        return inner
+
+    def applied(self, db) -> list[_Applied]:
+        """The migrations applied to ``db``, in the order they were applied."""
+        conn = db.conn
+        if not conn.execute("select count(*) from sqlite_master where type = 'table' "
+                            "and name = ?", (self.migrations_table,)).fetchone()[0]:
+            return []
+        return [_Applied(name, at) for name, at in conn.execute(
+            f"select name, applied_at from {self.migrations_table} where migration_set = ? "
+            f"order by rowid", (self.name,))]
+
+    def pending(self, db) -> list[_Migration]:
+        done = {m.name for m in self.applied(db)}
+        return [m for m in self._migrations if m.name not in done]
+
+    def apply(self, db, **options) -> None:
+        """Apply the pending migrations, by sqlite-utils' own ``Migrations.apply``."""
+        from sqlite_utils.migrations import Migrations as SqliteUtilsMigrations
+
+        real = SqliteUtilsMigrations(self.name)
+        for m in self._migrations:
+            real(name=m.name, transactional=m.transactional)(m.fn)
+        real.apply(db, **options)
+
 
 migrations = Migrations("ledger")
 
@@ -554,3 +614,32 @@ def m017_templates(db: Database) -> None:
          "installed_on": str, "installed_by": str},
         pk="kind", not_null={"content", "sha256"},
     )
+
+
+# m018: what the week summary shows, bounded by the week. Its repeat residents (多次反映)
+# count each resident's demands over all history; a small table keeps that count (and the
+# first day received) per resident, by triggers on the same writes, so the summary reads
+# one row per resident of the week instead of every demand they ever raised.
+_M018_ADD = ("insert into resident_demands (resident_id, demands, first_on) "
+             "select new.resident_id, 1, new.received_on where new.resident_id is not null "
+             "on conflict(resident_id) do update "
+             "set demands = demands + 1, "
+             "first_on = coalesce(min(first_on, excluded.first_on), excluded.first_on);")
+_M018_REMOVE = ("update resident_demands set demands = demands - 1, first_on = "
+                "(select min(received_on) from demands where resident_id = old.resident_id) "
+                "where resident_id = old.resident_id;")
+
+
+@migrations()
+def m018_bounded(db: Database) -> None:
+    db.execute("create table resident_demands (resident_id integer primary key, "
+               "demands integer not null, first_on text)")
+    db.execute("insert into resident_demands select resident_id, count(*), min(received_on) "
+               "from demands where resident_id is not null group by resident_id")
+    db.execute("create trigger resident_demands_insert after insert on demands "
+               f"when new.resident_id is not null begin {_M018_ADD} end")
+    db.execute("create trigger resident_demands_delete after delete on demands "
+               f"when old.resident_id is not null begin {_M018_REMOVE} end")
+    db.execute("create trigger resident_demands_update after update of resident_id, "
+               "received_on on demands when old.resident_id is not new.resident_id or "
+               f"old.received_on is not new.received_on begin {_M018_REMOVE} {_M018_ADD} end")
