@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 from datetime import date
@@ -418,6 +419,8 @@ def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> 
     assert r.exit_code == 0, r.output
     bundle = tmp_path / "青石镇-2026-11-03.bundle"
     assert bundle.is_file() and "事件 3 条,涉及诉求 1 件" in r.output
+    if os.name == "posix":  # it holds phones and ID numbers in full: its owner's only
+        assert bundle.stat().st_mode & 0o777 == 0o600
     r = cli("sync", "import", str(bundle), "--db", str(county), today="2026-11-04")
     assert r.exit_code == 0 and "新诉求 1 件" in r.output, r.output
     r = cli("issue", "show", f"青石镇:{n}", "--db", str(county), today="2026-11-04")

@@ -27,6 +27,8 @@ own format before this module reads a row. It holds:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,9 @@ def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
             conn.commit()
         finally:
             conn.close()
+        # SQLite made the file anew: readable by its owner only, as atomic_path's own was.
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o600)
 
 
 @dataclass

@@ -731,12 +731,20 @@ class _Import:
                 conflicts.append((next_id, len(journal), ordered, refused, settles))
             journal += self._rows(next_id, events)
             next_id += 1
+        # A first sync brings a township whole: the secondary indexes and the triggers they
+        # feed are built once after the load, in this same transaction (BulkDemands).
+        bulk = self.L.demands.bulk()
+        large = bulk.is_large(len(rows))
+        if large:
+            bulk.begin_load()
         columns = list(rows[0])
         db.conn.executemany(
             f"insert into demands ({', '.join(columns)}) values "
             f"({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
         first = head(db)[0] + 1
         self.L.journal.write_many(journal)
+        if large:
+            bulk.end_load()
         for demand_id, offset, ordered, refused, settles in conflicts:
             # ordered[i][3] is the event's place among the case's new rows
             at = [(o[0], o[1], o[2], first + offset + o[3], *o[4:]) for o in ordered]
