@@ -304,6 +304,17 @@ def test_a_bundle_is_checked_before_anything_is_written(county_and_towns, tmp_pa
         L.sync.import_(bad)
     assert e.value.key == "sync.tampered"
     assert journal_count() == before
+    # A row taken out of the middle: the next one no longer links to the one above it.
+    cut = tmp_path / "cut.bundle"
+    shutil.copy(good, cut)
+    with contextlib.closing(sqlite3.connect(cut)) as c:
+        c.execute("delete from events where action = 'escalate' and id = (select min(id) from "
+                  "events where action = 'escalate')")
+        c.commit()
+    with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
+        L.sync.import_(cut)
+    assert e.value.key == "sync.tampered"
+    assert journal_count() == before
     # Not a bundle at all; a bundle of this very ledger; a bundle made for someone else.
     junk = tmp_path / "junk.bundle"
     junk.write_bytes(b"PK\x03\x04 not a bundle" * 50)

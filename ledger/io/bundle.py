@@ -20,8 +20,9 @@ own format before this module reads a row. It holds:
 - ``demands``: the cases the events are on (the sender's id, the case's home ledger and
   number there, and that ledger's name);
 - ``events``: the journal rows themselves as the sender stores them, with ``hash`` (the
-  sender's chain hash of the row) and ``prev`` (the hash of the sender's row before it), so
-  that every row is checked against the chain rule before anything is written.
+  sender's chain hash of the row) and ``prev`` (the hash of the sender's row before it, given
+  only where that row is not in the bundle: else it is the ``hash`` just above), so that
+  every row is checked against the chain rule before anything is written.
 """
 
 from __future__ import annotations

@@ -168,6 +168,10 @@ class Sync:
                 "j.subject_id left join journal p on p.id = j.id - 1 where j.subject = "
                 f"'demand' and j.id > :since and {cases} and {events} order by j.id", params)
                 if r[0] not in undone]
+            # A row's link to the one before it is written only where that row is not in the
+            # bundle (the first of a run): elsewhere it is the hash just above it.
+            rows = [r if i == 0 or rows[i - 1][0] != r[0] - 1 else (*r[:13], None)
+                    for i, r in enumerate(rows)]
             demand_ids = sorted({r[1] for r in rows})
             names = self._names()
             db.execute("create temp table if not exists sync_cases (id integer primary key)")
@@ -432,8 +436,10 @@ class _Import:
                 "select id, 'demand', subject_id, action, on_date, actor, os_user, reason, data, "
                 "recorded_at, command, origin, origin_id, prev, hash from events order by id"):
             rid, prev, hash_ = r[0], r[13], r[14]
-            if (chain_hash(prev, r[:13]) != hash_ or (last_id == rid - 1 and prev != last_hash)
-                    or not start < rid <= end):
+            if prev is None:  # linked to the row just above it in the bundle
+                prev = last_hash if last_id == rid - 1 else None
+            if (prev is None or chain_hash(prev, r[:13]) != hash_
+                    or (last_id == rid - 1 and prev != last_hash) or not start < rid <= end):
                 raise Refused("sync.tampered", path=path, id=rid)
             last_id, last_hash = rid, hash_
         if last_id == int(info["head_id"]) and last_hash != info["head_hash"]:
