@@ -447,30 +447,3 @@ def _refuse_foreign_file(db: LedgerDatabase, path: str) -> None:
     known = {m.name for m in migrations._migrations}
     if applied - known:
         raise LedgerFileError("file.too_new", path=path, names=", ".join(sorted(applied - known)))
-
-
-def _import_journal() -> None:
-    """Import ``journal`` without sqlite-utils. ``journal.py`` names sqlite-utils'
-    ``Database`` at its top for its annotations only, which would load sqlite-utils (and
-    click, pluggy, dateutil) into every command; its annotations are never evaluated, so it
-    is given this module's ``LedgerDatabase`` under that name. Should ``journal`` need more
-    of sqlite-utils, it is imported the ordinary way. (Drop this once journal.py imports
-    ``Database`` under ``TYPE_CHECKING``.)"""
-    import sys
-    import types
-
-    if "sqlite_utils" in sys.modules or f"{__name__}.journal" in sys.modules:
-        return
-    stand_in = types.ModuleType("sqlite_utils")
-    stand_in.Database = LedgerDatabase  # type: ignore[attr-defined]
-    sys.modules["sqlite_utils"] = stand_in
-    try:
-        from . import journal  # noqa: F401
-    except ImportError:
-        sys.modules.pop(f"{__name__}.journal", None)
-    finally:
-        if sys.modules.get("sqlite_utils") is stand_in:
-            del sys.modules["sqlite_utils"]
-
-
-_import_journal()

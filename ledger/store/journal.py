@@ -57,9 +57,10 @@ import hashlib
 import heapq
 import itertools
 import json
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from sqlite_utils import Database
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # The journal's data as JSON: Chinese kept readable, keys sorted (one encoder for all).
 journal_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
