@@ -83,6 +83,15 @@ def test_week_totals(town: Ledger) -> None:
         "resolved": 3, "closed": 2, "open": 2, "carried_over": 1, "overdue": 0, "due_next": 2}
 
 
+def test_a_step_reversed_by_undo_counts_for_nothing_in_the_week(town: Ledger) -> None:
+    x = town.demands.add("井盖丢了", village="东坪村", on="2026-11-16")
+    town.demands.escalate(x, reason="村里没有井盖", on="2026-11-16")
+    assert town.reports.summary(D("2026-11-12"))["to_township"] == 2
+    town.history.undo()  # the escalation
+    s = town.reports.summary(D("2026-11-12"))
+    assert (s["received"], s["to_township"]) == (4, 1)
+
+
 def test_week_by_village_category_and_channel(town: Ledger) -> None:
     s = town.reports.summary(D("2026-11-12"))
     by_village = {r["name"]: tuple(r[c] for c in COUNTS) for r in s["by_village"]}

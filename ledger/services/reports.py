@@ -65,8 +65,11 @@ with steps as (
     where subject = 'demand' and on_date between :start and :end
         and (action in ('settle', 'escalate', 'assign', 'resolve', 'close')
              or (action = 'decide' and json_extract(data, '$.lead_unit_id') is not null))
-        -- a step of a shared case that its replay refused (a conflict) counts for nothing
+        -- a step of a shared case that its replay refused (a conflict) counts for nothing,
+        -- nor a step reversed by `ledger undo` (the undo row names the rows it reverses)
         and id not in (select journal_id from sync_conflicts)
+        and id not in (select e.value from journal u, json_each(u.data, '$.events') e
+                       where u.subject = 'undo')
     -- An imported demand's milestones (from its snapshot) count in their weeks too.
     union all
     select demand_id, action, "to" from import_steps where on_date between :start and :end
