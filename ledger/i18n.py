@@ -495,6 +495,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.named": ("本台账名称:{name}", "this ledger is now named {name}"),
     "sync.unknown_peer": ("不认识的往来台账“{name}”(先导入它的一个同步包;或不加 --to 写出全部)", "unknown ledger '{name}' (import one of its bundles first, or leave out --to to write everything)"),
     "sync.not_bundle": ("{path} 不是同步包", "{path} is not a bundle"),
+    "sync.is_ledger": ("{path} 是一本台账文件,不是同步包;整本合并请用 ledger merge {path}", "{path} is a ledger file, not a bundle: to take it whole, use ledger merge {path}"),
     "sync.bundle_format": ("{path} 是另一种格式的同步包({found}),请升级 ledger", "{path} is a bundle of another format ({found}); upgrade ledger"),
     "sync.own_bundle": ("{path} 是本台账自己写出的同步包", "{path} was written by this very ledger"),
     "sync.not_for_us": ("{path} 是写给“{to}”的同步包,不是本台账的", "{path} was made for '{to}', not for this ledger"),

@@ -434,6 +434,8 @@ def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> 
     (tmp_path / "junk.bundle").write_text("junk", encoding="utf-8")
     r = cli("sync", "import", str(tmp_path / "junk.bundle"), "--db", str(county))
     assert r.exit_code == 1 and "不是同步包" in r.output
+    r = cli("sync", "import", str(town), "--db", str(county))  # a ledger file, not a bundle
+    assert r.exit_code == 1 and "ledger merge" in r.output
     r = cli("sync", "export", "--to", "东风镇", "-o", str(tmp_path / "x.bundle"),
             "--db", str(county))
     assert r.exit_code == 2 and "不认识的往来台账" in r.output

@@ -112,6 +112,8 @@ def read_bundle(path: Path) -> Bundle:
         raise Refused("sync.not_bundle", path=str(path)) from None
     try:
         missing = [t for t in TABLES if t not in have]
+        if missing and {"journal", "meta", "demands"} <= have:
+            raise Refused("sync.is_ledger", path=str(path))  # a whole ledger: merge takes it
         if missing:
             raise Refused("sync.not_bundle", path=str(path))
         for table, columns in TABLES.items():
