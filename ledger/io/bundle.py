@@ -71,7 +71,9 @@ def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
             conn.execute("pragma journal_mode = off")
             conn.execute("pragma synchronous = off")
             for name, columns in TABLES.items():
-                conn.execute(f"create table {name} ({', '.join(columns)})")
+                # an ``id`` is the row's key: read in its order without a sort
+                cols = [f"{c} integer primary key" if c == "id" else c for c in columns]
+                conn.execute(f"create table {name} ({', '.join(cols)})")
                 conn.executemany(
                     f"insert into {name} values ({', '.join('?' for _ in columns)})",
                     tables.get(name, ()))
