@@ -217,9 +217,9 @@ def _finish_migrations(db: LedgerDatabase, stale: set[str]) -> None:
         # How many follow-ups since the last resolution, as the replay counts them, for the
         # demands that were ever followed up here (m014 counted the rest).
         from .. import lifecycle
-        from ..store.journal import demand_events, undone_events
+        from ..store.journal import demand_events, skipped_events
 
-        undone = undone_events(db)
+        undone = skipped_events(db)
         ids = [i for (i,) in db.execute("select distinct subject_id from journal where "
                                         "subject = 'demand' and action = 'follow_up'")]
         for did in ids:

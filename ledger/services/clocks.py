@@ -14,7 +14,7 @@ from ..deadlines import (
 )
 from ..errors import BadInput, NotFound, Refused
 from ..models import enum_value
-from ..store.journal import demand_events, undone_events
+from ..store.journal import demand_events, skipped_events
 
 if TYPE_CHECKING:
     from ..store import LedgerDatabase as Database
@@ -55,7 +55,7 @@ def refresh_deadlines(db: Database, where: str = "1 = 1", params: Sequence[Any] 
     policies = load_policies(db) if policies is None else policies
     rows = db.execute(f"select id, category, type, complexity from demands where {where}",
                       params).fetchall()
-    undone = undone_events(db) if events is None else set()
+    undone = skipped_events(db) if events is None else set()
     updates = []
     for demand_id, category, type_, complexity in rows:
         evs = events.get(demand_id) if events is not None else None

@@ -173,6 +173,11 @@ def own_id(db: Database) -> str:
     return db.execute("select value from meta where key = 'ledger_id'").fetchone()[0]
 
 
+def skipped_events(db: Database) -> set[int]:
+    """Every journal row a replay leaves out: reversed by undo, or refused as a conflict."""
+    return undone_events(db) | refused_events(db)
+
+
 # The columns a replay orders by, selected first: the row's ledger of origin (this one's
 # identity for its own rows), the day of the step, when it was recorded, the id.
 _ORDER = "coalesce(origin, :own) as org, on_date, coalesce(recorded_at, ''), id"
@@ -204,11 +209,12 @@ def _demand_rows(db: Database, demand_id: int) -> list[Any]:
     return replay_order(rows)
 
 
-def demand_events(db: Database, demand_id: int, undone: set[int] | None = None) -> list[Event]:
+def demand_events(db: Database, demand_id: int, skip: set[int] | None = None) -> list[Event]:
     """A demand's journal as ``(action, data, on)`` in replay order, the reason folded into
-    the data; steps reversed by `ledger undo` and events refused as conflicts left out."""
-    undone = undone_events(db) if undone is None else undone
-    skip = undone | refused_events(db, demand_id)
+    the data; steps reversed by `ledger undo` and events refused as conflicts left out
+    (``skip``: both, found once by a caller that reads many demands: ``skipped_events``)."""
+    if skip is None:
+        skip = undone_events(db) | refused_events(db, demand_id)
     return [_event(action, data, reason, on)
             for _, on, _, eid, action, data, reason in _demand_rows(db, demand_id)
             if eid not in skip]
