@@ -20,7 +20,8 @@ SUMMARY_KEYS = {"week_start", "week_end", "received", "settled_on_spot", "escala
                 "resolved", "closed", "open", "overdue", "by_village", "by_category", "by_channel"}
 REPORT_ROW_KEYS = ["name", "received", "resolved", "on_time", "overdue", "response_rate",
                    "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "rank",
-                   "return_rate", "reopen_rate", "urges", "repeats"]
+                   "return_rate", "reopen_rate", "urges", "repeats", "dissatisfied",
+                   "dissatisfaction_rate"]
 
 
 @pytest.fixture
@@ -90,8 +91,12 @@ def test_report_json_rows_have_stable_keys_and_fractions(town_cli: Cli) -> None:
     assert [list(row) for row in data["rows"]][0] == [
         "rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
         "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "return_rate",
-        "reopen_rate", "urges", "repeats"]
+        "reopen_rate", "urges", "repeats", "dissatisfied", "dissatisfaction_rate"]
     assert set(REPORT_ROW_KEYS) == set(data["rows"][0])
+    # the county's 不满意数 and 不满意率 (as in the report workbook), rates as fractions
+    assert all(isinstance(row["dissatisfied"], int) for row in data["rows"])
+    rated = [row for row in data["rows"] if row["dissatisfaction_rate"] is not None]
+    assert rated and all(0 <= row["dissatisfaction_rate"] <= 1 for row in rated)
     first = data["rows"][0]
     assert (first["name"], first["on_time_rate"], first["rank"]) == ("东坪村", 0.6667, 1)
     for row in data["rows"]:

@@ -24,7 +24,7 @@ GROUPS = (("setting", setting_app),)
 # The columns of the report card for scripts (documented in the README).
 REPORT_KEYS = ("rank", "name", "received", "resolved", "on_time", "overdue", "response_rate",
                "resolution_rate", "on_time_rate", "satisfaction_rate", "score", "return_rate",
-               "reopen_rate", "urges", "repeats")
+               "reopen_rate", "urges", "repeats", "dissatisfied", "dissatisfaction_rate")
 
 
 @commands.command("summary")
