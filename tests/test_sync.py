@@ -442,3 +442,45 @@ def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> 
     assert not (tmp_path / "x.bundle").exists()
     r = cli("sync", "name", "县:汇总", "--db", str(county))
     assert r.exit_code == 2 and "冒号" in r.output
+
+
+def test_a_case_merged_before_sync_takes_only_its_new_steps(tmp_path: Path) -> None:
+    """A county that merged a township with a version before sync holds the case under a
+    county number, its steps copied without their identity (recorded by a `merge` command).
+    The township's first bundle brings only the steps taken since, not those copies again."""
+    town = tmp_path / "青石镇.db"
+    make_township(town, "青石镇")
+    with at(town, "2026-11-03", "10:00") as L:
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+        origin = L.registers.ledger_id()
+        copied = list(L.db.execute(
+            "select action, on_date, actor, reason, data, recorded_at, os_user from journal "
+            "where subject = 'demand' order by id"))
+        state = L.demands.replayed(n)
+    county = tmp_path / "县汇总.db"
+    with at(county, "2026-11-04", user="县社工部") as L:
+        L.sync.set_name("县社工部")
+        with L.db.atomic():  # as the merge of before wrote it (the same ids here: 1)
+            L.registers.add_township("青石镇")
+            L.registers.add_village_to("东坪村", 1)
+            L.residents.insert("张秀兰", 1, None, "13812345678", None, None, None, [],
+                               origin=(origin, "1"))
+            did = L.demands.insert_state("2026-000001", state, (origin, n))
+            command = L.db.next_command()
+            L.journal.write_many(("demand", did, a, on, actor, reason, data, at_, command, os_u,
+                                  None, None)
+                                 for a, on, actor, reason, data, at_, os_u in copied)
+            L.journal.write("merge", 0, "merge", "2026-11-04", {"origin": origin})
+            L.clocks.refresh("id = ?", [did])
+    with at(town, "2026-11-05", "10:00") as L:
+        L.demands.assign(n, unit="县住建局", on="2026-11-05")
+        L.demands.resolve(n, result="已维修", on="2026-11-05")
+    send(town, county, tmp_path / "t.bundle", "2026-11-05")
+    r = take(county, tmp_path / "t.bundle", "2026-11-05")
+    assert (r.demands, r.updated, r.events) == (0, 1, 2)
+    with at(county, "2026-11-05") as L:
+        row = L.demands.row("2026-000001")
+        assert (row["status"], row["number"]) == ("resolved", "2026-000001")
+        assert L.db.execute("select count(*) from journal where subject = 'demand'"
+                            ).fetchone()[0] == len(copied) + 2
+    check_passes(county)

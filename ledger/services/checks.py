@@ -257,23 +257,13 @@ class Checks:
     def _conflicts(self, limit: int) -> list[Finding]:
         """Shared cases: the conflicts recorded are exactly the events their replay refuses,
         and every one is settled (an unsettled conflict waits for a person)."""
-        from ..store.journal import replay_order
-        from .sync import replay_tolerant
-
         out: list[Finding] = []
-        me = self.L.registers.ledger_id()
         undone = undone_events(self.db)
         shared = [i for (i,) in self.db.execute(
             "select distinct subject_id from journal where subject = 'demand' and origin is not "
             "null and subject_id in (select id from demands) order by subject_id")]
         for demand_id in shared:
-            rows = [r for r in self.db.execute(
-                "select coalesce(origin, :me), on_date, coalesce(recorded_at, ''), id, action, "
-                "data, reason, coalesce(origin_id, id) from journal where subject = 'demand' "
-                "and subject_id = :d order by id", {"me": me, "d": demand_id})
-                if r[3] not in undone]
-            ordered = replay_order(rows)
-            _, refused, _ = replay_tolerant(ordered)
+            ordered, _, refused, _ = self.L.sync.replayed(demand_id, undone)
             stored = {i for (i,) in self.db.execute(
                 "select journal_id from sync_conflicts where demand_id = ?", [demand_id])}
             if {ordered[i][3] for i in refused} != stored:

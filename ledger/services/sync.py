@@ -273,16 +273,23 @@ class Sync:
 
     # --- shared cases --------------------------------------------------------------------------
 
-    def refresh(self, demand_id: int) -> None:
-        """Replay one case from every event it has, store its state, and its conflicts."""
-        db = self.db
-        undone = undone_events(db)
-        rows = [r for r in db.execute(
+    def replayed(self, demand_id: int, undone: set[int] | None = None) -> tuple[
+            list[Any], lifecycle.State | None, dict[int, Refused], dict[tuple[str, int], int]]:
+        """One case replayed from every event it has (not undone), in replay order: the
+        rows ``(origin, on, recorded_at, id, action, data, reason, origin_id)``, the state,
+        the refused events by index, and what settled them (``replay_tolerant``)."""
+        undone = undone_events(self.db) if undone is None else undone
+        rows = [r for r in self.db.execute(
             "select coalesce(origin, :me), on_date, coalesce(recorded_at, ''), id, action, data, "
             "reason, coalesce(origin_id, id) from journal where subject = 'demand' and "
             "subject_id = :d order by id", {"me": self.me, "d": demand_id}) if r[3] not in undone]
         ordered = replay_order(rows)
-        state, refused, settles = replay_tolerant(ordered)
+        return (ordered, *replay_tolerant(ordered))
+
+    def refresh(self, demand_id: int) -> None:
+        """Replay one case from every event it has, store its state, and its conflicts."""
+        db = self.db
+        ordered, state, refused, settles = self.replayed(demand_id)
         if state is None:
             raise Refused("sync.case_without_acceptance", id=demand_id)
         db["demands"].update(demand_id, to_row(state))
@@ -634,7 +641,7 @@ class _Import:
             if origin != me:
                 have[origin] = {i for (i,) in db.execute(
                     "select origin_id from journal where origin = ?", [origin])}
-        legacy = self._legacy_copies()
+        legacy = self._legacy_copies([c[0] for c in cases.values() if c[0] is not None])
         new_cases: dict[int, list[tuple[Any, ...]]] = {}
         old_cases: dict[int, list[tuple[Any, ...]]] = {}
         cursor = self.b.conn.cursor()
@@ -661,13 +668,23 @@ class _Import:
         self._new_cases(new_cases, cases, result)
         self._old_cases(old_cases, cases, result)
 
-    def _legacy_copies(self) -> set[tuple[Any, ...]]:
-        """Events of cases merged before events had a global identity: copied without it."""
-        return {tuple(r) for r in self.db.execute(
+    def _legacy_copies(self, local: list[int]) -> set[tuple[Any, ...]]:
+        """Events of cases merged before events had a global identity (copied without it),
+        of the cases here that the bundle is about."""
+        if not local or not self.db.execute(
+                "select 1 from journal where subject = 'merge' limit 1").fetchone():
+            return set()
+        self.db.execute("create temp table if not exists sync_local (id integer primary key)")
+        self.db.execute("delete from sync_local")
+        self.db.conn.executemany("insert into sync_local values (?)", [(i,) for i in local])
+        found = {tuple(r) for r in self.db.execute(
             "select j.subject_id, j.action, j.on_date, j.recorded_at, j.actor from journal j "
             "join demands d on d.id = j.subject_id where j.subject = 'demand' and j.origin "
-            "is null and d.origin_ledger is not null and j.command in (select command from "
-            "journal where subject = 'merge')")}
+            "is null and d.origin_ledger is not null and j.subject_id in (select id from "
+            "sync_local) and j.command in (select command from journal where subject = "
+            "'merge')")}
+        self.db.execute("drop table temp.sync_local")
+        return found
 
     def _link(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """A repeat link (重复诉求, ``repeat_of``: the id of another case) as this ledger's id,
