@@ -53,6 +53,7 @@ ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident"
            "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
            "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
            "by_unit_id": "unit", "by_village_id": "village", "meeting_id": "meeting"}
+_ID_KEYS = frozenset(ID_KEYS)
 
 CACHE_KIB = 4_096  # SQLite's page cache for a large bundle: measured, a larger one costs memory and saves no time
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
@@ -472,7 +473,7 @@ class _Import:
             rid, prev, hash_ = r[0], r[13], r[14]
             if prev is None:  # linked to the row just above it in the bundle
                 prev = last_hash if last_id == rid - 1 else None
-            if (prev is None or chain_hash(prev, r[:13]) != hash_
+            if (prev is None or chain_hash(prev, r[:13] if r[11] else r[:11]) != hash_
                     or (last_id == rid - 1 and prev != last_hash) or not start < rid <= end):
                 raise Refused("sync.tampered", path=path, id=rid)
             last_id, last_hash = rid, hash_
@@ -633,11 +634,11 @@ class _Import:
             return data
         d = json.loads(data)
         changed = False
-        for key, kind in ID_KEYS.items():
-            value = d.get(key)
+        for key in d.keys() & _ID_KEYS:
+            value = d[key]
             if value is None:
                 continue
-            table = self.ids[kind]
+            table = self.ids[ID_KEYS[key]]
             d[key] = [table[v] for v in value] if isinstance(value, list) else table[value]
             changed = True
         return journal_json(d) if changed else data
