@@ -538,3 +538,36 @@ def test_a_large_first_sync_writes_what_case_by_case_writes(tmp_path: Path,
     with at(counties["bulk"], "2026-11-07") as L:
         repeat = L.demands.row("青石镇:2026-000008")
         assert repeat["repeat_of"] == L.demands.row("青石镇:2026-000001")["id"]
+
+
+def test_a_page_follows_the_ledger_that_keeps_it(county_and_towns, tmp_path: Path) -> None:
+    """A resident's page is kept by the ledger it was first written in: what that ledger
+    fills in or tags later reaches the county's copy with the next bundle, even with no new
+    step on the person's cases (or no case at all)."""
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        L.residents.add("李四", "东坪村")  # no phone yet
+        L.demands.add("院墙开裂", village="东坪村", resident="李四", on="2026-11-03")
+        L.residents.add("王五", "东坪村")  # no case: never sent
+    send(town, county, tmp_path / "w1.bundle", "2026-11-03")  # the first: everything
+    take(county, tmp_path / "w1.bundle", "2026-11-04")
+    send(county, town, tmp_path / "c1.bundle", "2026-11-04", to="青石镇")  # known both ways
+    take(town, tmp_path / "c1.bundle", "2026-11-04")
+    with at(town, "2026-11-10", "10:00") as L:
+        L.residents.same("李四", "东坪村", phone="13900001111", address="东坪村3组")
+        L.residents.tag("李四", add=["独居老人"])
+        L.residents.same("王五", "东坪村", phone="13900002222")
+    send(town, county, tmp_path / "w2.bundle", "2026-11-10", to="县社工部")
+    r = take(county, tmp_path / "w2.bundle", "2026-11-11")
+    assert (r.events, r.demands, r.updated, r.pages) == (0, 0, 0, 2)
+    with at(county, "2026-11-11") as L:
+        rows = L.db.execute("select name, phone, address from residents where name in "
+                            "('李四', '王五') order by name").fetchall()
+        assert rows == [("李四", "13900001111", "东坪村3组"), ("王五", "13900002222", None)]
+        rid = L.db.execute("select id from residents where name = '李四'").fetchone()[0]
+        assert L.residents.tags(rid) == ["独居老人"]
+    r = take(county, tmp_path / "w2.bundle", "2026-11-11")  # again: nothing more
+    assert r.pages == 0
+    check_passes(county)
+    check_passes(town)

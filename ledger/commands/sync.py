@@ -54,6 +54,8 @@ def import_(
           demands=result.demands, updated=result.updated)
     for kind, n in sorted(result.created.items()):
         s.say("merge.created", what=kind, n=n)
+    if result.pages:
+        s.say("sync.pages_followed", n=result.pages, name=result.peer)
     if result.conflicts:
         s.warn(s.t("sync.conflicts_open", n=result.conflicts))
 

@@ -69,6 +69,7 @@ class SyncResult:
     updated: int = 0  # cases already here that gained events
     skipped: int = 0  # cases already here with nothing new
     residents: int = 0
+    pages: int = 0  # residents' pages here brought up to date by the ledger that keeps them
     visits: int = 0
     townships: int = 0
     conflicts: int = 0  # unsettled conflicts on the cases touched, after the import
@@ -189,16 +190,23 @@ class Sync:
             else:
                 visits_where = ("where v.id in (select visit_id from demands where id in "
                                 "(select id from sync_cases))")
+                # the people its cases name, and the pages this ledger keeps (their home)
+                # changed since the other last acknowledged: every one to the ledger that
+                # gathers this one's; to a ledger this one gathers, those its cases name
                 residents_where = (
                     "where r.id in (select resident_id from demands where id in (select id "
                     "from sync_cases) union select resident_id from visits where id in "
-                    "(select visit_id from demands where id in (select id from sync_cases)))")
+                    "(select visit_id from demands where id in (select id from sync_cases))) "
+                    "or (r.origin_ledger is null and r.id in (select subject_id from journal "
+                    "where subject = 'resident' and action in ('update', 'tag', 'phone') and "
+                    "id > :since)" + (f" and r.id in (select resident_id from demands d where "
+                                      f"{cases}))" if gathered else ")"))
             residents = db.execute(
                 "select r.id, r.name, r.village_id, r.grid_id, r.phone, r.id_number, r.address, "
                 "r.note, (select json_group_array(tag) from (select tag from resident_tags t "
                 "where t.resident_id = r.id order by tag)), r.created_on, "
                 "coalesce(r.origin_ledger, :me), coalesce(r.origin_id, cast(r.id as text)), "
-                f"r.org_kind from residents r {residents_where} order by r.id", {"me": me}).fetchall()
+                f"r.org_kind from residents r {residents_where} order by r.id", params).fetchall()
             visits = db.execute(
                 "select v.id, v.visited_on, v.village_id, v.grid_id, v.resident_id, v.channel, "
                 "v.note, (select json_group_array(cadre_id) from (select cadre_id from "
@@ -592,6 +600,8 @@ class _Import:
                             (home, home_id), r["created_on"], r["org_kind"]))
             else:
                 self.ids["resident"][r["id"]] = found
+                if home == self.src and known.get((home, home_id)) == found:
+                    result.pages += self._follow_page(found, r)
         ids = R.insert_many(new) if new else []
         for theirs, k in waiting:
             self.ids["resident"][theirs] = ids[k]
@@ -604,6 +614,25 @@ class _Import:
             if into in self.ids["resident"]:
                 self.ids["resident"][gone] = self.ids["resident"][into]
         result.residents += len(new)
+
+    # What of a page follows the ledger that keeps it (its home): the phone, the address,
+    # the note, and tags it gained. The name, the place and the ID number, which say who the
+    # person is, stay as first received.
+    FOLLOWED = ("phone", "address", "note")
+
+    def _follow_page(self, resident_id: int, theirs: Any) -> int:
+        """A page here brought up to date by its home ledger (journaled as an ``update``);
+        1 if anything changed."""
+        R = self.L.residents
+        mine = self.db.execute(f"select {', '.join(self.FOLLOWED)} from residents where id = ?",
+                               [resident_id]).fetchone()
+        changes = {k: theirs[k] for k, v in zip(self.FOLLOWED, mine) if theirs[k] != v}
+        held = set(R.tags(resident_id))
+        tags = [t for t in json.loads(theirs["tags"] or "[]") if t not in held]
+        if not changes and not tags:
+            return 0
+        R.update(resident_id, changes, tags)
+        return 1
 
     def _visits(self, result: SyncResult) -> None:
         known = {(o, i): vid for vid, o, i in self.db.execute(
