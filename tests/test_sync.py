@@ -571,3 +571,26 @@ def test_a_page_follows_the_ledger_that_keeps_it(county_and_towns, tmp_path: Pat
     assert r.pages == 0
     check_passes(county)
     check_passes(town)
+
+
+def test_a_repeat_of_a_case_sent_before_keeps_its_link(county_and_towns, tmp_path: Path) -> None:
+    """重复诉求: a weekly bundle's new case that repeats one sent weeks before is linked to it
+    at the county too (the county's 重复投诉 counts it)."""
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        first = L.demands.add("院墙开裂", village="东坪村", resident="张秀兰", on="2026-11-03")
+    send(town, county, tmp_path / "w1.bundle", "2026-11-03")
+    take(county, tmp_path / "w1.bundle", "2026-11-04")
+    send(county, town, tmp_path / "c1.bundle", "2026-11-04", to="青石镇")
+    take(town, tmp_path / "c1.bundle", "2026-11-04")
+    with at(town, "2026-11-10", "10:00") as L:
+        again = L.demands.add("院墙开裂还没修", village="东坪村", resident="张秀兰",
+                              on="2026-11-10", repeat_of=first)
+    send(town, county, tmp_path / "w2.bundle", "2026-11-10", to="县社工部")
+    r = take(county, tmp_path / "w2.bundle", "2026-11-11")
+    assert (r.events, r.demands, r.updated) == (1, 1, 0)
+    with at(county, "2026-11-11") as L:
+        assert L.demands.row(f"青石镇:{again}")["repeat_of"] == \
+            L.demands.row(f"青石镇:{first}")["id"]
+    check_passes(county)

@@ -176,7 +176,10 @@ class Sync:
             # bundle (the first of a run): elsewhere it is the hash just above it.
             rows = [r if i == 0 or rows[i - 1][0] != r[0] - 1 else (*r[:13], None)
                     for i, r in enumerate(rows)]
-            demand_ids = sorted({r[1] for r in rows})
+            # and the cases their repeat links (重复诉求) name, sent before or not, so that
+            # the receiver can find them by number
+            linked = {json.loads(r[7]).get("repeat_of") for r in rows if '"repeat_of"' in r[7]}
+            demand_ids = sorted({r[1] for r in rows} | (linked - {None}))
             names = self._names()
             db.execute("create temp table if not exists sync_cases (id integer primary key)")
             db.execute("delete from sync_cases")
