@@ -594,3 +594,26 @@ def test_a_repeat_of_a_case_sent_before_keeps_its_link(county_and_towns, tmp_pat
         assert L.demands.row(f"青石镇:{again}")["repeat_of"] == \
             L.demands.row(f"青石镇:{first}")["id"]
     check_passes(county)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ('{"resident_id": 3, "text": "x", "village_id": 7}',
+     '{"resident_id": 1003, "text": "x", "village_id": 1007}'),
+    ('{"co_unit_ids": [2, 5], "lead_unit_id": 4}', '{"co_unit_ids": [1002, 1005], "lead_unit_id": 1004}'),
+    ('{"co_unit_ids": [], "grid_id": null}', '{"co_unit_ids": [], "grid_id": null}'),
+    ('{"before": {"village_id": 1}, "village_id": 2}',
+     '{"before": {"village_id": 1001}, "village_id": 1002}'),
+    # a key written inside a text is escaped there: not an id
+    ('{"text": "\\"resident_id\\": 5", "unit_id": 9}', '{"text": "\\"resident_id\\": 5", "unit_id": 1009}'),
+    ('{"text": "no ids here"}', '{"text": "no ids here"}'),
+])
+def test_an_events_ids_are_translated_in_its_text(data: str, expected: str) -> None:
+    from ledger.services.sync import ID_KEYS, _Import
+
+    class Shifted(dict):
+        def __missing__(self, k: int) -> int:
+            return k + 1000
+
+    imp = object.__new__(_Import)
+    imp.ids = {kind: Shifted() for kind in set(ID_KEYS.values())}
+    assert imp._translate(data) == expected

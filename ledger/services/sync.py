@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -53,7 +54,8 @@ ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident"
            "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
            "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
            "by_unit_id": "unit", "by_village_id": "village", "meeting_id": "meeting"}
-_ID_KEYS = frozenset(ID_KEYS)
+# a key of ID_KEYS with its number, or its list of numbers, in an event's JSON text
+_ID_VALUE = re.compile(r'"(%s)"\s*:\s*(\d+|\[[\d,\s]*\])' % "|".join(ID_KEYS))
 
 CACHE_KIB = 4_096  # SQLite's page cache for a large bundle: measured, a larger one costs memory and saves no time
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
@@ -662,18 +664,22 @@ class _Import:
     # the events
 
     def _translate(self, data: str) -> str:
+        """An event's data with the ids it names (``ID_KEYS``) as this ledger's: the numbers
+        replaced in the JSON text, the rest of it as the sender wrote it (a key inside a
+        string is escaped there, and never matched)."""
         if "_id" not in data:
             return data
-        d = json.loads(data)
-        changed = False
-        for key in d.keys() & _ID_KEYS:
-            value = d[key]
-            if value is None:
-                continue
-            table = self.ids[ID_KEYS[key]]
-            d[key] = [table[v] for v in value] if isinstance(value, list) else table[value]
-            changed = True
-        return journal_json(d) if changed else data
+        ids = self.ids
+
+        def here(m: re.Match[str]) -> str:
+            table = ids[ID_KEYS[m.group(1)]]
+            value, head = m.group(2), m.group(0)[:m.start(2) - m.start(0)]
+            if value[0] != "[":
+                return head + str(table[int(value)])
+            inner = [x for x in value[1:-1].split(",") if x.strip()]
+            return head + "[" + ", ".join(str(table[int(x)]) for x in inner) + "]"
+
+        return _ID_VALUE.sub(here, data)
 
     def _events(self, result: SyncResult) -> None:
         db, me, src = self.db, self.me, self.src
