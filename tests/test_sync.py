@@ -530,7 +530,10 @@ def test_a_large_first_sync_writes_what_case_by_case_writes(tmp_path: Path,
 
                 m.setattr(BulkDemands, "LARGE_ROWS", 1)
                 m.setattr(sync._NewCases, "BATCH", 3)  # three batches of 3, 3 and 2
-            r = take(counties[way], bundle, "2026-11-07")
+            told: list[tuple[int, int]] = []
+            with at(counties[way], "2026-11-07", "17:30") as L:
+                r = L.sync.import_(bundle, progress=lambda done, total: told.append((done, total)))
+            assert told == ([(3, 8), (6, 8), (8, 8)] if way == "bulk" else [(8, 8)])
         assert (r.demands, r.events) == (8, 17)  # 3 settled x 2, 2 resolved x 4, 3 accepted
         check_passes(counties[way])
     a, b = _tables(counties["case by case"]), _tables(counties["bulk"])

@@ -216,8 +216,11 @@ def merge(
     """合并另一本台账(如县里汇总各乡镇):编号重排、来源留记录,重复合并不会重复添加。 Merge a ledger."""
     from ..io.merge import merge_ledger
 
+    from .sync import progress_bar
+
     s: Session = ctx.obj
-    result = merge_ledger(s.ledger(db, create=True), other)
+    with progress_bar(other.name) as progress:
+        result = merge_ledger(s.ledger(db, create=True), other, progress)
     s.say("merge.done", source=result.source, demands=result.demands, skipped=result.skipped,
           visits=result.visits, residents=result.residents)
     for kind, n in sorted(result.created.items()):

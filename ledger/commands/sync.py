@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
@@ -21,6 +23,31 @@ STATUS_KEYS = ("name", "ledger_id", "received_upto", "received_on", "bundles_in"
                "sent_upto", "sent_on", "bundles_out", "pending")
 CONFLICT_KEYS = ("number", "status", "ledger", "action", "on_date", "actor", "recorded_at",
                  "why", "reason", "settled_by")
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, least: int = 2_000) -> Iterator[Callable[[int, int], None]]:
+    """A bar on a terminal while a long bundle's cases are written (of at least ``least``
+    cases); nothing otherwise, and nothing imported for it."""
+    state: dict[str, Any] = {}
+
+    def tell(done: int, total: int) -> None:
+        if "bar" not in state:
+            if total < least or not sys.stderr.isatty():
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            state["bar"] = Progress(console=Console(stderr=True), transient=True)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task(label, total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    try:
+        yield tell
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
 
 
 @sync_app.command("export")
@@ -49,7 +76,8 @@ def import_(
 ) -> None:
     """导入同步包:先整体校验(格式、来源、哈希链、与上次的衔接),再全部写入或全不写入;重复导入不会重复添加。 Take a bundle in (all or nothing, idempotent)."""
     s: Session = ctx.obj
-    result = s.ledger(db, create=True).sync.import_(bundle)
+    with progress_bar(bundle.name) as progress:
+        result = s.ledger(db, create=True).sync.import_(bundle, progress=progress)
     s.say("sync.imported", path=str(bundle), name=result.peer, events=result.events,
           demands=result.demands, updated=result.updated)
     for kind, n in sorted(result.created.items()):

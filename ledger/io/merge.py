@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
-from ..services.sync import SyncResult
+from ..services.sync import Progress, SyncResult
 from ..store import copy_database
 
 MergeResult = SyncResult
@@ -35,7 +35,7 @@ def copy_of(path: Path, into: Path) -> None:
         raise LedgerFileError("file.not_ledger", path=str(path), why=str(e)) from None
 
 
-def merge_ledger(ledger: Ledger, path: Path) -> MergeResult:
+def merge_ledger(ledger: Ledger, path: Path, progress: Progress | None = None) -> MergeResult:
     """Bring the other ledger's residents, visits, demands and journals into this one."""
     with tempfile.TemporaryDirectory(prefix="ledger-merge-") as tmp:
         copy = Path(tmp) / "other.db"
@@ -56,4 +56,4 @@ def merge_ledger(ledger: Ledger, path: Path) -> MergeResult:
             other.sync.export(bundle)
         finally:
             other.db.conn.close()
-        return ledger.sync.import_(bundle, kind="merge", source=path)
+        return ledger.sync.import_(bundle, kind="merge", source=path, progress=progress)

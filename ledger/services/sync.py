@@ -39,7 +39,7 @@ import tempfile
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .. import lifecycle
 from ..errors import BadInput, NotFound, Refused
@@ -59,6 +59,8 @@ _ID_VALUE = re.compile(r'"(%s)"\s*:\s*(\d+|\[[\d,\s]*\])' % "|".join(ID_KEYS))
 
 CACHE_KIB = 4_096  # SQLite's page cache for a large bundle: measured, a larger one costs memory and saves no time
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
+
+Progress = Callable[[int, int], None]  # (cases written, cases to write)
 
 
 @dataclass
@@ -275,15 +277,16 @@ class Sync:
 
     # --- receiving -----------------------------------------------------------------------------
 
-    def import_(self, path: Path, *, kind: str = "import",
-                source: Path | None = None) -> SyncResult:
+    def import_(self, path: Path, *, kind: str = "import", source: Path | None = None,
+                progress: Progress | None = None) -> SyncResult:
         """Take a bundle in: checked whole first, then all or nothing (``kind`` ``merge``:
-        the bundle was made from the ledger file ``source``)."""
+        the bundle was made from the ledger file ``source``). ``progress(done, total)`` is
+        told now and then how many of the new cases are written."""
         from ..io.bundle import read_bundle
 
         bundle = read_bundle(path)
         try:
-            return _Import(self, bundle, kind, source or path).run()
+            return _Import(self, bundle, kind, source or path, progress).run()
         finally:
             bundle.close()
 
@@ -450,8 +453,10 @@ def _ledger_id_of(path: Path) -> str | None:
 class _Import:
     """One bundle taken in: the checks, then the one transaction."""
 
-    def __init__(self, sync: Sync, bundle: Any, kind: str, source: Path) -> None:
+    def __init__(self, sync: Sync, bundle: Any, kind: str, source: Path,
+                 progress: Progress | None = None) -> None:
         self.S, self.L, self.db, self.b = sync, sync.L, sync.db, bundle
+        self.progress = progress
         self.kind, self.source = kind, source
         self.info = bundle.info
         self.src = self.info["from_id"]
@@ -842,6 +847,7 @@ class _NewCases:
             imp.ids["demand"][their_id] = first + k
         self.numbers = {n for (n,) in self.db.execute(
             "select number from demands where number like ?", [f"%{SEPARATOR}%"])}
+        self.total = len(their_ids)
         self.bulk = L.demands.bulk()
         self.large = bool(their_ids) and self.bulk.is_large(len(their_ids))
         self.aside: list[str] = []
@@ -905,6 +911,8 @@ class _NewCases:
         self.result.demands += len(rows)
         self.result.events += len(self.journal)
         self.rows, self.journal, self.conflicts = [], [], []
+        if self.imp.progress is not None:
+            self.imp.progress(self.result.demands, self.total)
 
     def finish(self) -> None:
         self.flush()
