@@ -620,3 +620,58 @@ def test_an_events_ids_are_translated_in_its_text(data: str, expected: str) -> N
     imp = object.__new__(_Import)
     imp.ids = {kind: Shifted() for kind in set(ID_KEYS.values())}
     assert imp._translate(data) == expected
+
+
+# A first full sync killed while its cases are being written (after its first batch, with
+# the indexes set aside), or the moment its COMMIT begins: all of the bundle, or none of it.
+SYNC_KILLED = """
+import os, signal, sys
+from datetime import date
+from pathlib import Path
+from ledger.services import Ledger, open_ledger, sync
+from ledger.services.demands import BulkDemands
+BulkDemands.LARGE_ROWS = 1
+sync._NewCases.BATCH = 3
+L = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 7), user="县社工部",
+           now="2026-11-07T17:30:00+08:00")
+def die(*_):
+    print("killed", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+if sys.argv[3] == "commit":
+    L.db.conn.set_trace_callback(lambda sql: die() if sql.strip().upper() == "COMMIT" else None)
+L.sync.import_(Path(sys.argv[2]), progress=die if sys.argv[3] == "batch" else None)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+@pytest.mark.parametrize("when", ["batch", "commit"])
+def test_a_first_sync_killed_leaves_none_or_all(tmp_path: Path, when: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    town = tmp_path / "青石镇.db"
+    make_township(town, "青石镇")
+    with at(town, "2026-11-06", "10:00") as L:
+        for i in range(8):
+            n = L.demands.add(f"第{i}件:路灯不亮", village="东坪村", resident="张秀兰",
+                              on="2026-11-05")
+            if i % 2:
+                L.demands.settle(n, result="当场报修", on="2026-11-06")
+    bundle = tmp_path / "full.bundle"
+    send(town, tmp_path, bundle, "2026-11-06")
+    county = tmp_path / "县汇总.db"
+    make_county(county)
+    schema = _tables(county)["schema"]
+    child = subprocess.run([sys.executable, "-c", SYNC_KILLED, str(county), str(bundle), when],
+                           capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert child.stdout.strip() == b"killed"
+    after = _tables(county)
+    assert len(after["demands"]) in (0, 8)
+    assert after["schema"] == schema  # the indexes and triggers set aside are all back
+    check_passes(county)
+    if not after["demands"]:  # and a second try takes it whole
+        assert take(county, bundle, "2026-11-07").demands == 8
+        check_passes(county)
