@@ -119,14 +119,14 @@ def chain_floor(bundle: Path, into: Path) -> None:
     into.unlink(missing_ok=True)
     open_ledger(into).close()
     src = sqlite3.connect(bundle)
-    last_id, last_hash = None, None
+    last_hash = None
     for r in src.execute("select id, 'demand', subject_id, action, on_date, actor, os_user, "
                          "reason, data, recorded_at, command, origin, origin_id, prev, hash "
                          "from events order by id"):
         prev = r[13] if r[13] is not None else last_hash
         if chain_hash(prev, r[:13]) != r[14]:
             raise SystemExit(f"row {r[0]}: not the sender's chain")
-        last_id, last_hash = r[0], r[14]
+        last_hash = r[14]
     db = sqlite3.connect(into, isolation_level=None)
     db.execute("PRAGMA temp_store = FILE")
     db.execute("BEGIN IMMEDIATE")

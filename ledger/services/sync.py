@@ -35,7 +35,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import tempfile
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
