@@ -442,6 +442,16 @@ def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> 
     assert not (tmp_path / "x.bundle").exists()
     r = cli("sync", "name", "县:汇总", "--db", str(county))
     assert r.exit_code == 2 and "冒号" in r.output
+    # the county's whole register (its own case and 青石镇's) written for nobody in
+    # particular: said, with the way to write one township's own
+    with at(county, "2026-11-04") as L:
+        L.demands.add("县里自己的诉求", village="东坪村", on="2026-11-04")
+    r = cli("sync", "export", "-o", str(tmp_path / "all.bundle"), "--db", str(county),
+            today="2026-11-04")
+    assert r.exit_code == 0 and "含 2 个台账的诉求" in r.output and "--to" in r.output
+    r = cli("sync", "export", "--to", "青石镇", "-o", str(tmp_path / "one.bundle"),
+            "--db", str(county), today="2026-11-04")
+    assert r.exit_code == 0 and "个台账的诉求" not in r.output
 
 
 def test_a_case_merged_before_sync_takes_only_its_new_steps(tmp_path: Path) -> None:

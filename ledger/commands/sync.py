@@ -66,6 +66,8 @@ def export(
     s.say("sync.exported", path=str(path), events=result.events, demands=result.demands,
           start=result.range[0], end=result.range[1],
           to=result.peer or s.t("sync.everyone"))
+    if not to and result.homes > 1:  # a county's whole register, every township's people
+        s.warn(s.t("sync.whole_county", n=result.homes))
 
 
 @sync_app.command("import")

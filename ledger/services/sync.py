@@ -78,6 +78,7 @@ class SyncResult:
     conflicts: int = 0  # unsettled conflicts on the cases touched, after the import
     range: tuple[int, int] = (0, 0)
     created: dict[str, int] = field(default_factory=dict)
+    homes: int = 0  # ledgers whose cases a bundle holds (export)
 
 
 class Sync:
@@ -272,7 +273,8 @@ class Sync:
             db.execute("drop table temp.sync_cases")
         return SyncResult(source=str(path), peer=(peer["name"] or "") if peer else "",
                           events=len(rows), demands=len(demands), residents=len(residents),
-                          visits=len(visits), range=(since, head_id))
+                          visits=len(visits), range=(since, head_id),
+                          homes=len({d[1] for d in demands}))
 
     # --- receiving -----------------------------------------------------------------------------
 
