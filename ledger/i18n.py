@@ -506,7 +506,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.unknown_action": ("步骤“{action}”来自更新版本的 ledger,本版本无法办理", "step '{action}' comes from a newer ledger; this version cannot apply it"),
     "sync.everyone": ("任何台账(全部)", "any ledger (everything)"),
     "sync.exported": ("已写出同步包 {path}:事件 {events} 条,涉及诉求 {demands} 件(本台账日志 #{start} 之后至 #{end}),发往 {to}", "wrote bundle {path}: {events} events on {demands} demands (this ledger's journal after #{start} up to #{end}), for {to}"),
-    "sync.whole_county": ("此同步包含 {n} 个台账的诉求及其群众信息(未脱敏);发给某个乡镇时请用 --to 乡镇名,只写出它自己的", "this bundle holds the cases of {n} ledgers and their people's data, unmasked; for one township use --to NAME, which writes only its own"),
+    "sync.whole_county": ("此包含 {n} 个台账的诉求和群众信息(未脱敏);只发给一个乡镇请用 --to 乡镇名", "this bundle holds {n} ledgers' cases and people, unmasked; for one township use --to NAME"),
     "sync.pages_followed": ("居民信息随其所属台账({name})更新 {n} 页(电话、住址、备注、标签)", "{n} residents' pages brought up to date by the ledger that keeps them ({name}): phone, address, note, tags"),
     "sync.imported": ("已导入同步包 {path}(来自 {name}):新事件 {events} 条,新诉求 {demands} 件,已有诉求更新 {updated} 件", "imported bundle {path} (from {name}): {events} new events, {demands} new demands, {updated} demands updated"),
     "sync.conflicts_open": ("有 {n} 个冲突待处理:ledger sync conflicts 查看", "{n} conflicts to settle: see ledger sync conflicts"),

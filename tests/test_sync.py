@@ -448,7 +448,7 @@ def test_sync_through_the_cli(county_and_towns, tmp_path: Path, monkeypatch) -> 
         L.demands.add("县里自己的诉求", village="东坪村", on="2026-11-04")
     r = cli("sync", "export", "-o", str(tmp_path / "all.bundle"), "--db", str(county),
             today="2026-11-04")
-    assert r.exit_code == 0 and "含 2 个台账的诉求" in r.output and "--to" in r.output
+    assert r.exit_code == 0 and "包含 2 个台账的诉求" in r.output and "--to" in r.output
     r = cli("sync", "export", "--to", "青石镇", "-o", str(tmp_path / "one.bundle"),
             "--db", str(county), today="2026-11-04")
     assert r.exit_code == 0 and "个台账的诉求" not in r.output
