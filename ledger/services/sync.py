@@ -17,7 +17,9 @@ had received) of
 
 never the events that ledger wrote itself. A bundle without ``--to`` holds every event of
 every case (a first exchange, or ``merge``). Registers travel by name, residents and visits
-by their global identity (the ledger that first wrote them and their id there).
+by their global identity (the ledger that first wrote them and their id there); a resident's
+page follows the ledger that keeps it (what it fills in or tags later travels too), and the
+cases that repeat links name travel as names, so that the link holds on the other side.
 
 Taking a bundle in (``Sync.import_``) is all or nothing: the file is checked first (its
 format, that it was made by another ledger and for this one, every row against the sender's
@@ -28,6 +30,12 @@ is appended with its identity, and each case touched is replayed in the order of
 ``ledger sync conflicts`` with both sides, left out of the state, and settled by the next
 ordinary step a person records on the case (that step names the conflicts it settles, and
 the naming travels with it).
+
+A first sync brings a whole township: its bundle is read case by case (the bundle's index by
+case), a batch of new cases at a time, so that memory does not grow with the township; each
+case is replayed once (``lifecycle.replay``, step by step only where an event is refused);
+and, when the load is large next to this ledger, the secondary indexes and the triggers they
+feed are built once after it (``BulkDemands``), all in the one transaction.
 """
 
 from __future__ import annotations
