@@ -395,10 +395,7 @@ def replay_tolerant(ordered: list[Any], applied: list[Any] | None = None) -> tup
     The events applied, as ``(action, data, on)``, are appended to ``applied`` if given."""
     events, named = [], []
     for _, on, _, jid, action, data, reason, _ in ordered:
-        d = json.loads(data)
-        settled = d.pop("settles", None)
-        if reason:
-            d["reason"] = reason
+        d, settled = _data(data, reason)
         events.append((action, d, on))
         if settled:
             named.append((jid, settled))
@@ -415,6 +412,16 @@ def replay_tolerant(ordered: list[Any], applied: list[Any] | None = None) -> tup
     return state, {}, settles
 
 
+def _data(data: str, reason: str | None) -> tuple[dict[str, Any], Any]:
+    """An event's data as a step takes it (the reason folded in), and the conflicts it
+    names as settled."""
+    d = json.loads(data)
+    settled = d.pop("settles", None)
+    if reason:
+        d["reason"] = reason
+    return d, settled
+
+
 def _replay_refusing(ordered: list[Any], applied: list[Any] | None) -> tuple[
         lifecycle.State | None, dict[int, Refused], dict[tuple[str, int], int]]:
     """``replay_tolerant`` step by step, for a case some of whose events are refused."""
@@ -422,10 +429,7 @@ def _replay_refusing(ordered: list[Any], applied: list[Any] | None) -> tuple[
     refused: dict[int, Refused] = {}
     settles: dict[tuple[str, int], int] = {}
     for i, (_, on, _, jid, action, data, reason, _) in enumerate(ordered):
-        d = json.loads(data)
-        named = d.pop("settles", None)
-        if reason:
-            d["reason"] = reason
+        d, named = _data(data, reason)
         try:
             state = lifecycle.apply(state, action, d, on)
         except Refused as e:
