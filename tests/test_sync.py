@@ -685,3 +685,52 @@ def test_a_first_sync_killed_leaves_none_or_all(tmp_path: Path, when: str) -> No
     if not after["demands"]:  # and a second try takes it whole
         assert take(county, bundle, "2026-11-07").demands == 8
         check_passes(county)
+
+
+def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path) -> None:
+    """The county takes in a folder of its townships' bundles at once (two weeks of one
+    township among them, in either order), and writes one bundle for each township; a bad
+    file in the folder keeps all of them out."""
+    county, towns = county_and_towns
+    inbox, outbox = tmp_path / "收件箱", tmp_path / "发件箱"
+    inbox.mkdir()
+    cases = {}
+    for name, path in towns.items():
+        with at(path, "2026-11-03", "10:00", f"{name}文书") as L:
+            cases[name] = escalated_case(L, f"{name}:房屋漏水需鉴定", "2026-11-03")
+        send(path, county, inbox / f"{name}-w1.bundle", "2026-11-03")
+    # 青石镇 goes on the next day and sends again: its second bundle follows its first
+    with at(towns["青石镇"], "2026-11-04", "10:00") as L:
+        L.demands.add("路灯坏了", village="东坪村", on="2026-11-04")
+    send(towns["青石镇"], county, inbox / "青石镇-a.bundle", "2026-11-04")
+    run = Cli(county)
+
+    def cli(*args: str, today: str = "2026-11-05", db: Path = county):
+        return run(*args, "--db", str(db), today=today)
+
+    (inbox / "notes.txt").write_text("not a bundle", encoding="utf-8")  # not *.bundle: left
+    (inbox / "坏的.bundle").write_text("junk", encoding="utf-8")
+    r = cli("sync", "import", str(inbox))
+    assert r.exit_code == 1 and "坏的.bundle" in r.output and "不是同步包" in r.output
+    with at(county, "2026-11-05") as L:
+        assert L.db.execute("select count(*) from demands").fetchone() == (0,)
+    (inbox / "坏的.bundle").unlink()
+    r = cli("sync", "import", str(inbox), str(inbox / "白关镇-w1.bundle"))
+    assert r.exit_code == 0, r.output
+    assert "共导入同步包 4 个,新事件 10 条,新诉求 4 件" in r.output  # 3 x 3 steps, and 1
+    r = cli("sync", "export", "--each", "-o", str(outbox))
+    assert r.exit_code == 0, r.output
+    assert sorted(f.name for f in outbox.iterdir()) == [
+        f"县社工部-{name}-2026-11-05.bundle" for name in sorted(TOWNS)]
+    with at(county, "2026-11-05") as L:
+        assert sorted(p["name"] for p in L.sync.peers() if p["sent_upto"]) == sorted(TOWNS)
+    for name, path in towns.items():  # each township takes its own answer
+        r = cli("sync", "import", str(outbox / f"县社工部-{name}-2026-11-05.bundle"), db=path)
+        assert r.exit_code == 0 and "来自 县社工部" in r.output, r.output
+    r = cli("sync", "export", "--each", "--to", "青石镇")
+    assert r.exit_code == 2 and "--each" in r.output
+    make_township(tmp_path / "新.db", "东风镇")
+    r = cli("sync", "export", "--each", "-o", str(tmp_path / "x"), db=tmp_path / "新.db")
+    assert r.exit_code == 1 and "还没有往来台账" in r.output
+    r = cli("sync", "import", str(tmp_path / "空"))
+    assert r.exit_code != 0 and "Traceback" not in r.output

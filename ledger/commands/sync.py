@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
+from ..errors import BadInput
 from .options import DbOpt, ForceOpt, FormatOpt, output_format
 
 if TYPE_CHECKING:
@@ -54,40 +55,56 @@ def progress_bar(label: str, least: int = 2_000) -> Iterator[Callable[[int, int]
 def export(
     ctx: typer.Context,
     to: Annotated[Optional[str], typer.Option("--to", help="对方台账(名称、标识开头或其文件);不加则写出全部 || The other ledger (name, start of its identity, or its file); without it: everything")] = None,
+    each: Annotated[bool, typer.Option("--each", help="给每个往来台账各写一个同步包,放在 -o 指定的文件夹(默认当前文件夹) || One bundle for every ledger this one exchanges with, into the folder -o names (default: the current folder)")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="同步包文件(默认:当前文件夹下“本台账名-日期.bundle”) || Bundle file (default: NAME-DATE.bundle in the current folder)")] = None,
     force: ForceOpt = False,
     db: DbOpt = None,
 ) -> None:
     """写出同步包:对方尚未确认收到的事件(及其所需的名录、群众、走访);U 盘、邮件、共享文件夹均可。 Write a bundle of what the other ledger has not acknowledged."""
     s: Session = ctx.obj
+    if each and to:
+        raise BadInput("sync.each_option")
     ledger = s.ledger(db)
+    if each:
+        for result in ledger.sync.export_each(output or Path("."), force=force):
+            _exported(s, result)
+        return
     path = output or Path(f"{ledger.sync.name()}-{s.day().isoformat()}.bundle")
     result = ledger.sync.export(Path(path), to, force=force)
-    s.say("sync.exported", path=str(path), events=result.events, demands=result.demands,
-          start=result.range[0], end=result.range[1],
-          to=result.peer or s.t("sync.everyone"))
+    _exported(s, result)
     if not to and result.homes > 1:  # a county's whole register, every township's people
         s.warn(s.t("sync.whole_county", n=result.homes))
+
+
+def _exported(s: Session, result: Any) -> None:
+    s.say("sync.exported", path=result.source, events=result.events, demands=result.demands,
+          start=result.range[0], end=result.range[1],
+          to=result.peer or s.t("sync.everyone"))
 
 
 @sync_app.command("import")
 def import_(
     ctx: typer.Context,
-    bundle: Annotated[Path, typer.Argument(help="同步包文件 || Bundle file", dir_okay=False)],
+    bundles: Annotated[list[Path], typer.Argument(help="同步包文件,或放同步包的文件夹(可多个) || Bundle files, or folders of bundles")],
     db: DbOpt = None,
 ) -> None:
-    """导入同步包:先整体校验(格式、来源、哈希链、与上次的衔接),再全部写入或全不写入;重复导入不会重复添加。 Take a bundle in (all or nothing, idempotent)."""
+    """导入同步包:先整体校验(格式、来源、哈希链、与上次的衔接),再全部写入或全不写入;重复导入不会重复添加。可一次导入多个文件或整个文件夹(同一事务)。 Take bundles in (all or nothing, idempotent)."""
     s: Session = ctx.obj
-    with progress_bar(bundle.name) as progress:
-        result = s.ledger(db, create=True).sync.import_(bundle, progress=progress)
-    s.say("sync.imported", path=str(bundle), name=result.peer, events=result.events,
-          demands=result.demands, updated=result.updated)
-    for kind, n in sorted(result.created.items()):
-        s.say("merge.created", what=kind, n=n)
-    if result.pages:
-        s.say("sync.pages_followed", n=result.pages, name=result.peer)
-    if result.conflicts:
-        s.warn(s.t("sync.conflicts_open", n=result.conflicts))
+    with progress_bar(bundles[0].name) as progress:
+        results = s.ledger(db, create=True).sync.import_many(bundles, progress=progress)
+    for result in results:
+        s.say("sync.imported", path=result.source, name=result.peer, events=result.events,
+              demands=result.demands, updated=result.updated)
+        for kind, n in sorted(result.created.items()):
+            s.say("merge.created", what=kind, n=n)
+        if result.pages:
+            s.say("sync.pages_followed", n=result.pages, name=result.peer)
+    if len(results) > 1:
+        s.say("sync.imported_all", n=len(results), events=sum(r.events for r in results),
+              demands=sum(r.demands for r in results), updated=sum(r.updated for r in results))
+    conflicts = sum(r.conflicts for r in results)
+    if conflicts:
+        s.warn(s.t("sync.conflicts_open", n=conflicts))
 
 
 @sync_app.command("status")

@@ -299,6 +299,53 @@ class Sync:
         finally:
             bundle.close()
 
+    def import_many(self, paths: list[Path], progress: Progress | None = None) -> list[
+            SyncResult]:
+        """Take in several bundles, or every ``.bundle`` of the folders given (a county's
+        week from all its townships), as one transaction: all of them or none. They are taken
+        in sender by sender, each sender's in the order of their ranges, so that a week and
+        the next may come together."""
+        from ..io.bundle import read_bundle
+
+        files: list[Path] = []
+        for p in paths:
+            if p.is_dir():
+                found = sorted(f for f in p.iterdir() if f.suffix.lower() == ".bundle"
+                               and f.is_file())
+                if not found:
+                    raise BadInput("sync.no_bundles", path=str(p))
+                files += found
+            else:
+                files.append(p)
+        once: dict[Path, Path] = {}
+        for f in files:
+            once.setdefault(f.resolve(), f)
+        files = list(once.values())
+        order = []
+        for f in files:
+            b = read_bundle(f)  # (each one refused here, before anything, if not a bundle)
+            try:
+                order.append(((b.info["from_id"], int(b.info["range_from"] or 0),
+                               int(b.info["range_to"])), f))
+            finally:
+                b.close()
+        with self.db.atomic():
+            return [self.import_(f, progress=progress) for _, f in sorted(order)]
+
+    def export_each(self, folder: Path, *, force: bool = False) -> list[SyncResult]:
+        """One bundle for every ledger this one exchanges with (what each has not
+        acknowledged yet), written into ``folder`` as ``this-that-day.bundle``; one
+        transaction."""
+        peers = self.peers()
+        if not peers:
+            raise Refused("sync.no_peers")
+        folder.mkdir(parents=True, exist_ok=True)
+        day = self.L.today.isoformat()
+        with self.db.atomic():
+            me = self.name()
+            return [self.export(folder / f"{me}-{p['name'] or p['ledger_id'][:8]}-{day}.bundle",
+                                p["ledger_id"], force=force) for p in peers]
+
     # --- shared cases --------------------------------------------------------------------------
 
     def replayed(self, demand_id: int, undone: set[int] | None = None) -> tuple[
