@@ -508,7 +508,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.exported": ("已写出同步包 {path}:事件 {events} 条,涉及诉求 {demands} 件(本台账日志 #{start} 之后至 #{end}),发往 {to}", "wrote bundle {path}: {events} events on {demands} demands (this ledger's journal after #{start} up to #{end}), for {to}"),
     "sync.whole_county": ("此包含 {n} 个台账的诉求和群众信息(未脱敏);只发给一个乡镇请用 --to 乡镇名", "this bundle holds {n} ledgers' cases and people, unmasked; for one township use --to NAME"),
     "sync.no_bundles": ("文件夹 {path} 里没有同步包(*.bundle)", "no bundles (*.bundle) in the folder {path}"),
-    "sync.no_peers": ("还没有往来台账:先导入对方的一个同步包", "no ledger to send to yet: import one of its bundles first"),
     "sync.imported_all": ("共导入同步包 {n} 个,新事件 {events} 条,新诉求 {demands} 件,已有诉求更新 {updated} 件", "{n} bundles imported: {events} new events, {demands} new demands, {updated} demands updated"),
     "sync.each_option": ("--each 与 --to 只能选一个", "--each and --to cannot be given together"),
     "sync.pages_followed": ("居民信息随其所属台账({name})更新 {n} 页(电话、住址、备注、标签)", "{n} residents' pages brought up to date by the ledger that keeps them ({name}): phone, address, note, tags"),

@@ -731,6 +731,6 @@ def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path) -> Non
     assert r.exit_code == 2 and "--each" in r.output
     make_township(tmp_path / "新.db", "东风镇")
     r = cli("sync", "export", "--each", "-o", str(tmp_path / "x"), db=tmp_path / "新.db")
-    assert r.exit_code == 1 and "还没有往来台账" in r.output
+    assert r.exit_code == 1 and "还没有往来台账" in r.output  # (none to send to)
     r = cli("sync", "import", str(tmp_path / "空"))
     assert r.exit_code != 0 and "Traceback" not in r.output
