@@ -177,6 +177,22 @@ def measure(label: str, cmd: list[str], runs: int, *, env: dict[str, str],
     return m
 
 
+def side_by_side(jobs: dict[str, list[str]], runs: int, *, env: dict[str, str]
+                 ) -> dict[str, Measured]:
+    """Each command once a round, in turn, ``runs`` rounds after a warm-up round: a ratio
+    between them is taken under the same load."""
+    got = {label: Measured() for label in jobs}
+    for i in range(runs + 1):
+        for label, cmd in jobs.items():
+            r = run_once(cmd, env=env)
+            if i:
+                got[label].runs.append(r)
+    for label, m in got.items():
+        print(f"  {label:<44} median {fmt_s(m.median):>9}   peak {m.peak / MIB:7.1f} MiB   "
+              f"[{m.spread()}]", flush=True)
+    return got
+
+
 def fmt_s(seconds: float) -> str:
     if seconds < 10:
         return f"{seconds * 1000:.1f} ms"
@@ -515,21 +531,22 @@ def main() -> None:
     # export: rows per second
     if wanted("export"):
         out = keep / "export.csv"
-        m = measure("ledger export demands --output F", base + ["export", "demands", "--force", "--output",
-                                                                 str(out)], R, env=env)
-        rate = n / m.median
-        f = None
-        if shell:
-            fout = keep / "floor-export.csv"
-            f = measure("sqlite3 .mode csv .output: select * from demands",
-                        [shell, str(db), ".mode csv", ".headers on", f".output {fout}",
-                         "select * from demands;"], R, env=env)
         # A second floor: Python itself, reading the export's own query with the sqlite3
         # module and writing every row with the csv module: no masking, escaping or labels.
         from ledger.services.demands import EXPORT_SQL as _DEMAND_SQL
-        py_floor = measure("python sqlite3 + csv.writer, the export's query",
-                           [py, "-c", _PY_EXPORT, str(db), str(keep / "floor-export-py.csv"),
-                            _DEMAND_SQL + " order by d.received_on, d.number"], R, env=env)
+        jobs = {"ledger export demands --output F":
+                base + ["export", "demands", "--force", "--output", str(out)],
+                "python sqlite3 + csv.writer, the export's query":
+                [py, "-c", _PY_EXPORT, str(db), str(keep / "floor-export-py.csv"),
+                 _DEMAND_SQL + " order by d.received_on, d.number"]}
+        if shell:
+            jobs["sqlite3 .mode csv .output: select * from demands"] = [
+                shell, str(db), ".mode csv", ".headers on", f".output {keep / 'floor-export.csv'}",
+                "select * from demands;"]
+        got = side_by_side(jobs, R, env=env)  # in turn: the load falls on each alike
+        m, py_floor, *rest = got.values()
+        f = rest[0] if rest else None
+        rate = n / m.median
         py_rate = n / py_floor.median
         why = (f" Python alone, reading the same query with its sqlite3 module and writing the "
                f"rows with its csv module and nothing else, manages {py_rate:,.0f} rows/s "
@@ -719,6 +736,7 @@ def import_time(cmd: list[str], env: dict[str, str]) -> tuple[float, list[str]]:
     return (sum(int(r[1]) for r in top) / 1e6, [m for m in HEAVY_MODULES if m in loaded])
 
 
+IMPORT_RUNS = 5  # -X importtime runs of each command
 STARTUP_RUNS = 9  # start-up ratios are told apart by a few hundredths: at least 9 runs
 STARTUP_IMPORTS: dict[str, tuple[float, list[str]]] = {}  # -X importtime of each command
 
@@ -754,12 +772,13 @@ def startup(args, ledger: str, db: Path, who: dict, env: dict, results: dict,
                 runs[name].append(r)
     copy.unlink(missing_ok=True)
     med = {k: statistics.median(r.seconds for r in v) for k, v in runs.items()}
-    imports = {}
-    for name, cmd in commands.items():
-        if name == "visit log":
-            synced_copy(db, copy)
-        got = [import_time(cmd, env) for _ in range(3)]
-        imports[name] = (statistics.median(g[0] for g in got), got[-1][1])
+    rounds: dict[str, list[tuple[float, list[str]]]] = {k: [] for k in commands}
+    for _ in range(IMPORT_RUNS):  # in turn, as the runs above
+        for name, cmd in commands.items():
+            if name == "visit log":
+                synced_copy(db, copy)
+            rounds[name].append(import_time(cmd, env))
+    imports = {k: (statistics.median(g[0] for g in v), v[-1][1]) for k, v in rounds.items()}
     copy.unlink(missing_ok=True)
     frame = med["--help"]
     for name in commands:
@@ -1061,8 +1080,8 @@ def issue17_text(results: dict, args) -> list[str]:
             f"Start-up: each everyday command and `ledger --help` run in turn, {runs} rounds "
             "after a warm-up, so that the load of the machine falls on all alike; the ratio is "
             "of the medians of the same run. Below, `python -X importtime` of each (the sum of "
-            "the top-level imports, median of 3 runs) and what it loads beyond `--help`; the "
-            "heavy modules named are " + ", ".join(f"`{m}`" for m in HEAVY_MODULES) + ".",
+            f"the top-level imports, median of {IMPORT_RUNS} runs in turn) and what it loads "
+            "beyond `--help`; the heavy modules named are " + ", ".join(f"`{m}`" for m in HEAVY_MODULES) + ".",
             "",
             "| command | imports (top level) | beyond `--help` | heavy modules loaded |",
             "|---|---|---|---|",
