@@ -408,6 +408,9 @@ def main() -> None:
     p.add_argument("--xlsx", type=int, nargs="+", default=None, metavar="N",
                    help="also measure the workbook export's peak memory at these sizes "
                         "(benchmarks/xlsx_memory.py; slow: minutes per 100,000 demands)")
+    p.add_argument("--pinyin", type=int, default=None, metavar="P",
+                   help="also time resident look-ups by pinyin among P residents "
+                        "(benchmarks/pinyin.py; issue 16's figure is for 200,000)")
     p.add_argument("--profile", action="store_true",
                    help="also write a cProfile of each ledger command to the --keep folder")
     p.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md",
@@ -711,6 +714,8 @@ def main() -> None:
         suite(results)
 
     xlsx = xlsx_figures(args) if args.xlsx else None
+    if args.pinyin:
+        extra_notes.extend(pinyin_lines(args))
 
     if args.profile:
         profile(args, base, who, db, env)
@@ -901,7 +906,7 @@ def suite(results: dict) -> None:
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    p = subprocess.run([sys.executable, "-m", "pytest"],
                        cwd=REPO, capture_output=True, text=True, encoding="utf-8",
                        errors="replace")
     wall = time.perf_counter() - t0
@@ -961,6 +966,39 @@ def sync_figures(args, rows: dict) -> None:
         f"{w['import_wall']:.2f} s (CPU {w['import_cpu']:.2f} s; median of {runs})", "-", "-",
         "-", "in seconds", met, misses, issue=13)
     shutil.rmtree(args.keep / "sync", ignore_errors=True)
+
+
+def pinyin_lines(args) -> list[str]:
+    """Issue 16's look-ups among many residents, by benchmarks/pinyin.py's functions."""
+    import pinyin as pb
+
+    path = args.keep / "pinyin.db"
+    got = pb.build(path, args.pinyin)
+    db = ["--db", str(path)]
+    lines = ["## Pinyin lookup among many residents (issue 16)", "",
+             f"`benchmarks/pinyin.py`'s functions, called with `--pinyin {args.pinyin}`: "
+             f"{args.pinyin:,} residents with random names in 300 villages, their pinyin keys "
+             f"({got['keys']:,}) filled as migration `m016_lookup` fills them for an existing "
+             f"ledger ({got['keys_s']:.1f} s). Each command is a process (median of "
+             f"{args.runs}); the lookup alone is `Residents.get` in one process, median of 50.",
+             "", "| operation | median (process) | exit | the lookup alone |", "|---|---|---|---|"]
+    for title, cmd in (
+            ("`ledger --help`", ["--help"]),
+            ("`ledger resident show '#2'` (by number)", [*db, "resident", "show", "#2"]),
+            ("`ledger resident show 单乐曾` (by name)", [*db, "resident", "show", "单乐曾"]),
+            ("`ledger resident show shanlezeng` (full pinyin)",
+             [*db, "resident", "show", "shanlezeng"]),
+            ("`ledger resident show shanlz` (mixed)", [*db, "resident", "show", "shanlz"]),
+            ("`ledger resident show zxl` (initials, many: refused with candidates)",
+             [*db, "resident", "show", "zxl"]),
+            ("`ledger resident find zhangxiu --format json` (prefix, first 200)",
+             [*db, "resident", "find", "zhangxiu", "--format", "json"])):
+        ms, code = pb.timed(cmd, args.runs)
+        alone = (f"{pb.in_process(path, cmd[-1]):.2f} ms" if cmd[2:4] == ["resident", "show"]
+                 else "")
+        lines.append(f"| {title} | {ms:.1f} ms | {code} | {alone} |")
+    path.unlink(missing_ok=True)
+    return lines + [""]
 
 
 def xlsx_figures(args) -> dict:
@@ -1035,6 +1073,8 @@ def command_options(args: argparse.Namespace) -> str:
         opts.append("--suite")
     if args.xlsx:
         opts.append("--xlsx " + " ".join(str(x) for x in args.xlsx))
+    if args.pinyin:
+        opts.append(f"--pinyin {args.pinyin}")
     if args.keep != Path("/tmp/ledger-bench"):
         opts.append(f"--keep {args.keep}")
     return "".join(" " + o for o in opts)
