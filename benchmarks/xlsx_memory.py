@@ -55,37 +55,48 @@ def program() -> str:
     return "ledger"
 
 
+def measure(sizes: list[int], folder: Path) -> dict:
+    """For each size: the workbook's and the CSV's peak memory, time and file size; with two
+    sizes or more, the fit a + b*N of the workbook's peak and its value at a million."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "LEDGER_TODAY": TODAY, "LEDGER_PAGER": "cat"}
+    points = []
+    for n in sorted(sizes):
+        db = ledger_of(folder, n)
+        point = {"demands": n}
+        for suffix in ("xlsx", "csv"):
+            out = folder / f"export-{n}.{suffix}"
+            out.unlink(missing_ok=True)
+            run = run_once([program(), "--db", str(db), "export", "-o", str(out)], env=env)
+            point[suffix] = {"peak": run.peak, "seconds": run.seconds,
+                             "size": out.stat().st_size}
+            out.unlink()
+        points.append(point)
+        x, c = point["xlsx"], point["csv"]
+        print(f"{n:>9,} demands: export -o .xlsx peak {x['peak'] / 2**20:6.1f} MiB, "
+              f"{x['seconds']:6.1f} s, file {x['size'] / 2**20:6.1f} MiB | "
+              f".csv peak {c['peak'] / 2**20:6.1f} MiB, {c['seconds']:6.1f} s, "
+              f"file {c['size'] / 2**20:6.1f} MiB", flush=True)
+    result: dict = {"points": points, "target_mib": TARGET_MIB}
+    if len(points) >= 2:
+        (n0, p0), (n1, p1) = ((q["demands"], q["xlsx"]["peak"]) for q in (points[0], points[-1]))
+        slope = (p1 - p0) / (n1 - n0)
+        result.update(base=p0 - slope * n0, slope=slope, at_million=p1 + slope * (MILLION - n1))
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--demands", type=int, nargs="+", default=[20_000, 100_000])
     p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "ledger-xlsx-bench")
     args = p.parse_args(argv)
-    args.dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "LEDGER_TODAY": TODAY, "LEDGER_PAGER": "cat"}
     print(f"peak memory by {PEAK_BY}")
-    points = []
-    for n in sorted(args.demands):
-        db = ledger_of(args.dir, n)
-        results = {}
-        for suffix in ("xlsx", "csv"):
-            out = args.dir / f"export-{n}.{suffix}"
-            out.unlink(missing_ok=True)
-            run = run_once([program(), "--db", str(db), "export", "-o", str(out)], env=env)
-            results[suffix] = (run, out.stat().st_size)
-            out.unlink()
-        (x, xsize), (c, csize) = results["xlsx"], results["csv"]
-        points.append((n, x.peak))
-        print(f"{n:>9,} demands: export -o .xlsx peak {x.peak / 2**20:6.1f} MiB, "
-              f"{x.seconds:6.1f} s, file {xsize / 2**20:6.1f} MiB | "
-              f".csv peak {c.peak / 2**20:6.1f} MiB, {c.seconds:6.1f} s, "
-              f"file {csize / 2**20:6.1f} MiB", flush=True)
-    if len(points) >= 2:
-        (n0, p0), (n1, p1) = points[0], points[-1]
-        slope = (p1 - p0) / (n1 - n0)
-        at_million = p1 + slope * (MILLION - n1)
+    result = measure(args.demands, args.dir)
+    if "slope" in result:
+        at_million = result["at_million"]
         verdict = "under" if at_million < TARGET_MIB * 2**20 else "OVER"
-        print(f"fit: {p0 / 2**20:.1f} MiB + {slope * 1000 / 2**10:.2f} KiB per 1,000 demands; "
-              f"a million demands: about {at_million / 2**20:.0f} MiB "
+        print(f"fit: {result['base'] / 2**20:.1f} MiB + {result['slope'] * 1000 / 2**10:.2f} KiB "
+              f"per 1,000 demands; a million demands: about {at_million / 2**20:.0f} MiB "
               f"({verdict} the {TARGET_MIB} MiB target)")
 
 

@@ -248,9 +248,12 @@ class Session:
         Text and CSV get a UTF-8 BOM so that Notepad and Excel on Chinese Windows open them
         correctly; JSON is plain UTF-8.
         """
+        if path is None:  # (ledger.io.files is not needed at all then)
+            yield
+            return
         from .io.files import atomic_write, check_target, is_stdout
 
-        if path is None or is_stdout(path):
+        if is_stdout(path):
             yield
             return
         import io

@@ -1,29 +1,26 @@
-"""Rich tables for what the domain returns. Each function takes results and a language and
-returns something rich can print; none of them reads the ledger."""
+"""Tables for what the domain returns. Each function takes results and a language and
+returns something ``Session.print`` shows; none of them reads the ledger. Cells are rich
+markup, but rich itself is imported only when a terminal prints them: off a terminal
+``plain_text`` lays them out (``ledger.plain``)."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from rich import box
-from rich.console import Group
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
 from .i18n import label, t
+from .plain import Columns, Grid, Group, Text, escape, layout
 from .privacy import mask_id_number, mask_phone
 
 TEXT_WIDTH = 28
 
 # Tables on a terminal get a header rule; in a file or a pipe they are plain columns, with
 # no box-drawing characters that a GBK file or a printer would garble.
-BOX: box.Box | None = box.SIMPLE
+PLAIN = False
 
 
 def set_plain(plain: bool) -> None:
-    global BOX
-    BOX = None if plain else box.SIMPLE
+    global PLAIN
+    PLAIN = plain
 
 
 def _col(name: str, lang: str) -> str:
@@ -104,11 +101,13 @@ class Sheet:
             out.append(max([Text.from_markup(h, emoji=False).cell_len, *cells]))
         return out
 
-    def _layout(self, shown: list[int], text_width: int | None, natural: list[int]) -> Table:
+    def _layout(self, shown: list[int], text_width: int | None, natural: list[int]) -> Any:
+        from rich import box
+        from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=self.title, box=BOX, title_justify="left", show_edge=False,
-                      show_footer=self.footer is not None, caption=self.caption,
+        table = Table(title=self.title, box=None if PLAIN else box.SIMPLE,
+                      title_justify="left", show_edge=False, show_footer=self.footer is not None, caption=self.caption,
                       caption_justify="left", collapse_padding=True, pad_edge=False)
         for i in shown:
             key = self.keys[i]
@@ -122,7 +121,7 @@ class Sheet:
             table.add_row(*(Text.from_markup(r[i], emoji=False) for i in shown))
         return table
 
-    def fit(self, console: Any, options: Any) -> tuple[Table, list[str]]:
+    def fit(self, console: Any, options: Any) -> tuple[Any, list[str]]:
         """The table laid out for the console's width, and the keys left out: free text is
         cut first (to no less than TEXT_MIN), then columns go in DROP_ORDER."""
         from rich.measure import Measurement
@@ -133,7 +132,7 @@ class Sheet:
         dropped: list[str] = []
         order = [k for k in DROP_ORDER if k in self.keys and k not in self.keep]
 
-        def need(table: Table) -> int:
+        def need(table: Any) -> int:
             return Measurement.get(console, options.update(width=10_000), table).maximum
 
         while True:
@@ -165,7 +164,7 @@ def _table(title: str | None, columns: Sequence[str], lang: str,
     return Sheet(title, columns, lang, keep)
 
 
-def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
+def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Sheet:
     """Any plain register: townships, villages, units, cadres."""
     table = _table(title, columns, lang)
     for r in rows:
@@ -173,7 +172,7 @@ def register(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lan
     return table
 
 
-def names(values: Iterable[str], title: str, lang: str) -> Table:
+def names(values: Iterable[str], title: str, lang: str) -> Sheet:
     table = _table(title, ["name"], lang)
     for v in values:
         table.add_row(_cell(v))
@@ -205,7 +204,7 @@ def light_cell(r: dict[str, Any], lang: str) -> str:
 
 
 def demands(rows: list[dict[str, Any]], lang: str, title: str | None = "issue_list",
-            extra: Sequence[str] = ()) -> Table:
+            extra: Sequence[str] = ()) -> Sheet:
     # 属地 (双向派单) only when a case shown has one: most ledgers never set it.
     local = any(r.get("locality") for r in rows)
     columns = (*DEMAND_COLUMNS[:9], *(("locality",) if local else ()), *DEMAND_COLUMNS[9:-1])
@@ -228,7 +227,7 @@ def provisional_years(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def demand_detail(d: dict[str, Any], lang: str) -> Group:
-    facts = Table.grid(padding=(0, 2))
+    facts = Grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     rows: list[tuple[str, Any]] = [
@@ -349,7 +348,7 @@ def describe_event(e: dict[str, Any], lang: str) -> str:
     return sep.join(parts)
 
 
-def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Table:
+def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Sheet:
     table = _table("residents", ("id", "person", "village", "phone", "tags", "visits", "demands"), lang)
     for r in rows:
         phone = r["phone"] if unmask else mask_phone(r["phone"])
@@ -360,7 +359,7 @@ def residents(rows: list[dict[str, Any]], lang: str, unmask: bool = False) -> Ta
 
 def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Group:
     r = page["resident"]
-    facts = Table.grid(padding=(0, 2))
+    facts = Grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     phone = r["phone"] if unmask else mask_phone(r["phone"])
@@ -388,7 +387,7 @@ def resident_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Grou
     return Group(*parts)
 
 
-def visits(rows: list[dict[str, Any]], lang: str) -> Table:
+def visits(rows: list[dict[str, Any]], lang: str) -> Sheet:
     table = _table("visits", ("visit", "date", "village", "resident", "channel", "cadres",
                               "demands", "note"), lang)
     for v in rows:
@@ -398,7 +397,7 @@ def visits(rows: list[dict[str, Any]], lang: str) -> Table:
     return table
 
 
-def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Table:
+def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang: str) -> Sheet:
     table = _table(title, columns, lang)
     unnamed = t("unassigned", lang)
     for r in rows:
@@ -406,7 +405,7 @@ def groups(rows: list[dict[str, Any]], columns: Sequence[str], title: str, lang:
     return table
 
 
-def calendar_years(rows: list[dict[str, Any]], lang: str) -> Table:
+def calendar_years(rows: list[dict[str, Any]], lang: str) -> Sheet:
     table = _table("calendar_years", ("year", "rest", "work", "source", "schedule_notice"), lang)
     for r in rows:
         source = {"shipped": ("随软件发布", "shipped"), "ledger": ("本台账添加", "added here")}[r["source"]]
@@ -420,11 +419,10 @@ WEEKDAYS = {"zh": ("一", "二", "三", "四", "五", "六", "日"),
 DAY_STYLE = {"holiday": "bold red", "makeup": "bold yellow", "weekend": "dim"}
 
 
-def month_grid(days: list[dict[str, Any]], lang: str) -> Table:
+def month_grid(days: list[dict[str, Any]], lang: str) -> Columns:
     """A month as a calendar: holidays (假) and make-up working days (补班) marked."""
     first = days[0]["date"]
-    table = Table(title=f"{first.year}-{first.month:02d}", box=BOX,
-                  title_justify="left", show_edge=False)
+    table = Columns(title=f"{first.year}-{first.month:02d}")
     for name in WEEKDAYS["en" if lang == "en" else "zh"]:
         table.add_column(name, justify="right")
     week: list[str] = [""] * first.weekday()
@@ -442,7 +440,7 @@ def month_grid(days: list[dict[str, Any]], lang: str) -> Table:
     return table
 
 
-def policies(rows: list[dict[str, Any]], lang: str) -> Table:
+def policies(rows: list[dict[str, Any]], lang: str) -> Sheet:
     table = _table("policies", ("policy_kind", "value", "amount", "max_extensions",
                                 "extension_days"), lang)
     for r in rows:
@@ -583,7 +581,7 @@ def supervision(result: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
-def settings(values: dict[str, Any], lang: str) -> Table:
+def settings(values: dict[str, Any], lang: str) -> Sheet:
     table = _table("settings", ("key", "value"), lang)
     for k, v in sorted(values.items()):
         table.add_row(k, f"{v:g}" if isinstance(v, float) else _cell(v))
@@ -617,7 +615,7 @@ def agenda(result: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
-def meetings(rows: list[dict[str, Any]], lang: str) -> Table:
+def meetings(rows: list[dict[str, Any]], lang: str) -> Sheet:
     table = _table("meetings", ("id", "date", "kind", "attendees", "studied"), lang)
     for r in rows:
         table.add_row(f"#{r['id']}", r["held_on"], label("meeting_kind", r["kind"], lang),
@@ -628,7 +626,7 @@ def meetings(rows: list[dict[str, Any]], lang: str) -> Table:
 
 
 def meeting_detail(m: dict[str, Any], lang: str) -> Group:
-    facts = Table.grid(padding=(0, 2))
+    facts = Grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     for key, value in (("meeting", f"#{m['id']}"), ("date", m["held_on"]),
@@ -647,12 +645,9 @@ def meeting_detail(m: dict[str, Any], lang: str) -> Group:
 
 
 def plain_text(renderable: Any) -> str | None:
-    """Tables, groups and strings as plain aligned text, for files and pipes; None for
-    anything else. Much faster than rich's layout, which a file does not need: columns are
-    padded by display width (a Chinese character is two columns wide)."""
-    from rich.cells import cell_len
-    from rich.text import Text
-
+    """Tables, grids, groups and strings as plain aligned text, for files and pipes (rich
+    is not imported); None for anything else. Columns are padded by display width (a
+    Chinese character is two columns wide); strings are shown as they are."""
     if isinstance(renderable, str):
         return renderable
     if isinstance(renderable, Text):
@@ -660,35 +655,13 @@ def plain_text(renderable: Any) -> str | None:
     if isinstance(renderable, Group):
         parts = [plain_text(r) for r in renderable.renderables]
         return None if any(p is None for p in parts) else "\n".join(parts)  # type: ignore[arg-type]
-    if not isinstance(renderable, (Table, Sheet)):
-        return None
-
-    def text(cell: Any) -> str:
-        if not isinstance(cell, str):
-            return str(cell)
-        # Only a "[" (markup) can make the plain text differ: emoji codes are never read.
-        return Text.from_markup(cell, emoji=False).plain if "[" in cell else cell
-
     if isinstance(renderable, Sheet):
-        rows = renderable._all_rows()
-        columns = [[text(h)] + [text(r[i]) for r in rows]
-                   for i, h in enumerate(renderable.headers)]
-    else:
-        columns = [[text(c.header)] + [text(x) for x in c.cells] for c in renderable.columns]
-    if not columns:
-        return ""
-    widths = [max(cell_len(v) for v in col) for col in columns]
-    lines = []
-    if renderable.title:
-        lines.append(text(renderable.title))
-    for i in range(len(columns[0])):
-        if i == 0 and not renderable.show_header:
-            continue
-        cells = [col[i] + " " * (w - cell_len(col[i])) for col, w in zip(columns, widths)]
-        lines.append(" " + "  ".join(cells).rstrip())
-    if renderable.caption:
-        lines.append(" " + text(renderable.caption))
-    return "\n".join(lines)
+        return layout(renderable.title, renderable.headers, renderable._all_rows(),
+                      renderable.show_header, renderable.caption)
+    if isinstance(renderable, Columns):
+        return layout(renderable.title, renderable.headers, renderable.rows,
+                      renderable.show_header, renderable.caption)
+    return None
 
 
 # --- issue 16 (pairing, coverage) ---
@@ -719,7 +692,7 @@ def organisations(rows: list[dict[str, Any]], lang: str) -> Sheet:
 def organisation_page(page: dict[str, Any], lang: str) -> Group:
     """An organisation's page: the resident page's tables, with its kind."""
     r = page["resident"]
-    facts = Table.grid(padding=(0, 2))
+    facts = Grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     for key, value in (("id", f"#{r['id']}"), ("org", r["name"]), ("org_kind", r["org_kind"]),

@@ -89,6 +89,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import unicodedata
@@ -262,11 +263,9 @@ class CsvWriter:
 
     def escaped(self, rows: Iterable[Sequence[Any]]) -> int:
         """Rows whose cells are escaped already (None and numbers need nothing); how many."""
-        n, write = 0, self.csv.writerow
-        for cells in rows:
-            write(cells)
-            n += 1
-        return n
+        counted = itertools.count(1)  # compress() keeps every row, counting it, in C
+        self.csv.writerows(itertools.compress(rows, counted))
+        return next(counted) - 1
 
     def finish(self) -> None:
         """Everything written out; the caller's stream stays open (also after an error:
@@ -377,31 +376,68 @@ def _same(value: Any) -> Any:
     return value
 
 
+class _Memo(dict):
+    """``f`` of each distinct key, worked out once (a dict look-up after that)."""
+
+    def __init__(self, f: Any) -> None:
+        super().__init__()
+        self.f = f
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.f(key)
+        return value
+
+
+# Whether a text cell starting with this character may need escaping (rule 1 or 2).
+_RISKY_FIRST = _Memo(lambda ch: ch in _RISKY_START or _blank(ch))
+_NEVER = _Memo(lambda ch: False)
+_DIGITS = frozenset("0123456789")
+
+
 def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
-                  m: _Masks, esc: Any = _esc) -> Iterator[list[Any]]:
-    """Escaped cells, row by row. The ledger's own values (numbers, ISO dates, labels,
-    counts) never need escaping; text a clerk typed goes through ``esc`` (``_esc``, or
-    ``_same`` for the values themselves)."""
+                  m: _Masks, escaped: bool = True) -> Iterator[list[Any]]:
+    """The cells of each row, escaped (``escaped``) or the values themselves. The ledger's
+    own values (numbers, ISO dates, labels, counts) never need escaping; text a clerk typed
+    is escaped by ``escape_cell``: the names of registers (townships, villages, grids,
+    channels, categories, types, cadres, co-units) once for each distinct name, free text
+    only when its first character may need it. Row by row this is the export's only work
+    beside SQLite's and the csv module's."""
     complexity = _labels("complexity", lifecycle.COMPLEXITIES)
     status = _labels("status", lifecycle.STATUSES)
     level = _labels("level", lifecycle.LEVELS)
     satisfaction = _labels("satisfaction", lifecycle.SATISFACTIONS)
+    esc = escape_cell if escaped else _same
+    risky = _RISKY_FIRST if escaped else _NEVER
+    names = _Memo(lambda v: None if v is None else esc(v))  # the registers' names
     lead_names = {u: esc(name) for u, name in units.items()}
-    name, phone = m.name, m.phone
+    co_names = _Memo(lambda co: esc(SEP.join(units[u] for u in json.loads(co)))
+                     if co and co != "[]" else "")
+    mask_names, unmask = m.mask_names, m.unmask
+    digits = _DIGITS
     for (number, received_on, township, village, grid, resident, tel, channel, category,
          cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
          escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
          followed_up_on, sat, closed_on, reopen_count, first_step_on, locality) in cursor:
+        if mask_names:
+            resident = mask_name(resident)
+        if tel and not unmask:
+            tel = mask_phone(tel)
         yield [
-            number, received_on, esc(township), esc(village), esc(grid), esc(name(resident)),
-            esc(phone(tel)), esc(channel), esc(category), complexity[cx], esc(type_), esc(text),
-            status[st], level[lv], lead_names.get(lead) if lead else None,
-            esc(SEP.join(units[u] for u in json.loads(co))) if co and co != "[]" else "",
-            esc(handler), esc(leader), due_on,
+            number, received_on, names[township], names[village], names[grid],
+            esc(resident) if resident and risky[resident[0]] else resident,
+            # a masked number (138****5678) is never read as digits: only rule 1 applies
+            esc(tel) if tel and risky[tel[0]] and not (tel[0] in digits and "*" in tel)
+            else tel,
+            names[channel], names[category], complexity[cx], names[type_],
+            esc(text) if text and risky[text[0]] else text,
+            status[st], level[lv], lead_names.get(lead) if lead else None, co_names[co],
+            names[handler], names[leader], due_on,
             ("是" if provisional else "否") if due_on else None, "是" if settled else "否",
-            escalated_on, assigned_on, suspended_since, resolved_on, esc(result),
-            esc(feedback), followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
-            first_step_on, esc(locality),
+            escalated_on, assigned_on, suspended_since, resolved_on,
+            esc(result) if result and risky[result[0]] else result,
+            esc(feedback) if feedback and risky[feedback[0]] else feedback,
+            followed_up_on, satisfaction[sat], closed_on, reopen_count or 0,
+            first_step_on, names[locality],
         ]
 
 
@@ -426,4 +462,4 @@ def _resident_rows(ledger: Ledger, m: _Masks, given: dict[str, Any],
 def _demand_rows(ledger: Ledger, m: _Masks, given: dict[str, Any],
                  escaped: bool = True) -> Iterator[list[Any]]:
     return _demand_cells(ledger.demands.export_rows(**given), ledger.registers.unit_names(), m,
-                         _esc if escaped else _same)
+                         escaped)
