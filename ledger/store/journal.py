@@ -53,7 +53,6 @@ identity (``replay_order``). Events of a case that the replay refused are confli
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import json
@@ -68,7 +67,16 @@ journal_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 GENESIS = "0" * 64  # the "previous hash" of the first row
 _PREFIX = "ledger-journal-v1\n"
 _canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_sha256 = hashlib.sha256
+
+
+def _sha256(data: bytes) -> Any:
+    """``hashlib.sha256``, imported the first time a hash is made: reading commands never
+    make one, and do not pay for OpenSSL on start-up."""
+    global _sha256
+    import hashlib
+
+    _sha256 = hashlib.sha256
+    return _sha256(data)
 
 # The columns of a row in the order of its content tuple (``Journal.row``), then in the
 # order the chain hashes them.
@@ -142,7 +150,9 @@ class Journal:
         last_id, prev = head(self.db)
         out = []
         # chain_hash's rule, inlined: a large load appends hundreds of thousands of rows.
-        canonical, sha256, prefix = _canonical, _sha256, _PREFIX
+        import hashlib
+
+        canonical, sha256, prefix = _canonical, hashlib.sha256, _PREFIX
         for c in rows:
             last_id += 1
             values = [last_id, c[0], c[1], c[2], c[3], c[4], c[9], c[5], c[6], c[7], c[8]]
