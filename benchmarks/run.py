@@ -4,6 +4,8 @@ BENCHMARKS.md.
 
     python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/python benchmarks/run.py
 
+(with ``--suite``, which also times the test suite: ``pip install -e ".[test]"``).
+
 Generates (or reuses) a ledger of N demands with ``benchmarks/generate.py``, then times each
 operation of issue 5's target table as a whole process (wall clock from spawn to exit; the
 median of R runs after one untimed warm-up run; peak resident memory of that process from
@@ -401,8 +403,9 @@ def main() -> None:
                         "history (generate.py --history 10), same recent weeks (default 100,000)")
     p.add_argument("--suite", action="store_true",
                    help="also run the test suite once with the README's command and time it")
-    p.add_argument("--sync-demands", type=int, default=20_000, metavar="S",
-                   help="sync: the first full sync of a township of S demands (default 20,000)")
+    p.add_argument("--sync-demands", type=int, default=100_000, metavar="S",
+                   help="sync: the first full sync of a township of S demands (default "
+                        "100,000, issue 13's size)")
     p.add_argument("--sync-weekly", type=int, default=50_000, metavar="W",
                    help="sync: the weekly bundle of a township of W demands (default 50,000)")
     p.add_argument("--xlsx", type=int, nargs="+", default=None, metavar="N",
@@ -1065,7 +1068,7 @@ def command_options(args: argparse.Namespace) -> str:
         opts.append(f"--only {args.only}")
     if args.growth_demands != 100_000:
         opts.append(f"--growth-demands {args.growth_demands}")
-    if args.sync_demands != 20_000:
+    if args.sync_demands != 100_000:
         opts.append(f"--sync-demands {args.sync_demands}")
     if args.sync_weekly != 50_000:
         opts.append(f"--sync-weekly {args.sync_weekly}")
@@ -1143,8 +1146,9 @@ def write_report(args, n, meta, who, results, extra_notes, info, total,
         f"{args.keep}, never into the repository); it reproduces this page:",
         "",
         "```bash",
-        "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/python benchmarks/run.py"
-        + command_options(args),
+        ("python3 -m venv .venv && .venv/bin/pip install -e \".[test]\" && "
+         if args.suite else "python3 -m venv .venv && .venv/bin/pip install . && ")
+        + ".venv/bin/python benchmarks/run.py" + command_options(args),
         "```",
         "",
         f"It took {total / 60:.1f} minutes here, generating the ledger included"
