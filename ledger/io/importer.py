@@ -33,6 +33,7 @@ cell is a problem naming its column (``_number_lost_digits``).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -40,7 +41,7 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
 
 from .. import lifecycle
 from ..deadlines import Deadline, Policy, demand_deadline, parse_date
@@ -52,6 +53,8 @@ from ..models import (
 from ..services import Ledger
 from ..services.lookup import deferred as deferred_keys
 from ..services.residents import label as resident_label
+if TYPE_CHECKING:
+    from ..store.journal import Journal
 from .csvformat import (
     COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
     what_of,
@@ -528,6 +531,49 @@ class _Refs:
         self.people: dict[str, list[list[Any]]] = {}
         self.people_cached = 0
         self.today = ledger.today.isoformat()
+        # While a batch is checked (``hold``): the journal rows of what it creates, held,
+        # and the residents it creates, written together (``_flush_people``).
+        self.held: _HeldJournal | None = None
+        self.new_people: list[tuple[Any, ...]] = []
+        self.next_resident = 0
+
+    def hold(self) -> "Journal | None":
+        """From now until ``release``: the journal rows written are held (in order) and the
+        residents created are written a batch at a time; returns the journal to restore."""
+        if self.held is not None:
+            return None
+        journal = self.L.journal
+        self.held = self.L.journal = _HeldJournal(journal)  # type: ignore[assignment]
+        return journal
+
+    def release(self, journal: "Journal | None", write: bool = True) -> None:
+        """The residents created written, and every held journal row appended, in the
+        order they were written (one ``write_many``); ``write`` False: dropped (after an
+        error, before the transaction is rolled back)."""
+        if journal is None:
+            return
+        try:
+            if write:
+                self._flush_people()
+        finally:
+            held, self.held = self.held, None
+            self.new_people = []
+            self.L.journal = journal
+        assert held is not None
+        if write:
+            journal.write_many(held.rows)
+
+    def _flush_people(self) -> None:
+        """The residents created since the last flush, written (their journal rows take
+        the places held for them when they were created)."""
+        if not self.new_people:
+            return
+        people, self.new_people = self.new_people, []
+        assert self.held is not None
+        with self.held.filling():
+            ids = self.L.residents.insert_many(people)
+        if ids[0] != self.next_resident - len(people):  # nobody else writes residents here
+            raise RuntimeError("resident ids out of step")
 
     def _cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         got = self.cache.get(key, self)
@@ -679,6 +725,7 @@ class _Refs:
             found = rows[0]
             if found[1] is None and phone.full and found[0] > self.residents_before:
                 # Created earlier in this file without a phone: a later row gives it.
+                self._flush_people()
                 self.L.residents.set_phone(found[0], phone.full)
                 found[1] = phone.full
             return found[0]
@@ -687,7 +734,16 @@ class _Refs:
                 resident_label({"id": r[0], "name": name, "phone": r[1],
                                         "village": self._village_name(r[2])}) for r in rows])
         # Residents are created whether or not other names may be (as `issue add` would).
-        rid = self.L.residents.insert(name, village, None, phone.full, None, None, None, [])
+        if self.held is not None:  # written with the batch's other new residents
+            if not self.new_people:
+                self.next_resident = self.L.residents.last_id() + 1
+            rid = self.next_resident
+            self.next_resident += 1
+            self.new_people.append((name, village, None, phone.full, None, None, None, [],
+                                    None, None, None))
+            self.held.reserve()
+        else:
+            rid = self.L.residents.insert(name, village, None, phone.full, None, None, None, [])
         self._created("resident", name)
         everyone.append([rid, phone.full, village])
         self.people_cached += 1
@@ -699,6 +755,7 @@ class _Refs:
         rows = self.people.get(name)
         if rows is None:
             if self.people_cached >= self.RESIDENTS_CACHED:
+                self._flush_people()  # the look-ups from now on find them
                 self.people.clear()
                 self.people_cached = 0
             rows = self.people[name] = self.L.residents.named_like(name)
@@ -713,6 +770,52 @@ class _Refs:
         """Units created here get the lowest level the file used them at."""
         for uid, level in self.unit_levels.items():
             self.registers.set_unit_level(uid, level)
+
+
+class _HeldJournal:
+    """The ledger's journal while a batch is checked: the rows written are held in the
+    order written, to be appended by one ``Journal.write_many``; ``reserve`` keeps the place
+    of a row written later (a resident created now, written with the batch's others), which
+    the rows written ``filling()`` take, in order."""
+
+    def __init__(self, journal: "Journal") -> None:
+        self.journal = journal
+        self.rows: list[Any] = []
+        self.places: list[int] = []
+        self.fill = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.journal, name)
+
+    def row(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        return self.journal.row(*args, **kwargs)
+
+    def write(self, subject: str, subject_id: int, action: str, on: str,
+              data: dict[str, Any] | None = None, reason: str | None = None) -> None:
+        self.write_many([self.row(subject, subject_id, action, on, data, reason)])
+
+    def write_many(self, rows: Any) -> None:
+        if not self.fill:
+            self.rows.extend(rows)
+            return
+        rows = list(rows)
+        places, self.places = self.places[:len(rows)], self.places[len(rows):]
+        if len(places) != len(rows):
+            raise RuntimeError("journal rows without a place held")
+        for at, content in zip(places, rows):
+            self.rows[at] = content
+
+    def reserve(self) -> None:
+        self.places.append(len(self.rows))
+        self.rows.append(None)
+
+    @contextlib.contextmanager
+    def filling(self) -> Iterator[None]:
+        self.fill = True
+        try:
+            yield
+        finally:
+            self.fill = False
 
 
 @dataclass(frozen=True)
@@ -989,6 +1092,24 @@ class _Demands(_Kind):
         unwritten = self.bulk.unwritten(wanted)
         void = self.L.demands.voided(wanted)
         plans, first, not_written, present = [], {}, [], []
+        held = self.refs.hold()  # what the checks create, written at once below
+        try:
+            self._check_batch(batch, numbers, in_ledger, unwritten, void, plans, first,
+                              not_written, present)
+        except BaseException:
+            self.refs.release(held, write=False)  # the transaction is rolled back
+            raise
+        self.refs.release(held)
+        self.bulk.not_written(not_written)
+        if not self.allow_duplicates:
+            plans = self._not_duplicates(plans)
+        self._write(plans)
+        self._present(present)
+
+    def _check_batch(self, batch: list[_Row], numbers: dict[int, str], in_ledger: dict[str, int],
+                     unwritten: dict[str, int], void: set[str], plans: list[dict[str, Any]],
+                     first: dict[str, int], not_written: list[tuple[str, int]],
+                     present: list[tuple[_Row, str, int]]) -> None:
         for row in batch:
             number = numbers.get(row.number)
             if number is not None:
@@ -1015,11 +1136,6 @@ class _Demands(_Kind):
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
-        self.bulk.not_written(not_written)
-        if not self.allow_duplicates:
-            plans = self._not_duplicates(plans)
-        self._write(plans)
-        self._present(present)
 
     def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The plans that are not likely duplicates of a demand the ledger held before this
