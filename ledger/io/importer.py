@@ -1011,6 +1011,140 @@ def _differences(row: _Row, plan: dict[str, Any], stored: dict[str, Any]) -> lis
     return out
 
 
+# --- checking a batch column by column ----------------------------------------------------------
+
+class _Bad:
+    """A cell's problem, found once for its value: the message key and its parameters (as
+    ``_Check.take`` reports a LedgerError)."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, e: LedgerError) -> None:
+        self.key = e.key
+        self.params = {k: v for k, v in e.params.items() if k != "number"}
+
+
+_UNSEEN = object()
+
+
+def _attempt(fn: Callable[[str], Any], value: str) -> Any:
+    """``fn(value)``, or the ``_Bad`` of the LedgerError it raises."""
+    try:
+        return fn(value)
+    except LedgerError as e:
+        return _Bad(e)
+
+
+class _Columns:
+    """The cells of a batch checked column by column: each distinct value of a column that
+    needs nothing but itself (a date, an enum, a yes/no, a name, a text, a phone) checked
+    once (``load``), its result or its problem kept while the column has few distinct
+    values; and, for a column naming something of the ledger (village, grid, unit, term),
+    each distinct name in its context resolved once (``ref``), the first time a row meets
+    it, in the order of the file (what it creates is created in that order, as row by row).
+    A row then reads its cells from these (``cell``), and its problems are reported as
+    ``_Check`` reports them, row by row, with the same messages."""
+
+    KEPT = 20_000  # distinct values of a column kept from batch to batch
+
+    def __init__(self, checks: dict[str, Callable[[str], Any]]) -> None:
+        self.checks = checks
+        self.memo: dict[str, dict[str, Any]] = {k: {} for k in checks}
+        self.refs: dict[str, dict[tuple[Any, str], Any]] = {}
+
+    def load(self, batch: list[_Row]) -> None:
+        """Every distinct value of the batch's self-contained columns, checked."""
+        for key, fn in self.checks.items():
+            memo = self.memo[key]
+            if len(memo) > self.KEPT:
+                memo.clear()
+            values = {r.values.get(key) for r in batch}
+            values.discard(None)
+            values.discard("")
+            for value in values.difference(memo):
+                memo[value] = _attempt(fn, value)
+
+    def cell(self, c: _Check, key: str, required: bool = False) -> Any:
+        """A self-contained cell's value (None when empty), its problem recorded on ``c``."""
+        value = c.values.get(key)
+        if not value:
+            if required:
+                c.fail(key, "import.required")
+            return None
+        got = self.memo[key].get(value, _UNSEEN)
+        if got is _UNSEEN:  # a row not loaded (checked on its own)
+            got = self.memo[key][value] = _attempt(self.checks[key], value)
+        if type(got) is _Bad:
+            c.fail(key, got.key, **got.params)
+            return None
+        return got
+
+    def ref(self, c: _Check, key: str, context: Any, fn: Callable[[str], Any],
+            value: str | None = None, required: bool = False) -> Any:
+        """A cell naming something of the ledger in ``context`` (``fn`` resolves it; run
+        for the first row that names it), or None with its problem recorded."""
+        if value is None:
+            value = c.values.get(key)
+        if not value:
+            if required:
+                c.fail(key, "import.required")
+            return None
+        memo = self.refs.get(key)
+        if memo is None:
+            memo = self.refs[key] = {}
+        elif len(memo) > self.KEPT:
+            memo.clear()
+        got = memo.get((context, value), _UNSEEN)
+        if got is _UNSEEN:
+            got = memo[(context, value)] = _attempt(fn, value)
+        if type(got) is _Bad:
+            c.fail(key, got.key, **got.params)
+            return None
+        return got
+
+
+def _day_check(today: str) -> Callable[[str], str]:
+    """A date cell as ``_Check.day`` reads it (not after ``today``)."""
+
+    def day(value: str) -> str:
+        got = _Check._read_day(value)
+        if got > today:
+            raise BadInput("date.future", value=got, today=today)
+        return got
+
+    return day
+
+
+def _phone_cell(value: str) -> "_Phone":
+    """A phone cell as ``_Check.phone`` reads it."""
+    if "*" in value:
+        m = re.fullmatch(r"(\d*)(\*+)(\d*)", value)
+        if m is None:
+            raise BadInput("phone.malformed", value=value)
+        return _Phone(None, m[1] + "_" * len(m[2]) + m[3])
+    full = check_phone(value)
+    return _Phone(full, full)
+
+
+def _demand_columns(today: str) -> _Columns:
+    """The self-contained columns of a demand row and the check of each."""
+    day = _day_check(today)
+    checks: dict[str, Callable[[str], Any]] = {
+        "received_on": day, "text": lambda v: clean_text(v, "issue"),
+        "status": _STATUS, "level": _LEVEL, "complexity": _COMPLEXITY,
+        "satisfaction": _SATISFACTION, "phone": _phone_cell,
+        "handler": lambda v: clean_name(v, "handler"),
+        "leader": lambda v: clean_name(v, "leader"),
+        "result": lambda v: clean_text(v, "result"),
+        "feedback": lambda v: clean_text(v, "feedback"),
+        "due_on": lambda v: parse_date(v).isoformat(),
+        "due_provisional": _yes_no, "settled_on_spot": _yes_no, "reopen_count": _count,
+    }
+    for key in _DEMAND_DATES:
+        checks[key] = day
+    return _Columns(checks)
+
+
 class _Kind:
     """The rows of one kind of file: ``run`` checks them, and writes those that pass."""
 
@@ -1044,6 +1178,7 @@ class _Demands(_Kind):
         self.kept: list[str | int] = []  # numbers, or the ids of rows numbered at the end
         self.visits = L.visits.linked_numbers()
         self.policies: dict[tuple[Any, ...], Policy | None] = {}
+        self.columns = _demand_columns(L.today.isoformat())
 
     def run(self, rows: Iterator[_Row]) -> None:
         batch: list[_Row] = []
@@ -1076,6 +1211,7 @@ class _Demands(_Kind):
         return int(rows_read * end / max(at, 1))
 
     def _batch(self, batch: list[_Row]) -> None:
+        self.columns.load(batch)
         # Numbers first: one look each at the file so far and at the ledger, for the batch.
         numbers: dict[int, str] = {}
         for row in batch:
@@ -1248,50 +1384,63 @@ class _Demands(_Kind):
         return str(value)
 
     def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
-        """The plan for one demand row (None when it has problems)."""
-        L, refs = self.L, self.refs
+        """The plan for one demand row (None when it has problems): its cells read from the
+        batch's columns (``_Columns``), each problem reported as row by row."""
+        L, refs, cols = self.L, self.refs, self.columns
         c = _Check(L, row, self.problems)
-        if row.values.get("number") and number is None:
+        values = row.values
+        cell, ref = cols.cell, cols.ref
+        if values.get("number") and number is None:
             c.take("number", parse_number)  # the malformed number, as a problem
-        received = c.day("received_on", required=True)
-        text = c.take("text", lambda v: clean_text(v, "issue"), required=True)
-        village = _place(c, refs)
-        status = c.take("status", _STATUS) or "open"
-        level = c.take("level", _LEVEL)
-        known_level = level is not None or not c.v("level")  # a bad level is not checked further
+        received = cell(c, "received_on", True)
+        text = cell(c, "text", True)
+        # The row's village (by 镇/街道 and 村/社区), or None with the problem recorded.
+        township = values.get("township", "")
+        if township and ref(c, "township", None, refs.township) is None:
+            if not values.get("village"):
+                c.fail("village", "import.required")
+            village = None
+        else:
+            village = ref(c, "village", township, lambda v: refs.village(township, v),
+                          required=True)
+        status = cell(c, "status") or "open"
+        level = cell(c, "level")
+        known_level = level is not None or not values.get("level")  # a bad level: no further
         level = level or "village"
-        complexity = c.take("complexity", _COMPLEXITY) or "general"
-        satisfaction = c.take("satisfaction", _SATISFACTION)
-        grid = c.take("grid", lambda v: refs.grid(village, v)) if village is not None else None
-        phone = c.phone()
+        complexity = cell(c, "complexity") or "general"
+        satisfaction = cell(c, "satisfaction")
+        grid = ref(c, "grid", village, lambda v: refs.grid(village, v)) \
+            if village is not None else None
+        phone = cell(c, "phone") or _NO_PHONE
         resident = c.take("resident", lambda v: refs.resident(v, village, phone)) \
             if village is not None else None
-        channel = c.take("channel", lambda v: refs.term("channel", v))
-        category = c.take("category", lambda v: refs.term("category", v))
-        type_ = c.take("type", lambda v: refs.term("type", v))
+        channel = ref(c, "channel", None, lambda v: refs.term("channel", v))
+        category = ref(c, "category", None, lambda v: refs.term("category", v))
+        type_ = ref(c, "type", None, lambda v: refs.term("type", v))
         unit_level = level if known_level else None
-        lead = c.take("unit", lambda v: _unit(refs, v, unit_level))
+        lead = ref(c, "unit", unit_level, lambda v: _unit(refs, v, unit_level))
         co: list[int] = []
-        if c.v("co_units"):
-            for name in _names(c.v("co_units")):
-                got = c.take("co_units", lambda _: _unit(refs, name, unit_level))
+        if values.get("co_units"):
+            for name in _names(values["co_units"]):
+                got = ref(c, "co_units", unit_level, lambda v: _unit(refs, v, unit_level),
+                          value=name)
                 if got is not None and got != lead and got not in co:
                     co.append(got)
-            if lead is None and not c.v("unit"):
+            if lead is None and not values.get("unit"):
                 c.fail("co_units", "import.co_without_lead")
-        handler = c.take("handler", lambda v: clean_name(v, "handler"))
+        handler = cell(c, "handler")
         # 双向派单: the locality goes with an assignment
-        locality = c.take("locality", lambda v: refs.village("", v))
-        if locality is not None and lead is None and not c.v("unit"):
+        locality = ref(c, "locality", None, lambda v: refs.village("", v))
+        if locality is not None and lead is None and not values.get("unit"):
             c.fail("locality", "import.locality_without_lead")
-        leader = c.take("leader", lambda v: clean_name(v, "leader"))
-        result = c.take("result", lambda v: clean_text(v, "result"))
-        feedback = c.take("feedback", lambda v: clean_text(v, "feedback"))
-        due_on = c.take("due_on", lambda v: parse_date(v).isoformat())
-        c.yes_no("due_provisional")
-        settled = c.yes_no("settled_on_spot") or 0
-        reopen_count = c.count("reopen_count")
-        days = {k: c.day(k) for k in _DEMAND_DATES}
+        leader = cell(c, "leader")
+        result = cell(c, "result")
+        feedback = cell(c, "feedback")
+        due_on = cell(c, "due_on")
+        cell(c, "due_provisional")
+        settled = cell(c, "settled_on_spot") or 0
+        reopen_count = cell(c, "reopen_count") or 0
+        days = {k: cell(c, k) for k in _DEMAND_DATES}
         if c.bad:
             return None
 
