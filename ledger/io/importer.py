@@ -1049,7 +1049,10 @@ class _Columns:
 
     def __init__(self, checks: dict[str, Callable[[str], Any]]) -> None:
         self.checks = checks
-        self.memo: dict[str, dict[str, Any]] = {k: {} for k in checks}
+        # Columns of one check (the dates, the yes/no columns) share what it found.
+        found: dict[Callable[[str], Any], dict[str, Any]] = {}
+        self.memo: dict[str, dict[str, Any]] = {
+            k: found.setdefault(fn, {}) for k, fn in checks.items()}
         self.refs: dict[str, dict[tuple[Any, str], Any]] = {}
 
     def load(self, batch: list[_Row]) -> None:
