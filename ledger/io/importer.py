@@ -1182,6 +1182,7 @@ class _Demands(_Kind):
         self.visits = L.visits.linked_numbers()
         self.policies: dict[tuple[Any, ...], Policy | None] = {}
         self.columns = _demand_columns(L.today.isoformat())
+        self.deadlines: dict[tuple[Any, ...], Deadline | None] = {}
 
     def run(self, rows: Iterator[_Row]) -> None:
         batch: list[_Row] = []
@@ -1516,6 +1517,21 @@ class _Demands(_Kind):
             self.policies[key] = self.L.clocks.policy_for(*key)
         return self.policies[key]
 
+    def _deadline(self, data: dict[str, Any], on: str, policy: Policy | None) -> Deadline | None:
+        """``demand_deadline`` of the import event alone: a journal of one import event has
+        its stage begin on the stage start imported, with the extra days imported and no
+        pause counted yet, so demands alike in these and in their policy share one
+        deadline, computed once."""
+        key = (data["category"], data["type"], data["complexity"],
+               data["stage_started_on"] or on, data.get("extra_days") or 0)
+        got = self.deadlines.get(key, _UNSEEN)
+        if got is _UNSEEN:
+            if len(self.deadlines) > _Columns.KEPT:
+                self.deadlines.clear()
+            got = self.deadlines[key] = demand_deadline([("import", data, on)], policy,
+                                                        self.L.calendar)
+        return got
+
     def _write(self, plans: list[dict[str, Any]]) -> None:
         if not plans:
             return
@@ -1536,10 +1552,10 @@ class _Demands(_Kind):
             policy = self._policy(data)
             # The deadline from the one event this demand's journal will hold; the days the
             # file's 办理时限 lies beyond the stage's period are kept as extra days.
-            dl = demand_deadline([("import", data, on)], policy, L.calendar)
+            dl = self._deadline(data, on, policy)
             data["extra_days"] = _extra_days(L, policy, dl, p["due_on"])
             if data["extra_days"]:
-                dl = demand_deadline([("import", data, on)], policy, L.calendar)
+                dl = self._deadline(data, on, policy)
             state = lifecycle.apply(None, "import", data, on)
             demands.append((did, number, state, dl))
             journal.append(L.journal.row("demand", did, "import", on, data))
