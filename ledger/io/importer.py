@@ -485,7 +485,13 @@ def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str,
                 problems.append(RowError(n, labels[key], cell, "import.xlsx_number",
                                          {"column": labels[key]}))
                 cells = [*cells[:i], "", *cells[i + 1:]]  # checked no further
-        if plain and len(cells) <= width:
+        if plain and len(cells) <= width and not (
+                escaped and ("\x1f'" in "\x1f".join(cells) or cells and cells[0][:1] == "'")):
+            # No cell escaped by an apostrophe (a tab escape is stripped with the blanks).
+            values = dict(zip(keys, map(str.strip, cells)))  # type: ignore[arg-type]
+            if not any(values.values()):
+                continue
+        elif plain and len(cells) <= width:
             values = {k: (c[1:] if c[:1] in escapes else c).strip()
                       for k, c in zip(keys, cells)}  # type: ignore[misc]
             if not any(values.values()) and not any(c.strip() for c in cells):
@@ -1045,7 +1051,7 @@ class _Columns:
     A row then reads its cells from these (``cell``), and its problems are reported as
     ``_Check`` reports them, row by row, with the same messages."""
 
-    KEPT = 20_000  # distinct values of a column kept from batch to batch
+    KEPT = 5_000  # distinct values of a column kept from batch to batch
 
     def __init__(self, checks: dict[str, Callable[[str], Any]]) -> None:
         self.checks = checks
