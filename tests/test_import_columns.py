@@ -6,6 +6,11 @@ row."""
 from __future__ import annotations
 
 import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -160,3 +165,79 @@ def test_a_refused_batch_holds_nothing_back(tmp_path: Path,
     assert [(p.column, p.key) for p in e.value.params["errors"]] == [("受理日期", "date.future")]
     assert _everything(L) == before
     assert L.journal.__class__.__name__ == "Journal"  # the ledger's own journal, back
+
+
+# --- reading the rows ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cells, values", [
+    (["2026-11-16", " 东坪村 ", "路灯"], {"a": "2026-11-16", "b": "东坪村", "c": "路灯"}),
+    (["\t13812345678", "x", ""], {"a": "13812345678", "b": "x", "c": ""}),  # the tab escape
+    (["'=1+1", "x", "y"], {"a": "=1+1", "b": "x", "c": "y"}),  # an apostrophe, first cell
+    (["x", "'+86 138", "y"], {"a": "x", "b": "+86 138", "c": "y"}),  # ... a middle one
+    (["x", "y", "''@z"], {"a": "x", "b": "y", "c": "'@z"}),  # one apostrophe taken
+    (["x", " 'y", "z"], {"a": "x", "b": "'y", "c": "z"}),  # not at the start: kept
+    (["x", "y"], {"a": "x", "b": "y"}),  # a short row
+    (["", " ", "'"], {"a": "", "b": "", "c": ""}),  # not blank: it holds an apostrophe
+])
+def test_a_row_is_read_the_same_whatever_its_escapes(cells: list[str],
+                                                     values: dict[str, str]) -> None:
+    result = importer.ImportResult(what="demands")
+    got = list(importer._rows(iter([cells, ["", " ", ""]]), ["a", "b", "c"],
+                              {"a": "A", "b": "B", "c": "C"}, [], result, None, None))
+    assert [(r.number, r.values) for r in got] == [(2, values)]  # the blank row 3 left out
+    assert result.rows == 1
+
+
+# --- killed while a batch's new residents and held journal rows are written -------------------
+
+IMPORTER_KILLED_WRITING_HELD_ROWS = """
+import os, signal, sys
+from datetime import date
+from pathlib import Path
+from ledger.io.importer import import_csv
+from ledger.services import Ledger
+from ledger.services import open_ledger
+ledger = Ledger(open_ledger(sys.argv[1]), today=date(2026, 11, 17), user="导入")
+seen = {"residents": 0, "journal": 0}
+def trace(sql):
+    head = sql.lstrip().upper()
+    for table in seen:
+        if head.startswith(f"INSERT INTO {table.upper()} "):
+            seen[table] += 1
+            if table == sys.argv[3] and seen[table] == 2_500:
+                print("killed", flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+ledger.db.conn.set_trace_callback(trace)
+import_csv(ledger, Path(sys.argv[2]).read_bytes(), create_missing=True)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+@pytest.mark.parametrize("table", ["residents", "journal"])
+def test_an_import_killed_writing_a_batch_of_new_residents_leaves_none_or_all(
+        tmp_path: Path, table: str) -> None:
+    """Killed as a batch's new residents are written, or as the journal rows held for them
+    are appended: a large load (the bulk path), in its one transaction, leaves nothing."""
+    from .conftest import setup_township
+
+    path = tmp_path / "ledger.db"
+    setup_township(Ledger(open_ledger(path), today=TODAY, user="刘洁")).db.conn.close()
+    schema = sqlite3.connect(path).execute(
+        "select type, name, sql from sqlite_master order by name").fetchall()
+    before = Ledger(open_ledger(path), today=TODAY)
+    counted = counts(before)
+    before.db.conn.close()
+    rows = ["受理日期,村/社区,反映人,诉求内容"] + [
+        f"2026-11-{1 + i % 16:02d},东坪村,居民{i // 2},第{i}件诉求" for i in range(6_000)]
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    child = subprocess.run([sys.executable, "-c", IMPORTER_KILLED_WRITING_HELD_ROWS, str(path),
+                            str(csv_file), table], capture_output=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert child.stdout.strip() == b"killed"
+    L = Ledger(open_ledger(path), today=TODAY)
+    assert counts(L) == counted  # no resident, no journal row, no demand
+    assert L.checks.run() == []
+    assert L.db.execute("select type, name, sql from sqlite_master order by name").fetchall() \
+        == schema
