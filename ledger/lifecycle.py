@@ -77,13 +77,34 @@ def step(action: str, allowed: tuple[str, ...]) -> Callable[[_Step], _Step]:
 
 def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> State:
     """The state after ``action`` taken on day ``on`` (ISO date). Does not modify ``state``."""
+    return _advance(state, action, data, on, True)
+
+
+def replay(events: list[tuple[str, dict[str, Any], str]]) -> State | None:
+    """Fold journal events ``(action, data, on)`` into the state they describe, by ``apply``'s
+    rules; raises ``Refused`` at the first step they refuse."""
+    state: State | None = None
+    for action, data, on in events:
+        # One state advanced step by step (no copy at each step: a replay keeps only its end;
+        # a refused step ends it).
+        state = _advance(state, action, data, on, False)
+    return state
+
+
+def _copy(state: State) -> State:
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+
+
+def _advance(state: State | None, action: str, data: dict[str, Any], on: str,
+             copy: bool) -> State:
+    """``apply``, on a copy of ``state`` or (``copy`` false) on ``state`` itself."""
     if action not in _STEPS:
         raise ValueError(f"unknown action {action!r}")
     allowed, fn = _STEPS[action]
     if action in NO_OP_STEPS:
         if state is None:
             raise Refused("step.not_accepted")
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+        return _copy(state) if copy else state
     if action in FIRST_STEPS:
         if state is not None:
             raise Refused("step.already_accepted")
@@ -93,7 +114,7 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
     elif action in BOOKKEEPING:
         if state is None:
             raise Refused("step.not_accepted")
-        new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+        new = _copy(state) if copy else state
         fn(new, data, on)
         return new
     else:
@@ -106,21 +127,13 @@ def apply(state: State | None, action: str, data: dict[str, Any], on: str) -> St
         # One demand's steps are recorded in the order they happened.
         if on < state["updated_on"]:
             raise Refused("step.before_last", on=on, last=state["updated_on"])
-        new = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+        new = _copy(state) if copy else state
     fn(new, data, on)
     if action not in FIRST_STEPS and new["first_step_on"] is None:
         new["first_step_on"] = on  # the response to the demand: its first step after acceptance
     # An imported snapshot carries the date of its last recorded step.
     new["updated_on"] = max(on, data.get("updated_on") or on) if action == "import" else on
     return new
-
-
-def replay(events: list[tuple[str, dict[str, Any], str]]) -> State | None:
-    """Fold journal events ``(action, data, on)`` into the state they describe."""
-    state: State | None = None
-    for action, data, on in events:
-        state = apply(state, action, data, on)
-    return state
 
 
 # --- the steps -------------------------------------------------------------------------

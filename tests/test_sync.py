@@ -484,3 +484,57 @@ def test_a_case_merged_before_sync_takes_only_its_new_steps(tmp_path: Path) -> N
         assert L.db.execute("select count(*) from journal where subject = 'demand'"
                             ).fetchone()[0] == len(copied) + 2
     check_passes(county)
+
+
+def _tables(path: Path) -> dict[str, list[tuple]]:
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        out = {t: sorted(c.execute(f"select * from {t}").fetchall(), key=repr) for t in (
+            "demands", "journal", "import_steps", "resident_demands", "residents", "visits",
+            "sync_conflicts", "name_keys")}
+        out["schema"] = sorted(c.execute("select type, name, sql from sqlite_master "
+                                         "where name not like 'sqlite_%'").fetchall())
+        return out
+
+
+def test_a_large_first_sync_writes_what_case_by_case_writes(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """The bulk path of a first full sync (indexes and triggers set aside, cases written a
+    batch at a time) leaves the same file as the ordinary one, byte for byte in its rows."""
+    town = tmp_path / "青石镇.db"
+    make_township(town, "青石镇")
+    with at(town, "2026-11-06", "10:00", "青石镇文书") as L:
+        L.sync.set_name("青石镇")
+        first = None
+        for i in range(7):
+            n = L.demands.add(f"第{i}件:房屋漏水", village="东坪村", resident="张秀兰",
+                              on="2026-11-03")
+            first = first or n
+            if i % 3 == 0:
+                L.demands.settle(n, result="当场处理", on="2026-11-03")
+            elif i % 3 == 1:
+                L.demands.escalate(n, reason="村里解决不了", on="2026-11-04")
+                L.demands.assign(n, unit="青石镇司法所", on="2026-11-04")
+                L.demands.resolve(n, result="已调解", on="2026-11-05")
+        L.demands.add("又一次房屋漏水", village="东坪村", resident="张秀兰", on="2026-11-06",
+                      repeat_of=first)
+    bundle = tmp_path / "full.bundle"
+    send(town, tmp_path, bundle, "2026-11-06")
+    counties = {}
+    for way in ("case by case", "bulk"):
+        counties[way] = tmp_path / f"{way}.db"
+        make_county(counties[way])
+        with monkeypatch.context() as m:
+            if way == "bulk":
+                from ledger.services import sync
+                from ledger.services.demands import BulkDemands
+
+                m.setattr(BulkDemands, "LARGE_ROWS", 1)
+                m.setattr(sync._NewCases, "BATCH", 3)  # three batches of 3, 3 and 2
+            r = take(counties[way], bundle, "2026-11-07")
+        assert (r.demands, r.events) == (8, 17)  # 3 settled x 2, 2 resolved x 4, 3 accepted
+        check_passes(counties[way])
+    a, b = _tables(counties["case by case"]), _tables(counties["bulk"])
+    assert a["journal"] and a == b
+    with at(counties["bulk"], "2026-11-07") as L:
+        repeat = L.demands.row("青石镇:2026-000008")
+        assert repeat["repeat_of"] == L.demands.row("青石镇:2026-000001")["id"]

@@ -77,6 +77,8 @@ def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
                 conn.executemany(
                     f"insert into {name} values ({', '.join('?' for _ in columns)})",
                     tables.get(name, ()))
+            # the receiver reads the events case by case
+            conn.execute("create index events_by_case on events (subject_id, id)")
             conn.commit()
         finally:
             conn.close()

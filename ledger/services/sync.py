@@ -32,9 +32,11 @@ the naming travels with it).
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -51,8 +53,9 @@ ID_KEYS = {"village_id": "village", "grid_id": "grid", "resident_id": "resident"
            "visit_id": "visit", "lead_unit_id": "unit", "unit_id": "unit",
            "co_unit_ids": "unit", "unit_ids": "unit", "locality_id": "village",
            "by_unit_id": "unit", "by_village_id": "village", "meeting_id": "meeting"}
+_ID_KEYS = frozenset(ID_KEYS)
 
-CACHE_KIB = 16_384  # SQLite's page cache for a large bundle (as for a large import)
+CACHE_KIB = 4_096  # SQLite's page cache for a large bundle: measured, a larger one costs memory and saves no time
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
 
 
@@ -365,6 +368,31 @@ def replay_tolerant(ordered: list[Any], applied: list[Any] | None = None) -> tup
     order given, skipping (and returning, by index) the events the rules refuse; with the
     journal id that settled each refused event (by its global identity), where one did.
     The events applied, as ``(action, data, on)``, are appended to ``applied`` if given."""
+    events, named = [], []
+    for _, on, _, jid, action, data, reason, _ in ordered:
+        d = json.loads(data)
+        settled = d.pop("settles", None)
+        if reason:
+            d["reason"] = reason
+        events.append((action, d, on))
+        if settled:
+            named.append((jid, settled))
+    try:  # the common case, every event applies: one replay, no copy of the state per step
+        state = lifecycle.replay(events)
+    except (Refused, ValueError):
+        return _replay_refusing(ordered, applied)
+    if applied is not None:
+        applied.extend(events)
+    settles: dict[tuple[str, int], int] = {}
+    for jid, settled in named:
+        for origin, origin_id in settled:
+            settles.setdefault((origin, origin_id), jid)
+    return state, {}, settles
+
+
+def _replay_refusing(ordered: list[Any], applied: list[Any] | None) -> tuple[
+        lifecycle.State | None, dict[int, Refused], dict[tuple[str, int], int]]:
+    """``replay_tolerant`` step by step, for a case some of whose events are refused."""
     state: lifecycle.State | None = None
     refused: dict[int, Refused] = {}
     settles: dict[tuple[str, int], int] = {}
@@ -445,7 +473,7 @@ class _Import:
             rid, prev, hash_ = r[0], r[13], r[14]
             if prev is None:  # linked to the row just above it in the bundle
                 prev = last_hash if last_id == rid - 1 else None
-            if (prev is None or chain_hash(prev, r[:13]) != hash_
+            if (prev is None or chain_hash(prev, r[:13] if r[11] else r[:11]) != hash_
                     or (last_id == rid - 1 and prev != last_hash) or not start < rid <= end):
                 raise Refused("sync.tampered", path=path, id=rid)
             last_id, last_hash = rid, hash_
@@ -460,6 +488,8 @@ class _Import:
                             range=(int(info["range_from"] or 0), int(info["range_to"])))
         if self.b.count("events") > 10_000:
             self.db.set_cache(CACHE_KIB)  # a first sync: every index of the journal grows
+            # and the indexes built after the load sort in temporary files, not in memory
+            self.db.execute("PRAGMA temp_store = FILE")
         with self.db.atomic():
             self._registers(result)
             self._residents(result)
@@ -604,11 +634,11 @@ class _Import:
             return data
         d = json.loads(data)
         changed = False
-        for key, kind in ID_KEYS.items():
-            value = d.get(key)
+        for key in d.keys() & _ID_KEYS:
+            value = d[key]
             if value is None:
                 continue
-            table = self.ids[kind]
+            table = self.ids[ID_KEYS[key]]
             d[key] = [table[v] for v in value] if isinstance(value, list) else table[value]
             changed = True
         return journal_json(d) if changed else data
@@ -642,30 +672,44 @@ class _Import:
                 have[origin] = {i for (i,) in db.execute(
                     "select origin_id from journal where origin = ?", [origin])}
         legacy = self._legacy_copies([c[0] for c in cases.values() if c[0] is not None])
-        new_cases: dict[int, list[tuple[Any, ...]]] = {}
+        # Every case new here has its id before any is written (a repeat link may name a
+        # later one); they are written in the order of the sender's ids.
+        new = _NewCases(self, cases, result, [i for (i,) in self.b.conn.execute(
+            "select distinct subject_id from events order by subject_id")
+            if cases[i][0] is None])
         old_cases: dict[int, list[tuple[Any, ...]]] = {}
         cursor = self.b.conn.cursor()
         cursor.row_factory = None
         translate = self._translate
-        for (rid, subject_id, action, on_date, actor, os_user, reason, data, recorded_at,
-             stored_origin, stored_origin_id) in cursor.execute(
-                "select id, subject_id, action, on_date, actor, os_user, reason, data, "
-                "recorded_at, origin, origin_id from events order by id"):
-            origin = stored_origin or src
-            origin_id = stored_origin_id if stored_origin else rid
-            if origin == me or origin_id in have[origin]:
-                continue
+        # Case by case (the bundle's index by case), so that a whole township is never held
+        # in memory at once.
+        rows = cursor.execute(
+            "select subject_id, id, action, on_date, actor, os_user, reason, data, "
+            "recorded_at, origin, origin_id from events order by subject_id, id")
+        for subject_id, group in itertools.groupby(rows, key=itemgetter(0)):
             local = cases[subject_id][0]
-            if local is not None and legacy and (local, action, on_date, recorded_at,
-                                                 actor) in legacy:
+            events = []
+            for (_, rid, action, on_date, actor, os_user, reason, data, recorded_at,
+                 stored_origin, stored_origin_id) in group:
+                origin = stored_origin or src
+                origin_id = stored_origin_id if stored_origin else rid
+                if origin == me or origin_id in have[origin]:
+                    continue
+                if local is not None and legacy and (local, action, on_date, recorded_at,
+                                                     actor) in legacy:
+                    continue
+                have[origin].add(origin_id)
+                events.append((origin, on_date, recorded_at or "", action, translate(data),
+                               reason, origin_id, actor, os_user, recorded_at))
+            if not events:
                 continue
-            have[origin].add(origin_id)
-            event = (origin, on_date, recorded_at or "", action, translate(data), reason,
-                     origin_id, actor, os_user, recorded_at)
-            (new_cases if local is None else old_cases).setdefault(subject_id, []).append(event)
+            if local is None:
+                new.add(subject_id, events)
+            else:
+                old_cases[subject_id] = events
+        new.finish()
         result.skipped = sum(1 for k, c in cases.items() if c[0] is not None
                              and k not in old_cases)
-        self._new_cases(new_cases, cases, result)
         self._old_cases(old_cases, cases, result)
 
     def _legacy_copies(self, local: list[int]) -> set[tuple[Any, ...]]:
@@ -706,70 +750,6 @@ class _Import:
             "action": e[3], "on_date": e[1], "actor": e[7], "reason": e[5],
             "recorded_at": e[9], "os_user": e[8]}, e[4], e[0], e[6]) for e in events]
 
-    def _new_cases(self, new_cases: dict[int, list[tuple[Any, ...]]],
-                   cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
-        """Cases new to this ledger, written together: their rows in one statement, their
-        events in one append (a first sync brings a whole township)."""
-        if not new_cases:
-            return
-        db = self.db
-        next_id = self.L.demands.next_id()
-        numbers = {n for (n,) in db.execute("select number from demands where number like ?",
-                                            [f"%{SEPARATOR}%"])}
-        rows: list[dict[str, Any]] = []
-        journal: list[tuple[Any, ...]] = []
-        conflicts = []
-        from .clocks import deadline_of
-
-        policies, calendar = self.L.policies, self.L.calendar
-        for k, their_id in enumerate(new_cases):  # every case its id here first (links)
-            self.ids["demand"][their_id] = next_id + k
-        for their_id, events in new_cases.items():
-            events = self._link(events)
-            _, home, number, home_name = cases[their_id]
-            ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
-                                    for k, e in enumerate(events)])
-            applied: list[Any] = []
-            state, refused, settles = replay_tolerant(ordered, applied)
-            if state is None:
-                raise Refused("sync.case_without_acceptance", id=number)
-            local = f"{home_name}{SEPARATOR}{number}"
-            if local in numbers:  # two ledgers of one name: told apart by their identity
-                local = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
-            numbers.add(local)
-            row = {"id": next_id, "number": local, **to_row(state), "origin_ledger": home,
-                   "origin_number": number}
-            # its deadline by this ledger's calendar and policies, as every step computes it
-            row["due_on"], row["due_provisional"] = deadline_of(
-                state["category"], state["type"], state["complexity"], applied, policies,
-                calendar)
-            rows.append(row)
-            if refused:
-                conflicts.append((next_id, len(journal), ordered, refused, settles))
-            journal += self._rows(next_id, events)
-            next_id += 1
-        # A first sync brings a township whole: the secondary indexes and the triggers they
-        # feed are built once after the load, in this same transaction (BulkDemands).
-        bulk = self.L.demands.bulk()
-        large = bulk.is_large(len(rows))
-        if large:
-            bulk.begin_load()
-        columns = list(rows[0])
-        db.conn.executemany(
-            f"insert into demands ({', '.join(columns)}) values "
-            f"({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
-        first = head(db)[0] + 1
-        self.L.journal.write_many(journal)
-        if large:
-            bulk.end_load()
-        for demand_id, offset, ordered, refused, settles in conflicts:
-            # ordered[i][3] is the event's place among the case's new rows
-            at = [(o[0], o[1], o[2], first + offset + o[3], *o[4:]) for o in ordered]
-            self.S._store_conflicts(demand_id, at, refused, settles)
-            result.conflicts += sum(1 for i in refused if (at[i][0], at[i][7]) not in settles)
-        result.demands += len(rows)
-        result.events += len(journal)
-
     def _old_cases(self, old_cases: dict[int, list[tuple[Any, ...]]],
                    cases: dict[int, tuple[int | None, str, str, str]], result: SyncResult) -> None:
         for their_id, events in old_cases.items():
@@ -802,3 +782,95 @@ class _Import:
             "bundles_in = bundles_in + 1, acked_upto = max(acked_upto, ?) where ledger_id = ?",
             [info["from_name"], upto, hash_, self.L.today.isoformat(), self.L.now, acked,
              self.src])
+
+
+class _NewCases:
+    """Cases new to this ledger (a first sync brings a whole township), written a batch at a
+    time: their rows in one statement, their events in one append; for a load large next to
+    the ledger, with the secondary indexes and their triggers built once at the end
+    (BulkDemands), all in the import's one transaction."""
+
+    BATCH = 2_000  # cases held before they are written
+
+    def __init__(self, imp: _Import, cases: dict[int, tuple[int | None, str, str, str]],
+                 result: SyncResult, their_ids: list[int]) -> None:
+        from .clocks import deadline_of
+
+        self.imp, self.cases, self.result = imp, cases, result
+        self.db, L = imp.db, imp.L
+        self.deadline_of, self.policies, self.calendar = deadline_of, L.policies, L.calendar
+        first = L.demands.next_id()
+        for k, their_id in enumerate(their_ids):
+            imp.ids["demand"][their_id] = first + k
+        self.numbers = {n for (n,) in self.db.execute(
+            "select number from demands where number like ?", [f"%{SEPARATOR}%"])}
+        self.bulk = L.demands.bulk()
+        self.large = bool(their_ids) and self.bulk.is_large(len(their_ids))
+        self.aside: list[str] = []
+        if self.large:
+            self.bulk.begin_load()
+            # and the journal's indexes by case and by global identity, which nothing reads
+            # until the load is done (the events already here were found before it)
+            for name, sql in self.db.execute(
+                    "select name, sql from sqlite_master where type = 'index' and name in "
+                    "('idx_journal_subject_subject_id_id', 'idx_journal_origin')").fetchall():
+                self.db.execute(f'drop index "{name}"')
+                self.aside.append(sql)
+        self.rows: list[dict[str, Any]] = []
+        self.journal: list[tuple[Any, ...]] = []
+        self.conflicts: list[tuple[Any, ...]] = []
+
+    def add(self, their_id: int, events: list[tuple[Any, ...]]) -> None:
+        imp = self.imp
+        events = imp._link(events)
+        _, home, number, home_name = self.cases[their_id]
+        ordered = replay_order([(e[0], e[1], e[2], k, e[3], e[4], e[5], e[6])
+                                for k, e in enumerate(events)])
+        applied: list[Any] = []
+        state, refused, settles = replay_tolerant(ordered, applied)
+        if state is None:
+            raise Refused("sync.case_without_acceptance", id=number)
+        local = f"{home_name}{SEPARATOR}{number}"
+        if local in self.numbers:  # two ledgers of one name: told apart by their identity
+            local = f"{home_name}#{home[:6]}{SEPARATOR}{number}"
+        self.numbers.add(local)
+        demand_id = imp.ids["demand"][their_id]
+        row = {"id": demand_id, "number": local, **to_row(state), "origin_ledger": home,
+               "origin_number": number}
+        # its deadline by this ledger's calendar and policies, as every step computes it
+        row["due_on"], row["due_provisional"] = self.deadline_of(
+            state["category"], state["type"], state["complexity"], applied, self.policies,
+            self.calendar)
+        self.rows.append(row)
+        if refused:
+            self.conflicts.append((demand_id, len(self.journal), ordered, refused, settles))
+        self.journal += imp._rows(demand_id, events)
+        if len(self.rows) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        db, rows = self.db, self.rows
+        columns = list(rows[0])
+        db.conn.executemany(
+            f"insert into demands ({', '.join(columns)}) values "
+            f"({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
+        first = head(db)[0] + 1
+        self.imp.L.journal.write_many(self.journal)
+        for demand_id, offset, ordered, refused, settles in self.conflicts:
+            # ordered[i][3] is the event's place among the case's new rows
+            at = [(o[0], o[1], o[2], first + offset + o[3], *o[4:]) for o in ordered]
+            self.imp.S._store_conflicts(demand_id, at, refused, settles)
+            self.result.conflicts += sum(1 for i in refused
+                                         if (at[i][0], at[i][7]) not in settles)
+        self.result.demands += len(rows)
+        self.result.events += len(self.journal)
+        self.rows, self.journal, self.conflicts = [], [], []
+
+    def finish(self) -> None:
+        self.flush()
+        if self.large:
+            for sql in self.aside:  # (the one by global identity refuses an event twice)
+                self.db.execute(sql)
+            self.bulk.end_load()

@@ -141,14 +141,15 @@ class Journal:
     def _append(self, rows: Iterable[Sequence[Any]]) -> None:
         last_id, prev = head(self.db)
         out = []
-        for content in rows:
+        # chain_hash's rule, inlined: a large load appends hundreds of thousands of rows.
+        canonical, sha256, prefix = _canonical, _sha256, _PREFIX
+        for c in rows:
             last_id += 1
-            (subject, subject_id, action, on_date, actor, reason, data, recorded_at,
-             command, os_user, origin, origin_id) = content
-            prev = chain_hash(prev, (last_id, subject, subject_id, action, on_date, actor,
-                                     os_user, reason, data, recorded_at, command, origin,
-                                     origin_id))
-            out.append((last_id, *content, prev))
+            values = [last_id, c[0], c[1], c[2], c[3], c[4], c[9], c[5], c[6], c[7], c[8]]
+            if c[10] is not None:
+                values += (c[10], c[11])
+            prev = sha256((prefix + prev + "\n" + canonical(values)).encode()).hexdigest()
+            out.append((last_id, *c, prev))
         self.db.conn.executemany(INSERT, out)
 
 
