@@ -1042,16 +1042,16 @@ def _attempt(fn: Callable[[str], Any], value: str) -> Any:
 
 
 class _Columns:
-    """The cells of a batch checked column by column: each distinct value of a column that
-    needs nothing but itself (a date, an enum, a yes/no, a name, a text, a phone) checked
-    once (``load``), its result or its problem kept while the column has few distinct
-    values; and, for a column naming something of the ledger (village, grid, unit, term),
-    each distinct name in its context resolved once (``ref``), the first time a row meets
-    it, in the order of the file (what it creates is created in that order, as row by row).
-    A row then reads its cells from these (``cell``), and its problems are reported as
-    ``_Check`` reports them, row by row, with the same messages."""
+    """The cells of the demand rows checked by column, each distinct value once: a column
+    that needs nothing but itself (a date, an enum, a yes/no, a name, a text, a phone) keeps,
+    for each value met, its result or its problem (``cell``), while the column has few
+    distinct values (columns of one check, the dates, share them); a column naming something
+    of the ledger (village, grid, unit, term) keeps each name in its context resolved
+    (``ref``), the first time a row meets it, in the order of the file (what it creates is
+    created in that order, as row by row). A row reads its cells from these, and its problems
+    are reported as ``_Check`` reports them, row by row, with the same messages."""
 
-    KEPT = 5_000  # distinct values of a column kept from batch to batch
+    KEPT = 5_000  # distinct values of a column kept (then forgotten, and found again)
 
     def __init__(self, checks: dict[str, Callable[[str], Any]]) -> None:
         self.checks = checks
@@ -1061,18 +1061,6 @@ class _Columns:
             k: found.setdefault(fn, {}) for k, fn in checks.items()}
         self.refs: dict[str, dict[tuple[Any, str], Any]] = {}
 
-    def load(self, batch: list[_Row]) -> None:
-        """Every distinct value of the batch's self-contained columns, checked."""
-        for key, fn in self.checks.items():
-            memo = self.memo[key]
-            if len(memo) > self.KEPT:
-                memo.clear()
-            values = {r.values.get(key) for r in batch}
-            values.discard(None)
-            values.discard("")
-            for value in values.difference(memo):
-                memo[value] = _attempt(fn, value)
-
     def cell(self, c: _Check, key: str, required: bool = False) -> Any:
         """A self-contained cell's value (None when empty), its problem recorded on ``c``."""
         value = c.values.get(key)
@@ -1080,9 +1068,12 @@ class _Columns:
             if required:
                 c.fail(key, "import.required")
             return None
-        got = self.memo[key].get(value, _UNSEEN)
-        if got is _UNSEEN:  # a row not loaded (checked on its own)
-            got = self.memo[key][value] = _attempt(self.checks[key], value)
+        memo = self.memo[key]
+        got = memo.get(value, _UNSEEN)
+        if got is _UNSEEN:  # the first row with this value: checked
+            if len(memo) >= self.KEPT:
+                memo.clear()
+            got = memo[value] = _attempt(self.checks[key], value)
         if type(got) is _Bad:
             c.fail(key, got.key, **got.params)
             return None
@@ -1101,10 +1092,10 @@ class _Columns:
         memo = self.refs.get(key)
         if memo is None:
             memo = self.refs[key] = {}
-        elif len(memo) > self.KEPT:
-            memo.clear()
         got = memo.get((context, value), _UNSEEN)
         if got is _UNSEEN:
+            if len(memo) >= self.KEPT:
+                memo.clear()
             got = memo[(context, value)] = _attempt(fn, value)
         if type(got) is _Bad:
             c.fail(key, got.key, **got.params)
@@ -1221,7 +1212,6 @@ class _Demands(_Kind):
         return int(rows_read * end / max(at, 1))
 
     def _batch(self, batch: list[_Row]) -> None:
-        self.columns.load(batch)
         # Numbers first: one look each at the file so far and at the ledger, for the batch.
         numbers: dict[int, str] = {}
         for row in batch:
