@@ -33,6 +33,7 @@ cell is a problem naming its column (``_number_lost_digits``).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -40,7 +41,7 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
 
 from .. import lifecycle
 from ..deadlines import Deadline, Policy, demand_deadline, parse_date
@@ -52,6 +53,8 @@ from ..models import (
 from ..services import Ledger
 from ..services.lookup import deferred as deferred_keys
 from ..services.residents import label as resident_label
+if TYPE_CHECKING:
+    from ..store.journal import Journal
 from .csvformat import (
     COLUMNS, ERROR_COLUMNS, NAME_SEPARATORS, REQUIRED, YES_NO, CsvWriter, check_encoding, headers,
     what_of,
@@ -482,7 +485,13 @@ def _rows(reader: Iterator[list[str]], keys: list[str | None], labels: dict[str,
                 problems.append(RowError(n, labels[key], cell, "import.xlsx_number",
                                          {"column": labels[key]}))
                 cells = [*cells[:i], "", *cells[i + 1:]]  # checked no further
-        if plain and len(cells) <= width:
+        if plain and len(cells) <= width and not (
+                escaped and ("\x1f'" in "\x1f".join(cells) or cells and cells[0][:1] == "'")):
+            # No cell escaped by an apostrophe (a tab escape is stripped with the blanks).
+            values = dict(zip(keys, map(str.strip, cells)))  # type: ignore[arg-type]
+            if not any(values.values()):
+                continue
+        elif plain and len(cells) <= width:
             values = {k: (c[1:] if c[:1] in escapes else c).strip()
                       for k, c in zip(keys, cells)}  # type: ignore[misc]
             if not any(values.values()) and not any(c.strip() for c in cells):
@@ -528,6 +537,49 @@ class _Refs:
         self.people: dict[str, list[list[Any]]] = {}
         self.people_cached = 0
         self.today = ledger.today.isoformat()
+        # While a batch is checked (``hold``): the journal rows of what it creates, held,
+        # and the residents it creates, written together (``_flush_people``).
+        self.held: _HeldJournal | None = None
+        self.new_people: list[tuple[Any, ...]] = []
+        self.next_resident = 0
+
+    def hold(self) -> "Journal | None":
+        """From now until ``release``: the journal rows written are held (in order) and the
+        residents created are written a batch at a time; returns the journal to restore."""
+        if self.held is not None:
+            return None
+        journal = self.L.journal
+        self.held = self.L.journal = _HeldJournal(journal)  # type: ignore[assignment]
+        return journal
+
+    def release(self, journal: "Journal | None", write: bool = True) -> None:
+        """The residents created written, and every held journal row appended, in the
+        order they were written (one ``write_many``); ``write`` False: dropped (after an
+        error, before the transaction is rolled back)."""
+        if journal is None:
+            return
+        try:
+            if write:
+                self._flush_people()
+        finally:
+            held, self.held = self.held, None
+            self.new_people = []
+            self.L.journal = journal
+        assert held is not None
+        if write:
+            journal.write_many(held.rows)
+
+    def _flush_people(self) -> None:
+        """The residents created since the last flush, written (their journal rows take
+        the places held for them when they were created)."""
+        if not self.new_people:
+            return
+        people, self.new_people = self.new_people, []
+        assert self.held is not None
+        with self.held.filling():
+            ids = self.L.residents.insert_many(people)
+        if ids[0] != self.next_resident - len(people):  # nobody else writes residents here
+            raise RuntimeError("resident ids out of step")
 
     def _cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         got = self.cache.get(key, self)
@@ -679,6 +731,7 @@ class _Refs:
             found = rows[0]
             if found[1] is None and phone.full and found[0] > self.residents_before:
                 # Created earlier in this file without a phone: a later row gives it.
+                self._flush_people()
                 self.L.residents.set_phone(found[0], phone.full)
                 found[1] = phone.full
             return found[0]
@@ -687,7 +740,16 @@ class _Refs:
                 resident_label({"id": r[0], "name": name, "phone": r[1],
                                         "village": self._village_name(r[2])}) for r in rows])
         # Residents are created whether or not other names may be (as `issue add` would).
-        rid = self.L.residents.insert(name, village, None, phone.full, None, None, None, [])
+        if self.held is not None:  # written with the batch's other new residents
+            if not self.new_people:
+                self.next_resident = self.L.residents.last_id() + 1
+            rid = self.next_resident
+            self.next_resident += 1
+            self.new_people.append((name, village, None, phone.full, None, None, None, [],
+                                    None, None, None))
+            self.held.reserve()
+        else:
+            rid = self.L.residents.insert(name, village, None, phone.full, None, None, None, [])
         self._created("resident", name)
         everyone.append([rid, phone.full, village])
         self.people_cached += 1
@@ -699,6 +761,7 @@ class _Refs:
         rows = self.people.get(name)
         if rows is None:
             if self.people_cached >= self.RESIDENTS_CACHED:
+                self._flush_people()  # the look-ups from now on find them
                 self.people.clear()
                 self.people_cached = 0
             rows = self.people[name] = self.L.residents.named_like(name)
@@ -713,6 +776,52 @@ class _Refs:
         """Units created here get the lowest level the file used them at."""
         for uid, level in self.unit_levels.items():
             self.registers.set_unit_level(uid, level)
+
+
+class _HeldJournal:
+    """The ledger's journal while a batch is checked: the rows written are held in the
+    order written, to be appended by one ``Journal.write_many``; ``reserve`` keeps the place
+    of a row written later (a resident created now, written with the batch's others), which
+    the rows written ``filling()`` take, in order."""
+
+    def __init__(self, journal: "Journal") -> None:
+        self.journal = journal
+        self.rows: list[Any] = []
+        self.places: list[int] = []
+        self.fill = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.journal, name)
+
+    def row(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        return self.journal.row(*args, **kwargs)
+
+    def write(self, subject: str, subject_id: int, action: str, on: str,
+              data: dict[str, Any] | None = None, reason: str | None = None) -> None:
+        self.write_many([self.row(subject, subject_id, action, on, data, reason)])
+
+    def write_many(self, rows: Any) -> None:
+        if not self.fill:
+            self.rows.extend(rows)
+            return
+        rows = list(rows)
+        places, self.places = self.places[:len(rows)], self.places[len(rows):]
+        if len(places) != len(rows):
+            raise RuntimeError("journal rows without a place held")
+        for at, content in zip(places, rows):
+            self.rows[at] = content
+
+    def reserve(self) -> None:
+        self.places.append(len(self.rows))
+        self.rows.append(None)
+
+    @contextlib.contextmanager
+    def filling(self) -> Iterator[None]:
+        self.fill = True
+        try:
+            yield
+        finally:
+            self.fill = False
 
 
 @dataclass(frozen=True)
@@ -908,6 +1017,134 @@ def _differences(row: _Row, plan: dict[str, Any], stored: dict[str, Any]) -> lis
     return out
 
 
+# --- checking a batch column by column ----------------------------------------------------------
+
+class _Bad:
+    """A cell's problem, found once for its value: the message key and its parameters (as
+    ``_Check.take`` reports a LedgerError)."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, e: LedgerError) -> None:
+        self.key = e.key
+        self.params = {k: v for k, v in e.params.items() if k != "number"}
+
+
+_UNSEEN = object()
+
+
+def _attempt(fn: Callable[[str], Any], value: str) -> Any:
+    """``fn(value)``, or the ``_Bad`` of the LedgerError it raises."""
+    try:
+        return fn(value)
+    except LedgerError as e:
+        return _Bad(e)
+
+
+class _Columns:
+    """The cells of the demand rows checked by column, each distinct value once: a column
+    that needs nothing but itself (a date, an enum, a yes/no, a name, a text, a phone) keeps,
+    for each value met, its result or its problem (``cell``), while the column has few
+    distinct values (columns of one check, the dates, share them); a column naming something
+    of the ledger (village, grid, unit, term) keeps each name in its context resolved
+    (``ref``), the first time a row meets it, in the order of the file (what it creates is
+    created in that order, as row by row). A row reads its cells from these, and its problems
+    are reported as ``_Check`` reports them, row by row, with the same messages."""
+
+    KEPT = 5_000  # distinct values of a column kept (then forgotten, and found again)
+
+    def __init__(self, checks: dict[str, Callable[[str], Any]]) -> None:
+        self.checks = checks
+        # Columns of one check (the dates, the yes/no columns) share what it found.
+        found: dict[Callable[[str], Any], dict[str, Any]] = {}
+        self.memo: dict[str, dict[str, Any]] = {
+            k: found.setdefault(fn, {}) for k, fn in checks.items()}
+        self.refs: dict[str, dict[tuple[Any, str], Any]] = {}
+
+    def cell(self, c: _Check, key: str, required: bool = False) -> Any:
+        """A self-contained cell's value (None when empty), its problem recorded on ``c``."""
+        value = c.values.get(key)
+        if not value:
+            if required:
+                c.fail(key, "import.required")
+            return None
+        memo = self.memo[key]
+        got = memo.get(value, _UNSEEN)
+        if got is _UNSEEN:  # the first row with this value: checked
+            if len(memo) >= self.KEPT:
+                memo.clear()
+            got = memo[value] = _attempt(self.checks[key], value)
+        if type(got) is _Bad:
+            c.fail(key, got.key, **got.params)
+            return None
+        return got
+
+    def ref(self, c: _Check, key: str, context: Any, fn: Callable[[str], Any],
+            value: str | None = None, required: bool = False) -> Any:
+        """A cell naming something of the ledger in ``context`` (``fn`` resolves it; run
+        for the first row that names it), or None with its problem recorded."""
+        if value is None:
+            value = c.values.get(key)
+        if not value:
+            if required:
+                c.fail(key, "import.required")
+            return None
+        memo = self.refs.get(key)
+        if memo is None:
+            memo = self.refs[key] = {}
+        got = memo.get((context, value), _UNSEEN)
+        if got is _UNSEEN:
+            if len(memo) >= self.KEPT:
+                memo.clear()
+            got = memo[(context, value)] = _attempt(fn, value)
+        if type(got) is _Bad:
+            c.fail(key, got.key, **got.params)
+            return None
+        return got
+
+
+def _day_check(today: str) -> Callable[[str], str]:
+    """A date cell as ``_Check.day`` reads it (not after ``today``)."""
+
+    def day(value: str) -> str:
+        got = _Check._read_day(value)
+        if got > today:
+            raise BadInput("date.future", value=got, today=today)
+        return got
+
+    return day
+
+
+def _phone_cell(value: str) -> "_Phone":
+    """A phone cell as ``_Check.phone`` reads it."""
+    if "*" in value:
+        m = re.fullmatch(r"(\d*)(\*+)(\d*)", value)
+        if m is None:
+            raise BadInput("phone.malformed", value=value)
+        return _Phone(None, m[1] + "_" * len(m[2]) + m[3])
+    full = check_phone(value)
+    return _Phone(full, full)
+
+
+def _demand_columns(today: str) -> _Columns:
+    """The self-contained columns of a demand row and the check of each."""
+    day = _day_check(today)
+    checks: dict[str, Callable[[str], Any]] = {
+        "received_on": day, "text": lambda v: clean_text(v, "issue"),
+        "status": _STATUS, "level": _LEVEL, "complexity": _COMPLEXITY,
+        "satisfaction": _SATISFACTION, "phone": _phone_cell,
+        "handler": lambda v: clean_name(v, "handler"),
+        "leader": lambda v: clean_name(v, "leader"),
+        "result": lambda v: clean_text(v, "result"),
+        "feedback": lambda v: clean_text(v, "feedback"),
+        "due_on": lambda v: parse_date(v).isoformat(),
+        "due_provisional": _yes_no, "settled_on_spot": _yes_no, "reopen_count": _count,
+    }
+    for key in _DEMAND_DATES:
+        checks[key] = day
+    return _Columns(checks)
+
+
 class _Kind:
     """The rows of one kind of file: ``run`` checks them, and writes those that pass."""
 
@@ -941,6 +1178,8 @@ class _Demands(_Kind):
         self.kept: list[str | int] = []  # numbers, or the ids of rows numbered at the end
         self.visits = L.visits.linked_numbers()
         self.policies: dict[tuple[Any, ...], Policy | None] = {}
+        self.columns = _demand_columns(L.today.isoformat())
+        self.deadlines: dict[tuple[Any, ...], Deadline | None] = {}
 
     def run(self, rows: Iterator[_Row]) -> None:
         batch: list[_Row] = []
@@ -989,6 +1228,24 @@ class _Demands(_Kind):
         unwritten = self.bulk.unwritten(wanted)
         void = self.L.demands.voided(wanted)
         plans, first, not_written, present = [], {}, [], []
+        held = self.refs.hold()  # what the checks create, written at once below
+        try:
+            self._check_batch(batch, numbers, in_ledger, unwritten, void, plans, first,
+                              not_written, present)
+        except BaseException:
+            self.refs.release(held, write=False)  # the transaction is rolled back
+            raise
+        self.refs.release(held)
+        self.bulk.not_written(not_written)
+        if not self.allow_duplicates:
+            plans = self._not_duplicates(plans)
+        self._write(plans)
+        self._present(present)
+
+    def _check_batch(self, batch: list[_Row], numbers: dict[int, str], in_ledger: dict[str, int],
+                     unwritten: dict[str, int], void: set[str], plans: list[dict[str, Any]],
+                     first: dict[str, int], not_written: list[tuple[str, int]],
+                     present: list[tuple[_Row, str, int]]) -> None:
         for row in batch:
             number = numbers.get(row.number)
             if number is not None:
@@ -1015,11 +1272,6 @@ class _Demands(_Kind):
                 plans.append(plan)
             elif number is not None:
                 not_written.append((number, row.number))
-        self.bulk.not_written(not_written)
-        if not self.allow_duplicates:
-            plans = self._not_duplicates(plans)
-        self._write(plans)
-        self._present(present)
 
     def _not_duplicates(self, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The plans that are not likely duplicates of a demand the ledger held before this
@@ -1132,50 +1384,63 @@ class _Demands(_Kind):
         return str(value)
 
     def _check(self, row: _Row, number: str | None) -> dict[str, Any] | None:
-        """The plan for one demand row (None when it has problems)."""
-        L, refs = self.L, self.refs
+        """The plan for one demand row (None when it has problems): its cells read from the
+        batch's columns (``_Columns``), each problem reported as row by row."""
+        L, refs, cols = self.L, self.refs, self.columns
         c = _Check(L, row, self.problems)
-        if row.values.get("number") and number is None:
+        values = row.values
+        cell, ref = cols.cell, cols.ref
+        if values.get("number") and number is None:
             c.take("number", parse_number)  # the malformed number, as a problem
-        received = c.day("received_on", required=True)
-        text = c.take("text", lambda v: clean_text(v, "issue"), required=True)
-        village = _place(c, refs)
-        status = c.take("status", _STATUS) or "open"
-        level = c.take("level", _LEVEL)
-        known_level = level is not None or not c.v("level")  # a bad level is not checked further
+        received = cell(c, "received_on", True)
+        text = cell(c, "text", True)
+        # The row's village (by 镇/街道 and 村/社区), or None with the problem recorded.
+        township = values.get("township", "")
+        if township and ref(c, "township", None, refs.township) is None:
+            if not values.get("village"):
+                c.fail("village", "import.required")
+            village = None
+        else:
+            village = ref(c, "village", township, lambda v: refs.village(township, v),
+                          required=True)
+        status = cell(c, "status") or "open"
+        level = cell(c, "level")
+        known_level = level is not None or not values.get("level")  # a bad level: no further
         level = level or "village"
-        complexity = c.take("complexity", _COMPLEXITY) or "general"
-        satisfaction = c.take("satisfaction", _SATISFACTION)
-        grid = c.take("grid", lambda v: refs.grid(village, v)) if village is not None else None
-        phone = c.phone()
+        complexity = cell(c, "complexity") or "general"
+        satisfaction = cell(c, "satisfaction")
+        grid = ref(c, "grid", village, lambda v: refs.grid(village, v)) \
+            if village is not None else None
+        phone = cell(c, "phone") or _NO_PHONE
         resident = c.take("resident", lambda v: refs.resident(v, village, phone)) \
             if village is not None else None
-        channel = c.take("channel", lambda v: refs.term("channel", v))
-        category = c.take("category", lambda v: refs.term("category", v))
-        type_ = c.take("type", lambda v: refs.term("type", v))
+        channel = ref(c, "channel", None, lambda v: refs.term("channel", v))
+        category = ref(c, "category", None, lambda v: refs.term("category", v))
+        type_ = ref(c, "type", None, lambda v: refs.term("type", v))
         unit_level = level if known_level else None
-        lead = c.take("unit", lambda v: _unit(refs, v, unit_level))
+        lead = ref(c, "unit", unit_level, lambda v: _unit(refs, v, unit_level))
         co: list[int] = []
-        if c.v("co_units"):
-            for name in _names(c.v("co_units")):
-                got = c.take("co_units", lambda _: _unit(refs, name, unit_level))
+        if values.get("co_units"):
+            for name in _names(values["co_units"]):
+                got = ref(c, "co_units", unit_level, lambda v: _unit(refs, v, unit_level),
+                          value=name)
                 if got is not None and got != lead and got not in co:
                     co.append(got)
-            if lead is None and not c.v("unit"):
+            if lead is None and not values.get("unit"):
                 c.fail("co_units", "import.co_without_lead")
-        handler = c.take("handler", lambda v: clean_name(v, "handler"))
+        handler = cell(c, "handler")
         # 双向派单: the locality goes with an assignment
-        locality = c.take("locality", lambda v: refs.village("", v))
-        if locality is not None and lead is None and not c.v("unit"):
+        locality = ref(c, "locality", None, lambda v: refs.village("", v))
+        if locality is not None and lead is None and not values.get("unit"):
             c.fail("locality", "import.locality_without_lead")
-        leader = c.take("leader", lambda v: clean_name(v, "leader"))
-        result = c.take("result", lambda v: clean_text(v, "result"))
-        feedback = c.take("feedback", lambda v: clean_text(v, "feedback"))
-        due_on = c.take("due_on", lambda v: parse_date(v).isoformat())
-        c.yes_no("due_provisional")
-        settled = c.yes_no("settled_on_spot") or 0
-        reopen_count = c.count("reopen_count")
-        days = {k: c.day(k) for k in _DEMAND_DATES}
+        leader = cell(c, "leader")
+        result = cell(c, "result")
+        feedback = cell(c, "feedback")
+        due_on = cell(c, "due_on")
+        cell(c, "due_provisional")
+        settled = cell(c, "settled_on_spot") or 0
+        reopen_count = cell(c, "reopen_count") or 0
+        days = {k: cell(c, k) for k in _DEMAND_DATES}
         if c.bad:
             return None
 
@@ -1248,6 +1513,21 @@ class _Demands(_Kind):
             self.policies[key] = self.L.clocks.policy_for(*key)
         return self.policies[key]
 
+    def _deadline(self, data: dict[str, Any], on: str, policy: Policy | None) -> Deadline | None:
+        """``demand_deadline`` of the import event alone: a journal of one import event has
+        its stage begin on the stage start imported, with the extra days imported and no
+        pause counted yet, so demands alike in these and in their policy share one
+        deadline, computed once."""
+        key = (data["category"], data["type"], data["complexity"],
+               data["stage_started_on"] or on, data.get("extra_days") or 0)
+        got = self.deadlines.get(key, _UNSEEN)
+        if got is _UNSEEN:
+            if len(self.deadlines) > _Columns.KEPT:
+                self.deadlines.clear()
+            got = self.deadlines[key] = demand_deadline([("import", data, on)], policy,
+                                                        self.L.calendar)
+        return got
+
     def _write(self, plans: list[dict[str, Any]]) -> None:
         if not plans:
             return
@@ -1268,10 +1548,10 @@ class _Demands(_Kind):
             policy = self._policy(data)
             # The deadline from the one event this demand's journal will hold; the days the
             # file's 办理时限 lies beyond the stage's period are kept as extra days.
-            dl = demand_deadline([("import", data, on)], policy, L.calendar)
+            dl = self._deadline(data, on, policy)
             data["extra_days"] = _extra_days(L, policy, dl, p["due_on"])
             if data["extra_days"]:
-                dl = demand_deadline([("import", data, on)], policy, L.calendar)
+                dl = self._deadline(data, on, policy)
             state = lifecycle.apply(None, "import", data, on)
             demands.append((did, number, state, dl))
             journal.append(L.journal.row("demand", did, "import", on, data))

@@ -847,10 +847,21 @@ class BulkDemands:
         self.set_aside = None
 
     def insert(self, rows: list[tuple[int, str, dict[str, Any], Any]]) -> None:
-        """Rows of (id, number, state, deadline or None)."""
+        """Rows of (id, number, state, deadline or None), stored as ``to_row`` stores a
+        state (an empty list as ``[]``, its JSON, without encoding it)."""
         fields = itemgetter(*lifecycle.STATE_FIELDS)
+        lists = lifecycle.LIST_FIELDS
+        dumps = json.dumps
+
+        def stored(state: dict[str, Any]) -> dict[str, Any]:
+            row = dict(state)
+            for key in lists:
+                value = state[key]
+                row[key] = dumps(value) if value else "[]"
+            return row
+
         self.db.conn.executemany(self.sql, (
-            (did, number, *fields(to_row(state)),
+            (did, number, *fields(stored(state)),
              dl.due_on.isoformat() if dl else None, int(dl.provisional) if dl else 0)
             for did, number, state, dl in rows))
 
