@@ -8,9 +8,10 @@ import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ledger.cli import _app_for
 from ledger.services import Ledger
@@ -126,14 +127,17 @@ def db_path(isolated: Path, township_template: Path) -> Path:
     return isolated
 
 
-class Cli:
-    """Run `ledger` in-process with today pinned; read the file back through the domain.
+def invoke(runner: CliRunner, argv: list[str], **kwargs: Any) -> Result:
+    """``ledger ARGV`` in-process, as the console script runs it (``cli.main``): the app with
+    only the command being run registered (``_app_for``; the whole app for help and unknown
+    words). Typer builds every registered command's parameters on each call, about 0.15 s of
+    CPU for the whole app, which was most of what a CLI test cost."""
+    return runner.invoke(_app_for(argv), argv, **kwargs)
 
-    Each call runs the app as the `ledger` console script does (``cli.main``): with only the
-    command being run registered (``_app_for``), the whole app for help and unknown words.
-    Typer builds every registered command's parameters on each call, about 0.15 s of CPU for
-    the whole app, which was most of what a CLI test cost.
-    """
+
+class Cli:
+    """Run `ledger` in-process with today pinned (through ``invoke``); read the file back
+    through the domain."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -141,7 +145,7 @@ class Cli:
 
     def __call__(self, *args: str, today: str = TODAY.isoformat(), lang: str | None = None):
         argv = ["--today", today, "--user", "刘洁"] + (["--lang", lang] if lang else []) + [*args]
-        return self.runner.invoke(_app_for(argv), argv, catch_exceptions=False)
+        return invoke(self.runner, argv, catch_exceptions=False)
 
     def ledger(self) -> Ledger:
         return Ledger(open_ledger(self.path), today=TODAY, user="check")
