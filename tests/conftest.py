@@ -177,3 +177,16 @@ class Cli:
 @pytest.fixture
 def cli(db_path: Path) -> Cli:
     return Cli(db_path)
+
+
+# The files whose tests are the suite's longest (LibreOffice, several processes at once, a
+# command per pseudo-terminal, the weekly scripts): collected first, so that pytest-xdist
+# hands them out while both workers are busy, and the run never ends with one worker alone on
+# a long test while the other core is idle. Each file's tests keep their order.
+LONGEST_FIRST = ("test_safety.py", "test_docs.py", "test_xlsx.py", "test_examples.py",
+                 "test_screens.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # a stable sort
