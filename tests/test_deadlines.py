@@ -171,11 +171,11 @@ from ledger.services import Ledger  # noqa: E402
 from ledger.services import open_ledger
 from ledger.store.migrations import migrations  # noqa: E402
 
-from .conftest import setup_township  # noqa: E402
+from .conftest import new_township  # noqa: E402
 
 
 def make_ledger(today: str) -> Ledger:
-    return setup_township(Ledger(open_ledger(":memory:"), today=D(today), user="刘洁"))
+    return new_township(D(today), "刘洁")
 
 
 def due_of(ledger: Ledger, n: str) -> tuple[str, bool, str]:

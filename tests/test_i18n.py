@@ -190,29 +190,41 @@ class _Source:
         return literal, patterns
 
 
-SOURCE = _Source(PACKAGE)
-LITERAL, PATTERNS = SOURCE.keys()
 REFUSALS = EXPANSIONS["step.*.from_*"]
-USED = LITERAL | {k for p in PATTERNS for k in EXPANSIONS.get(p, ())}
+
+
+class Scan:
+    """The package read once (in the test process that first needs it, not at collection):
+    the parsed source, the literal keys and f-string patterns taken, the keys used."""
+
+    def __init__(self) -> None:
+        self.source = _Source(PACKAGE)
+        self.literal, self.patterns = self.source.keys()
+        self.used = self.literal | {k for p in self.patterns for k in EXPANSIONS.get(p, ())}
+
+
+@pytest.fixture(scope="module")
+def scan() -> Scan:
+    return Scan()
 
 
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-def test_the_scanner_reads_the_whole_package() -> None:
-    assert "ledger/cli.py" in SOURCE.files and "ledger/lifecycle.py" in SOURCE.files
+def test_the_scanner_reads_the_whole_package(scan: Scan) -> None:
+    assert "ledger/cli.py" in scan.source.files and "ledger/lifecycle.py" in scan.source.files
     # the seeds, the error classes and the functions that pass a key on are all found
     for name in ("BadInput", "Refused", "NotFound", "UsageError", "LedgerFileError",
                  "ImportRefused", "say", "fail", "place"):
-        assert name in SOURCE.takers, name
-    assert len(LITERAL) > 100
+        assert name in scan.source.takers, name
+    assert len(scan.literal) > 100
 
 
-def test_every_f_string_key_has_its_expansions_listed() -> None:
-    unknown = PATTERNS - set(EXPANSIONS)
+def test_every_f_string_key_has_its_expansions_listed(scan: Scan) -> None:
+    unknown = scan.patterns - set(EXPANSIONS)
     assert not unknown, f"keys built with f-strings: list what they can be in EXPANSIONS: {unknown}"
-    stale = set(EXPANSIONS) - PATTERNS
+    stale = set(EXPANSIONS) - scan.patterns
     assert not stale, f"EXPANSIONS lists patterns the code no longer builds: {stale}"
     for pattern, keys in EXPANSIONS.items():
         assert keys, pattern
@@ -220,10 +232,10 @@ def test_every_f_string_key_has_its_expansions_listed() -> None:
             assert fnmatch.fnmatchcase(key, pattern), (pattern, key)
 
 
-def test_every_key_in_the_code_has_a_message_in_both_languages() -> None:
-    missing = sorted(k for k in USED - REFUSALS if k not in MESSAGES)
+def test_every_key_in_the_code_has_a_message_in_both_languages(scan: Scan) -> None:
+    missing = sorted(k for k in scan.used - REFUSALS if k not in MESSAGES)
     assert not missing, f"message keys used in ledger/ without a message: {missing}"
-    for key in sorted(USED - REFUSALS):
+    for key in sorted(scan.used - REFUSALS):
         zh, en = MESSAGES[key]
         assert zh.strip() and en.strip(), key
 
@@ -241,29 +253,29 @@ def test_every_message_has_the_same_placeholders_in_both_languages() -> None:
     assert not differ, differ
 
 
-def test_no_message_is_left_unused() -> None:
-    dead = sorted(set(MESSAGES) - USED)
+def test_no_message_is_left_unused(scan: Scan) -> None:
+    dead = sorted(set(MESSAGES) - scan.used)
     assert not dead, f"messages nothing in ledger/ uses: {dead}"
 
 
-def test_the_scanner_sees_every_dotted_key_literal() -> None:
+def test_the_scanner_sees_every_dotted_key_literal(scan: Scan) -> None:
     """A dotted message key written anywhere (outside i18n's own table) is seen where a key
     is taken: else the scanner has missed a way the code passes keys, and should learn it."""
     table = set()  # the keys of ``MESSAGES = {...}`` itself
-    for tree in SOURCE.files.values():
+    for tree in scan.source.files.values():
         for node in ast.walk(tree):
             if (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict)
                     and any(isinstance(n, ast.Name) and n.id == "MESSAGES"
                             for n in getattr(node, "targets", [getattr(node, "target", None)]))):
                 table |= {id(k) for k in node.value.keys}
     written = set()
-    for tree in SOURCE.files.values():
+    for tree in scan.source.files.values():
         for node in ast.walk(tree):
             if (isinstance(node, ast.Constant) and isinstance(node.value, str)
                     and "." in node.value and node.value in MESSAGES and id(node) not in table):
                 written.add(node.value)
     assert table, "MESSAGES = {...} not found"
-    assert written - LITERAL == set()
+    assert written - scan.literal == set()
 
 
 # --- the vocabulary ----------------------------------------------------------------------

@@ -14,14 +14,13 @@ from datetime import date
 import pytest
 
 from ledger.errors import BadInput, NotFound, Refused
-from ledger.services import Ledger, open_ledger
+from ledger.services import Ledger
 
-from .conftest import Cli, setup_township
+from .conftest import Cli, new_township
 
 
 def township(today: str) -> Ledger:
-    return setup_township(Ledger(open_ledger(":memory:"), today=date.fromisoformat(today),
-                                 user="刘洁"))
+    return new_township(date.fromisoformat(today), "刘洁")
 
 
 def journal_count(L: Ledger) -> int:

@@ -16,7 +16,7 @@ from ledger.services import Ledger, open_ledger
 from ledger.store import resolve_path
 from ledger.store.migrations import migrations
 
-from .conftest import ID_1, TODAY, setup_township
+from .conftest import ID_1, TODAY, new_township, setup_township
 
 
 def journal_count(ledger: Ledger) -> int:
@@ -406,7 +406,7 @@ STEPS = {
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=25))
 def test_any_sequence_of_steps_keeps_state_equal_to_journal(actions: list[str]) -> None:
-    ledger = setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
+    ledger = new_township(TODAY, "刘洁")
     n = ledger.demands.add("屋顶漏水", village="东坪村")
     for action in actions:
         before = (journal_count(ledger), ledger.demands.show(n))

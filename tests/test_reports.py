@@ -9,17 +9,15 @@ import pytest
 from ledger.services import reports
 from ledger.errors import BadInput
 from ledger.services import Ledger
-from ledger.services import open_ledger
 
-from .conftest import setup_township
+from .conftest import new_township
 
 D = date.fromisoformat
 
 
 @pytest.fixture
 def town() -> Ledger:
-    return build_town(setup_township(Ledger(open_ledger(":memory:"), today=D("2026-11-17"),
-                                             user="刘洁")))
+    return build_town(new_township(D("2026-11-17"), "刘洁"))
 
 
 def build_town(L: Ledger) -> Ledger:

@@ -24,7 +24,7 @@ from ledger.io.backup import backup, restore
 from ledger.services import open_ledger
 from ledger.store.migrations import migrations
 
-from .conftest import Cli, setup_township
+from .conftest import Cli, new_township, setup_township
 
 TODAY = date(2026, 11, 17)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -370,7 +370,7 @@ class DemandLife(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.L = setup_township(Ledger(open_ledger(":memory:"), today=TODAY, user="刘洁"))
+        self.L = new_township(TODAY, "刘洁")
         self.n = self.L.demands.add("屋顶漏水", village="东坪村")
         self.meeting = self.L.meetings.add(on=TODAY, attendees=["马国强"])
 

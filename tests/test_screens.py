@@ -4,6 +4,7 @@ screen, the version, the forms of dates."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -60,10 +61,17 @@ def on_terminal(demo: Path, width: int, *args: str) -> str:
 
 
 def plain_json(demo: Path, *args: str) -> object:
+    return json.loads(_json_output(demo, args))
+
+
+@functools.lru_cache(maxsize=None)
+def _json_output(demo: Path, args: tuple[str, ...]) -> str:
+    """What ``ledger ARGS --format json`` prints: run once per command, as the demo ledger
+    is never written here (each width's test compares its screen with the same JSON)."""
     env = {**os.environ, "LEDGER_TODAY": TODAY, "LEDGER_DB": str(demo)}
     r = subprocess.run([sys.executable, "-m", "ledger", *args, "--format", "json"],
                        capture_output=True, text=True, env=env, check=True)
-    return json.loads(r.stdout)
+    return r.stdout
 
 
 SCREENS = [

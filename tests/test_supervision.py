@@ -13,16 +13,15 @@ import pytest
 
 from ledger.deadlines import WorkCalendar, shipped_schedules, sign_cutoff, urge_again_cutoff
 from ledger.errors import NotFound, Refused
-from ledger.services import Ledger, open_ledger
+from ledger.services import Ledger
 
-from .conftest import Cli, setup_township
+from .conftest import Cli, new_township
 
 CAL = WorkCalendar(shipped_schedules())
 
 
 def township(today: str) -> Ledger:
-    return setup_township(Ledger(open_ledger(":memory:"), today=date.fromisoformat(today),
-                                 user="刘洁"))
+    return new_township(date.fromisoformat(today), "刘洁")
 
 
 def journal_count(L: Ledger) -> int:

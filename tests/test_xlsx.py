@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 from ledger.cli import app
 from ledger.services import Ledger, open_ledger
 
+from .conftest import invoke
+
 TODAY = "2026-11-17"
 
 
@@ -41,7 +43,7 @@ def demo(demo_file: Path, tmp_path: Path) -> Path:
 
 def run(db: Path, *args: str, code: int = 0, lang: str | None = None):
     pre = ["--today", TODAY, "--user", "刘洁", "--db", str(db)] + (["--lang", lang] if lang else [])
-    result = CliRunner().invoke(app, [*pre, *args], catch_exceptions=False)
+    result = invoke(CliRunner(), [*pre, *args], catch_exceptions=False)
     assert result.exit_code == code, result.output
     return result
 
