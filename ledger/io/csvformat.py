@@ -414,17 +414,20 @@ def _demand_cells(cursor: Iterable[tuple[Any, ...]], units: dict[int, str],
                      if co and co != "[]" else "")
     mask_names, unmask = m.mask_names, m.unmask
     digits = _DIGITS
+    # a masked name is its first character and a star (mask_name): one cell per character
+    masked = _Memo(lambda ch: esc(ch + "*") if risky[ch] else ch + "*")
     for (number, received_on, township, village, grid, resident, tel, channel, category,
          cx, type_, text, st, lv, lead, co, handler, leader, due_on, provisional, settled,
          escalated_on, assigned_on, suspended_since, resolved_on, result, feedback,
          followed_up_on, sat, closed_on, reopen_count, first_step_on, locality) in cursor:
         if mask_names:
-            resident = mask_name(resident)
-        if tel and not unmask:
-            tel = mask_phone(tel)
+            person = masked[resident[0]] if resident else resident
+        else:
+            person = esc(resident) if resident and risky[resident[0]] else resident
+        if tel and not unmask:  # mask_phone, written out for the common mobile number
+            tel = tel[:3] + "****" + tel[-4:] if len(tel) == 11 else mask_phone(tel)
         yield [
-            number, received_on, names[township], names[village], names[grid],
-            esc(resident) if resident and risky[resident[0]] else resident,
+            number, received_on, names[township], names[village], names[grid], person,
             # a masked number (138****5678) is never read as digits: only rule 1 applies
             esc(tel) if tel and risky[tel[0]] and not (tel[0] in digits and "*" in tel)
             else tel,
