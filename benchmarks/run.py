@@ -433,7 +433,10 @@ def main() -> None:
     ledger = find_ledger()
     shell = shutil.which("sqlite3")
     py = sys.executable
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    # A clerk's installed ledger has its bytecode: the warm-up run writes it, whatever this
+    # shell says (PYTHONDONTWRITEBYTECODE would have every run compile every module again).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")
+           and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"LEDGER_USER": "bench", "LEDGER_TODAY": TODAY, "PYTHONIOENCODING": "utf-8"})
     print(f"ledger: {ledger}\nsqlite3 shell: {shell or 'not found (floors not measured)'}",
           flush=True)

@@ -241,3 +241,35 @@ def test_an_import_killed_writing_a_batch_of_new_residents_leaves_none_or_all(
     assert L.checks.run() == []
     assert L.db.execute("select type, name, sql from sqlite_master order by name").fetchall() \
         == schema
+
+
+def test_a_long_imports_name_keys_are_written_in_runs(monkeypatch, tmp_path) -> None:
+    """The pinyin keys of the names an import writes are held back and written sorted; past
+    PENDING_MOST they go in sorted runs (memory bounded), and the keys are the same."""
+    import io
+    from datetime import date
+
+    from ledger.demo import load_township, read_township
+    from ledger.io import importer
+    from ledger.io.csvformat import export_csv
+    from ledger.services import Ledger, lookup, open_ledger
+
+    today = date(2026, 11, 17)
+    demo = Ledger(open_ledger(":memory:"), today=today, user="刘洁")
+    load_township(demo, read_township())
+    out = io.BytesIO()
+    export_csv(demo, "demands", out, unmask=True)
+    got, runs = {}, []
+    write = lookup._write_sorted
+    monkeypatch.setattr(lookup, "_write_sorted", lambda db, rows: (runs.append(len(rows)),
+                                                                    write(db, rows)))
+    for most in (10**9, 5):
+        monkeypatch.setattr(lookup, "PENDING_MOST", most)
+        L = Ledger(open_ledger(tmp_path / f"{most}.db"), today=today, user="导入")
+        importer.import_csv(L, out.getvalue(), create_missing=True)
+        assert L.checks.run() == []
+        got[most] = L.db.execute("select kind, ref_id, key from name_keys order by 1, 2, 3"
+                                 ).fetchall()
+    assert len(got[5]) > 5 and got[5] == got[10**9]
+    # the first import in one run; the second in many, none of them all the keys
+    assert runs[0] == len(got[5]) and len(runs) > 3 and max(runs[1:]) < runs[0]

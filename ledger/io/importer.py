@@ -216,6 +216,10 @@ def _import(L: Ledger, source: "_CsvRows | _BookRows", what: str, dry_run: bool,
     result = ImportResult(what=what, encoding=source.encoding, dry_run=dry_run)
     problems: list[RowError] = []
     L.db.set_cache(CACHE_KIB)
+    # A large load builds its indexes after it: their sorts spill to temporary files, not
+    # to memory (a million rows would hold hundreds of MiB).
+    if not L.db.conn.in_transaction:
+        L.db.execute("PRAGMA temp_store = FILE")
     try:
         with L.db.atomic():
             try:

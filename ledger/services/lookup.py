@@ -29,12 +29,21 @@ def write_keys(db: Any, kind: str, ref_id: int, name: str) -> None:
     pending = _PENDING.get(id(db))
     if pending is not None:
         pending += rows
+        if len(pending) >= PENDING_MOST:  # a long import: in sorted runs, memory bounded
+            _write_sorted(db, pending)
+            pending.clear()
         return
     db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) values (?, ?, ?)",
                         rows)
 
 
 _PENDING: dict[int, list[tuple[str, int, str]]] = {}
+PENDING_MOST = 100_000  # keys held back at the most (about 15 MiB)
+
+
+def _write_sorted(db: Any, rows: list[tuple[str, int, str]]) -> None:
+    db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) values (?, ?, ?)",
+                        sorted(rows, key=lambda r: (r[0], r[2], r[1])))
 
 
 @contextlib.contextmanager
@@ -47,9 +56,7 @@ def deferred(db: Any) -> Iterator[None]:
     _PENDING[id(db)] = []
     try:
         yield
-        rows = sorted(_PENDING[id(db)], key=lambda r: (r[0], r[2], r[1]))
-        db.conn.executemany("insert or ignore into name_keys (kind, ref_id, key) "
-                            "values (?, ?, ?)", rows)
+        _write_sorted(db, _PENDING[id(db)])
     finally:
         del _PENDING[id(db)]
 
