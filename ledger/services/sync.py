@@ -68,6 +68,13 @@ CACHE_KIB = 4_096  # SQLite's page cache for a large bundle: measured, a larger 
 SEPARATOR = ":"  # between a ledger's name and its number: 青石镇:2026-000004
 
 Progress = Callable[[int, int], None]  # (cases written, cases to write)
+LARGE_EVENTS = 10_000  # a bundle of more events is a first sync: a load of its own
+
+
+def _sort_in_files(db: Any) -> None:
+    """The indexes a large load builds after it sort in temporary files, not in memory
+    (SQLite refuses the change inside a transaction: it is made before one)."""
+    db.execute("PRAGMA temp_store = FILE")
 
 
 @dataclass
@@ -325,12 +332,15 @@ class Sync:
         for f in files:
             b = read_bundle(f)  # (each one refused here, before anything, if not a bundle)
             try:
-                order.append(((b.info["from_id"], int(b.info["range_from"] or 0),
-                               int(b.info["range_to"])), f))
+                order.append((b.count("events"), ((b.info["from_id"], int(
+                    b.info["range_from"] or 0), int(b.info["range_to"])), f)))
             finally:
                 b.close()
+        if sum(events for events, _ in order) > LARGE_EVENTS:
+            _sort_in_files(self.db)
         with self.db.atomic():
-            return [self.import_(f, progress=progress) for _, f in sorted(order)]
+            return [self.import_(f, progress=progress)
+                    for _, f in sorted(key for _, key in order)]
 
     def export_each(self, folder: Path, *, force: bool = False) -> list[SyncResult]:
         """One bundle for every ledger this one exchanges with (what each has not
@@ -564,10 +574,10 @@ class _Import:
         info = self.info
         result = SyncResult(source=str(self.source), peer=info["from_name"],
                             range=(int(info["range_from"] or 0), int(info["range_to"])))
-        if self.b.count("events") > 10_000:
+        if self.b.count("events") > LARGE_EVENTS:
             self.db.set_cache(CACHE_KIB)  # a first sync: every index of the journal grows
-            # and the indexes built after the load sort in temporary files, not in memory
-            self.db.execute("PRAGMA temp_store = FILE")
+            if not self.db.conn.in_transaction:  # (import_many has set it already)
+                _sort_in_files(self.db)
         with self.db.atomic():
             self._registers(result)
             self._residents(result)
