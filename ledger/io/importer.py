@@ -524,7 +524,7 @@ class _Refs:
     """Every name of a file resolved once: an id (or a vocabulary name), or the LedgerError
     saying why not. With ``create``, what is missing is created the first time it is met."""
 
-    RESIDENTS_CACHED = 100_000  # people remembered by name; forgotten in bulk beyond
+    RESIDENTS_CACHED = 30_000  # people remembered by name; forgotten in bulk beyond
 
     def __init__(self, ledger: Ledger, create: bool) -> None:
         self.L = ledger

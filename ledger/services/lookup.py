@@ -38,7 +38,7 @@ def write_keys(db: Any, kind: str, ref_id: int, name: str) -> None:
 
 
 _PENDING: dict[int, list[tuple[str, int, str]]] = {}
-PENDING_MOST = 100_000  # keys held back at the most (about 15 MiB)
+PENDING_MOST = 30_000  # keys held back at the most (about 5 MiB)
 
 
 def _write_sorted(db: Any, rows: list[tuple[str, int, str]]) -> None:
