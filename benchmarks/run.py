@@ -778,7 +778,7 @@ def import_time(cmd: list[str], env: dict[str, str]) -> tuple[float, list[str]]:
 
 
 IMPORT_RUNS = 5  # -X importtime runs of each command
-STARTUP_RUNS = 9  # start-up ratios are told apart by a few hundredths: at least 9 runs
+STARTUP_RUNS = 15  # start-up ratios are told apart by a few hundredths on a shared machine: 15 runs
 STARTUP_IMPORTS: dict[str, tuple[float, list[str]]] = {}  # -X importtime of each command
 
 
