@@ -756,11 +756,21 @@ def shorten(value: Any, n: int = ECHO_MAX) -> Any:
     return value
 
 
+def _echoed(key: str, value: Any, sep: str) -> Any:
+    """A parameter as a message shows it: a list of names joined whole (each name cut, never
+    the list in the middle of a name), the choices kept a list, anything else ``shorten``."""
+    if key in _WHOLE:
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [shorten(c) for c in value]
+        return items if key == "choices" else sep.join(str(c) for c in items)
+    return shorten(value)
+
+
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     i = 1 if lang == "en" else 0
-    params = {k: v if k in _WHOLE else ([shorten(c) for c in v] if k == "choices" and
-                                       isinstance(v, (list, tuple)) else shorten(v))
-              for k, v in params.items()}
+    sep = ", " if lang == "en" else "、"
+    params = {k: _echoed(k, v, sep) for k, v in params.items()}
     if key in MESSAGES:
         template = MESSAGES[key][i]
     elif strict() and not _is_refusal(key):
@@ -783,7 +793,6 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
     text = template.format_map(_Missing(shown))
     choices = params.get("choices")
     if choices:
-        sep = ", " if lang == "en" else "、"
         hint = MESSAGES["hint.nearest" if key == "unknown" else "hint.choices"][i]
         text += hint.format(choices=sep.join(str(c) for c in choices))
     return text

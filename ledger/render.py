@@ -155,8 +155,7 @@ class Sheet:
         table, dropped = self.fit(console, options)
         yield table
         if dropped:
-            names = "、".join(_col(k, self.lang) for k in dropped)
-            yield t("columns.dropped", self.lang, names=names)
+            yield t("columns.dropped", self.lang, names=[_col(k, self.lang) for k in dropped])
 
 
 def _table(title: str | None, columns: Sequence[str], lang: str,
@@ -471,7 +470,7 @@ def summary(s: dict[str, Any], lang: str, unmask: bool = False) -> Group:
         line = t("summary.key_villages", lang, visited=kv["visited"], total=kv["total"])
         if kv["missed"]:
             line += t("summary.key_missed", lang,
-                      names=(", " if lang == "en" else "、").join(kv["missed"]))
+                      names=kv["missed"])
         parts.append(_cell(line))
     for key in ("village", "category", "channel"):
         table = _table(f"summary_by_{key}", ("name", *SUMMARY_COLUMNS), lang)
@@ -765,7 +764,7 @@ def coverage(c: dict[str, Any], lang: str) -> Group:
     unpaired = [h["cadre"] for h in c["households"] if not h["paired"]]
     if unpaired:  # on screen in one line; CSV and JSON have a row for each
         parts.append(_cell(t("coverage.no_households", lang, n=len(unpaired),
-                             names=(", " if lang == "en" else "、").join(unpaired))))
+                             names=unpaired)))
     parts.append(_rate_rows(c["tags"], "tag", "tag", "coverage_tags", lang))
     if not c["tags"]:
         parts.append(t("none", lang))

@@ -199,3 +199,21 @@ def test_summary_and_report_of_an_imported_ledger_equal_the_ledger_entered_by_ha
         assert theirs == mine, by
     mine, _ = both("report", "--by", "unit")
     assert {r["name"]: r["response_rate"] for r in mine["rows"]} == {"东坪村委会": 1.0, "镇司法所": 1.0}
+
+
+def test_the_names_an_import_created_are_listed_whole(tmp_path: Path) -> None:
+    # 25 villages of one township, each with a grid 一组: the first 20 listed, every name
+    # whole (a list is never cut in the middle of a name), each grid with its village.
+    villages = [f"第{i:02d}号移民安置新村社区" for i in range(1, 26)]
+    lines = ["受理日期,镇/街道,村/社区,网格,诉求内容"] + [
+        f"2026-11-02,青石镇,{v},一组,路灯坏了" for v in villages]
+    source = tmp_path / "村.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli = Cli(tmp_path / "new.db")
+    r = cli("--db", str(tmp_path / "new.db"), "import", str(source), "--create-missing")
+    assert r.exit_code == 0, r.output
+    shown = "、".join(f"青石镇/{v}" for v in villages[:20])
+    assert f"新建村/社区 25 个,前 20 个:{shown}\n" in r.output
+    grids = "、".join(f"{v}/一组" for v in villages[:20])
+    assert f"新建网格 25 个,前 20 个:{grids}\n" in r.output
+    assert "…" not in r.output

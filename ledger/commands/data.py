@@ -159,9 +159,9 @@ def import_(
     for kind, names in result.created.items():
         n = result.created_count[kind]
         if n <= CREATED_SHOWN:
-            s.say("import.created", what=kind, names="、".join(names))
+            s.say("import.created", what=kind, names=names)
         else:
-            s.say("import.created_many", what=kind, n=n, names="、".join(names[:CREATED_SHOWN]))
+            s.say("import.created_many", what=kind, n=n, names=names[:CREATED_SHOWN])
     if dry_run:
         s.say("import.dry_run")
 

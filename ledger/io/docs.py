@@ -173,7 +173,7 @@ def validate(kind: str, content: bytes, file: str) -> None:
         raise BadInput("doc.template_broken", file=file, why=_why(e)) from None
     unknown = sorted(set(named) - set(placeholders(kind)))
     if unknown:
-        raise BadInput("doc.template_unknown", file=file, names="、".join(unknown),
+        raise BadInput("doc.template_unknown", file=file, names=unknown,
                        choices=sorted(placeholders(kind)))
     try:
         render(content, sample(kind))

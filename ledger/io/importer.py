@@ -440,12 +440,12 @@ def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[s
             header[key] = name
         keys.append(key if key is not None and header.get(key) == name else None)
     if unknown:
-        raise BadInput("csv.unknown_columns", names="、".join(unknown), choices=headers(what))
+        raise BadInput("csv.unknown_columns", names=unknown, choices=headers(what))
     if repeated:
-        raise BadInput("csv.repeated_columns", names="、".join(repeated))
+        raise BadInput("csv.repeated_columns", names=repeated)
     missing = [zh for key, zh, _ in COLUMNS[what] if key in REQUIRED[what] and key not in header]
     if missing:
-        raise BadInput("csv.missing_columns", names="、".join(missing))
+        raise BadInput("csv.missing_columns", names=missing)
     return keys, {key: zh for key, zh, _ in COLUMNS[what]} | header
 
 
@@ -657,7 +657,8 @@ class _Refs:
             if not self.create:
                 return self.registers.grid(name, village)["id"]
             gid = self.registers.add_grid_to(name, village)
-            self._created("grid", name)
+            # Grids repeat from village to village (一网格, 二组): named with their village.
+            self._created("grid", f"{self._village_name(village)}/{name}")
             return gid
 
         return self._cached(("grid", village, name), find)
