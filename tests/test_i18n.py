@@ -378,3 +378,17 @@ def test_an_unknown_key_is_shown_as_itself_to_a_clerk(monkeypatch: pytest.Monkey
     assert t("no.such.key") == "no.such.key"
     assert t("no.such.key", "en") == "no.such.key"
     assert t("step.fly.from_open", number="2026-000001") == "诉求 2026-000001 当前办理中,不能fly"
+
+
+@pytest.mark.parametrize("lang,joined", [
+    ("zh", "、".join(["青石镇/第一移民安置新村社区"] * 6) + "、" + "长" * 79 + "…"),
+    ("en", ", ".join(["青石镇/第一移民安置新村社区"] * 6) + ", " + "长" * 79 + "…"),
+])
+def test_a_list_of_names_is_shown_whole_each_name_cut_alone(lang: str, joined: str) -> None:
+    # Six names of 14 characters are past the 80 a value may take: the list is joined whole;
+    # only a name longer than 80 is cut, alone.
+    names = ["青石镇/第一移民安置新村社区"] * 6 + ["长" * 100]
+    text = t("import.created", lang, what="village", names=names)
+    assert text.endswith(joined)
+    assert t("hint.did_you_mean", lang, names="x" * 100) == t(
+        "hint.did_you_mean", lang, names="x" * 79 + "…")
