@@ -50,6 +50,7 @@ def main() -> None:
             "select * from src.journal where subject = 'demand' and action = 'import' "
             "order by id")
         jcols = [d[0] for d in events.description]
+        at = {c: i for i, c in enumerate(jcols)}
         rows = 0
         while True:
             batch = demands.fetchmany(BATCH)
@@ -58,7 +59,6 @@ def main() -> None:
             db.conn.executemany(insert, batch)
             journal = events.fetchmany(len(batch))
             if encode:
-                at = {c: i for i, c in enumerate(jcols)}
                 L.journal.write_many([L.journal.row(
                     "demand", r[at["subject_id"]], "import", r[at["on_date"]],
                     json.loads(r[at["data"]])) for r in journal])
