@@ -335,9 +335,9 @@ def _install_completion(value: bool) -> None:
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from . import __version__
 
-        typer.echo(f"ledger {version('ledger')}")
+        typer.echo(f"ledger {__version__}")
         raise typer.Exit(0)
 
 
