@@ -316,7 +316,9 @@ def follow_up() -> Document:
     doc = new_document(landscape=True)
     title(doc, "{{ township }}民情诉求回访记录表",
           "办结日期：{{ week_start }} 至 {{ week_end }}　　共 {{ count }} 件")
-    w = [20, 26, 28, 50, 57, 33, 20, 13]
+    # 编号 wide enough for 2026-000030 on one line in 五号 with the cell's margins (26 mm
+    # broke it after the hyphen in LibreOffice with the Noto CJK fonts).
+    w = [20, 30, 28, 50, 53, 33, 20, 13]
     t = table(doc, w, header=["日期", "编号", "受访人", "诉求内容", "反馈意见", "回访方式",
                               "回访人", "备注"])
     loop_rows(t, ["{{ r.date }}", "{{ r.number }}", "{{ r.resident }}{% if r.phone %}"
@@ -349,7 +351,7 @@ def resident() -> Document:
                   "{{ r.note }}"], over="visits", size=SMALL)
     para(doc, "诉求及办理情况（共 {{ demands|length }} 件）", font=HEAD_FONT, size=Pt(14),
          line=24, before=12, after=4)
-    t = table(doc, [25, 23, 37, 15, 24, 32], header=["编号", "受理日期", "诉求内容", "状态",
+    t = table(doc, [29, 23, 33, 15, 24, 32], header=["编号", "受理日期", "诉求内容", "状态",
                                                       "责任单位", "结果"])
     loop_rows(t, ["{{ r.number }}", "{{ r.received_on }}", "{{ r.text }}", "{{ r.status }}",
                      "{{ r.unit }}", "{{ r.outcome }}"], over="demands", size=SMALL)
