@@ -97,10 +97,16 @@ class Session:
 
         now = datetime.now().astimezone().isoformat(timespec="seconds")
         path = self.resolve(db)
-        if (db or self.db or os.environ.get("LEDGER_DB")) and not path.parent.is_dir():
+        try:
+            folder, there = path.parent.is_dir(), path.exists()
+        except OSError as e:  # a name too long, say: told as the file's own line
+            from .store import path_error
+
+            raise path_error(e, path) from None
+        if (db or self.db or os.environ.get("LEDGER_DB")) and not folder:
             # A mistyped folder must not quietly start a new, empty ledger somewhere else.
             raise LedgerFileError("file.no_folder", path=str(path), folder=str(path.parent))
-        if not path.exists():
+        if not there:
             if not create:
                 raise LedgerFileError("file.no_ledger", path=str(path))
             self.created.append(path)
