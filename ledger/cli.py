@@ -495,11 +495,11 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Console-script entry point."""
-    for stream in (sys.stdout, sys.stderr):
-        # A Windows console or a redirected file in GBK must not crash on a rare character.
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure:
-            reconfigure(errors="replace")
+    from .terminal import prepare_streams  # (imported already, by LedgerGroup)
+
+    # A rare character never crashes the output; redirected output on Chinese Windows is
+    # GB18030, not GBK, or LEDGER_ENCODING.
+    prepare_streams()
     run = _app_for(sys.argv[1:])
     session = Session()  # the callback fills it in; here it gives the last guard its language
     if os.environ.get("LEDGER_DEBUG"):

@@ -488,6 +488,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "filename.bad_char": ("“{name}”含有 Windows 文件名中不能用的字符“{char}”;请换一个名字(未写入任何内容)", "'{name}' holds '{char}', which Windows does not allow in a file name; choose another name (nothing was written)"),
     "filename.bad_end": ("“{name}”以点或空格结尾,Windows 会去掉它们、写成另一个文件;请换一个名字(未写入任何内容)", "'{name}' ends in a dot or a space, which Windows drops (writing another file); choose another name (nothing was written)"),
     "file.in_use": ("{path} 正被另一个程序打开(如另一个 ledger 窗口、数据库浏览器、WPS 或 Excel);请关闭它后重新运行此命令(未写入任何内容)", "{path} is open in another program (another ledger window, a database browser, WPS, Excel ...); close it and run the command again (nothing was written)"),
+    "encoding.unknown": ("LEDGER_ENCODING=“{value}”不是已知的文本编码(例如 utf-8、gb18030)", "LEDGER_ENCODING='{value}' is not a known text encoding (utf-8 or gb18030, say)"),
     "file.too_long": ("路径 {path} 太长,无法打开或新建;请换一个短一些的文件夹或文件名(未写入任何内容)", "the path {path} is too long to open or create; choose a shorter folder or file name (nothing was written)"),
     "calendar.missing_holidays": ("{year} 年的安排里没有{names}的休息日;请对照国务院通知核对,确认无误请加 --force(未加入)", "the {year} schedule has no rest days for {names}: check it against the State Council's notice, and add --force if it is right (nothing was added)"),
     "calendar.added_without": ("注意:{year} 年的安排里没有{names}的休息日(按 --force 加入)", "note: the {year} schedule has no rest days for {names} (added with --force)"),

@@ -345,3 +345,90 @@ def test_the_default_ledger_on_windows_is_in_appdata(tmp_path: Path,
     monkeypatch.setattr(utils, "WIN", True)
     monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
     assert store.resolve_path(None) == tmp_path / "Roaming" / "ledger" / "ledger.db"
+
+
+# --- 3. the encoding of redirected output -----------------------------------------------------
+
+@pytest.mark.parametrize("windows, isatty, encoding, env, chosen", [
+    (True, False, "cp936", {}, "gb18030"),  # cmd: ledger summary > 周报.txt
+    (True, False, "GBK", {}, "gb18030"),
+    (True, False, "gb2312", {}, "gb18030"),
+    (True, True, "cp936", {}, None),  # the console itself: Unicode already
+    (True, False, "utf-8", {}, None),  # PYTHONUTF8=1, -X utf8
+    (True, False, "cp1252", {}, None),  # a Western Windows: not ours to change
+    (True, False, "gb18030", {}, None),
+    (True, False, None, {}, None),
+    (True, False, "cp936", {"PYTHONIOENCODING": "gbk"}, None),  # asked for: left be
+    (True, False, "cp936", {"PYTHONIOENCODING": ""}, "gb18030"),  # empty: not asked
+    (True, False, "cp936", {"LEDGER_ENCODING": "utf-8"}, "utf-8"),
+    (True, False, "cp936", {"LEDGER_ENCODING": " utf-8-sig "}, "utf-8-sig"),
+    (True, False, "cp936", {"LEDGER_ENCODING": "utf-8", "PYTHONIOENCODING": "gbk"}, "utf-8"),
+    (True, True, "cp936", {"LEDGER_ENCODING": "utf-8"}, None),  # a console: never
+    (False, False, "utf-8", {}, None),  # Linux as it was
+    (False, False, "gbk", {}, None),  # a Linux in a GBK locale too
+    (False, True, "utf-8", {}, None),
+    (False, False, "utf-8", {"LEDGER_ENCODING": "gb18030"}, "gb18030"),  # asked for: anywhere
+])
+def test_the_encoding_of_redirected_output(windows: bool, isatty: bool, encoding: str | None,
+                                           env: dict[str, str], chosen: str | None) -> None:
+    assert terminal.output_encoding(windows, isatty, encoding, env) == chosen
+
+
+def _fake_stream(encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+
+
+def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
+    monkeypatch.setattr(sys, "argv", ["ledger", *argv])
+    with pytest.raises(SystemExit) as e:
+        cli_module.main()
+    return e.value.code
+
+
+def test_main_writes_redirected_output_on_chinese_windows_in_gb18030(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "WINDOWS", True)
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    out, err = _fake_stream("cp936"), _fake_stream("cp936")
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert _run_main(monkeypatch, ["township", "add", "𠇔䶮镇"]) == 0
+    assert out.encoding == "gb18030" and err.encoding == "gb18030"
+    out.flush()
+    assert out.buffer.getvalue() == "已新增镇/街道:𠇔䶮镇\n".encode("gb18030")  # no '?'
+    # every GBK character in the same bytes as GBK: a GBK reader reads them as before
+    assert "已新增镇/街道:".encode("gb18030") == "已新增镇/街道:".encode("gbk")
+
+
+def test_main_leaves_linux_streams_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "WINDOWS", False)
+    out = _fake_stream("utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    assert _run_main(monkeypatch, ["township", "add", "𠇔镇"]) == 0
+    assert out.encoding == "utf-8" and out.errors == "replace"
+    out.flush()
+    assert out.buffer.getvalue() == "已新增镇/街道:𠇔镇\n".encode()
+
+
+def test_ledger_encoding_sets_redirected_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "WINDOWS", True)
+    monkeypatch.setenv("LEDGER_ENCODING", "utf-8")
+    out = _fake_stream("cp936")
+    monkeypatch.setattr(sys, "stdout", out)
+    assert _run_main(monkeypatch, ["township", "add", "青石镇"]) == 0
+    out.flush()
+    assert out.buffer.getvalue() == "已新增镇/街道:青石镇\n".encode()
+
+
+@pytest.mark.parametrize("value", ["no-such-codec", "rot13"])
+def test_an_unknown_ledger_encoding_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                                       isolated: Path, value: str) -> None:
+    monkeypatch.setenv("LEDGER_ENCODING", value)
+    out, err = _fake_stream("utf-8"), _fake_stream("utf-8")
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert _run_main(monkeypatch, ["township", "add", "青石镇"]) == 2
+    err.flush()
+    assert err.buffer.getvalue().decode() == (
+        f"错误:LEDGER_ENCODING=“{value}”不是已知的文本编码(例如 utf-8、gb18030)\n")
+    assert not isolated.exists()
