@@ -377,8 +377,8 @@ def main_options(
         from .deadlines import parse_date
 
         s.today = parse_date(today)
-    s.user = user or _login_name()
     s.os_user = _os_account()
+    s.user = user or _login_name() or s.os_user
     s.db = db
     s.plain = not sys.stdout.isatty()
     s.pager = not no_pager
@@ -389,11 +389,15 @@ def main_options(
 
 
 def _login_name() -> str:
+    """The login name (LOGNAME, USER, LNAME or USERNAME, as ``getpass`` reads them), or ""
+    when there is none: with none of them set, getpass asks the account database, which
+    Windows lacks (OSError from Python 3.13, ImportError before), and a container's user
+    may not be in it (KeyError, OSError). The caller falls back to the account's name."""
     import getpass
 
     try:
         return getpass.getuser()
-    except Exception:  # no login name on some Windows service accounts
+    except Exception:
         return ""
 
 

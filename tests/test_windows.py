@@ -432,3 +432,49 @@ def test_an_unknown_ledger_encoding_is_one_line_exit_2(monkeypatch: pytest.Monke
     assert err.buffer.getvalue().decode() == (
         f"错误:LEDGER_ENCODING=“{value}”不是已知的文本编码(例如 utf-8、gb18030)\n")
     assert not isolated.exists()
+
+
+# --- 5. no login name -------------------------------------------------------------------------
+
+def _no_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    for var in ("LOGNAME", "USER", "LNAME", "USERNAME", "LEDGER_USER"):
+        monkeypatch.delenv(var, raising=False)
+
+    def getuser() -> str:
+        raise OSError("No username set in the environment")  # as Python 3.13 on Windows
+    monkeypatch.setattr(getpass, "getuser", getuser)
+
+
+def test_without_a_login_name_the_account_records(isolated: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_login(monkeypatch)
+    monkeypatch.setattr(cli_module, "_os_account", lambda: "zhangsan")
+    r = invoke(CliRunner(), ["township", "add", "青石镇"])
+    assert r.exit_code == 0, r.output
+    L = Ledger(open_ledger(isolated), today=TODAY)
+    row = L.db.conn.execute("select actor, os_user from journal").fetchone()
+    assert row == ("zhangsan", "zhangsan")
+
+
+def test_without_any_name_the_command_still_records(isolated: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_login(monkeypatch)
+    monkeypatch.setattr(cli_module, "_os_account", lambda: "")
+    r = invoke(CliRunner(), ["township", "add", "青石镇"])
+    assert r.exit_code == 0, r.output
+    L = Ledger(open_ledger(isolated), today=TODAY)
+    assert L.db.conn.execute("select actor, os_user from journal").fetchone() == (None, None)
+
+
+def test_the_account_on_windows_and_when_the_system_has_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "name", "nt")  # (nothing but _os_account runs while it is set)
+    monkeypatch.setattr(os, "getlogin", lambda: "张三")
+    assert cli_module._os_account() == "张三"
+
+    def no_account() -> str:
+        raise OSError(1, "no account")
+    monkeypatch.setattr(os, "getlogin", no_account)
+    assert cli_module._os_account() == ""
