@@ -97,10 +97,16 @@ class Session:
 
         now = datetime.now().astimezone().isoformat(timespec="seconds")
         path = self.resolve(db)
-        if (db or self.db or os.environ.get("LEDGER_DB")) and not path.parent.is_dir():
+        try:
+            folder, there = path.parent.is_dir(), path.exists()
+        except OSError as e:  # a name too long, say: told as the file's own line
+            from .store import path_error
+
+            raise path_error(e, path) from None
+        if (db or self.db or os.environ.get("LEDGER_DB")) and not folder:
             # A mistyped folder must not quietly start a new, empty ledger somewhere else.
             raise LedgerFileError("file.no_folder", path=str(path), folder=str(path.parent))
-        if not path.exists():
+        if not there:
             if not create:
                 raise LedgerFileError("file.no_ledger", path=str(path))
             self.created.append(path)
@@ -371,8 +377,8 @@ def main_options(
         from .deadlines import parse_date
 
         s.today = parse_date(today)
-    s.user = user or _login_name()
     s.os_user = _os_account()
+    s.user = user or _login_name() or s.os_user
     s.db = db
     s.plain = not sys.stdout.isatty()
     s.pager = not no_pager
@@ -383,11 +389,15 @@ def main_options(
 
 
 def _login_name() -> str:
+    """The login name (LOGNAME, USER, LNAME or USERNAME, as ``getpass`` reads them), or ""
+    when there is none: with none of them set, getpass asks the account database, which
+    Windows lacks (OSError from Python 3.13, ImportError before), and a container's user
+    may not be in it (KeyError, OSError). The caller falls back to the account's name."""
     import getpass
 
     try:
         return getpass.getuser()
-    except Exception:  # no login name on some Windows service accounts
+    except Exception:
         return ""
 
 
@@ -489,11 +499,11 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Console-script entry point."""
-    for stream in (sys.stdout, sys.stderr):
-        # A Windows console or a redirected file in GBK must not crash on a rare character.
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure:
-            reconfigure(errors="replace")
+    from .terminal import prepare_streams  # (imported already, by LedgerGroup)
+
+    # A rare character never crashes the output; redirected output on Chinese Windows is
+    # GB18030, not GBK, or LEDGER_ENCODING.
+    prepare_streams()
     run = _app_for(sys.argv[1:])
     session = Session()  # the callback fills it in; here it gives the last guard its language
     if os.environ.get("LEDGER_DEBUG"):

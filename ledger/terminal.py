@@ -255,6 +255,67 @@ class LedgerGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+# --- the encoding of redirected output -----------------------------------------------------
+
+WINDOWS = os.name == "nt"  # (a name, so that the tests can play Windows)
+_GBK = ("gbk", "gb2312")  # codecs' names for cp936, Chinese Windows' code page, and its subset
+
+
+def output_encoding(windows: bool, isatty: bool, encoding: str | None,
+                    env: Any) -> str | None:
+    """The encoding a standard stream is switched to at start-up, or None to leave it be.
+
+    A console is left alone (on Windows Python writes to it in Unicode). Output going to a
+    file or a pipe is written in ``LEDGER_ENCODING`` when set, for scripts that want UTF-8;
+    else, with ``PYTHONIOENCODING`` set, as that says; else, on Windows in the GBK code page
+    (cp936, Chinese Windows' ANSI code page, Python's choice for a redirected stream), in
+    GB18030: GBK's superset, the same bytes for every GBK character, and a character
+    outside GBK (𠇔, 䶮) kept instead of turned into '?'. Anything else, Linux included,
+    as Python chose."""
+    if isatty:
+        return None
+    forced = (env.get("LEDGER_ENCODING") or "").strip()
+    if forced:
+        return forced
+    if not windows or env.get("PYTHONIOENCODING") or not encoding:
+        return None
+    import codecs  # (loaded by Python itself at start-up: no cost)
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return "gb18030" if name in _GBK else None
+
+
+def prepare_streams(streams: Sequence[Any] | None = None, env: Any = None) -> None:
+    """Standard output and error as a clerk's command writes them: a character the stream's
+    encoding lacks becomes '?', never a crash, and the encoding is ``output_encoding``'s.
+    An unknown ``LEDGER_ENCODING`` ends the command (exit 2) before anything is written."""
+    streams = (sys.stdout, sys.stderr) if streams is None else streams
+    env = os.environ if env is None else env
+    for stream in streams:
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            isatty = stream.isatty()
+        except (OSError, ValueError):
+            isatty = False
+        chosen = output_encoding(WINDOWS, isatty, getattr(stream, "encoding", None), env)
+        try:
+            if chosen:
+                reconfigure(encoding=chosen, errors="replace")
+            else:
+                reconfigure(errors="replace")
+        except LookupError:  # not a codec, or not one for text (base64, rot13 ...)
+            lang, _ = lang_of(sys.argv[1:])
+            reconfigure(errors="replace")
+            sys.stderr.write(("error: " if lang == "en" else "错误:")
+                             + t("encoding.unknown", lang, value=chosen) + "\n")
+            sys.exit(2)
+
+
 # --- the pager -----------------------------------------------------------------------------
 
 def pager_command() -> list[str] | None:

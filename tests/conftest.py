@@ -59,7 +59,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("APPDATA", str(tmp_path / "appdata"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for var in ("LEDGER_LANG", "LEDGER_TODAY", "LEDGER_USER"):
+    for var in ("LEDGER_LANG", "LEDGER_TODAY", "LEDGER_USER", "LEDGER_ENCODING"):
         monkeypatch.delenv(var, raising=False)
     return db
 

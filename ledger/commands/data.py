@@ -170,7 +170,7 @@ def _list_problems(s: Session, refused: ImportRefused, errors: Path | None,
                    force: bool = False) -> None:
     """Every problem of a refused import as a line under its one-line message (a note the
     error map prints), and as CSV in ``errors`` when the clerk asked for that file."""
-    from ..errors import LedgerFileError
+    from ..errors import BadInput, LedgerFileError
     from ..io.files import atomic_write
     from ..io.importer import write_errors_csv
 
@@ -186,7 +186,7 @@ def _list_problems(s: Session, refused: ImportRefused, errors: Path | None,
         # The file's own cells, phones and ID numbers included: readable by its owner only.
         with atomic_write(errors, binary=True, force=force, private=True) as out:
             write_errors_csv(problems, out, lang=s.lang)
-    except LedgerFileError as e:  # the problems are still listed, and the exit code is the import's
+    except (LedgerFileError, BadInput) as e:  # the problems are still listed, and the exit code is the import's
         refused.add_note(s.error_line(e.message(s.lang)))
     else:
         refused.add_note(s.t("import.errors_written", path=str(errors)))

@@ -36,14 +36,16 @@ def demo(
     if db is None:
         path = Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo.db"
     else:
-        from ..io.files import check_target
+        from ..io.files import check_target, os_error
 
         path = db
         # The overwrite rule of every output (ledger.io.files): never without --force, and
         # never over a symlink, pipe, device or folder.
         check_target(path, force=force)
-        if path.exists():
-            path.unlink()
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:  # on Windows, a file another program holds open
+            raise os_error(e, path, replacing=True) from None
     data = read_township()
     today = date.fromisoformat(data["today"])
     ledger = Ledger(open_ledger(path), today=today, user=data["user"])

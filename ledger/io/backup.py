@@ -5,6 +5,7 @@ anything, and keeps the ledger it replaces beside it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -15,8 +16,8 @@ from typing import Iterable
 
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
-from ..store import copy_database, owner_only
-from .files import atomic_path
+from ..store import copy_database, file_error, owner_only, path_error
+from .files import atomic_path, check_name
 
 
 def backup(ledger: Ledger, dest: Path, *, force: bool = False,
@@ -37,25 +38,49 @@ def restore(target: Path, source: Path, *, today: date, force: bool = False) -> 
     """Replace the ledger at ``target`` with the backup ``source``, once the backup has
     passed the check; the ledger it replaces is kept as ``<name>.before-restore-<date>``
     (numbered ``-2``, ``-3`` ... when a copy of that day is there already: a second restore
-    never overwrites the first one's safety copy)."""
-    if not source.is_file():
-        raise LedgerFileError("file.cannot_open", path=str(source), why="no such file")
-    if target.exists() and not force:
+    never overwrites the first one's safety copy).
+
+    The ledger is replaced through SQLite (its online backup into the open file), never by
+    renaming over it: a ledger another program holds (another ``ledger``, a database
+    browser) is waited for, as any writer waits, and if it is still held after that the
+    restore is refused with the ledger as it was and no safety copy left behind."""
+    try:
+        if not source.is_file():
+            raise LedgerFileError("file.cannot_open", path=str(source), why="no such file")
+    except OSError as e:
+        raise path_error(e, source) from None
+    try:
+        there, regular = target.exists(), target.is_file()
+    except OSError as e:
+        raise path_error(e, target) from None
+    if there and not force:
         raise Refused("restore.exists", path=str(target))
+    if not regular:
+        check_name(target)  # the ledger it creates must be a file on Windows too
     with tempfile.TemporaryDirectory(prefix="ledger-restore-") as tmp:
         copy = Path(tmp) / "candidate.db"
-        shutil.copyfile(source, copy)
+        try:
+            shutil.copyfile(source, copy)
+        except OSError as e:  # on Windows, a backup another program holds open, say
+            raise path_error(e, source, "file.cannot_read") from None
         candidate = Ledger(open_ledger(copy), today=today)
         findings = candidate.checks.problems(candidate.checks.run())
         candidate.db.conn.close()
         if findings:
             raise Refused("restore.bad_copy", path=str(source), n=len(findings))
         kept = None
-        if target.exists():
-            kept = _claim_kept(target, today)
-            copy_database(target, kept)
-            owner_only(kept)
-        copy_database(copy, target)
+        try:
+            if there:
+                kept = _claim_kept(target, today)
+                copy_database(target, kept)
+                owner_only(kept)
+            copy_database(copy, target)
+        except sqlite3.Error as e:
+            if kept is not None:  # the ledger was not replaced: no copy of it to keep
+                with contextlib.suppress(OSError):
+                    kept.unlink()
+            # Still locked after the wait: held by another program, to be closed.
+            raise file_error(e, target, replacing=True) from None
         owner_only(target)
     return kept
 
@@ -73,7 +98,6 @@ def _claim_kept(target: Path, today: date) -> Path:
         except FileExistsError:
             continue
         except OSError as e:
-            raise LedgerFileError("file.cannot_write", path=str(kept),
-                                  why=e.strerror or str(e)) from None
+            raise path_error(e, kept, "file.cannot_write") from None
         return kept
     raise LedgerFileError("file.cannot_write", path=str(target.with_name(base)), why="exists")

@@ -17,9 +17,13 @@ them, and its rules.
   its owner only (0600); any other gets the usual mode (0666 less the umask).
 * **Standard output only when asked**, with ``-`` as the path (``-o -``).
 * **A missing folder is refused** (never created: a mistyped folder must not scatter files).
+* **Names Windows can hold**, on every system (a ledger and its files move between Linux
+  and Windows): a device name (``NUL.csv``, ``con.tar.gz``), a name ending in a dot or a
+  space, or one with ``<>:"|?*`` or a control character is refused as unusable input.
 
 A failure of the file system becomes one ``LedgerFileError`` naming the target: a full
-disk, a missing permission and a read-only disk each have their own message. The encodings
+disk, a missing permission, a read-only disk, a file another program holds open (Windows)
+and a path too long each have their own message. The encodings
 are the caller's: text and CSV for people carry a UTF-8 BOM (``utf-8-sig``), JSON for
 programs does not.
 """
@@ -36,9 +40,19 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from ..errors import LedgerFileError, Refused
+from ..errors import BadInput, LedgerFileError, Refused
 
 STDOUT = "-"
+WINDOWS = os.name == "nt"  # (a name, so that the tests can play Windows)
+
+# Names Windows keeps for its devices, whatever follows the first dot and with spaces before
+# it ignored: what is written to "NUL.csv" or "con.tar.gz" goes to the device and is lost
+# without an error. ¹²³ are digits to Windows there too. (As Python 3.13's
+# ntpath.isreserved, which 3.11 lacks.)
+_DEVICE_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+                          | {f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"})
+# Characters Windows refuses in a name (":" would name a hidden stream of another file).
+_NOT_IN_NAMES = frozenset('<>:"|?*') | frozenset(map(chr, range(32)))
 
 _KINDS = ((stat.S_ISLNK, "symlink"), (stat.S_ISFIFO, "pipe"), (stat.S_ISCHR, "device"),
           (stat.S_ISBLK, "device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"))
@@ -48,16 +62,36 @@ def is_stdout(path: Path | str | None) -> bool:
     return path is not None and str(path) == STDOUT
 
 
+def check_name(path: Path) -> None:
+    """Refuse a file name Windows cannot hold as a file (``BadInput``, exit 2): a device
+    name, a name ending in a dot or a space (Windows drops them, and writes another file),
+    or one with a character Windows does not allow. Only the last part of the path is
+    looked at: ``C:`` and the folders are the system's to judge."""
+    name = path.name
+    if name in ("", ".", ".."):
+        return  # a folder: check_target says so
+    shown = "".join(ch if ch >= " " else f"\\x{ord(ch):02x}" for ch in name)
+    if name.partition(".")[0].rstrip(" ").upper() in _DEVICE_NAMES:
+        raise BadInput("filename.device", name=shown)
+    bad = sorted(_NOT_IN_NAMES.intersection(name))
+    if bad:
+        char = bad[0] if bad[0] >= " " else f"U+{ord(bad[0]):04X}"
+        raise BadInput("filename.bad_char", name=shown, char=char)
+    if name[-1] in ". ":
+        raise BadInput("filename.bad_end", name=shown)
+
+
 def check_target(path: Path, *, force: bool = False, keep: Iterable[Path] = ()) -> None:
-    """Refuse, before anything is written, a target that is not ours to replace: anything
-    but a regular file, the ledger itself, an existing file without ``force``, or a file in
-    a folder that does not exist."""
+    """Refuse, before anything is written, a target that is not ours to replace: a name
+    Windows cannot hold (``check_name``), anything but a regular file, the ledger itself,
+    an existing file without ``force``, or a file in a folder that does not exist."""
+    check_name(path)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
     except OSError as e:
-        raise _os_error(e, path) from None
+        raise os_error(e, path) from None
     if st is not None:
         for test, kind in _KINDS:
             if test(st.st_mode):
@@ -84,7 +118,7 @@ def atomic_path(path: Path, *, force: bool = False, private: bool = False,
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
-        raise _os_error(e, path) from None
+        raise os_error(e, path) from None
     os.close(fd)
     tmp = Path(name)  # created 0600, by this process, exclusively
     try:
@@ -93,9 +127,12 @@ def atomic_path(path: Path, *, force: bool = False, private: bool = False,
         if not private:
             os.chmod(tmp, 0o666 & ~_umask())
         check_target(path, force=force, keep=keep)  # nothing slipped in while writing
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise os_error(e, path, replacing=True) from None
     except OSError as e:
-        raise _os_error(e, path) from None
+        raise os_error(e, path) from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)  # gone already when the block succeeded
@@ -158,9 +195,47 @@ def _umask() -> int:
     return mask
 
 
-def _os_error(e: OSError, path: Path | str) -> LedgerFileError:
-    """A file system error on an output as its one line."""
+# Windows' errors for a file another program holds open: ERROR_SHARING_VIOLATION and
+# ERROR_LOCK_VIOLATION (Python gives both errno EACCES, as for a missing permission).
+_IN_USE = (32, 33)
+_ACCESS_DENIED = 5  # also what replacing a file open in WPS or Excel meets
+_FILENAME_EXCED_RANGE = 206
+_MAX_PATH = 260  # Windows' limit on a whole path, unless long paths are switched on
+
+
+def in_use(e: OSError, path: Path | str, *, replacing: bool = False) -> bool:
+    """Whether ``e`` says another program (WPS, Excel, another ledger window, a database
+    browser) holds ``path`` open. Replacing a file open elsewhere is refused as access
+    denied, as is replacing a read-only file: a file that is writable is taken as open."""
+    winerror = getattr(e, "winerror", None)
+    if winerror in _IN_USE:
+        return True
+    if winerror == _ACCESS_DENIED and replacing:
+        with contextlib.suppress(OSError, ValueError):
+            return os.path.isfile(path) and os.access(path, os.W_OK)
+    return False
+
+
+def too_long(e: OSError, path: Path | str) -> bool:
+    """Whether ``e`` comes from a path longer than the system takes: Linux says so; Windows
+    (without long paths switched on) mostly says that the path is not found."""
+    if e.errno == errno.ENAMETOOLONG or getattr(e, "winerror", None) == _FILENAME_EXCED_RANGE:
+        return True
+    if WINDOWS and e.errno == errno.ENOENT:
+        # The name that failed may be the longer temporary one beside the target.
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            return max(len(os.path.abspath(p)) for p in (path, e.filename or path)) >= _MAX_PATH
+    return False
+
+
+def os_error(e: OSError, path: Path | str, *, replacing: bool = False) -> LedgerFileError:
+    """A file system error on an output as its one line (``replacing``: met when the
+    finished file took the target's name)."""
     why = e.strerror or str(e)
+    if in_use(e, path, replacing=replacing):
+        return LedgerFileError("output.in_use", path=str(path))
+    if too_long(e, path):
+        return LedgerFileError("output.too_long", path=str(path))
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return LedgerFileError("output.disk_full", path=str(path))
     if e.errno in (errno.EACCES, errno.EPERM):

@@ -290,13 +290,22 @@ def copy_database(source: sqlite3.Connection | Path, dest: Path, *, read_only: b
     target = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         with target:
-            src.backup(target)  # type: ignore[union-attr]
+            src.backup(target, progress=_give_up_when_busy)  # type: ignore[union-attr]
         if single_file:
             target.execute("PRAGMA journal_mode = DELETE")
     finally:
         target.close()
         if src is not source:
             src.close()  # type: ignore[union-attr]
+
+
+def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
+    """The online backup's progress: a step that found the file locked (SQLITE_BUSY or
+    SQLITE_LOCKED) had waited the busy timeout already, and Python's ``backup`` would retry
+    it for ever (a restore over a ledger a database browser holds would never end): it
+    ends the copy, undone, as any locked write does."""
+    if status in (5, 6):
+        raise sqlite3.OperationalError("database is locked")
 
 
 def ledger_id(db: LedgerDatabase) -> str:
@@ -336,13 +345,23 @@ def open_ledger(path: str | os.PathLike[str] | None = None,
         db = LedgerDatabase(sqlite3.connect(":memory:"))
     else:
         p = Path(path)
-        if p.is_dir():
+        try:
+            is_dir, is_file = p.is_dir(), p.is_file()
+        except OSError as e:  # a name too long, say
+            raise path_error(e, p) from None
+        if is_dir:
             raise LedgerFileError("file.is_dir", path=str(p))
+        if not is_file:
+            # A ledger about to be created (or, on Windows, a device such as NUL) needs a
+            # name Windows can hold as a file: a ledger moves between systems.
+            from ..io.files import check_name
+
+            check_name(p)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
-        new = not p.exists()
+            raise path_error(e, p, "file.cannot_create") from None
+        new = not is_file
         try:
             if new:
                 # Created readable by its owner only from its first byte (an empty file is
@@ -351,7 +370,7 @@ def open_ledger(path: str | os.PathLike[str] | None = None,
         except FileExistsError:
             new = False  # another clerk's command created it a moment ago
         except OSError as e:
-            raise LedgerFileError("file.cannot_create", path=str(p), why=e.strerror or str(e)) from None
+            raise path_error(e, p, "file.cannot_create") from None
         try:
             db = LedgerDatabase(sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_SECONDS))
             if new:
@@ -392,10 +411,12 @@ _SQLITE_WORDS = (("locked", "busy"), ("busy", "busy"), ("readonly", "read_only")
                  ("malformed", "not_ledger"), ("unable to open", "cannot_open"))
 
 
-def file_error(e: sqlite3.Error, path: object, *, opening: bool = False) -> LedgerFileError:
+def file_error(e: sqlite3.Error, path: object, *, opening: bool = False,
+               replacing: bool = False) -> LedgerFileError:
     """An SQLite error met on a ledger file as the one line a clerk reads: a full disk, a
     file locked past the timeout, a read-only file, a failing disk and a file that is not a
-    ledger each have their own message."""
+    ledger each have their own message. ``replacing`` (a restore): a file locked past the
+    timeout is told as held open by another program, to be closed."""
     code = getattr(e, "sqlite_errorcode", None)
     kind = _SQLITE_CODES.get(code & 0xFF) if isinstance(code, int) else None
     if kind is None:
@@ -403,7 +424,22 @@ def file_error(e: sqlite3.Error, path: object, *, opening: bool = False) -> Ledg
         kind = next((k for word, k in _SQLITE_WORDS if word in text), None)
     if kind is None:
         kind = "not_ledger" if opening and isinstance(e, sqlite3.DatabaseError) else "sql_error"
+    if kind == "busy" and replacing:
+        return LedgerFileError("file.in_use", path=str(path))
     return LedgerFileError(f"file.{kind}", path=str(path), why=str(e))
+
+
+def path_error(e: OSError, path: Path, key: str = "file.cannot_open") -> LedgerFileError:
+    """An operating-system error met on a ledger file (not SQLite's) as its one line: a file
+    another program holds open (Windows) and a path too long have their own message, any
+    other is ``key`` with the system's words."""
+    from ..io.files import in_use, too_long
+
+    if in_use(e, path):
+        return LedgerFileError("file.in_use", path=str(path))
+    if too_long(e, path):
+        return LedgerFileError("file.too_long", path=str(path))
+    return LedgerFileError(key, path=str(path), why=e.strerror or str(e))
 
 
 def discard_if_unused(path: Path) -> None:
