@@ -4,12 +4,26 @@
 # the two workbooks for the meeting), into a dated folder. Every file is written by ledger
 # itself (--output): no shell redirect, so each CSV keeps its BOM and Excel opens it.
 #
-#   crontab -e   then:   0 7 * * 2  /path/to/weekly.sh /path/to/周报
+#   crontab -e   then:   0 7 * * 2  /path/to/ledger/examples/weekly.sh /path/to/周报
 #
-# The ledger file is $LEDGER_DB (or the default one); LEDGER=/path/to/ledger picks the program.
+# The ledger file is $LEDGER_DB (or the default one). The program: $LEDGER if set, else the
+# ledger beside this folder (the unpacked Linux build: ledger/examples/weekly.sh next to
+# ledger/ledger), found wherever cron or a shell starts the script; else ledger on PATH.
+# The folder is $1, else ~/民情走访周报; a relative one is taken from where the script starts.
 set -eu
-LEDGER=${LEDGER:-ledger}
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${LEDGER:-}" ]; then
+    :
+elif [ -f "$top/ledger" ] && [ -x "$top/ledger" ]; then   # a file: in a checkout ../ledger is the package
+    LEDGER="$top/ledger"
+elif command -v ledger >/dev/null 2>&1; then
+    LEDGER=ledger
+else
+    echo "错误:找不到 ledger(不在 $top 里,也不在 PATH 中);可用 LEDGER=/路径/ledger 指定" >&2
+    exit 2
+fi
 ROOT=${1:-"$HOME/民情走访周报"}
+case $ROOT in /*) ;; *) ROOT="$(pwd)/$ROOT" ;; esac
 today=$(date +%Y-%m-%d)
 # Yesterday (Monday) lies in the week just ended. GNU date, else BSD/macOS date.
 lastweek=$(date -d yesterday +%Y-%m-%d 2>/dev/null || date -v-1d +%Y-%m-%d)

@@ -77,3 +77,80 @@ def test_windows_scripts_are_present_and_call_ledger_with_output_files() -> None
     cmd = (EXAMPLES / "weekly.cmd").read_bytes()
     assert b"weekly.ps1" in cmd and b"\r\n" in cmd
     assert cmd.isascii()  # cmd.exe reads batch files in the OEM code page
+
+
+# --- from the unpacked build: the scripts find the program beside their folder ---------------
+
+def unpacked_linux(tmp_path: Path) -> Path:
+    """ledger/ as the Linux build unpacks it, with a stand-in program that records its calls."""
+    folder = tmp_path / "民情 台账" / "ledger"
+    (folder / "examples").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "weekly.sh", folder / "examples" / "weekly.sh")
+    program = folder / "ledger"
+    program.write_text('#!/bin/sh\necho "$0 $*" >> "$LEDGER_CALLS"\n', encoding="utf-8")
+    program.chmod(0o755)
+    return folder
+
+
+@pytest.mark.skipif(shutil.which("sh") is None or os.name == "nt", reason="needs a POSIX shell")
+def test_weekly_sh_runs_the_ledger_beside_its_folder_from_anywhere(tmp_path: Path) -> None:
+    folder = unpacked_linux(tmp_path)
+    elsewhere = tmp_path / "cron"
+    elsewhere.mkdir()
+    calls = tmp_path / "calls"
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LEDGER_CALLS": str(calls)}
+    result = subprocess.run(["sh", str(folder / "examples" / "weekly.sh"), "周报"], cwd=elsewhere,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    made = Path(result.stdout.strip().splitlines()[-1])
+    # a relative folder is taken from where the script started, and given whole to ledger
+    assert made == elsewhere / "周报" / date.today().isoformat() and made.is_dir()
+    lines = calls.read_text(encoding="utf-8").splitlines()
+    # five summaries and workbooks, six report cards, overdue and the export
+    assert len(lines) == 13 and all(line.startswith(f"{folder}/ledger ") for line in lines)
+    assert all(f"--output {made}/" in line for line in lines)
+    # LEDGER still picks the program when set
+    other = tmp_path / "other-ledger"
+    other.write_text('#!/bin/sh\necho "other $*" >> "$LEDGER_CALLS"\n', encoding="utf-8")
+    other.chmod(0o755)
+    calls.unlink()
+    result = subprocess.run(["sh", str(folder / "examples" / "weekly.sh"), str(tmp_path / "out")],
+                            env={**env, "LEDGER": str(other)}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert all(line.startswith("other ") for line in calls.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.skipif(shutil.which("sh") is None or os.name == "nt", reason="needs a POSIX shell")
+def test_weekly_sh_without_a_ledger_says_so_in_one_line(tmp_path: Path) -> None:
+    if shutil.which("ledger", path="/usr/bin:/bin"):
+        pytest.skip("a program named ledger is on the system PATH")
+    folder = unpacked_linux(tmp_path)
+    (folder / "ledger").unlink()
+    result = subprocess.run(["sh", str(folder / "examples" / "weekly.sh"), str(tmp_path / "out")],
+                            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "找不到 ledger" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_weekly_ps1_finds_ledger_exe_beside_its_folder_and_writes_to_a_whole_path() -> None:
+    raw = (EXAMPLES / "weekly.ps1").read_bytes()
+    assert raw.count(b"\n") == raw.count(b"\r\n")  # CRLF, as Notepad and the rest of Windows
+    ps1 = raw.decode("utf-8-sig")
+    # the script's folder also where $PSScriptRoot is missing (PowerShell 2's scripts)
+    assert ("$here = if ($PSScriptRoot) { $PSScriptRoot } else "
+            "{ Split-Path -Parent $MyInvocation.MyCommand.Path }") in ps1
+    assert '$bundled = Join-Path (Split-Path -Parent $here) "ledger.exe"' in ps1
+    # the order: LEDGER, then ..\ledger.exe, then ledger on PATH, else one line and exit 2
+    order = [ps1.index(s) for s in ("if ($env:LEDGER)", "Test-Path -LiteralPath $bundled -PathType Leaf",
+                                    'Get-Command "ledger" -CommandType Application',
+                                    "[Console]::Error.WriteLine(", "exit 2")]
+    assert order == sorted(order)
+    # the folder made whole before anything is written, never read against System32
+    whole = ps1.index("GetUnresolvedProviderPathFromPSPath($Root)")
+    assert whole < ps1.index("$dir = Join-Path $Root $today") < ps1.index("New-Item")
+    assert "Set-Location" not in ps1 and "cd " not in ps1
+    cmd = (EXAMPLES / "weekly.cmd").read_text(encoding="ascii")
+    assert '-File "%~dp0weekly.ps1"' in cmd  # weekly.ps1 by its own folder, not the working one
