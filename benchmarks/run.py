@@ -397,7 +397,8 @@ def main() -> None:
     p.add_argument("--regenerate", action="store_true", help="generate the ledger again")
     p.add_argument("--only", default=None,
                    help="comma-separated subset: help,visit,summary,report,resident,export,"
-                        "import,startup,growth,sync")
+                        "import,startup,growth,sync,builds (builds: with --only alone, only "
+                        "its section of the page is written anew)")
     p.add_argument("--growth-demands", type=int, default=100_000, metavar="G",
                    help="growth: a ledger of G demands next to one with 10x its closed "
                         "history (generate.py --history 10), same recent weeks (default 100,000)")
@@ -416,6 +417,8 @@ def main() -> None:
                         "(benchmarks/pinyin.py; issue 16's figure is for 200,000)")
     p.add_argument("--profile", action="store_true",
                    help="also write a cProfile of each ledger command to the --keep folder")
+    p.add_argument("--wine-runs", type=int, default=5,
+                   help="builds: rounds of the Windows build's start-up under Wine (default 5)")
     p.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md",
                    help="where to write the results (default BENCHMARKS.md in the checkout)")
     args = p.parse_args()
@@ -746,6 +749,13 @@ def main() -> None:
     if wanted("sync"):
         sync_figures(args, sync_rows)
 
+    builds_section: list[str] = []
+    if wanted("builds"):
+        import builds
+
+        builds_section = builds.figures(args.keep, ledger, db, TODAY, env,
+                                        max(args.runs, STARTUP_RUNS), args.wine_runs)
+
     if args.suite:
         suite(results)
 
@@ -757,7 +767,19 @@ def main() -> None:
         profile(args, base, who, db, env)
 
     total = time.perf_counter() - t_start
-    write_report(args, n, meta, who, results, extra_notes, info, total, sync_rows, xlsx)
+    if only == {"builds"} and args.output.exists():
+        # The rest of the page stays as its own full run measured it.
+        stamp = (f"Measured by `benchmarks/run.py --only builds --demands {n}` on its own "
+                 f"({info.get('ledger code', '?')}), "
+                 f"{datetime.now().astimezone().isoformat(timespec='minutes')}, load "
+                 f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, on a ledger of {n:,} "
+                 f"demands; the rest of the page is from the full run above.")
+        replace_section(args.output, builds_section[0], builds_section[:2] + [stamp, ""]
+                        + builds_section[2:])
+        print(f"\nwrote the builds' section of {args.output} ({total / 60:.1f} min in all)")
+        return
+    write_report(args, n, meta, who, results, extra_notes, info, total, sync_rows, xlsx,
+                 builds_section)
     print(f"\nwrote {args.output} ({total / 60:.1f} min in all)")
 
 
@@ -1161,8 +1183,22 @@ def issue17_text(results: dict, args) -> list[str]:
     return out
 
 
+def replace_section(page: Path, heading: str, lines: list[str]) -> None:
+    """``page`` with its section under ``heading`` (to the next ``## ``) replaced by
+    ``lines``, or ``lines`` put before "How the floors are measured" when it has none."""
+    old = page.read_text(encoding="utf-8").split("\n")
+    if heading in old:
+        start = old.index(heading)
+        end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
+    else:
+        floors = "## How the floors are measured"
+        start = end = old.index(floors) if floors in old else len(old)
+    page.write_text("\n".join(old[:start] + lines + old[end:]), encoding="utf-8")
+
+
 def write_report(args, n, meta, who, results, extra_notes, info, total,
-                 sync_rows: dict | None = None, xlsx: dict | None = None) -> None:
+                 sync_rows: dict | None = None, xlsx: dict | None = None,
+                 builds_section: list[str] | None = None) -> None:
     five = [r for r in results.values() if r.issue == 5]
     seventeen = [r for r in results.values() if r.issue == 17]
     lines = [
@@ -1249,6 +1285,7 @@ def write_report(args, n, meta, who, results, extra_notes, info, total,
                       f"per 1,000 demands, so about {at:.0f} MiB for a million demands: "
                       + ("under" if at < xlsx["target_mib"] else "**over**")
                       + f" the {xlsx['target_mib']} MiB target.", ""]
+    lines += builds_section or []
     lines += [
         "## How the floors are measured",
         "",

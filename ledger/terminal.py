@@ -288,10 +288,25 @@ def output_encoding(windows: bool, isatty: bool, encoding: str | None,
     return "gb18030" if name in _GBK else None
 
 
+def console_colours() -> None:
+    """Colours that a Windows console shows as colours: Windows 10 and 11 interpret them
+    once asked to (their consoles start with it off), an older console through colorama's
+    translation into console calls. Without this the old cmd.exe prints ``←[1m`` before
+    every heading."""
+    try:
+        from colorama import just_fix_windows_console
+    except ImportError:  # colorama is installed with typer on Windows; without it, no colour
+        os.environ.setdefault("NO_COLOR", "1")
+        return
+    just_fix_windows_console()
+
+
 def prepare_streams(streams: Sequence[Any] | None = None, env: Any = None) -> None:
     """Standard output and error as a clerk's command writes them: a character the stream's
     encoding lacks becomes '?', never a crash, and the encoding is ``output_encoding``'s.
     An unknown ``LEDGER_ENCODING`` ends the command (exit 2) before anything is written."""
+    if WINDOWS and streams is None and sys.stdout.isatty():
+        console_colours()
     streams = (sys.stdout, sys.stderr) if streams is None else streams
     env = os.environ if env is None else env
     for stream in streams:

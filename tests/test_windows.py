@@ -478,3 +478,50 @@ def test_the_account_on_windows_and_when_the_system_has_none(
         raise OSError(1, "no account")
     monkeypatch.setattr(os, "getlogin", no_account)
     assert cli_module._os_account() == ""
+
+
+# --- colours in a Windows console --------------------------------------------------------
+
+class _Stdout(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty,calls", [(True, 1), (False, 0)])
+def test_a_windows_console_is_asked_for_colours_and_a_redirect_is_not(
+        monkeypatch: pytest.MonkeyPatch, tty: bool, calls: int) -> None:
+    import types
+
+    called: list[int] = []
+    fake = types.ModuleType("colorama")
+    fake.just_fix_windows_console = lambda: called.append(1)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "colorama", fake)
+    monkeypatch.setattr(terminal, "WINDOWS", True)
+    monkeypatch.setattr(sys, "stdout", _Stdout(tty))
+    monkeypatch.setattr(sys, "stderr", _Stdout(tty))
+    terminal.prepare_streams()
+    assert len(called) == calls
+
+
+def test_without_colorama_a_windows_console_gets_no_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "colorama", None)  # import fails
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(terminal, "WINDOWS", True)
+    monkeypatch.setattr(sys, "stdout", _Stdout(True))
+    monkeypatch.setattr(sys, "stderr", _Stdout(True))
+    terminal.prepare_streams()
+    assert os.environ["NO_COLOR"] == "1"
+
+
+def test_off_windows_nothing_is_asked_of_the_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "colorama", None)  # would set NO_COLOR if consulted
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(terminal, "WINDOWS", False)
+    monkeypatch.setattr(sys, "stdout", _Stdout(True))
+    monkeypatch.setattr(sys, "stderr", _Stdout(True))
+    terminal.prepare_streams()
+    assert "NO_COLOR" not in os.environ
