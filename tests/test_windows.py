@@ -525,3 +525,22 @@ def test_off_windows_nothing_is_asked_of_the_console(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sys, "stderr", _Stdout(True))
     terminal.prepare_streams()
     assert "NO_COLOR" not in os.environ
+
+
+# --- no pager where there is none (a Windows PC has no less) --------------------------------
+
+def test_without_less_long_output_is_written_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import subprocess
+
+    monkeypatch.delenv("LEDGER_PAGER", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a, **k: os.terminal_size((80, 5)))
+    ran: list[Any] = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: ran.append(a))
+    out = _Stdout(True)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert terminal.pager_command() is None
+    text = "".join(f"第{i}行\n" for i in range(1, 41))  # 40 lines on a 5-line screen
+    terminal.page(text)
+    assert out.getvalue() == text and ran == []
