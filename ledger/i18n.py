@@ -375,6 +375,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "total": ("合计", "Total"),
     "hint.did_you_mean": ("是不是要用:{names}", "did you mean: {names}"),
     "lang.unknown": ("不认识的语言“{value}”", "unknown language '{value}'"),
+    "screen.double_click": (
+        "这是在命令窗口里使用的程序:在 ledger 文件夹的地址栏输入 cmd 并回车,\n"
+        "在打开的窗口里输入 ledger.exe demo 试一试。详见文件夹里的 使用说明.txt。\n"
+        "按回车键关闭这个窗口。",
+        "This program runs in a command window: type cmd in the address bar of the ledger\n"
+        "folder and press Enter, then type ledger.exe demo in the window that opens. See\n"
+        "使用说明.txt in the folder. Press Enter to close this window.",
+    ),
     "screen.first": (
         "ledger 民情走访台账:走访、一人一账、诉求办理、周汇总、督查成绩单。\n"
         "\n"

@@ -154,6 +154,30 @@ def first_screen(lang: str) -> str:
     return t("screen.first", lang)
 
 
+def own_console() -> bool:
+    """Whether Windows made the console for this program alone, as it does when a clerk
+    double-clicks ledger.exe in Explorer, and closes it the moment the program ends. From
+    cmd or PowerShell the console is shared with the shell."""
+    if not WINDOWS:
+        return False
+    try:
+        import ctypes
+
+        pids = (ctypes.c_uint32 * 2)()
+        return ctypes.WinDLL("kernel32").GetConsoleProcessList(pids, 2) == 1
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def wait_before_closing(lang: str) -> None:
+    """How to use a command-line program, and the window kept open until it is read."""
+    click.echo("\n" + t("screen.double_click", lang))
+    try:
+        input()
+    except (EOFError, KeyboardInterrupt, OSError):
+        pass
+
+
 def error_lines(e: click.ClickException, lang: str) -> list[str]:
     """A click error as a clerk reads it: one line (``usage.one_line``) and, for a mistyped
     command or option, the nearest names as a hint — never click's usage block."""
@@ -241,6 +265,8 @@ class LedgerGroup(TyperGroup):
             sys.exit(2)
         if not argv:
             click.echo(first_screen(lang))
+            if own_console():
+                wait_before_closing(lang)
             sys.exit(0)
         try:
             rv = super().main(global_options_first(argv), prog_name or "ledger", complete_var,

@@ -544,3 +544,25 @@ def test_without_less_long_output_is_written_as_it_is(monkeypatch: pytest.Monkey
     text = "".join(f"第{i}行\n" for i in range(1, 41))  # 40 lines on a 5-line screen
     terminal.page(text)
     assert out.getvalue() == text and ran == []
+
+
+# --- ledger.exe double-clicked in Explorer ----------------------------------------------------
+
+@pytest.mark.parametrize("own,waits", [(True, True), (False, False)])
+def test_double_clicked_the_first_screen_stays_until_enter(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch, own: bool, waits: bool) -> None:
+    # Windows closes a console it made for the program alone as soon as the program ends:
+    # the clerk saw a window flash and vanish.
+    monkeypatch.setattr(terminal, "own_console", lambda: own)
+    r = cli.runner.invoke(cli_module.app, [], input="\n")
+    assert r.exit_code == 0
+    assert "ledger demo" in r.output
+    assert ("按回车键关闭这个窗口。" in r.output) is waits
+    assert ("使用说明.txt" in r.output) is waits
+
+
+def test_a_console_of_its_own_is_only_asked_of_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "WINDOWS", False)
+    assert terminal.own_console() is False
+    monkeypatch.setattr(terminal, "WINDOWS", True)  # no kernel32 here: never a guess of True
+    assert terminal.own_console() is False
