@@ -97,6 +97,7 @@ finish() {
     if [ "$platform" = windows ] && [ -n "${PFX:-}" ]; then
         wenv wineserver -k >/dev/null 2>&1
     fi
+    [ "${RUNS:-0}" -gt 0 ] && note "$RUNS runs of the program, $((RUN_MS / RUNS)) ms each on average"
     note "done in $((SECONDS - started)) s ($platform)"
     if [ "$FAILED" = 0 ] && [ -z "${KEEP:-}" ]; then
         rm -rf "$tmp"
@@ -188,9 +189,14 @@ raw() {  # raw ARGS...: the program itself, in $WORK, stdin closed, stdout and s
         (cd "$WORK" && wenv wine "$EXE" "$@" 2>&1 </dev/null | cat; exit "${PIPESTATUS[0]}")
     fi
 }
+RUNS=0
+RUN_MS=0
 run() {  # run ARGS...: ledger ARGS; OUT its output (decoded), RC its exit code
+    local t=$(date +%s%N)
     OUT=$(raw "$@" | decode; exit "${PIPESTATUS[0]}")
     RC=$?
+    RUNS=$((RUNS + 1))
+    RUN_MS=$((RUN_MS + ($(date +%s%N) - t) / 1000000))
     log_output "ledger $*" "$OUT"
 }
 L() {  # L ARGS...: run on the township's ledger, today fixed, the clerk named
@@ -205,8 +211,11 @@ count_demands() {  # count_demands [DB]: how many demands the ledger lists (CSV 
 
 if [ $platform = windows ]; then
     note "a fresh Wine prefix (wineboot)"
-    wenv wineboot -i 2>&1 | cat >/dev/null
-    wenv wineserver -p >/dev/null 2>&1   # one server for the whole run: each command starts faster
+    # One server for the whole run (each command starts faster), and Wine's own services
+    # started by wineboot with their output in a file: a service that inherited a pipe of
+    # ours would hold it open, and a command substitution reading it would never end.
+    wenv wineserver -p </dev/null >"$tmp/wineserver.log" 2>&1
+    wenv wineboot -i </dev/null >"$tmp/wineboot.log" 2>&1
     acp=$(wenv wine reg query 'HKLM\System\CurrentControlSet\Control\Nls\CodePage' /v ACP 2>&1 </dev/null | tr -d '\r' | awk '/ACP/ {print $3}')
     if [ "$acp" = 936 ]; then pass "the Wine prefix's ANSI code page is 936 (GBK)"
     else fail "the Wine prefix's ANSI code page" "expected 936, got “$acp”"; fi
@@ -415,7 +424,7 @@ if command -v soffice >/dev/null && command -v pdftotext >/dev/null; then
     lo_out=$(cd "$WORK" && env -i HOME="$tmp/lo-home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
         timeout 300 soffice --headless --norestore --convert-to pdf --outdir "$tmp/pdf" \
         周汇总.xlsx 考核.xlsx 交办单.docx 一人一账-张秀兰.docx 2>&1 </dev/null)
-    for spec in "周汇总:民情走访周汇总:东坪村" "考核:县住建局:" "交办单:2026-000001:县住建局" "一人一账-张秀兰:张秀兰:屋顶漏水"; do
+    for spec in "周汇总:民情走访周汇总:东坪村" "考核:督查成绩单:县住建局" "交办单:2026-000001:县住建局" "一人一账-张秀兰:张秀兰:屋顶漏水"; do
         IFS=: read -r f w1 w2 <<< "$spec"
         if [ -s "$tmp/pdf/$f.pdf" ]; then
             text=$(pdftotext -layout "$tmp/pdf/$f.pdf" - 2>&1)
@@ -513,6 +522,10 @@ if [ -n "$target" ] && kill -0 "$target" 2>/dev/null; then
     kill -9 "$target"
     note "killed the import (pid $target) $((SECONDS - t0)) s after it started; it had begun writing: ${wrote:-no}"
     wait 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$target" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$target" 2>/dev/null; then
+        fail "the killed import is gone" "expected pid $target to have ended, it still runs"
+    fi
     OUT=$(decode < "$tmp/import.out"); log_output "the killed import" "$OUT"
     if [ -n "$wrote" ]; then pass "the import of 30,000 rows was killed (kill -9) while it was writing"
     else fail "the import was killed while writing" "expected the write-ahead log to grow before the kill, got none"; fi
@@ -521,6 +534,15 @@ if [ -n "$target" ] && kill -0 "$target" 2>/dev/null; then
     na=$(count_demands)
     if [ "$na" = "$nb" ]; then pass "after the killed import: $na demands, exactly as before"
     else fail "demands after the killed import" "expected $nb, got $na"; fi
+    # The same file, left to finish: the import that was killed was a good one.
+    t1=$SECONDS
+    L import 三万条.csv
+    want "the same import left to finish: 30,000 rows added ($((SECONDS - t1)) s)" 0 "新增 30000 条"
+    nf=$(count_demands)
+    if [ "$nf" = $((nb + 30000)) ]; then pass "then $nf demands ($nb + 30,000)"
+    else fail "demands after the finished import" "expected $((nb + 30000)), got $nf"; fi
+    L check
+    want "check after the finished import: exit 0" 0 "检查通过" "$((nb + 30000)) 件诉求"
 else
     wait 2>/dev/null
     OUT=$(decode < "$tmp/import.out"); log_output "the import that was to be killed" "$OUT"
