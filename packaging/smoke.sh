@@ -88,6 +88,13 @@ log_output() {  # every output is kept, for the traceback check at the end
 }
 finish() {
     local n
+    # The files the program wrote as text too (its .txt and .csv, the redirected ones as GBK).
+    local f
+    for f in "${WORK:-$tmp/none}"/*.txt "${WORK:-$tmp/none}"/*.csv; do
+        [ -f "$f" ] && [ "${f##*/}" != 三万条.csv ] || continue
+        if iconv -f UTF-8 -t UTF-8 "$f" >/dev/null 2>&1; then log_output "file ${f##*/}" "$(cat "$f")"
+        else log_output "file ${f##*/}" "$(iconv -f GB18030 -t UTF-8 "$f" 2>&1)"; fi
+    done
     n=$(grep -c 'Traceback\|内部错误\|internal error' "$tmp/all-output.txt" 2>/dev/null)
     if [ "${n:-0}" = 0 ] && [ ${#TRACE_HITS[@]} = 0 ]; then
         pass "no traceback nor internal error in any output ($(grep -c '^=== ' "$tmp/all-output.txt") outputs read)"
