@@ -19,7 +19,8 @@
 #     from such a folder;
 #   - backup, restore (--force), check (and check --head);
 #   - sync export from the township, sync import at the county, the county's view;
-#   - an import of 30,000 rows killed (kill -9) mid-way leaves the file whole and unchanged;
+#   - an import of 30,000 rows killed (kill -9) mid-way leaves the file whole and unchanged
+#     (check exits 0, the same number of demands); the same import, left to finish, adds 30,000;
 #   - the documented exit codes (0, 1, 2), exactly; no traceback in any output.
 # Each check prints "ok - ..." or "FAIL - ... (expected ..., got ...)"; the last line is
 # "N passed, M failed"; the exit status is 0 only when M is 0. Lines starting with # are
