@@ -325,6 +325,18 @@ want "a ledger that does not exist, read: exit 1 (none created)" 1
 if [ ! -e "$WORK/没有的台账.db" ]; then pass "reading a missing ledger creates nothing"
 else fail "reading a missing ledger creates nothing" "expected no file, got 没有的台账.db"; fi
 
+note "names Windows cannot hold, and the first screen"
+for bad in NUL.txt con.csv 'lpt1.xlsx' '周报?.txt'; do
+    L summary -o "$bad"
+    want "summary -o $bad: refused, exit 2" 2 "$bad"
+    if [ ! -e "$WORK/$bad" ]; then pass "nothing written as $bad"
+    else fail "nothing written as $bad" "expected no file, got one"; fi
+done
+run
+want "ledger with no arguments: the first screen, not waiting (a shell's console)" 0 "ledger demo" "每周二常用"
+case "$OUT" in *按回车键关闭*) fail "no wait from a shell" "expected no Enter prompt, got one" ;;
+    *) pass "no Enter prompt when started from a shell" ;; esac
+
 note "summary and report"
 L summary
 want "summary on screen (piped)" 0 "民情走访周汇总" "本周受理" "东坪村" "西岭村" "合计"
