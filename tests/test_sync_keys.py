@@ -185,6 +185,27 @@ def test_a_history_re_chained_under_a_new_identity_with_a_known_name_is_refused(
     refused(cli, county, "sync", "import", "third.bundle")
 
 
+def test_a_known_ledger_renamed_to_anothers_name_is_refused(county_and_town,
+                                                             tmp_path: Path) -> None:
+    county, town, cli = county_and_town
+    other = tmp_path / "白关镇.db"
+    make_township(other, "白关镇")
+    assert cli("sync", "export", "--db", str(other), "-o", "b1.bundle").exit_code == 0
+    assert cli("sync", "import", "b1.bundle", "--db", str(county)).exit_code == 0
+    # 白关镇, known and pinned, calls itself 青石镇 from now on: its own key, its own chain
+    r = cli("sync", "name", "青石镇", "--db", str(other))
+    assert r.exit_code == 0, r.output
+    assert cli("sync", "export", "--db", str(other), "-o", "b2.bundle").exit_code == 0
+    line = refused(cli, county, "sync", "import", "b2.bundle")
+    assert "白关镇" in line and "青石镇" in line and "sync name" in line
+    # a name of its own is its own business
+    assert cli("sync", "name", "白关镇街道", "--db", str(other)).exit_code == 0
+    assert cli("sync", "export", "--db", str(other), "-o", "b3.bundle").exit_code == 0
+    r = cli("sync", "import", "b3.bundle", "--db", str(county))
+    assert r.exit_code == 0, r.output
+    check_passes(county)
+
+
 def test_content_changed_after_signing_is_refused(county_and_town) -> None:
     county, town, cli = county_and_town
     # What the hash chain does not cover (a resident's page) changed in transit ...

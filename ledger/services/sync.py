@@ -695,7 +695,7 @@ class _Import:
         if pinned and pinned != self.key:
             raise Refused("sync.key_changed", path=path, name=name,
                           pinned=fingerprint(pinned), found=fingerprint(self.key))
-        if peer is None:
+        if peer is None or peer["name"] != name:
             known = {n for (n,) in self.db.execute(
                 "select name from sync_peers where ledger_id <> :src union select name from "
                 "origins where ledger_id <> :src", {"src": self.src}) if n}
@@ -703,9 +703,12 @@ class _Import:
                 known.add(self.S.name())
             except Refused:
                 pass
-            if name in known:
+            if name in known and peer is None:
                 raise Refused("sync.name_taken", path=path, name=name,
                               found=fingerprint(self.key))
+            if name in known:  # a ledger known here, renamed to another's name
+                raise Refused("sync.name_claimed", path=path, name=name,
+                              was=peer["name"] or self.src[:8])
 
     def run(self) -> SyncResult:
         peer = self.check()
