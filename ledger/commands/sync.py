@@ -21,7 +21,7 @@ sync_app = typer.Typer(help="与县里/乡镇交换台账(同步包) || Exchange
 GROUPS = (("sync", sync_app),)
 
 STATUS_KEYS = ("name", "ledger_id", "received_upto", "received_on", "bundles_in", "acked_upto",
-               "sent_upto", "sent_on", "bundles_out", "pending")
+               "sent_upto", "sent_on", "bundles_out", "pending", "fingerprint")
 CONFLICT_KEYS = ("number", "status", "ledger", "action", "on_date", "actor", "recorded_at",
                  "why", "reason", "settled_by")
 
@@ -93,6 +93,8 @@ def import_(
     with progress_bar(bundles[0].name) as progress:
         results = s.ledger(db, create=True).sync.import_many(bundles, progress=progress)
     for result in results:
+        if result.pinned:
+            s.warn(s.t("sync.pinned", name=result.peer, fingerprint=result.pinned))
         s.say("sync.imported", path=result.source, name=result.peer, events=result.events,
               demands=result.demands, updated=result.updated)
         for kind, n in sorted(result.created.items()):
@@ -124,14 +126,16 @@ def status(
         s.emit_csv(st["peers"], STATUS_KEYS)
         return
     s.say("sync.me", name=st["name"] or "-", id=st["ledger_id"], head=st["head"])
+    s.say("sync.my_key", fingerprint=st["fingerprint"])
     render = s.render()
     sheet = render.Sheet("sync_status", ("name", "ledger_id", "received_upto", "got_on",
-                                         "sent_upto", "sent_on", "acked_upto", "pending"),
-                         s.lang)
+                                         "sent_upto", "sent_on", "acked_upto", "pending",
+                                         "key_fingerprint"), s.lang)
     for p in st["peers"]:
         sheet.add_row(p["name"] or "", p["ledger_id"][:8], f"#{p['received_upto']}",
                       p["received_on"] or "", f"#{p['sent_upto']}" if p["bundles_out"] else "",
-                      p["sent_on"] or "", f"#{p['acked_upto']}", p["pending"])
+                      p["sent_on"] or "", f"#{p['acked_upto']}", p["pending"],
+                      p["fingerprint"] or "-")
     if st["peers"]:
         s.print(sheet)
     else:
@@ -187,3 +191,33 @@ def name(
     s: Session = ctx.obj
     s.ledger(db, create=True).sync.set_name(value)
     s.say("sync.named", name=value)
+
+
+@sync_app.command("trust")
+def trust(
+    ctx: typer.Context,
+    bundle: Annotated[Path, typer.Argument(help="对方的同步包(其签名密钥即被信任的密钥) || The other ledger's bundle (the key that signed it is the one trusted)")],
+    fingerprint: Annotated[str, typer.Option("--fingerprint", help="打电话时对方从 ledger sync status 念出的密钥指纹 || The key fingerprint the other side read to you from ledger sync status")],
+    db: DbOpt = None,
+) -> None:
+    """信任对方的新密钥(对方重装台账或换了密钥):先打电话核对指纹,一致才记下;记入日志。 Accept another ledger's new key, once its fingerprint is checked by phone."""
+    s: Session = ctx.obj
+    done = s.ledger(db).sync.trust(bundle, fingerprint)
+    if done["already"]:
+        s.say("sync.trusted_already", name=done["name"], fingerprint=done["fingerprint"])
+    elif done["replaced"]:
+        s.say("sync.trusted_replaces", name=done["name"], fingerprint=done["fingerprint"],
+              old=done["replaced"])
+    else:
+        s.say("sync.trusted", name=done["name"], fingerprint=done["fingerprint"])
+
+
+@sync_app.command("new-key")
+def new_key(
+    ctx: typer.Context,
+    db: DbOpt = None,
+) -> None:
+    """换一把新密钥(台账文件被人拷走,或旧密钥不再可信):之后每个往来台账都要打电话核对新指纹并运行 ledger sync trust;记入日志。 Replace this ledger's key."""
+    s: Session = ctx.obj
+    done = s.ledger(db).sync.new_key()
+    s.say("sync.new_key", fingerprint=done["fingerprint"], old=done["replaced"])

@@ -9,6 +9,8 @@ own format before this module reads a row. It holds:
   ``range_from`` and ``range_to`` (the sender's journal ids it covers: every event of the
   sender with ``range_from < id <= range_to`` that the receiver should have is in it),
   ``head_id`` and ``head_hash`` (the sender's chain head), ``made_on`` and ``made_at``;
+  ``signed_by`` (the sender's Ed25519 public key) and ``signature`` (its signature of every
+  other row of the bundle: ``content_digest``, and ``io/signing`` for the exact bytes);
 - ``acks``: what the sender has received from each ledger it knows (``ledger_id``, ``name``,
   ``upto``), so that a receiver learns what of its own the sender has;
 - the registers the events name (``townships``, ``villages``, ``grids``, ``units``,
@@ -28,11 +30,13 @@ own format before this module reads a row. It holds:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import LedgerFileError, Refused
 from .files import atomic_path
@@ -60,10 +64,33 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def content_digest(conn: sqlite3.Connection) -> bytes:
+    """SHA-256 of a bundle's content as written: every row of every table of ``TABLES``, in
+    that order and in the order stored, each as one line of JSON ``[table, *values]``; all
+    but the ``info`` row ``signature`` (what is signed: ``io/signing``). ``ValueError`` for
+    a value no bundle holds (a blob, a NaN)."""
+    h = hashlib.sha256()
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    for table, columns in TABLES.items():
+        where = " where key is not 'signature'" if table == "info" else ""
+        for row in cursor.execute(f"select {', '.join(columns)} from {table}{where} "
+                                  "order by rowid"):
+            try:
+                line = json.dumps([table, *row], ensure_ascii=False, separators=(",", ":"),
+                                  allow_nan=False)
+            except TypeError:
+                raise ValueError(table) from None
+            h.update(line.encode("utf-8", "surrogatepass"))
+            h.update(b"\n")
+    return h.digest()
+
+
 def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
-                 force: bool = False) -> None:
+                 force: bool = False, sign: Callable[[bytes], str] | None = None) -> None:
     """Write a bundle file (through the one atomic writer: all or nothing, owner-only, as
-    it holds personal data unmasked)."""
+    it holds personal data unmasked); ``sign(digest)`` gives the signature of its content
+    as written, stored as the ``info`` row ``signature``."""
     with atomic_path(path, force=force, private=True) as tmp:
         tmp.unlink()
         conn = sqlite3.connect(tmp)
@@ -79,6 +106,9 @@ def write_bundle(path: Path, tables: dict[str, Iterable[tuple[Any, ...]]], *,
                     tables.get(name, ()))
             # the receiver reads the events case by case
             conn.execute("create index events_by_case on events (subject_id, id)")
+            if sign is not None:
+                conn.execute("insert into info values ('signature', ?)",
+                             [sign(content_digest(conn))])
             conn.commit()
         finally:
             conn.close()
@@ -124,7 +154,10 @@ def read_bundle(path: Path) -> Bundle:
             found = tuple(r[1] for r in conn.execute(f"pragma table_info({table})"))
             if found != columns:
                 raise Refused("sync.not_bundle", path=str(path))
-        info = {k: v for k, v in conn.execute("select key, value from info")}
+        pairs = conn.execute("select key, value from info order by rowid").fetchall()
+        info = {k: v for k, v in pairs}
+        if len(info) != len(pairs):  # a key given twice: which one would be meant?
+            raise Refused("sync.not_bundle", path=str(path))
         if info.get("format") != FORMAT:
             raise Refused("sync.bundle_format", path=str(path), found=info.get("format") or "?")
         for key in ("from_id", "from_name", "range_from", "range_to", "head_id", "head_hash"):

@@ -31,6 +31,17 @@ is appended with its identity, and each case touched is replayed in the order of
 ordinary step a person records on the case (that step names the conflicts it settles, and
 the naming travels with it).
 
+Every bundle is signed with its sender's ledger key (``io/signing``: what bytes, and the
+fingerprint). The receiver checks the signature before anything is written, and pins the
+sender's key the first time it takes a bundle of that ledger in (trust on first use, as
+SSH's known_hosts); from then on a bundle of that ledger signed by another key, a bundle
+without a signature (made before ledgers had keys, or stripped), and a bundle of a ledger
+never seen that claims the name of one already known (a township's history re-chained under
+a new identity) are refused, until a person who compared the fingerprint by phone accepts
+the key with ``ledger sync trust BUNDLE --fingerprint FP`` (journaled). A merge takes a
+ledger file the clerk gave, not a bundle that travelled: its key is neither pinned nor
+checked.
+
 A first sync brings a whole township: its bundle is read case by case (the bundle's index by
 case), a batch of new cases at a time, so that memory does not grow with the township; each
 case is replayed once (``lifecycle.replay``, step by step only where an event is refused);
@@ -94,6 +105,7 @@ class SyncResult:
     range: tuple[int, int] = (0, 0)
     created: dict[str, int] = field(default_factory=dict)
     homes: int = 0  # ledgers whose cases a bundle holds (export)
+    pinned: str = ""  # the fingerprint of the sender's key, pinned by this import (first use)
 
 
 class Sync:
@@ -127,6 +139,75 @@ class Sync:
         with self.db.atomic():
             self.db["meta"].upsert({"key": "name", "value": name}, pk="key")
             self.L.journal.write("sync", 0, "name", self.L.today.isoformat(), {"name": name})
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def _seed(self) -> str:
+        return self.db.execute("select value from meta where key = 'signing_key'").fetchone()[0]
+
+    def public_key(self) -> str:
+        from ..io.signing import public_key
+
+        return public_key(self._seed())
+
+    def new_key(self) -> dict[str, str]:
+        """Replace this ledger's key (its file was copied, or the old key is in doubt): the
+        ledgers it sends to refuse its bundles until each accepts the new key with ``ledger
+        sync trust``. Journaled."""
+        import os
+
+        from ..io.signing import fingerprint, public_key
+
+        with self.db.atomic():
+            old = fingerprint(self.public_key())
+            self.db["meta"].upsert({"key": "signing_key", "value": os.urandom(32).hex()},
+                                   pk="key")
+            new = fingerprint(public_key(self._seed()))
+            self.L.journal.write("sync", 0, "new_key", self.L.today.isoformat(),
+                                 {"fingerprint": new, "replaces": old})
+        return {"fingerprint": new, "replaced": old}
+
+    def trust(self, path: Path, typed: str) -> dict[str, Any]:
+        """Accept the key that signed the bundle ``path`` for its ledger, once a person has
+        compared its fingerprint with the sender's (``typed``, read to them by phone): a
+        ledger's new key, or a new ledger of a name already known. Journaled."""
+        from ..io.bundle import read_bundle
+        from ..io.signing import fingerprint, normalise
+
+        given = normalise(typed)
+        if given is None:
+            raise BadInput("sync.fingerprint_form", given=typed)
+        bundle = read_bundle(path)
+        try:
+            key = verified_key(bundle)
+            info = bundle.info
+        finally:
+            bundle.close()
+        src, name = info["from_id"], info["from_name"]
+        if src == self.me:
+            raise Refused("sync.own_bundle", path=str(path))
+        found = fingerprint(key)
+        if given != found:
+            raise Refused("sync.fingerprint_differs", path=str(path), name=name, found=found,
+                          given=given)
+        with self.db.atomic():
+            peer = self.db.execute("select public_key from sync_peers where ledger_id = ?",
+                                   [src]).fetchone()
+            old = peer[0] if peer else None
+            if old == key:
+                return {"name": name, "ledger_id": src, "fingerprint": found, "replaced": None,
+                        "already": True}
+            if peer is None:
+                self.db.execute("insert into sync_peers (ledger_id, name) values (?, ?)",
+                                [src, name])
+            self.db.execute("update sync_peers set public_key = ?, key_pinned_on = ? where "
+                            "ledger_id = ?", [key, self.L.today.isoformat(), src])
+            replaced = fingerprint(old) if old else None
+            self.L.journal.write("sync", 0, "trust", self.L.today.isoformat(), {
+                "origin": src, "name": name, "fingerprint": found, "replaces": replaced,
+                "path": str(path)})
+        return {"name": name, "ledger_id": src, "fingerprint": found, "replaced": replaced,
+                "already": False}
 
     def peers(self) -> list[dict[str, Any]]:
         return list(self.db.query("select * from sync_peers order by name, ledger_id"))
@@ -163,8 +244,10 @@ class Sync:
         """Write a bundle of what ``to`` has not acknowledged yet (without ``to``: every
         event); one transaction, so the file and the record of sending agree."""
         from ..io.bundle import FORMAT, write_bundle
+        from ..io.signing import public_key, sign
 
         db, me = self.db, self.me
+        seed = self._seed()
         with db.atomic():
             name = self.name()
             # The name other ledgers know this one by stays, whatever it later receives.
@@ -240,7 +323,8 @@ class Sync:
                     "to_name": (peer["name"] or "") if peer else "",
                     "range_from": str(since), "range_to": str(head_id),
                     "head_id": str(head_id), "head_hash": head_hash,
-                    "made_on": self.L.today.isoformat(), "made_at": self.L.now or ""}
+                    "made_on": self.L.today.isoformat(), "made_at": self.L.now or "",
+                    "signed_by": public_key(seed)}
             # A bundle for one ledger names only the places and people its cases need (a
             # township never learns of the county's other townships); units and the
             # vocabularies travel whole.
@@ -278,7 +362,7 @@ class Sync:
                 "terms": db.execute("select kind, name from terms order by id").fetchall(),
                 "residents": residents, "visits": visits, "demands": demands, "events": rows,
             }
-            write_bundle(path, tables, force=force)
+            write_bundle(path, tables, force=force, sign=lambda digest: sign(seed, digest))
             if peer is None:  # carried away all the same: its steps are no longer undone
                 db["meta"].upsert({"key": "sync_sent_upto", "value": str(head_id)}, pk="key")
             else:
@@ -438,9 +522,14 @@ class Sync:
                 "select count(*) from journal where subject = 'demand' and id > ? and "
                 "(origin is null or origin <> ?)", [p["acked_upto"], p["ledger_id"]]).fetchone()[0]
             peers.append({**p, "pending": pending})
+        from ..io.signing import fingerprint
+
+        for p in peers:
+            p["fingerprint"] = fingerprint(p["public_key"]) if p["public_key"] else None
         open_conflicts = self.db.execute(
             "select count(*) from sync_conflicts where settled_by is null").fetchone()[0]
-        return {"ledger_id": self.me, "name": name, "head": head_id, "peers": peers,
+        return {"ledger_id": self.me, "name": name, "head": head_id,
+                "fingerprint": fingerprint(self.public_key()), "peers": peers,
                 "conflicts": open_conflicts}
 
 
@@ -502,6 +591,28 @@ def _replay_refusing(ordered: list[Any], applied: list[Any] | None) -> tuple[
     return state, refused, settles
 
 
+def verified_key(bundle: Any) -> str:
+    """The public key that signed a bundle, once its signature is checked against its
+    content as written; refused if it has none or it does not match."""
+    import sqlite3
+
+    from ..io.bundle import content_digest
+    from ..io.signing import verify
+
+    path, info = str(bundle.path), bundle.info
+    key, signature = info.get("signed_by"), info.get("signature")
+    if not signature:
+        raise Refused("sync.unsigned", path=path, name=info.get("from_name") or "?")
+    try:
+        good = (isinstance(key, str) and isinstance(signature, str)
+                and verify(key, signature, content_digest(bundle.conn)))
+    except (ValueError, sqlite3.Error):
+        good = False
+    if not good:
+        raise Refused("sync.bad_signature", path=path, name=info.get("from_name") or "?")
+    return key
+
+
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, (str, int, float, list)) or v is None}
 
@@ -531,6 +642,7 @@ class _Import:
         self.info = bundle.info
         self.src = self.info["from_id"]
         self.me = sync.me
+        self.key = ""  # the sender's public key, once its signature is checked
         self.ids: dict[str, dict[Any, Any]] = {k: {} for k in (
             "township", "village", "grid", "unit", "cadre", "resident", "visit", "meeting",
             "demand")}
@@ -567,7 +679,36 @@ class _Import:
             last_id, last_hash = rid, hash_
         if last_id == int(info["head_id"]) and last_hash != info["head_hash"]:
             raise Refused("sync.tampered", path=path, id=last_id)
+        self.key = verified_key(self.b)
+        if self.kind != "merge":
+            self._check_key(peer)
         return dict(peer) if peer else None
+
+    def _check_key(self, peer: Any) -> None:
+        """The sender's key against the one pinned for it; a ledger never seen, against the
+        names of those known (a new identity may not take a known ledger's name)."""
+        from ..io.signing import fingerprint
+
+        info, path = self.info, str(self.b.path)
+        name = info["from_name"]
+        pinned = peer["public_key"] if peer else None
+        if pinned and pinned != self.key:
+            raise Refused("sync.key_changed", path=path, name=name,
+                          pinned=fingerprint(pinned), found=fingerprint(self.key))
+        if peer is None or peer["name"] != name:
+            known = {n for (n,) in self.db.execute(
+                "select name from sync_peers where ledger_id <> :src union select name from "
+                "origins where ledger_id <> :src", {"src": self.src}) if n}
+            try:
+                known.add(self.S.name())
+            except Refused:
+                pass
+            if name in known and peer is None:
+                raise Refused("sync.name_taken", path=path, name=name,
+                              found=fingerprint(self.key))
+            if name in known:  # a ledger known here, renamed to another's name
+                raise Refused("sync.name_claimed", path=path, name=name,
+                              was=peer["name"] or self.src[:8])
 
     def run(self) -> SyncResult:
         peer = self.check()
@@ -591,7 +732,8 @@ class _Import:
                 "origin": self.src, "name": info["from_name"], "path": str(self.source),
                 "range": list(result.range), "events": result.events,
                 "demands": result.demands, "updated": result.updated,
-                "residents": result.residents, "visits": result.visits})
+                "residents": result.residents, "visits": result.visits,
+                **({"pinned": result.pinned} if result.pinned else {})})
         return result
 
     # registers by name, created when missing
@@ -886,7 +1028,13 @@ class _Import:
         if peer is None:
             db.execute("insert into sync_peers (ledger_id, name) values (?, ?)",
                        [self.src, info["from_name"]])
-            peer = {"received_upto": 0, "acked_upto": 0}
+            peer = {"received_upto": 0, "acked_upto": 0, "public_key": None}
+        if not peer["public_key"] and self.kind != "merge":  # trust on first use
+            from ..io.signing import fingerprint
+
+            db.execute("update sync_peers set public_key = ?, key_pinned_on = ? where "
+                       "ledger_id = ?", [self.key, self.L.today.isoformat(), self.src])
+            result.pinned = fingerprint(self.key)
         upto = max(peer["received_upto"], end)
         hash_ = info["head_hash"] if upto == end else None
         db.execute(

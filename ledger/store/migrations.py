@@ -643,3 +643,19 @@ def m018_bounded(db: Database) -> None:
     db.execute("create trigger resident_demands_update after update of resident_id, "
                "received_on on demands when old.resident_id is not new.resident_id or "
                f"old.received_on is not new.received_on begin {_M018_REMOVE} {_M018_ADD} end")
+
+
+@migrations()
+def m019_keys(db: Database) -> None:
+    # Every ledger has an Ed25519 key pair that signs the bundles it writes (services/keys).
+    # An Ed25519 private key is 32 random bytes (RFC 8032, the "seed"): made here by the
+    # operating system's random source, without the signing library, so that this migration
+    # stays frozen; the public key is derived from it where a bundle is signed or verified.
+    # It stays in the file (as the identity does): a copy of the file can sign as this ledger.
+    import os
+
+    db["meta"].insert({"key": "signing_key", "value": os.urandom(32).hex()})
+    # The key each other ledger signs with, pinned the first time a bundle of it is taken in
+    # (trust on first use), replaced only by `ledger sync trust` (journaled); the day it was.
+    db["sync_peers"].add_column("public_key", str)
+    db["sync_peers"].add_column("key_pinned_on", str)
