@@ -722,6 +722,10 @@ def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path, monkey
     r = cli("sync", "import", str(inbox), str(inbox / "白关镇-w1.bundle"))
     assert r.exit_code == 0, r.output
     assert "共导入同步包 4 个,新事件 10 条,新诉求 4 件" in r.output  # 3 x 3 steps, and 1
+    r = cli("sync", "export", "--each", "-o", str(outbox / "no" / "such"))  # never created
+    assert r.exit_code == 1 and "不存在" in r.output and not outbox.exists(), r.output
+    assert len(r.output.strip().splitlines()) == 1
+    outbox.mkdir()
     r = cli("sync", "export", "--each", "-o", str(outbox))
     assert r.exit_code == 0, r.output
     assert sorted(f.name for f in outbox.iterdir()) == [
@@ -738,3 +742,92 @@ def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path, monkey
     assert r.exit_code == 1 and "还没有往来台账" in r.output  # (none to send to)
     r = cli("sync", "import", str(tmp_path / "空"))
     assert r.exit_code != 0 and "Traceback" not in r.output
+
+
+# --- a hostile township, a careless clerk: refused whole, one line, nothing written -----------
+
+def digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused_in_one_line(r, code: int, *words: str) -> str:
+    """The command failed with ``code`` and said so in one line, naming ``words``."""
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert r.exit_code == code, r.output
+    assert len(lines) == 1, r.output
+    assert "Traceback" not in r.output and "内部错误" not in r.output, r.output
+    for w in words:
+        assert w in lines[0], (w, r.output)
+    return lines[0]
+
+
+def test_no_command_writes_over_a_ledger_file(county_and_towns, tmp_path: Path,
+                                              monkeypatch) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    take(county, tmp_path / "1.bundle", "2026-11-03")
+    monkeypatch.chdir(tmp_path)
+    run = Cli(county)
+    before = {p: digest(p) for p in (county, town)}
+    for target in (county, town):  # the ledger it has open, and another ledger
+        for force in ((), ("--force",)):
+            r = run("--db", str(county), "sync", "export", "-o", str(target), *force,
+                    today="2026-11-04")
+            refused_in_one_line(r, 1, str(target))
+            r = run("--db", str(county), "sync", "export", "--to", "青石镇", "-o",
+                    str(target), *force, today="2026-11-04")
+            refused_in_one_line(r, 1, str(target))
+            r = run("--db", str(county), "backup", str(target), *force,
+                    today="2026-11-04")
+            assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert {p: digest(p) for p in (county, town)} == before
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temporary left
+    for path in (county, town):
+        check_passes(path)
+    # An old bundle is no ledger: replaced with --force as any other file
+    r = run("--db", str(county), "sync", "export", "-o", str(tmp_path / "1.bundle"), "--force",
+            today="2026-11-04")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_name_from_a_bundle_never_names_a_folder(county_and_towns, tmp_path: Path,
+                                                   monkeypatch) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    # Typed: refused, in one line, nothing written.
+    for bad in ("../../x", "..\\..\\x", "a/b", ".", "..", ".x", "x."):
+        before = digest(town)
+        r = Cli(town)("--db", str(town), "sync", "name", bad)
+        refused_in_one_line(r, 2)
+        assert digest(town) == before
+    # Written into the file by hand (a hostile township): its bundles carry it.
+    with contextlib.closing(sqlite3.connect(town)) as c:
+        c.execute("insert or replace into meta (key, value) values ('name', '../../x')")
+        c.commit()
+    with at(town, "2026-11-03", "10:00") as L:
+        escalated_case(L, "屋顶漏水", "2026-11-03")
+    r = Cli(town)("--db", str(town), "sync", "export", today="2026-11-03")
+    assert r.exit_code == 0, r.output
+    made = [f for f in work.iterdir()]
+    assert len(made) == 1 and made[0].suffix == ".bundle" and "/" not in made[0].name
+    assert not (tmp_path / "x-2026-11-03.bundle").exists()
+    r = Cli(county)("--db", str(county), "sync", "import", str(made[0]), today="2026-11-04")
+    assert r.exit_code == 0, r.output
+    outbox = work / "发件箱"
+    outbox.mkdir()
+    r = Cli(county)("--db", str(county), "sync", "export", "--each", "-o", str(outbox),
+                    today="2026-11-04")
+    assert r.exit_code == 0, r.output
+    assert [f.parent for f in outbox.iterdir()] == [outbox]  # in the folder given, nowhere else
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "bundle" in p.name) \
+        == sorted([made[0].name, next(outbox.iterdir()).name])
+    for path in (county, town):
+        check_passes(path)

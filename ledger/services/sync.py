@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .. import lifecycle
-from ..errors import BadInput, NotFound, Refused
+from ..errors import BadInput, LedgerFileError, NotFound, Refused
 from ..store.journal import GENESIS, chain_hash, head, journal_json, replay_order, undone_events
 from .demands import to_row
 
@@ -121,9 +121,13 @@ class Sync:
     def set_name(self, name: str) -> None:
         from ..models import clean_name
 
+        from ..io.files import safe_file_part
+
         name = clean_name(name, "ledger_name")
         if SEPARATOR in name or "：" in name:
             raise BadInput("sync.name_separator", name=name)
+        if safe_file_part(name) != name:  # it names bundle files: never a folder, nor ../
+            raise BadInput("sync.name_unsafe", name=name)
         with self.db.atomic():
             self.db["meta"].upsert({"key": "name", "value": name}, pk="key")
             self.L.journal.write("sync", 0, "name", self.L.today.isoformat(), {"name": name})
@@ -346,15 +350,20 @@ class Sync:
         """One bundle for every ledger this one exchanges with (what each has not
         acknowledged yet), written into ``folder`` as ``this-that-day.bundle``; one
         transaction."""
+        from ..io.files import safe_file_part
+
         peers = self.peers()
         if not peers:
             raise Refused("sync.no_peers")
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():  # a mistyped folder is refused, never created
+            raise LedgerFileError("output.no_folder", path=str(folder / "*.bundle"),
+                                  folder=str(folder))
         day = self.L.today.isoformat()
         with self.db.atomic():
-            me = self.name()
-            return [self.export(folder / f"{me}-{p['name'] or p['ledger_id'][:8]}-{day}.bundle",
-                                p["ledger_id"], force=force) for p in peers]
+            me = safe_file_part(self.name())
+            return [self.export(folder / "{}-{}-{}.bundle".format(
+                me, safe_file_part(p["name"] or p["ledger_id"][:8]), day),
+                p["ledger_id"], force=force) for p in peers]
 
     # --- shared cases --------------------------------------------------------------------------
 
