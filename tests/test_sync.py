@@ -831,3 +831,206 @@ def test_a_name_from_a_bundle_never_names_a_folder(county_and_towns, tmp_path: P
         == sorted([made[0].name, next(outbox.iterdir()).name])
     for path in (county, town):
         check_passes(path)
+
+
+def forge(good: Path, bad: Path, *sql: str) -> Path:
+    """A township's bundle changed as an attacker would change it: the SQL run on a copy,
+    then every event re-chained (anyone can compute a chain) and the head moved to the
+    last event, so that only the rules, not the chain, can refuse it."""
+    from ledger.store.journal import chain_hash
+
+    shutil.copy(good, bad)
+    with contextlib.closing(sqlite3.connect(bad)) as c:
+        for statement in sql:
+            c.execute(statement)
+        last_id, last_hash = None, None
+        for r in c.execute("select id, 'demand', subject_id, action, on_date, actor, os_user, "
+                           "reason, data, recorded_at, command, origin, origin_id, prev "
+                           "from events order by id").fetchall():
+            prev = r[13] if r[13] is not None else last_hash
+            if last_id is not None and last_id == r[0] - 1:
+                prev = last_hash
+            h = chain_hash(prev, r[:13] if r[11] else r[:11])
+            c.execute("update events set hash = ? where id = ?", [h, r[0]])
+            last_id, last_hash = r[0], h
+        c.execute("update info set value = ? where key in ('head_id', 'range_to')",
+                  [str(last_id)])
+        c.execute("update info set value = ? where key = 'head_hash'", [last_hash])
+        c.commit()
+    return bad
+
+
+@pytest.fixture
+def exchanged(county_and_towns, tmp_path: Path) -> dict:
+    """青石镇 and 白关镇 each sent their escalated case up; the county assigned both and sent
+    its answers; each township has a bundle for the county ready (白关镇's, with one more
+    step on its own case)."""
+    county, towns = county_and_towns
+    cases = {}
+    for name in ("青石镇", "白关镇"):
+        with at(towns[name], "2026-11-03", "10:00", f"{name}文书") as L:
+            cases[name] = escalated_case(L, f"{name}:屋顶漏水", "2026-11-03")
+        send(towns[name], county, tmp_path / f"{name}-1.bundle", "2026-11-03")
+        take(county, tmp_path / f"{name}-1.bundle", "2026-11-04")
+    with at(county, "2026-11-05", "10:00") as L:
+        for name in ("青石镇", "白关镇"):
+            L.demands.assign(f"{name}:{cases[name]}", unit="县住建局", on="2026-11-05")
+    for name in ("青石镇", "白关镇"):
+        send(county, towns[name], tmp_path / f"县-{name}.bundle", "2026-11-05", to=name)
+        take(towns[name], tmp_path / f"县-{name}.bundle", "2026-11-05")
+    with at(towns["白关镇"], "2026-11-06", "10:00") as L:
+        L.demands.notify(cases["白关镇"], text="已告知群众", on="2026-11-06")
+    good = tmp_path / "白关镇-2.bundle"
+    send(towns["白关镇"], county, good, "2026-11-06", to="县社工部")
+    ids = {}
+    for name, path in (("县社工部", county), *towns.items()):
+        with at(path, "2026-11-06") as L:
+            ids[name] = L.registers.ledger_id()
+    return {"county": county, "towns": towns, "cases": cases, "good": good, "ids": ids,
+            "tmp": tmp_path}
+
+
+def refused_import(ex: dict, bundle: Path, code: int, *words: str) -> str:
+    """The county's import of ``bundle`` refused in one line, its file byte for byte as it
+    was, and its check passing."""
+    county = ex["county"]
+    before = digest(county)
+    r = Cli(county)("--db", str(county), "sync", "import", str(bundle), today="2026-11-07")
+    line = refused_in_one_line(r, code, bundle.name, *words)
+    assert digest(county) == before
+    check_passes(county)
+    return line
+
+
+def next_event(ex: dict) -> int:
+    with contextlib.closing(sqlite3.connect(ex["good"])) as c:
+        return c.execute("select max(id) from events").fetchone()[0] + 1
+
+
+def test_a_township_may_not_write_on_another_townships_case(exchanged) -> None:
+    ex = exchanged
+    n, qs = ex["cases"]["青石镇"], ex["ids"]["青石镇"]
+    e = next_event(ex)
+    # 白关镇 assigns 青石镇's case (a case the county holds, sent up by 青石镇)
+    bad = forge(ex["good"], ex["tmp"] / "越权.bundle",
+                f"insert into demands values (900, '{qs}', '{n}', '青石镇')",
+                "insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+                "data, recorded_at, command, origin, origin_id, hash, prev) values "
+                f"({e}, 900, 'assign', '2026-11-06', '白关镇文书', null, null, "
+                "'{\"lead_unit_id\": 1, \"co_unit_ids\": []}', '2026-11-06T10:00:00+08:00', "
+                "999, null, null, '', null)")
+    line = refused_import(ex, bad, 1, f"青石镇:{n}", f"第 {e} 条", "白关镇", "交办")
+    assert "无权" in line
+    # ... and claims the step was 青石镇's own (relayed): the sender may not hold the case
+    bad = forge(bad, ex["tmp"] / "冒名.bundle",
+                f"update events set origin = '{qs}', origin_id = 77 where id = {e}")
+    refused_import(ex, bad, 1, f"青石镇:{n}", f"第 {e} 条", "白关镇")
+    # The good bundle, after all that, goes in.
+    r = Cli(ex["county"])("--db", str(ex["county"]), "sync", "import", str(ex["good"]),
+                          today="2026-11-07")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_township_may_not_create_a_case_in_another_ledgers_name(exchanged) -> None:
+    ex = exchanged
+    qs, e = ex["ids"]["青石镇"], next_event(ex)
+    accept = ("insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+              "data, recorded_at, command, origin, origin_id, hash, prev) values "
+              f"({e}, 901, 'accept', '2026-11-06', '白关镇文书', null, null, "
+              "'{\"text\": \"伪造的诉求\", \"village_id\": 1, \"level\": \"village\", "
+              "\"received_on\": \"2026-11-06\"}', '2026-11-06T10:00:00+08:00', 999, null, "
+              "null, '', null)")
+    bad = forge(ex["good"], ex["tmp"] / "伪造.bundle",
+                f"insert into demands values (901, '{qs}', '2026-000777', '青石镇')", accept)
+    refused_import(ex, bad, 1, "青石镇:2026-000777", f"第 {e} 条", "白关镇")
+    # in the name of the county itself
+    bad = forge(ex["good"], ex["tmp"] / "伪造县.bundle",
+                f"insert into demands values (901, '{ex['ids']['县社工部']}', '2026-000777', "
+                "'县社工部')", accept)
+    r = Cli(ex["county"])("--db", str(ex["county"]), "sync", "import", str(bad),
+                          today="2026-11-07")
+    refused_in_one_line(r, 1, "2026-000777")
+    with at(ex["county"], "2026-11-07") as L:
+        assert not L.db.execute("select 1 from demands where number like '%000777'").fetchone()
+
+
+def test_a_township_may_not_write_on_the_countys_own_case(exchanged) -> None:
+    """The county's own cases never go down: no township may write on one."""
+    ex = exchanged
+    with at(ex["county"], "2026-11-06", "10:00") as L:
+        mine = L.demands.add("县里自己的诉求", village="青石镇/东坪村", on="2026-11-06")
+    e = next_event(ex)
+    bad = forge(ex["good"], ex["tmp"] / "县案.bundle",
+                f"insert into demands values (902, '{ex['ids']['县社工部']}', '{mine}', '县社工部')",
+                "insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+                "data, recorded_at, command, origin, origin_id, hash, prev) values "
+                f"({e}, 902, 'resolve', '2026-11-06', '白关镇文书', null, null, "
+                "'{\"result\": \"已办结\"}', '2026-11-06T10:00:00+08:00', 999, null, null, '', "
+                "null)")
+    refused_import(ex, bad, 1, mine, f"第 {e} 条")
+
+
+def test_the_county_never_forwards_a_step_its_writer_could_not_write(exchanged) -> None:
+    """A step of 白关镇 on 青石镇's case that reached the county before the rule (written into
+    its journal here) is never sent on to 青石镇."""
+    ex = exchanged
+    county, n = ex["county"], ex["cases"]["青石镇"]
+    with at(county, "2026-11-06", "11:00") as L:
+        case = L.demands.row(f"青石镇:{n}")["id"]
+        L.journal.write_many([L.journal.received(case, {
+            "action": "urge", "on_date": "2026-11-06", "actor": "白关镇文书", "reason": None,
+            "recorded_at": "2026-11-06T10:00:00+08:00", "os_user": None}, '{"text": "快办"}',
+            ex["ids"]["白关镇"], 4242)])
+        L.demands.urge(f"青石镇:{n}", on="2026-11-06")  # the county's own urge does go
+    out = ex["tmp"] / "县-青石镇-2.bundle"
+    send(county, ex["towns"]["青石镇"], out, "2026-11-06", to="青石镇")
+    with contextlib.closing(sqlite3.connect(out)) as c:
+        assert c.execute("select count(*) from events where origin = ?",
+                         [ex["ids"]["白关镇"]]).fetchone() == (0,)
+        assert c.execute("select count(*) from events where action = 'urge'").fetchone() == (1,)
+    r = take(ex["towns"]["青石镇"], out, "2026-11-07")
+    assert r.events == 1
+    check_passes(ex["towns"]["青石镇"])
+
+
+@pytest.mark.parametrize("what, sql, where", [
+    ("a list, not an object", "update events set data = '[1, 2]' where id = {e}", "data"),
+    ("not JSON", "update events set data = '{{\"text\": ' where id = {e}", "data"),
+    ("nested 100,000 deep", "update events set data = '{{\"a\": ' || "
+     "replace(hex(zeroblob(50000)), '00', '[[') || '}}' where id = {e}", "data"),
+    ("a number for data", "update events set data = 42 where id = {e}", "data"),
+    ("a unit the bundle lacks", "update events set data = "
+     "'{{\"lead_unit_id\": 999, \"co_unit_ids\": []}}', action = 'assign' where id = {e}",
+     "lead_unit_id"),
+    ("a case the bundle lacks", "update events set subject_id = 12345 where id = {e}",
+     "subject_id"),
+    ("a date that is no date", "update events set on_date = 'x' where id = {e}", "on_date"),
+    ("a village the bundle lacks", "update residents set village_id = 999", "village_id"),
+])
+def test_a_malformed_bundle_is_told_as_the_bundles_fault(exchanged, what, sql, where) -> None:
+    ex = exchanged
+    with contextlib.closing(sqlite3.connect(ex["good"])) as c:
+        e = c.execute("select max(id) from events").fetchone()[0]
+        if "residents" in sql:  # (make it a resident new to the county)
+            c.execute("update residents set home_id = '999', id_number = null")
+            c.commit()
+    bad = forge(ex["good"], ex["tmp"] / "坏.bundle", sql.format(e=e))
+    line = refused_import(ex, bad, 2, where)
+    assert "不是台账文件" not in line and "本台账未受影响" in line
+
+
+def test_a_damaged_page_in_a_bundle_is_the_bundles_not_the_ledgers(exchanged) -> None:
+    ex = exchanged
+    bad = ex["tmp"] / "损坏.bundle"
+    shutil.copy(ex["good"], bad)
+    data = bytearray(bad.read_bytes())
+    page = 4096 if len(data) > 8192 else 1024
+    with contextlib.closing(sqlite3.connect(bad)) as c:
+        page = c.execute("pragma page_size").fetchone()[0]
+        root = c.execute("select rootpage from sqlite_master where name = 'events'"
+                         ).fetchone()[0]
+    start = (root - 1) * page
+    data[start:start + page] = b"\xff" * page  # the events table's page, overwritten
+    bad.write_bytes(bytes(data))
+    line = refused_import(ex, bad, 2, "已损坏", "本台账未受影响")
+    assert "不是台账文件" not in line
