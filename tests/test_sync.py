@@ -890,16 +890,54 @@ def exchanged(county_and_towns, tmp_path: Path) -> dict:
             "tmp": tmp_path}
 
 
-def refused_import(ex: dict, bundle: Path, code: int, *words: str) -> str:
-    """The county's import of ``bundle`` refused in one line, its file byte for byte as it
-    was, and its check passing."""
-    county = ex["county"]
+def refused_import(ex: dict, bundle: Path, code: int, *words: str, into: Path | None = None
+                   ) -> str:
+    """The county's (or ``into``'s) import of ``bundle`` refused in one line, its file byte
+    for byte as it was, and its check passing."""
+    county = into or ex["county"]
     before = digest(county)
     r = Cli(county)("--db", str(county), "sync", "import", str(bundle), today="2026-11-07")
     line = refused_in_one_line(r, code, bundle.name, *words)
     assert digest(county) == before
     check_passes(county)
     return line
+
+
+EVENT = ("insert into events (id, subject_id, action, on_date, actor, os_user, reason, data, "
+         "recorded_at, command, origin, origin_id, hash, prev) values ({e}, {case}, '{action}', "
+         "'2026-11-06', '文书', null, null, '{data}', '2026-11-06T10:00:00+08:00', 999, null, "
+         "null, '', null)")
+
+
+def test_a_township_takes_steps_on_its_cases_only_from_its_county(exchanged) -> None:
+    ex = exchanged
+    town, n, qs = ex["towns"]["青石镇"], ex["cases"]["青石镇"], ex["ids"]["青石镇"]
+    # Another township writes to it directly, about its own case.
+    full = ex["tmp"] / "白关镇-全部.bundle"
+    send(ex["towns"]["白关镇"], town, full, "2026-11-06")
+    with contextlib.closing(sqlite3.connect(full)) as c:
+        e = c.execute("select max(id) from events").fetchone()[0] + 1
+    bad = forge(full, ex["tmp"] / "邻镇.bundle",
+                "delete from events where origin is not null",  # (only its own steps)
+                f"insert into demands values (900, '{qs}', '{n}', '青石镇')",
+                EVENT.format(e=e, case=900, action="urge", data='{"text": "快办"}'))
+    refused_import(ex, bad, 1, n, f"第 {e} 条", "白关镇", into=town)
+    # Its county, on a case it was never sent (made after the last bundle went up).
+    with at(town, "2026-11-06", "12:00") as L:
+        later = L.demands.add("新的诉求", village="东坪村", on="2026-11-06")
+    answer = ex["tmp"] / "县-青石镇.bundle"
+    with contextlib.closing(sqlite3.connect(answer)) as c:
+        e = c.execute("select max(id) from events").fetchone()[0] + 1
+    bad = forge(answer, ex["tmp"] / "县-未上报.bundle",
+                f"insert into demands values (900, '{qs}', '{later}', '青石镇')",
+                EVENT.format(e=e, case=900, action="urge", data='{"text": "快办"}'))
+    refused_import(ex, bad, 1, later, f"第 {e} 条", "县社工部", into=town)
+    # On a case that did go up, the county's step is taken.
+    ok = forge(answer, ex["tmp"] / "县-催办.bundle",
+               EVENT.format(e=e, case=1, action="urge", data='{"text": "快办"}'))
+    r = Cli(town)("--db", str(town), "sync", "import", str(ok), today="2026-11-07")
+    assert r.exit_code == 0, r.output
+    check_passes(town)
 
 
 def next_event(ex: dict) -> int:

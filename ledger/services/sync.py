@@ -594,23 +594,30 @@ class Authority:
 
     - its home ledger (which alone creates it);
     - the ledger it was sent up to (the county), on cases that went up to it: at the home,
-      a ledger whose cases the home does not hold, on cases the home has sent or that ledger
-      acknowledged having received; at the county, the county itself;
-    - a ledger a case was sent to (today, by the same rule, only the upper one). A case of a
-      ledger this one knows nothing of (a full bundle relayed from another county machine)
-      is taken from its home and from the ledger that relays it, and from no one else.
+      its upper ledger (one it has received from whose cases it does not hold; before any,
+      the sender of a first answer), on cases the home had sent when it last wrote a bundle
+      or that the upper acknowledged having received; at the county, the county itself;
+    - a ledger a case was sent to (today, by the same export rule, only the upper one). A
+      case of a ledger this one knows nothing of (a full bundle relayed whole) is taken from
+      its home and from the ledger that relays it, and from no one else.
 
     ``me``'s view only: what it holds, whom it exchanges with, what it sent."""
 
-    def __init__(self, db: Any, me: str, *, sender: str | None = None,
-                 acked: int = 0) -> None:
+    def __init__(self, db: Any, me: str, *, sender: str | None = None, acked: int = 0,
+                 arriving: Iterable[str] = ()) -> None:
         self.db, self.me, self.sender = db, me, sender
         # the ledgers whose cases are here (this one is their upper)
         self.gathered = {o for (o,) in db.execute(
             "select distinct origin_ledger from demands where origin_ledger is not null")}
         peers = {r[0]: r for r in db.execute(
-            "select ledger_id, sent_upto, acked_upto from sync_peers")}
+            "select ledger_id, sent_upto, acked_upto, bundles_in from sync_peers")}
         self.known = self.gathered | set(peers) | {me}
+        # The ledger this one sends its cases up to: one it has received from whose cases
+        # it does not hold (nor receive now); before any, the sender of a first answer.
+        holders = self.gathered | (set(arriving) - {me})
+        self.uppers = {k for k, p in peers.items() if p[3] and k not in holders}
+        if not self.uppers and sender is not None and sender not in holders:
+            self.uppers = {sender}
         row = db.execute("select value from meta where key = 'sync_sent_upto'").fetchone()
         everyone = int(row[0]) if row and str(row[0]).isdigit() else 0
         # how far this ledger's journal has gone up to each ledger (sent, or acknowledged)
@@ -633,7 +640,7 @@ class Authority:
         if writer == home:
             return True
         if home == self.me:  # this ledger's own case: its upper ledger, once it went up
-            return (case is not None and writer not in self.gathered
+            return (case is not None and writer in self.uppers
                     and self._first_row(case) <= self.reach.get(writer, self.everyone))
         if home in self.gathered:  # a case sent up here: this ledger only
             return writer == self.me
@@ -738,7 +745,9 @@ class _Import:
         for a in self.b.rows("acks"):
             if a["ledger_id"] == me and str(a["upto"] or 0).isdigit():
                 acked = int(a["upto"] or 0)
-        rule = Authority(self.db, me, sender=src, acked=acked)
+        rule = Authority(self.db, me, sender=src, acked=acked, arriving={
+            h for (h,) in self.b.conn.execute("select distinct home from demands where id in "
+                                              "(select subject_id from events)")})
         names = self.S._names()
         names[src] = self.info.get("from_name") or src[:8]
         # the bundle's cases: (home, id here or None, the number as shown here)
