@@ -1072,3 +1072,23 @@ def test_a_damaged_page_in_a_bundle_is_the_bundles_not_the_ledgers(exchanged) ->
     bad.write_bytes(bytes(data))
     line = refused_import(ex, bad, 2, "已损坏", "本台账未受影响")
     assert "不是台账文件" not in line
+
+
+def test_a_locality_the_countys_step_names_travels_with_it(county_and_towns, tmp_path: Path
+                                                          ) -> None:
+    """The county's assignment names a village (属地) none of the case's rows name: the
+    village goes in the bundle too (it was left out, and the township could not read it)."""
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        L.registers.add_village("西岭村")
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    take(county, tmp_path / "1.bundle", "2026-11-04")
+    with at(county, "2026-11-05", "10:00") as L:
+        L.demands.assign(f"青石镇:{n}", unit="县住建局", locality="西岭村", on="2026-11-05")
+    send(county, town, tmp_path / "2.bundle", "2026-11-05", to="青石镇")
+    assert take(town, tmp_path / "2.bundle", "2026-11-06").events == 1
+    assert states(county) == states(town)
+    for path in (county, town):
+        check_passes(path)

@@ -239,6 +239,10 @@ class Sync:
                     "where subject = 'resident' and action in ('update', 'tag', 'phone') and "
                     "id > :since)" + (f" and r.id in (select resident_id from demands d where "
                                       f"{cases}))" if gathered else ")"))
+                # and those its events name (a correction may have named another person)
+                named = _named(rows, "resident")
+                if named:
+                    residents_where += f" or r.id in ({', '.join(map(str, named))})"
             residents = db.execute(
                 "select r.id, r.name, r.village_id, r.grid_id, r.phone, r.id_number, r.address, "
                 "r.note, (select json_group_array(tag) from (select tag from resident_tags t "
@@ -263,9 +267,12 @@ class Sync:
             places = ("" if peer is None else
                       "where id in (select village_id from demands where id in (select id from "
                       "sync_cases) union select village_id from residents where id in ({r}) "
-                      "union select village_id from visits where id in ({v}))").format(
+                      "union select village_id from visits where id in ({v}) "
+                      "union select value from json_each('[{e}]'))").format(
                 r=", ".join(str(r[0]) for r in residents) or "null",
-                v=", ".join(str(v[0]) for v in visits) or "null")
+                v=", ".join(str(v[0]) for v in visits) or "null",
+                # the villages its events name: a locality (属地), a follow-up's village
+                e=", ".join(map(str, _named(rows, "village"))))
             villages = db.execute(f"select id, name, township_id, kind from villages {places}"
                                   ).fetchall()
             townships = db.execute("select id, name from townships" + (
@@ -525,6 +532,17 @@ def _replay_refusing(ordered: list[Any], applied: list[Any] | None) -> tuple[
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, (str, int, float, list)) or v is None}
+
+
+def _named(rows: Iterable[tuple[Any, ...]], kind: str) -> set[int]:
+    """The ids of ``kind`` (``ID_KEYS``) that the events ``rows`` (their data at 7) name."""
+    found: set[int] = set()
+    for r in rows:
+        if "_id" in r[7]:
+            for m in _ID_VALUE.finditer(r[7]):
+                if ID_KEYS[m.group(1)] == kind:
+                    found.update(int(x) for x in re.findall(r"\d+", m.group(2)))
+    return found
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
