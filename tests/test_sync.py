@@ -1057,18 +1057,18 @@ def test_a_malformed_bundle_is_told_as_the_bundles_fault(exchanged, what, sql, w
     assert "不是台账文件" not in line and "本台账未受影响" in line
 
 
-def test_a_damaged_page_in_a_bundle_is_the_bundles_not_the_ledgers(exchanged) -> None:
+@pytest.mark.parametrize("damaged", ["events", "events_by_case", "residents"])
+def test_a_damaged_page_in_a_bundle_is_the_bundles_not_the_ledgers(exchanged, damaged) -> None:
     ex = exchanged
     bad = ex["tmp"] / "损坏.bundle"
     shutil.copy(ex["good"], bad)
     data = bytearray(bad.read_bytes())
-    page = 4096 if len(data) > 8192 else 1024
     with contextlib.closing(sqlite3.connect(bad)) as c:
         page = c.execute("pragma page_size").fetchone()[0]
-        root = c.execute("select rootpage from sqlite_master where name = 'events'"
-                         ).fetchone()[0]
+        root = c.execute("select rootpage from sqlite_master where name = ?",
+                         [damaged]).fetchone()[0]
     start = (root - 1) * page
-    data[start:start + page] = b"\xff" * page  # the events table's page, overwritten
+    data[start:start + page] = b"\xff" * page  # the table's (or index's) page, overwritten
     bad.write_bytes(bytes(data))
     line = refused_import(ex, bad, 2, "已损坏", "本台账未受影响")
     assert "不是台账文件" not in line

@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -355,8 +356,18 @@ class Sync:
         for f in files:
             b = read_bundle(f)  # (each one refused here, before anything, if not a bundle)
             try:
-                order.append((b.count("events"), ((b.info["from_id"], int(
-                    b.info["range_from"] or 0), int(b.info["range_to"])), f)))
+                try:
+                    events = b.count("events")
+                except sqlite3.DatabaseError as e:  # the bundle's damage, not this ledger's
+                    raise BadInput("sync.bundle_damaged", path=str(f),
+                                   why=" ".join(str(e).split())[:200]) from None
+                try:
+                    key = (b.info["from_id"], int(b.info["range_from"] or 0),
+                           int(b.info["range_to"]))
+                except ValueError:
+                    raise BadInput("sync.bad_content", path=str(f), table="info", id="range",
+                                   what="range_to") from None
+                order.append((events, (key, f)))
             finally:
                 b.close()
         if sum(events for events, _ in order) > LARGE_EVENTS:
@@ -694,7 +705,11 @@ class _Import:
         peer = next(iter(self.db.query("select * from sync_peers where ledger_id = ?",
                                        [self.src])), None)
         received = peer["received_upto"] if peer else 0
-        start, end = int(info["range_from"] or 0), int(info["range_to"])
+        try:
+            start, end = int(info["range_from"] or 0), int(info["range_to"])
+            int(info["head_id"])
+        except ValueError:
+            raise self._bad("info", "range", "range_from, range_to, head_id") from None
         if start > received:
             raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
                           start=start)
