@@ -722,6 +722,10 @@ def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path, monkey
     r = cli("sync", "import", str(inbox), str(inbox / "白关镇-w1.bundle"))
     assert r.exit_code == 0, r.output
     assert "共导入同步包 4 个,新事件 10 条,新诉求 4 件" in r.output  # 3 x 3 steps, and 1
+    r = cli("sync", "export", "--each", "-o", str(outbox / "no" / "such"))  # never created
+    assert r.exit_code == 1 and "不存在" in r.output and not outbox.exists(), r.output
+    assert len(r.output.strip().splitlines()) == 1
+    outbox.mkdir()
     r = cli("sync", "export", "--each", "-o", str(outbox))
     assert r.exit_code == 0, r.output
     assert sorted(f.name for f in outbox.iterdir()) == [
@@ -738,3 +742,353 @@ def test_a_countys_week_in_two_commands(county_and_towns, tmp_path: Path, monkey
     assert r.exit_code == 1 and "还没有往来台账" in r.output  # (none to send to)
     r = cli("sync", "import", str(tmp_path / "空"))
     assert r.exit_code != 0 and "Traceback" not in r.output
+
+
+# --- a hostile township, a careless clerk: refused whole, one line, nothing written -----------
+
+def digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused_in_one_line(r, code: int, *words: str) -> str:
+    """The command failed with ``code`` and said so in one line, naming ``words``."""
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert r.exit_code == code, r.output
+    assert len(lines) == 1, r.output
+    assert "Traceback" not in r.output and "内部错误" not in r.output, r.output
+    for w in words:
+        assert w in lines[0], (w, r.output)
+    return lines[0]
+
+
+def test_no_command_writes_over_a_ledger_file(county_and_towns, tmp_path: Path,
+                                              monkeypatch) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    take(county, tmp_path / "1.bundle", "2026-11-03")
+    monkeypatch.chdir(tmp_path)
+    run = Cli(county)
+    before = {p: digest(p) for p in (county, town)}
+    for target in (county, town):  # the ledger it has open, and another ledger
+        for force in ((), ("--force",)):
+            r = run("--db", str(county), "sync", "export", "-o", str(target), *force,
+                    today="2026-11-04")
+            refused_in_one_line(r, 1, str(target))
+            r = run("--db", str(county), "sync", "export", "--to", "青石镇", "-o",
+                    str(target), *force, today="2026-11-04")
+            refused_in_one_line(r, 1, str(target))
+            r = run("--db", str(county), "backup", str(target), *force,
+                    today="2026-11-04")
+            assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert {p: digest(p) for p in (county, town)} == before
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temporary left
+    for path in (county, town):
+        check_passes(path)
+    # An old bundle is no ledger: replaced with --force as any other file
+    r = run("--db", str(county), "sync", "export", "-o", str(tmp_path / "1.bundle"), "--force",
+            today="2026-11-04")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_name_from_a_bundle_never_names_a_folder(county_and_towns, tmp_path: Path,
+                                                   monkeypatch) -> None:
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    # Typed: refused, in one line, nothing written.
+    for bad in ("../../x", "..\\..\\x", "a/b", ".", "..", ".x", "x."):
+        before = digest(town)
+        r = Cli(town)("--db", str(town), "sync", "name", bad)
+        refused_in_one_line(r, 2)
+        assert digest(town) == before
+    # Written into the file by hand (a hostile township): its bundles carry it.
+    with contextlib.closing(sqlite3.connect(town)) as c:
+        c.execute("insert or replace into meta (key, value) values ('name', '../../x')")
+        c.commit()
+    with at(town, "2026-11-03", "10:00") as L:
+        escalated_case(L, "屋顶漏水", "2026-11-03")
+    r = Cli(town)("--db", str(town), "sync", "export", today="2026-11-03")
+    assert r.exit_code == 0, r.output
+    made = [f for f in work.iterdir()]
+    assert len(made) == 1 and made[0].suffix == ".bundle" and "/" not in made[0].name
+    assert not (tmp_path / "x-2026-11-03.bundle").exists()
+    r = Cli(county)("--db", str(county), "sync", "import", str(made[0]), today="2026-11-04")
+    assert r.exit_code == 0, r.output
+    outbox = work / "发件箱"
+    outbox.mkdir()
+    r = Cli(county)("--db", str(county), "sync", "export", "--each", "-o", str(outbox),
+                    today="2026-11-04")
+    assert r.exit_code == 0, r.output
+    assert [f.parent for f in outbox.iterdir()] == [outbox]  # in the folder given, nowhere else
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "bundle" in p.name) \
+        == sorted([made[0].name, next(outbox.iterdir()).name])
+    for path in (county, town):
+        check_passes(path)
+
+
+def forge(good: Path, bad: Path, *sql: str) -> Path:
+    """A township's bundle changed as an attacker would change it: the SQL run on a copy,
+    then every event re-chained (anyone can compute a chain) and the head moved to the
+    last event, so that only the rules, not the chain, can refuse it."""
+    from ledger.store.journal import chain_hash
+
+    shutil.copy(good, bad)
+    with contextlib.closing(sqlite3.connect(bad)) as c:
+        for statement in sql:
+            c.execute(statement)
+        last_id, last_hash = None, None
+        for r in c.execute("select id, 'demand', subject_id, action, on_date, actor, os_user, "
+                           "reason, data, recorded_at, command, origin, origin_id, prev "
+                           "from events order by id").fetchall():
+            prev = r[13] if r[13] is not None else last_hash
+            if last_id is not None and last_id == r[0] - 1:
+                prev = last_hash
+            h = chain_hash(prev, r[:13] if r[11] else r[:11])
+            c.execute("update events set hash = ? where id = ?", [h, r[0]])
+            last_id, last_hash = r[0], h
+        c.execute("update info set value = ? where key in ('head_id', 'range_to')",
+                  [str(last_id)])
+        c.execute("update info set value = ? where key = 'head_hash'", [last_hash])
+        c.commit()
+    return bad
+
+
+@pytest.fixture
+def exchanged(county_and_towns, tmp_path: Path) -> dict:
+    """青石镇 and 白关镇 each sent their escalated case up; the county assigned both and sent
+    its answers; each township has a bundle for the county ready (白关镇's, with one more
+    step on its own case)."""
+    county, towns = county_and_towns
+    cases = {}
+    for name in ("青石镇", "白关镇"):
+        with at(towns[name], "2026-11-03", "10:00", f"{name}文书") as L:
+            cases[name] = escalated_case(L, f"{name}:屋顶漏水", "2026-11-03")
+        send(towns[name], county, tmp_path / f"{name}-1.bundle", "2026-11-03")
+        take(county, tmp_path / f"{name}-1.bundle", "2026-11-04")
+    with at(county, "2026-11-05", "10:00") as L:
+        for name in ("青石镇", "白关镇"):
+            L.demands.assign(f"{name}:{cases[name]}", unit="县住建局", on="2026-11-05")
+    for name in ("青石镇", "白关镇"):
+        send(county, towns[name], tmp_path / f"县-{name}.bundle", "2026-11-05", to=name)
+        take(towns[name], tmp_path / f"县-{name}.bundle", "2026-11-05")
+    with at(towns["白关镇"], "2026-11-06", "10:00") as L:
+        L.demands.notify(cases["白关镇"], text="已告知群众", on="2026-11-06")
+    good = tmp_path / "白关镇-2.bundle"
+    send(towns["白关镇"], county, good, "2026-11-06", to="县社工部")
+    ids = {}
+    for name, path in (("县社工部", county), *towns.items()):
+        with at(path, "2026-11-06") as L:
+            ids[name] = L.registers.ledger_id()
+    return {"county": county, "towns": towns, "cases": cases, "good": good, "ids": ids,
+            "tmp": tmp_path}
+
+
+def refused_import(ex: dict, bundle: Path, code: int, *words: str, into: Path | None = None
+                   ) -> str:
+    """The county's (or ``into``'s) import of ``bundle`` refused in one line, its file byte
+    for byte as it was, and its check passing."""
+    county = into or ex["county"]
+    before = digest(county)
+    r = Cli(county)("--db", str(county), "sync", "import", str(bundle), today="2026-11-07")
+    line = refused_in_one_line(r, code, bundle.name, *words)
+    assert digest(county) == before
+    check_passes(county)
+    return line
+
+
+EVENT = ("insert into events (id, subject_id, action, on_date, actor, os_user, reason, data, "
+         "recorded_at, command, origin, origin_id, hash, prev) values ({e}, {case}, '{action}', "
+         "'2026-11-06', '文书', null, null, '{data}', '2026-11-06T10:00:00+08:00', 999, null, "
+         "null, '', null)")
+
+
+def test_a_township_takes_steps_on_its_cases_only_from_its_county(exchanged) -> None:
+    ex = exchanged
+    town, n, qs = ex["towns"]["青石镇"], ex["cases"]["青石镇"], ex["ids"]["青石镇"]
+    # Another township writes to it directly, about its own case.
+    full = ex["tmp"] / "白关镇-全部.bundle"
+    send(ex["towns"]["白关镇"], town, full, "2026-11-06")
+    with contextlib.closing(sqlite3.connect(full)) as c:
+        e = c.execute("select max(id) from events").fetchone()[0] + 1
+    bad = forge(full, ex["tmp"] / "邻镇.bundle",
+                "delete from events where origin is not null",  # (only its own steps)
+                f"insert into demands values (900, '{qs}', '{n}', '青石镇')",
+                EVENT.format(e=e, case=900, action="urge", data='{"text": "快办"}'))
+    refused_import(ex, bad, 1, n, f"第 {e} 条", "白关镇", into=town)
+    # Its county, on a case it was never sent (made after the last bundle went up).
+    with at(town, "2026-11-06", "12:00") as L:
+        later = L.demands.add("新的诉求", village="东坪村", on="2026-11-06")
+    answer = ex["tmp"] / "县-青石镇.bundle"
+    with contextlib.closing(sqlite3.connect(answer)) as c:
+        e = c.execute("select max(id) from events").fetchone()[0] + 1
+    bad = forge(answer, ex["tmp"] / "县-未上报.bundle",
+                f"insert into demands values (900, '{qs}', '{later}', '青石镇')",
+                EVENT.format(e=e, case=900, action="urge", data='{"text": "快办"}'))
+    refused_import(ex, bad, 1, later, f"第 {e} 条", "县社工部", into=town)
+    # On a case that did go up, the county's step is taken.
+    ok = forge(answer, ex["tmp"] / "县-催办.bundle",
+               EVENT.format(e=e, case=1, action="urge", data='{"text": "快办"}'))
+    r = Cli(town)("--db", str(town), "sync", "import", str(ok), today="2026-11-07")
+    assert r.exit_code == 0, r.output
+    check_passes(town)
+
+
+def next_event(ex: dict) -> int:
+    with contextlib.closing(sqlite3.connect(ex["good"])) as c:
+        return c.execute("select max(id) from events").fetchone()[0] + 1
+
+
+def test_a_township_may_not_write_on_another_townships_case(exchanged) -> None:
+    ex = exchanged
+    n, qs = ex["cases"]["青石镇"], ex["ids"]["青石镇"]
+    e = next_event(ex)
+    # 白关镇 assigns 青石镇's case (a case the county holds, sent up by 青石镇)
+    bad = forge(ex["good"], ex["tmp"] / "越权.bundle",
+                f"insert into demands values (900, '{qs}', '{n}', '青石镇')",
+                "insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+                "data, recorded_at, command, origin, origin_id, hash, prev) values "
+                f"({e}, 900, 'assign', '2026-11-06', '白关镇文书', null, null, "
+                "'{\"lead_unit_id\": 1, \"co_unit_ids\": []}', '2026-11-06T10:00:00+08:00', "
+                "999, null, null, '', null)")
+    line = refused_import(ex, bad, 1, f"青石镇:{n}", f"第 {e} 条", "白关镇", "交办")
+    assert "无权" in line
+    # ... and claims the step was 青石镇's own (relayed): the sender may not hold the case
+    bad = forge(bad, ex["tmp"] / "冒名.bundle",
+                f"update events set origin = '{qs}', origin_id = 77 where id = {e}")
+    refused_import(ex, bad, 1, f"青石镇:{n}", f"第 {e} 条", "白关镇")
+    # The good bundle, after all that, goes in.
+    r = Cli(ex["county"])("--db", str(ex["county"]), "sync", "import", str(ex["good"]),
+                          today="2026-11-07")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_township_may_not_create_a_case_in_another_ledgers_name(exchanged) -> None:
+    ex = exchanged
+    qs, e = ex["ids"]["青石镇"], next_event(ex)
+    accept = ("insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+              "data, recorded_at, command, origin, origin_id, hash, prev) values "
+              f"({e}, 901, 'accept', '2026-11-06', '白关镇文书', null, null, "
+              "'{\"text\": \"伪造的诉求\", \"village_id\": 1, \"level\": \"village\", "
+              "\"received_on\": \"2026-11-06\"}', '2026-11-06T10:00:00+08:00', 999, null, "
+              "null, '', null)")
+    bad = forge(ex["good"], ex["tmp"] / "伪造.bundle",
+                f"insert into demands values (901, '{qs}', '2026-000777', '青石镇')", accept)
+    refused_import(ex, bad, 1, "青石镇:2026-000777", f"第 {e} 条", "白关镇")
+    # in the name of the county itself
+    bad = forge(ex["good"], ex["tmp"] / "伪造县.bundle",
+                f"insert into demands values (901, '{ex['ids']['县社工部']}', '2026-000777', "
+                "'县社工部')", accept)
+    r = Cli(ex["county"])("--db", str(ex["county"]), "sync", "import", str(bad),
+                          today="2026-11-07")
+    refused_in_one_line(r, 1, "2026-000777")
+    with at(ex["county"], "2026-11-07") as L:
+        assert not L.db.execute("select 1 from demands where number like '%000777'").fetchone()
+
+
+def test_a_township_may_not_write_on_the_countys_own_case(exchanged) -> None:
+    """The county's own cases never go down: no township may write on one."""
+    ex = exchanged
+    with at(ex["county"], "2026-11-06", "10:00") as L:
+        mine = L.demands.add("县里自己的诉求", village="青石镇/东坪村", on="2026-11-06")
+    e = next_event(ex)
+    bad = forge(ex["good"], ex["tmp"] / "县案.bundle",
+                f"insert into demands values (902, '{ex['ids']['县社工部']}', '{mine}', '县社工部')",
+                "insert into events (id, subject_id, action, on_date, actor, os_user, reason, "
+                "data, recorded_at, command, origin, origin_id, hash, prev) values "
+                f"({e}, 902, 'resolve', '2026-11-06', '白关镇文书', null, null, "
+                "'{\"result\": \"已办结\"}', '2026-11-06T10:00:00+08:00', 999, null, null, '', "
+                "null)")
+    refused_import(ex, bad, 1, mine, f"第 {e} 条")
+
+
+def test_the_county_never_forwards_a_step_its_writer_could_not_write(exchanged) -> None:
+    """A step of 白关镇 on 青石镇's case that reached the county before the rule (written into
+    its journal here) is never sent on to 青石镇."""
+    ex = exchanged
+    county, n = ex["county"], ex["cases"]["青石镇"]
+    with at(county, "2026-11-06", "11:00") as L:
+        case = L.demands.row(f"青石镇:{n}")["id"]
+        L.journal.write_many([L.journal.received(case, {
+            "action": "urge", "on_date": "2026-11-06", "actor": "白关镇文书", "reason": None,
+            "recorded_at": "2026-11-06T10:00:00+08:00", "os_user": None}, '{"text": "快办"}',
+            ex["ids"]["白关镇"], 4242)])
+        L.demands.urge(f"青石镇:{n}", on="2026-11-06")  # the county's own urge does go
+    out = ex["tmp"] / "县-青石镇-2.bundle"
+    send(county, ex["towns"]["青石镇"], out, "2026-11-06", to="青石镇")
+    with contextlib.closing(sqlite3.connect(out)) as c:
+        assert c.execute("select count(*) from events where origin = ?",
+                         [ex["ids"]["白关镇"]]).fetchone() == (0,)
+        assert c.execute("select count(*) from events where action = 'urge'").fetchone() == (1,)
+    r = take(ex["towns"]["青石镇"], out, "2026-11-07")
+    assert r.events == 1
+    check_passes(ex["towns"]["青石镇"])
+
+
+@pytest.mark.parametrize("what, sql, where", [
+    ("a list, not an object", "update events set data = '[1, 2]' where id = {e}", "data"),
+    ("not JSON", "update events set data = '{{\"text\": ' where id = {e}", "data"),
+    ("nested 100,000 deep", "update events set data = '{{\"a\": ' || "
+     "replace(hex(zeroblob(50000)), '00', '[[') || '}}' where id = {e}", "data"),
+    ("a number for data", "update events set data = 42 where id = {e}", "data"),
+    ("a unit the bundle lacks", "update events set data = "
+     "'{{\"lead_unit_id\": 999, \"co_unit_ids\": []}}', action = 'assign' where id = {e}",
+     "lead_unit_id"),
+    ("a case the bundle lacks", "update events set subject_id = 12345 where id = {e}",
+     "subject_id"),
+    ("a date that is no date", "update events set on_date = 'x' where id = {e}", "on_date"),
+    ("a village the bundle lacks", "update residents set village_id = 999", "village_id"),
+])
+def test_a_malformed_bundle_is_told_as_the_bundles_fault(exchanged, what, sql, where) -> None:
+    ex = exchanged
+    with contextlib.closing(sqlite3.connect(ex["good"])) as c:
+        e = c.execute("select max(id) from events").fetchone()[0]
+        if "residents" in sql:  # (make it a resident new to the county)
+            c.execute("update residents set home_id = '999', id_number = null")
+            c.commit()
+    bad = forge(ex["good"], ex["tmp"] / "坏.bundle", sql.format(e=e))
+    line = refused_import(ex, bad, 2, where)
+    assert "不是台账文件" not in line and "本台账未受影响" in line
+
+
+@pytest.mark.parametrize("damaged", ["events", "events_by_case", "residents"])
+def test_a_damaged_page_in_a_bundle_is_the_bundles_not_the_ledgers(exchanged, damaged) -> None:
+    ex = exchanged
+    bad = ex["tmp"] / "损坏.bundle"
+    shutil.copy(ex["good"], bad)
+    data = bytearray(bad.read_bytes())
+    with contextlib.closing(sqlite3.connect(bad)) as c:
+        page = c.execute("pragma page_size").fetchone()[0]
+        root = c.execute("select rootpage from sqlite_master where name = ?",
+                         [damaged]).fetchone()[0]
+    start = (root - 1) * page
+    data[start:start + page] = b"\xff" * page  # the table's (or index's) page, overwritten
+    bad.write_bytes(bytes(data))
+    line = refused_import(ex, bad, 2, "已损坏", "本台账未受影响")
+    assert "不是台账文件" not in line
+
+
+def test_a_locality_the_countys_step_names_travels_with_it(county_and_towns, tmp_path: Path
+                                                          ) -> None:
+    """The county's assignment names a village (属地) none of the case's rows name: the
+    village goes in the bundle too (it was left out, and the township could not read it)."""
+    county, towns = county_and_towns
+    town = towns["青石镇"]
+    with at(town, "2026-11-03", "10:00") as L:
+        L.registers.add_village("西岭村")
+        n = escalated_case(L, "屋顶漏水", "2026-11-03")
+    send(town, county, tmp_path / "1.bundle", "2026-11-03")
+    take(county, tmp_path / "1.bundle", "2026-11-04")
+    with at(county, "2026-11-05", "10:00") as L:
+        L.demands.assign(f"青石镇:{n}", unit="县住建局", locality="西岭村", on="2026-11-05")
+    send(county, town, tmp_path / "2.bundle", "2026-11-05", to="青石镇")
+    assert take(town, tmp_path / "2.bundle", "2026-11-06").events == 1
+    assert states(county) == states(town)
+    for path in (county, town):
+        check_passes(path)

@@ -69,7 +69,9 @@ def export(
         for result in ledger.sync.export_each(output or Path("."), force=force):
             _exported(s, result)
         return
-    path = output or Path(f"{ledger.sync.name()}-{s.day().isoformat()}.bundle")
+    from ..io.files import safe_file_part
+
+    path = output or Path(f"{safe_file_part(ledger.sync.name())}-{s.day().isoformat()}.bundle")
     result = ledger.sync.export(Path(path), to, force=force)
     _exported(s, result)
     if not to and result.homes > 1:  # a county's whole register, every township's people

@@ -10,13 +10,17 @@ them, and its rules.
 * **One overwrite rule.** An existing file is never replaced unless the command is given
   ``--force``; without it the command is refused before anything is written.
 * **Only regular files.** A symlink, named pipe, device, socket or folder at the target is
-  never replaced, not even with ``--force``; the ledger file the command works on is never
-  an output either.
+  never replaced, not even with ``--force``; nor is a ledger file, not even with ``--force``:
+  neither the one the command works on nor any other (an SQLite file with the ledger's
+  migrations table, ``is_ledger_file``).
 * **Private when personal.** A file holding personal data in full (names, phones, ID
   numbers: an unmasked export, a backup, an import's problem list) is created readable by
   its owner only (0600); any other gets the usual mode (0666 less the umask).
 * **Standard output only when asked**, with ``-`` as the path (``-o -``).
 * **A missing folder is refused** (never created: a mistyped folder must not scatter files).
+* **Names from data made safe in one place** (``safe_file_part``): a name that arrives in
+  the ledger (a township's name in a bundle, a resident's name) and becomes part of a
+  default file name never names a folder (``../../x``) nor holds what Windows refuses.
 * **Names Windows can hold**, on every system (a ledger and its files move between Linux
   and Windows): a device name (``NUL.csv``, ``con.tar.gz``), a name ending in a dot or a
   space, or one with ``<>:"|?*`` or a control character is refused as unusable input.
@@ -81,10 +85,56 @@ def check_name(path: Path) -> None:
         raise BadInput("filename.bad_end", name=shown)
 
 
+SQLITE_HEADER = b"SQLite format 3\0"
+LEDGER_TABLE = "_sqlite_migrations"  # every ledger has it (store.migrations); a bundle has not
+_PART_MAX = 60  # characters of a name kept in a file name
+
+
+def safe_file_part(name: str) -> str:
+    """``name`` (from the ledger's data: a township's name, a resident's) as a part of a
+    file name: never a folder (``/`` ``\\`` and a leading ``.`` become ``_``), nothing
+    Windows refuses (``<>:"|?*``, control characters, spaces or dots at the end, a device
+    name), at most 60 characters; never empty. The one place every default file name the
+    ledger makes passes its names through."""
+    out = "".join("_" if ch in _NOT_IN_NAMES or ch in "/\\" or ch.isspace() and ch != " "
+                  or ord(ch) == 0x7F else ch for ch in str(name))[:_PART_MAX]
+    out = out.strip(" ")
+    out = out.rstrip(".")
+    if out.startswith("."):
+        out = "_" + out.lstrip(".")
+    if not out or out.partition(".")[0].rstrip(" ").upper() in _DEVICE_NAMES:
+        out = "_" + out
+    return out
+
+
+def is_ledger_file(path: Path) -> bool:
+    """Whether ``path`` is an SQLite file holding a ledger (its header, then its migrations
+    table: two small reads). An SQLite file whose schema cannot be read is taken as one (a
+    damaged ledger is still a ledger)."""
+    import sqlite3
+
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                return False
+    except OSError:
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?",
+                                [LEDGER_TABLE]).fetchone() is not None
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError, ValueError):
+        return True
+
+
 def check_target(path: Path, *, force: bool = False, keep: Iterable[Path] = ()) -> None:
     """Refuse, before anything is written, a target that is not ours to replace: a name
-    Windows cannot hold (``check_name``), anything but a regular file, the ledger itself,
-    an existing file without ``force``, or a file in a folder that does not exist."""
+    Windows cannot hold (``check_name``), anything but a regular file, the ledger itself or
+    any other ledger file (with ``force`` too), an existing file without ``force``, or a
+    file in a folder that does not exist."""
     check_name(path)
     try:
         st = os.lstat(path)
@@ -100,6 +150,8 @@ def check_target(path: Path, *, force: bool = False, keep: Iterable[Path] = ()) 
             with contextlib.suppress(OSError):
                 if os.path.samefile(path, other):
                     raise LedgerFileError("output.is_ledger", path=str(path))
+        if is_ledger_file(path):
+            raise LedgerFileError("output.other_ledger", path=str(path))
         if not force:
             raise Refused("output.exists", path=str(path))
     folder = path.parent

@@ -51,7 +51,9 @@ def cn_date(day: str | date | None) -> str:
 def default_name(kind: str, key: str, today: date) -> str:
     """The file name when ``-o`` is not given: 交办单-2026-000004-2026-12-01.docx (a
     character Windows does not allow in a file name, from a resident's name, becomes _)."""
-    key = re.sub(r'[\\/:*?"<>|\s]+', "_", key).strip("._") or "_"
+    from ..io.files import safe_file_part
+
+    key = safe_file_part(re.sub(r'[\\/:*?"<>|\s]+', "_", key).strip("._") or "_")
     return f"{docs.TITLES[kind]}-{key}-{today.isoformat()}.docx"
 
 

@@ -54,13 +54,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .. import lifecycle
-from ..errors import BadInput, NotFound, Refused
+from ..errors import BadInput, LedgerFileError, NotFound, Refused
 from ..store.journal import GENESIS, chain_hash, head, journal_json, replay_order, undone_events
 from .demands import to_row
 
@@ -133,9 +134,13 @@ class Sync:
     def set_name(self, name: str) -> None:
         from ..models import clean_name
 
+        from ..io.files import safe_file_part
+
         name = clean_name(name, "ledger_name")
         if SEPARATOR in name or "：" in name:
             raise BadInput("sync.name_separator", name=name)
+        if safe_file_part(name) != name:  # it names bundle files: never a folder, nor ../
+            raise BadInput("sync.name_unsafe", name=name)
         with self.db.atomic():
             self.db["meta"].upsert({"key": "name", "value": name}, pk="key")
             self.L.journal.write("sync", 0, "name", self.L.today.isoformat(), {"name": name})
@@ -267,6 +272,7 @@ class Sync:
                          "(d.origin_ledger = :peer or d.origin_ledger is null)")
                 events = "(j.origin is null or j.origin <> :peer)"
             undone = undone_events(db)
+            authority = Authority(db, me)
             rows = [r for r in db.execute(
                 "select j.id, j.subject_id, j.action, j.on_date, j.actor, j.os_user, j.reason, "
                 "j.data, j.recorded_at, j.command, j.origin, j.origin_id, j.hash, "
@@ -274,6 +280,17 @@ class Sync:
                 "j.subject_id left join journal p on p.id = j.id - 1 where j.subject = "
                 f"'demand' and j.id > :since and {cases} and {events} order by j.id", params)
                 if r[0] not in undone]
+            # Never passed on: a step its writer could not write (one taken in before the
+            # rule, or written here on a case that is not this ledger's to write).
+            homes = {r[1]: None for r in rows}
+            if any(r[10] is not None for r in rows):
+                db.execute("create temp table if not exists sync_cases (id integer primary key)")
+                db.execute("delete from sync_cases")
+                db.conn.executemany("insert into sync_cases values (?)", [(i,) for i in homes])
+                homes.update(db.execute("select d.id, d.origin_ledger from demands d join "
+                                        "sync_cases c on c.id = d.id").fetchall())
+                rows = [r for r in rows if r[10] is None or authority.may_write(
+                    r[10], homes[r[1]] or me, r[1])]
             # A row's link to the one before it is written only where that row is not in the
             # bundle (the first of a run): elsewhere it is the hash just above it.
             rows = [r if i == 0 or rows[i - 1][0] != r[0] - 1 else (*r[:13], None)
@@ -306,6 +323,10 @@ class Sync:
                     "where subject = 'resident' and action in ('update', 'tag', 'phone') and "
                     "id > :since)" + (f" and r.id in (select resident_id from demands d where "
                                       f"{cases}))" if gathered else ")"))
+                # and those its events name (a correction may have named another person)
+                named = _named(rows, "resident")
+                if named:
+                    residents_where += f" or r.id in ({', '.join(map(str, named))})"
             residents = db.execute(
                 "select r.id, r.name, r.village_id, r.grid_id, r.phone, r.id_number, r.address, "
                 "r.note, (select json_group_array(tag) from (select tag from resident_tags t "
@@ -331,9 +352,12 @@ class Sync:
             places = ("" if peer is None else
                       "where id in (select village_id from demands where id in (select id from "
                       "sync_cases) union select village_id from residents where id in ({r}) "
-                      "union select village_id from visits where id in ({v}))").format(
+                      "union select village_id from visits where id in ({v}) "
+                      "union select value from json_each('[{e}]'))").format(
                 r=", ".join(str(r[0]) for r in residents) or "null",
-                v=", ".join(str(v[0]) for v in visits) or "null")
+                v=", ".join(str(v[0]) for v in visits) or "null",
+                # the villages its events name: a locality (属地), a follow-up's village
+                e=", ".join(map(str, _named(rows, "village"))))
             villages = db.execute(f"select id, name, township_id, kind from villages {places}"
                                   ).fetchall()
             townships = db.execute("select id, name from townships" + (
@@ -416,8 +440,18 @@ class Sync:
         for f in files:
             b = read_bundle(f)  # (each one refused here, before anything, if not a bundle)
             try:
-                order.append((b.count("events"), ((b.info["from_id"], int(
-                    b.info["range_from"] or 0), int(b.info["range_to"])), f)))
+                try:
+                    events = b.count("events")
+                except sqlite3.DatabaseError as e:  # the bundle's damage, not this ledger's
+                    raise BadInput("sync.bundle_damaged", path=str(f),
+                                   why=" ".join(str(e).split())[:200]) from None
+                try:
+                    key = (b.info["from_id"], int(b.info["range_from"] or 0),
+                           int(b.info["range_to"]))
+                except ValueError:
+                    raise BadInput("sync.bad_content", path=str(f), table="info", id="range",
+                                   what="range_to") from None
+                order.append((events, (key, f)))
             finally:
                 b.close()
         if sum(events for events, _ in order) > LARGE_EVENTS:
@@ -430,15 +464,20 @@ class Sync:
         """One bundle for every ledger this one exchanges with (what each has not
         acknowledged yet), written into ``folder`` as ``this-that-day.bundle``; one
         transaction."""
+        from ..io.files import safe_file_part
+
         peers = self.peers()
         if not peers:
             raise Refused("sync.no_peers")
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():  # a mistyped folder is refused, never created
+            raise LedgerFileError("output.no_folder", path=str(folder / "*.bundle"),
+                                  folder=str(folder))
         day = self.L.today.isoformat()
         with self.db.atomic():
-            me = self.name()
-            return [self.export(folder / f"{me}-{p['name'] or p['ledger_id'][:8]}-{day}.bundle",
-                                p["ledger_id"], force=force) for p in peers]
+            me = safe_file_part(self.name())
+            return [self.export(folder / "{}-{}-{}.bundle".format(
+                me, safe_file_part(p["name"] or p["ledger_id"][:8]), day),
+                p["ledger_id"], force=force) for p in peers]
 
     # --- shared cases --------------------------------------------------------------------------
 
@@ -617,6 +656,58 @@ def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, (str, int, float, list)) or v is None}
 
 
+def _named(rows: Iterable[tuple[Any, ...]], kind: str) -> set[int]:
+    """The ids of ``kind`` (``ID_KEYS``) that the events ``rows`` (their data at 7) name."""
+    found: set[int] = set()
+    for r in rows:
+        if "_id" in r[7]:
+            for m in _ID_VALUE.finditer(r[7]):
+                if ID_KEYS[m.group(1)] == kind:
+                    found.update(int(x) for x in re.findall(r"\d+", m.group(2)))
+    return found
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_DEPTH = 16  # of an event's data: a step's is 3 at most (settles: [[ledger, id]])
+
+
+def _json_object(data: Any) -> bool:
+    """Whether ``data`` is the JSON text of an object nested no deeper than ``MAX_DEPTH``
+    (the depth counted from the text, before it is parsed: 100,000 brackets never reach the
+    parser's recursion)."""
+    if not isinstance(data, str) or not data.lstrip().startswith("{"):
+        return False
+    if data.count("[") + data.count("{") > MAX_DEPTH:  # (rare: only then counted exactly)
+        if not _shallow(data):
+            return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _shallow(data: str) -> bool:
+    depth = 0
+    in_string = escaped = False
+    for ch in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
 def _ledger_id_of(path: Path) -> str | None:
     import sqlite3
 
@@ -629,6 +720,73 @@ def _ledger_id_of(path: Path) -> str | None:
     except sqlite3.Error:
         return None
     return row[0] if row else None
+
+
+class Authority:
+    """Who may write on which case: the one rule, asked by an import (of every event of a
+    bundle, and of the ledger that sends it, before anything is written) and by an export
+    (a step is never passed on that its writer could not write).
+
+    Cases travel one way up and come back to their home (``Sync.export``): a ledger's own
+    cases go to the ledgers whose cases it does not hold (a township's to its county), and an
+    upper ledger's steps on them go back to the home only. So the ledgers that hold a case,
+    and may write on it, are
+
+    - its home ledger (which alone creates it);
+    - the ledger it was sent up to (the county), on cases that went up to it: at the home,
+      its upper ledger (one it has received from whose cases it does not hold; before any,
+      the sender of a first answer), on cases the home had sent when it last wrote a bundle
+      or that the upper acknowledged having received; at the county, the county itself;
+    - a ledger a case was sent to (today, by the same export rule, only the upper one). A
+      case of a ledger this one knows nothing of (a full bundle relayed whole) is taken from
+      its home and from the ledger that relays it, and from no one else.
+
+    ``me``'s view only: what it holds, whom it exchanges with, what it sent."""
+
+    def __init__(self, db: Any, me: str, *, sender: str | None = None, acked: int = 0,
+                 arriving: Iterable[str] = ()) -> None:
+        self.db, self.me, self.sender = db, me, sender
+        # the ledgers whose cases are here (this one is their upper)
+        self.gathered = {o for (o,) in db.execute(
+            "select distinct origin_ledger from demands where origin_ledger is not null")}
+        peers = {r[0]: r for r in db.execute(
+            "select ledger_id, sent_upto, acked_upto, bundles_in from sync_peers")}
+        self.known = self.gathered | set(peers) | {me}
+        # The ledger this one sends its cases up to: one it has received from whose cases
+        # it does not hold (nor receive now); before any, the sender of a first answer.
+        holders = self.gathered | (set(arriving) - {me})
+        self.uppers = {k for k, p in peers.items() if p[3] and k not in holders}
+        if not self.uppers and sender is not None and sender not in holders:
+            self.uppers = {sender}
+        row = db.execute("select value from meta where key = 'sync_sent_upto'").fetchone()
+        everyone = int(row[0]) if row and str(row[0]).isdigit() else 0
+        # how far this ledger's journal has gone up to each ledger (sent, or acknowledged)
+        self.reach = {k: max(everyone, int(p[1] or 0), int(p[2] or 0)) for k, p in peers.items()}
+        if sender is not None:
+            self.reach[sender] = max(self.reach.get(sender, everyone), int(acked or 0))
+        self.everyone = everyone
+        self._first: dict[int, int] = {}
+
+    def _first_row(self, case: int) -> int:
+        if case not in self._first:
+            row = self.db.execute("select min(id) from journal where subject = 'demand' and "
+                                  "subject_id = ? and origin is null", [case]).fetchone()
+            self._first[case] = row[0] if row and row[0] is not None else 0
+        return self._first[case]
+
+    def may_write(self, writer: str, home: str, case: int | None) -> bool:
+        """May ledger ``writer`` write events on the case whose home ledger is ``home``
+        (``case``: its id here, ``None`` when it is not here)?"""
+        if writer == home:
+            return True
+        if home == self.me:  # this ledger's own case: its upper ledger, once it went up
+            return (case is not None and writer in self.uppers
+                    and self._first_row(case) <= self.reach.get(writer, self.everyone))
+        if home in self.gathered:  # a case sent up here: this ledger only
+            return writer == self.me
+        if home in self.known:  # a ledger known here, whose cases are not here
+            return False
+        return writer == self.sender  # relayed whole by the ledger that holds it
 
 
 class _Import:
@@ -651,6 +809,7 @@ class _Import:
 
     def check(self) -> dict[str, Any] | None:
         info, path = self.info, str(self.b.path)
+        self._check_pages()
         if self.src == self.me:
             raise Refused("sync.own_bundle", path=path)
         if info.get("to_id") and info["to_id"] != self.me:
@@ -658,7 +817,11 @@ class _Import:
         peer = next(iter(self.db.query("select * from sync_peers where ledger_id = ?",
                                        [self.src])), None)
         received = peer["received_upto"] if peer else 0
-        start, end = int(info["range_from"] or 0), int(info["range_to"])
+        try:
+            start, end = int(info["range_from"] or 0), int(info["range_to"])
+            int(info["head_id"])
+        except ValueError:
+            raise self._bad("info", "range", "range_from, range_to, head_id") from None
         if start > received:
             raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
                           start=start)
@@ -682,6 +845,7 @@ class _Import:
         self.key = verified_key(self.b)
         if self.kind != "merge":
             self._check_key(peer)
+        self._check_events()
         return dict(peer) if peer else None
 
     def _check_key(self, peer: Any) -> None:
@@ -709,6 +873,106 @@ class _Import:
             if name in known:  # a ledger known here, renamed to another's name
                 raise Refused("sync.name_claimed", path=path, name=name,
                               was=peer["name"] or self.src[:8])
+
+    def _need(self, kind: str, their_id: Any, table: str, row: Any) -> Any:
+        """The id here of the row ``their_id`` of ``kind`` that a row of the bundle names;
+        a row the bundle does not hold makes it malformed."""
+        try:
+            return self.ids[kind][their_id]
+        except (KeyError, TypeError):
+            raise self._bad(table, row, f"{kind}_id") from None
+
+    def _json_list(self, text: Any, table: str, row: Any) -> list[Any]:
+        try:
+            value = json.loads(text or "[]")
+        except (ValueError, TypeError, RecursionError):
+            value = None
+        if not isinstance(value, list) or not all(isinstance(x, (int, str)) for x in value):
+            raise self._bad(table, row, "json")
+        return value
+
+    def _bad(self, table: str, row: Any, what: str) -> BadInput:
+        """A bundle whose content does not parse: exit 2, naming the file and the row."""
+        return BadInput("sync.bad_content", path=str(self.b.path), table=table, id=row,
+                        what=what)
+
+    def _check_pages(self) -> None:
+        """Every page of the bundle readable (SQLite's own check), so that a damaged bundle
+        is told as the bundle's damage, never as this ledger's."""
+        import sqlite3
+
+        try:
+            found = [r[0] for r in self.b.conn.execute("pragma quick_check(1)")]
+        except sqlite3.DatabaseError as e:
+            found = [str(e)]
+        if found != ["ok"]:
+            raise BadInput("sync.bundle_damaged", path=str(self.b.path),
+                           why=" ".join(str(found[0]).split())[:200])
+
+    def _check_events(self) -> None:
+        """Every event of the bundle well formed (its data a JSON object, its dates dates) and
+        on a case of the bundle; then the one rule (``Authority``): every event written by a
+        ledger that may write on its case, and brought by one that may hold it. Before
+        anything is written: the bundle is refused whole."""
+        path, me, src = str(self.b.path), self.me, self.src
+        acked = 0
+        for a in self.b.rows("acks"):
+            if a["ledger_id"] == me and str(a["upto"] or 0).isdigit():
+                acked = int(a["upto"] or 0)
+        rule = Authority(self.db, me, sender=src, acked=acked, arriving={
+            h for (h,) in self.b.conn.execute("select distinct home from demands where id in "
+                                              "(select subject_id from events)")})
+        names = self.S._names()
+        names[src] = self.info.get("from_name") or src[:8]
+        # the bundle's cases: (home, id here or None, the number as shown here)
+        cases: dict[int, tuple[str, int | None, str]] = {}
+        received = None
+        for d in self.b.rows("demands"):
+            home, number, home_name = d["home"], d["home_number"], d["home_name"]
+            if not (isinstance(d["id"], int) and isinstance(home, str) and home
+                    and isinstance(number, str) and number and isinstance(home_name, str)):
+                raise self._bad("demands", d["id"], "home, home_number")
+            if home == me:
+                row = self.db.execute("select id from demands where number = ? and "
+                                      "origin_ledger is null", [number]).fetchone()
+                local = row[0] if row else None
+                shown = number
+            else:
+                if received is None:
+                    received = {(o, n): i for i, o, n in self.db.execute(
+                        "select id, origin_ledger, origin_number from demands where "
+                        "origin_ledger is not null")}
+                local = received.get((home, number))
+                shown = f"{home_name}{SEPARATOR}{number}"
+            cases[d["id"]] = (home, local, shown)
+        cursor = self.b.conn.cursor()
+        cursor.row_factory = None
+        for rid, subject_id, action, on_date, recorded_at, data, origin, origin_id in \
+                cursor.execute("select id, subject_id, action, on_date, recorded_at, data, "
+                               "origin, origin_id from events order by id"):
+            if subject_id not in cases:
+                raise self._bad("events", rid, "subject_id")
+            if not isinstance(action, str) or not action:
+                raise self._bad("events", rid, "action")
+            if not (isinstance(on_date, str) and _DAY.fullmatch(on_date)):
+                raise self._bad("events", rid, "on_date")
+            if recorded_at is not None and not isinstance(recorded_at, str):
+                raise self._bad("events", rid, "recorded_at")
+            if origin is not None and not (isinstance(origin, str) and origin
+                                           and isinstance(origin_id, int)):
+                raise self._bad("events", rid, "origin")
+            if not _json_object(data):
+                raise self._bad("events", rid, "data")
+            home, local, shown = cases[subject_id]
+            writer = origin or src
+            if writer == me:
+                continue  # this ledger's own events: never taken in again
+            if home == me and local is None:
+                raise Refused("sync.unknown_own", path=path, what="demand", id=shown)
+            for who in dict.fromkeys((src, writer)):
+                if not rule.may_write(who, home, local):
+                    raise Refused("sync.not_allowed", path=path, id=rid, action=action,
+                                  number=shown, writer=names.get(who) or who[:8])
 
     def run(self) -> SyncResult:
         peer = self.check()
@@ -755,13 +1019,15 @@ class _Import:
                 "township", "townships", t["name"], lambda: mine.add_township(t["name"]))
         result.townships = len(self.ids["township"])
         for v in rows("villages", "order by id"):
+            if v["township_id"] is not None and v["township_id"] not in self.ids["township"]:
+                raise self._bad("villages", v["id"], "township_id")
             tid = self.ids["township"].get(v["township_id"])
             self.ids["village"][v["id"]] = match(
                 "village", "villages", v["name"],
                 lambda: mine.add_village_to(v["name"], tid, v["kind"]),
                 "and township_id is ?", (tid,))
         for g in rows("grids", "order by id"):
-            vid = self.ids["village"][g["village_id"]]
+            vid = self._need("village", g["village_id"], "grids", g["id"])
             self.ids["grid"][g["id"]] = match(
                 "grid", "grids", g["name"], lambda: mine.add_grid_to(g["name"], vid),
                 "and village_id = ?", (vid,))
@@ -816,9 +1082,10 @@ class _Import:
                 if r["id_number"]:
                     by_id_number[r["id_number"]] = -len(new) - 1  # taken, by this batch
                 waiting.append((r["id"], len(new)))
-                new.append((r["name"], self.ids["village"][r["village_id"]],
+                new.append((r["name"], self._need("village", r["village_id"], "residents", r["id"]),
                             self.ids["grid"].get(r["grid_id"]), r["phone"], r["id_number"],
-                            r["address"], r["note"], json.loads(r["tags"] or "[]"),
+                            r["address"], r["note"], self._json_list(r["tags"], "residents",
+                                                                      r["id"]),
                             (home, home_id), r["created_on"], r["org_kind"]))
             else:
                 self.ids["resident"][r["id"]] = found
@@ -866,10 +1133,12 @@ class _Import:
             found = int(home_id) if home == self.me else known.get((home, home_id))
             if found is None:
                 waiting.append((v["id"], len(new)))
-                new.append((v["visited_on"], self.ids["village"][v["village_id"]],
+                new.append((v["visited_on"], self._need("village", v["village_id"], "visits",
+                                                         v["id"]),
                             self.ids["grid"].get(v["grid_id"]),
                             self.ids["resident"].get(v["resident_id"]), v["channel"], v["note"],
-                            [self.ids["cadre"][c] for c in json.loads(v["cadre_ids"] or "[]")],
+                            [self._need("cadre", c, "visits", v["id"])
+                             for c in self._json_list(v["cadre_ids"], "visits", v["id"])],
                             None, (home, home_id)))
             else:
                 self.ids["visit"][v["id"]] = found
@@ -880,7 +1149,7 @@ class _Import:
 
     # the events
 
-    def _translate(self, data: str) -> str:
+    def _translate(self, data: str, rid: int = 0) -> str:
         """An event's data with the ids it names (``ID_KEYS``) as this ledger's: the numbers
         replaced in the JSON text, the rest of it as the sender wrote it (a key inside a
         string is escaped there, and never matched)."""
@@ -891,10 +1160,13 @@ class _Import:
         def here(m: re.Match[str]) -> str:
             table = ids[ID_KEYS[m.group(1)]]
             value, head = m.group(2), m.group(0)[:m.start(2) - m.start(0)]
-            if value[0] != "[":
-                return head + str(table[int(value)])
-            inner = [x for x in value[1:-1].split(",") if x.strip()]
-            return head + "[" + ", ".join(str(table[int(x)]) for x in inner) + "]"
+            try:
+                if value[0] != "[":
+                    return head + str(table[int(value)])
+                inner = [x for x in value[1:-1].split(",") if x.strip()]
+                return head + "[" + ", ".join(str(table[int(x)]) for x in inner) + "]"
+            except (KeyError, ValueError):  # names a row the bundle does not hold
+                raise self._bad("events", rid, m.group(1)) from None
 
         return _ID_VALUE.sub(here, data)
 
@@ -954,7 +1226,7 @@ class _Import:
                                                      actor) in legacy:
                     continue
                 have[origin].add(origin_id)
-                events.append((origin, on_date, recorded_at or "", action, translate(data),
+                events.append((origin, on_date, recorded_at or "", action, translate(data, rid),
                                reason, origin_id, actor, os_user, recorded_at))
             if not events:
                 continue
