@@ -837,6 +837,8 @@ def forge(good: Path, bad: Path, *sql: str) -> Path:
     """A township's bundle changed as an attacker would change it: the SQL run on a copy,
     then every event re-chained (anyone can compute a chain) and the head moved to the
     last event, so that only the rules, not the chain, can refuse it."""
+    from ledger.io.bundle import content_digest
+    from ledger.io.signing import public_key, sign
     from ledger.store.journal import chain_hash
 
     shutil.copy(good, bad)
@@ -857,7 +859,26 @@ def forge(good: Path, bad: Path, *sql: str) -> Path:
                   [str(last_id)])
         c.execute("update info set value = ? where key = 'head_hash'", [last_hash])
         c.commit()
+        # Signed again by the sender itself, whose key the attacker (the sending township)
+        # holds: only the authority rules, not the signature, can refuse it.
+        sender = c.execute("select value from info where key = 'from_id'").fetchone()[0]
+        seed = _seed_of(good.parent, sender)
+        c.execute("delete from info where key in ('signed_by', 'signature')")
+        c.execute("insert into info values ('signed_by', ?)", [public_key(seed)])
+        c.commit()
+        c.execute("insert into info values ('signature', ?)", [sign(seed, content_digest(c))])
+        c.commit()
     return bad
+
+
+def _seed_of(folder: Path, ledger_id: str) -> str:
+    """The signing key of the ledger ``ledger_id`` among the ledger files in ``folder``."""
+    for path in folder.glob("*.db"):
+        with contextlib.closing(sqlite3.connect(path)) as c:
+            meta = dict(c.execute("select key, value from meta"))
+        if meta.get("ledger_id") == ledger_id:
+            return meta["signing_key"]
+    raise AssertionError(f"no ledger {ledger_id} in {folder}")
 
 
 @pytest.fixture
