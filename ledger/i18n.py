@@ -11,6 +11,8 @@ A key with no message is shown as itself, so that a clerk never sees a traceback
 
 from __future__ import annotations
 
+import re
+
 import os
 from typing import Any
 
@@ -596,6 +598,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(数字只保留 15 位有效数字,开头的 0 也会丢掉);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: digits may be lost (a number keeps only 15 digits, and no leading 0); format the column as Text and type the numbers again"),
     "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
     "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
+    "import.bad_cell": ("无法读取 Excel 工作簿 {path} 的单元格 {cell}({why});未导入任何内容", "cannot read cell {cell} of the Excel workbook {path} ({why}); nothing was imported"),
+    "import.no_worksheet": ("Excel 工作簿 {path} 中没有工作表;未导入任何内容", "the Excel workbook {path} has no worksheet; nothing was imported"),
     "import.bad_workbook": ("无法读取 Excel 工作簿 {path}:{why};未导入任何内容", "cannot read the Excel workbook {path}: {why}; nothing was imported"),
     "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
     # --- issue 16 (duplicates, merge, repeats, pinyin) ---
