@@ -264,6 +264,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "text.too_long": ("{what}太长({length} 字,最多 {max} 字)", "{what} is too long ({length} characters, at most {max})"),
     "name.empty": ("{what}的名称不能为空", "the {what} name must not be empty"),
     "name.control": ("{what}的名称含有控制字符或换行", "the {what} name contains control characters or line breaks"),
+    "name.separator": ("{what}的名称“{name}”不能含 / 或 \\(查找时 / 用来分隔姓名和村/社区)", "the {what} name '{name}' must not contain / or \\ (a lookup reads / as the separator of a name and its village)"),
+    "name.path": ("{what}的名称“{name}”像文件路径(含 . 或 .. 或以 / 开头、结尾),请换一个名称", "the {what} name '{name}' reads as a file path (. or .., or a leading or trailing /); choose another name"),
+    "text.not_text": ("{what}不是文字", "{what} is not text"),
     "name.too_long": ("{what}的名称太长({length} 字,最多 {max} 字)", "the {what} name is too long ({length} characters, at most {max})"),
     "id_number.malformed": ("身份证号“{value}”应为 18 位(末位可为 X)", "ID number '{value}' must be 18 characters (the last may be X)"),
     "id_number.birth_date": ("身份证号“{value}”中的出生日期不存在", "ID number '{value}' has an impossible birth date"),
@@ -770,10 +773,19 @@ _WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "h
 
 
 def shorten(value: Any, n: int = ECHO_MAX) -> Any:
-    """A value as a message echoes it: a string cut to ``n`` characters, ending in …"""
-    if isinstance(value, str) and len(value) > n:
-        return value[: n - 1] + "…"
+    """A value as a message echoes it: a string cut to ``n`` characters, ending in …, a
+    control character, escape sequence or text-direction override in it shown as its code
+    (``\\x1b``), so that an echoed value is one line and never acts on the terminal."""
+    if isinstance(value, str):
+        if len(value) > n:
+            value = value[: n - 1] + "…"
+        if _UNSEEN.search(value):
+            value = _UNSEEN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256
+                                else f"\\u{ord(m[0]):04x}", value)
     return value
+
+
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _echoed(key: str, value: Any, sep: str) -> Any:

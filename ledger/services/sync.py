@@ -119,9 +119,9 @@ class Sync:
         raise Refused("sync.needs_name", townships="、".join(towns) or "-")
 
     def set_name(self, name: str) -> None:
-        from ..models import clean_name
+        from ..models import new_name
 
-        name = clean_name(name, "ledger_name")
+        name = new_name(name, "ledger_name")
         if SEPARATOR in name or "：" in name:
             raise BadInput("sync.name_separator", name=name)
         with self.db.atomic():
