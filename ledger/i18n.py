@@ -521,6 +521,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.own_bundle": ("{path} 是本台账自己写出的同步包", "{path} was written by this very ledger"),
     "sync.not_for_us": ("{path} 是写给“{to}”的同步包,不是本台账的", "{path} was made for '{to}', not for this ledger"),
     "sync.gap": ("{path} 从{name}日志 #{start} 之后开始,而本台账只收到 #{have}:中间缺了一个同步包,请先导入它,或请对方不加 --to 重新写出(未写入任何内容)", "{path} starts after {name}'s journal row #{start}, but this ledger has received only up to #{have}: a bundle in between is missing; import it first, or ask for one made without --to (nothing was written)"),
+    "sync.bad_event": ("{path} 中第 #{id} 条记录(诉求 {case})不能接受:{inner};整包未导入", "row #{id} of {path} (case {case}) cannot be taken in: {inner}; nothing was imported"),
+    "sync.bad_row": ("{path} 中 {table} #{id} 不能接受:{inner};整包未导入", "{table} #{id} of {path} cannot be taken in: {inner}; nothing was imported"),
+    "sync.data_not_json": ("记录的内容不是一个完整的 JSON 对象", "the row's content is not a well-formed JSON object"),
     "sync.tampered": ("{path} 中第 #{id} 条记录与对方的哈希链不符(文件被改动或损坏),整包未导入", "row #{id} of {path} does not match the sender's hash chain (the file was changed or damaged); nothing was imported"),
     "sync.unknown_own": ("{path} 提到本台账的{what} {id},本台账却没有(未写入任何内容)", "{path} names this ledger's {what} {id}, which this ledger does not have (nothing was written)"),
     "sync.case_without_acceptance": ("诉求 {id} 的记录中没有受理步骤,无法建立", "the events of demand {id} hold no acceptance; it cannot be built"),
@@ -769,7 +772,8 @@ def _is_refusal(key: str) -> bool:
 ECHO_MAX = 80  # characters of a value a message echoes (a 100,000-character cell is cut)
 # Parameters that are not values typed or read but the ledger's own words, or a path the
 # clerk needs whole to find the file.
-_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash"})
+# ``inner``: a message of the ledger's own, its values shortened already.
+_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash", "inner"})
 
 
 def shorten(value: Any, n: int = ECHO_MAX) -> Any:

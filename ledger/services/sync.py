@@ -550,6 +550,9 @@ class _Import:
         if start > received:
             raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
                           start=start)
+        from ..io.bundle import check_content
+
+        check_content(self.b)  # every text, name and date by the rules of every door
         # Every row against the sender's chain: its own hash, and its link to the row
         # before when that row is in the bundle too.
         last_id, last_hash = None, None
