@@ -638,6 +638,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.quality_default": ("请牵头单位及时签收，会同配合单位在办理时限内办结；办理中及时告知群众办理进度，不能按期办结的书面说明原因；办结后将办理结果和群众反馈情况书面报送交办单位。", "The lead unit signs for the case at once and, with the cooperating units, resolves it by the deadline; keeps the resident told of its progress, explains in writing any delay, and reports the result and the resident's feedback in writing."),
     "doc.urge_default": ("请你单位接此通知后立即组织力量办理，尽快办结，并将办理结果和群众反馈情况书面报送；确有困难不能办结的，请书面说明原因和下一步措施。", "Please act on it at once, resolve it as soon as possible and report the result and the resident's feedback in writing; if it cannot be resolved, explain why and what comes next in writing."),
     "doc.template_not_docx": ("{file} 不是 Word 的 .docx 文件,未安装", "{file} is not a Word .docx file; nothing was installed"),
+    "doc.template_too_big": ("模板的循环太多或运行太久(最多 {iterations} 次循环、{seconds:g} 秒),已停止", "the template loops too much or runs too long (at most {iterations} iterations, {seconds:g} seconds); stopped"),
+    "doc.template_bomb": ("{file} 不能用作模板:循环太多或运行太久(最多 {iterations} 次循环、{seconds:g} 秒),未安装", "{file} cannot be used as a template: it loops too much or runs too long (at most {iterations} iterations, {seconds:g} seconds); nothing was installed"),
     "doc.template_broken": ("{file} 不能用作模板({why}),未安装", "{file} cannot be used as a template ({why}); nothing was installed"),
     "doc.template_unknown": ("{file} 里有不认识的占位符:{names};未安装(占位符见 README)", "{file} names placeholders that do not exist: {names}; nothing was installed (placeholders: README)"),
     "doc.template_unreadable": ("读不了 {file}:{why}", "cannot read {file}: {why}"),
