@@ -11,9 +11,8 @@ A key with no message is shown as itself, so that a clerk never sees a traceback
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 from typing import Any
 
 from . import vocabulary

@@ -364,3 +364,25 @@ def test_the_untouched_bundle_is_taken_in(town_bundle: tuple[Path, Path, Cli]) -
     r = cli("sync", "import", str(bundle), "--db", str(county), today="2026-11-04")
     assert r.exit_code == 0, out(r)
     assert cli("check", "--db", str(county)).exit_code == 0
+
+
+@pytest.mark.parametrize("statement, needle", [
+    ("update residents set name = '张/三'", "张/三"),
+    ("update residents set address = char(27) || '[2J'", "residents"),
+    ("update residents set phone = char(27) || '[2J'", "residents"),
+])
+def test_a_hostile_ledger_merged_is_refused_naming_its_file(tmp_path: Path, statement: str,
+                                                            needle: str) -> None:
+    """A township's file changed behind the ledger's back (its journal refuses a rewrite;
+    its registers do not): a merge takes it in through the same checks as a bundle, and
+    names the file the clerk gave, not the bundle made from it."""
+    county, town = tmp_path / "县汇总.db", tmp_path / "青石镇.db"
+    make_county(county)
+    make_township(town, "青石镇")
+    conn = sqlite3.connect(town)
+    conn.execute(statement)
+    conn.commit()
+    conn.close()
+    cli = Cli(county)
+    text = refused(cli, "merge", str(town), "--db", str(county), db=county, needle=needle)
+    assert "青石镇.db" in text and "bundle" not in text

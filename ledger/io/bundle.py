@@ -188,12 +188,13 @@ def _check_data(data: Any, field: str) -> None:
             check_text(value, field)
 
 
-def check_content(bundle: "Bundle") -> None:
+def check_content(bundle: "Bundle", source: Path | str | None = None) -> None:
     """Every name, text and date ``bundle`` holds, through the one function of its kind that
     typed, imported and merged values go through (``models.new_name``, ``models.check_text``,
-    ``deadlines.check_iso_day``); ``ContentRefused`` naming the bundle and the row (an event
-    by its case) at the first that fails. Run before anything is written."""
-    path = str(bundle.path)
+    ``deadlines.check_iso_day``); ``ContentRefused`` naming the file the clerk gave
+    (``source``: a merged ledger, not the bundle made from it) and the row (an event by its
+    case) at the first that fails. Run before anything is written."""
+    path = str(source or bundle.path)
 
     def row(table: str, rid: Any, checks: Iterable[tuple[Callable[..., Any], Any, str]]) -> None:
         for fn, value, field in checks:
@@ -208,7 +209,8 @@ def check_content(bundle: "Bundle") -> None:
     for table, kind in (("townships", "township"), ("villages", "village"), ("grids", "grid"),
                         ("units", "unit"), ("cadres", "cadre")):
         for r in bundle.rows(table):
-            row(table, r["id"], [(new_name, r["name"], kind)])
+            row(table, r["id"], [(new_name, r["name"], kind)] + [
+                (check_text, r[k], k) for k in ("phone", "level", "kind") if k in r.keys()])
     for r in bundle.rows("terms"):
         row("terms", r["name"], [(check_text, r["kind"], "term"), (new_name, r["name"],
                                                                     str(r["kind"]))])
@@ -216,6 +218,8 @@ def check_content(bundle: "Bundle") -> None:
         row("residents", r["id"], [
             (new_name, r["name"], "organisation" if r["org_kind"] else "resident"),
             (check_text, r["address"], "address"), (check_text, r["note"], "note"),
+            (check_text, r["phone"], "phone"), (check_text, r["id_number"], "id_number"),
+            (check_text, r["org_kind"], "org_kind"),
             (_day, r["created_on"], "created_on"), (_data_list, r["tags"], "tag")])
     for r in bundle.rows("visits"):
         row("visits", r["id"], [(_day, r["visited_on"], "visited_on"),

@@ -552,7 +552,7 @@ class _Import:
                           start=start)
         from ..io.bundle import check_content
 
-        check_content(self.b)  # every text, name and date by the rules of every door
+        check_content(self.b, self.source)  # the rules of every door, for every value
         # Every row against the sender's chain: its own hash, and its link to the row
         # before when that row is in the bundle too.
         last_id, last_hash = None, None
