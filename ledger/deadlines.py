@@ -51,12 +51,31 @@ def parse_date(text: str | date, today: date | None = None) -> date:
         return monday + timedelta(days=weekday)
     else:
         raise BadInput("date.malformed", value=text)
-    if not FIRST_YEAR <= y <= LAST_YEAR:
-        raise BadInput("date.out_of_range", value=text, first=FIRST_YEAR, last=LAST_YEAR)
+    year_in_range(y, text)
     try:
         return date(y, mo, d)
     except ValueError:
         raise BadInput("date.impossible", value=text) from None
+
+
+def year_in_range(year: int, value: object) -> None:
+    """The one range of every date that enters the ledger (typed, imported from a CSV or a
+    workbook, received in a bundle): ``BadInput`` naming ``value`` outside 1900..2200."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadInput("date.out_of_range", value=value, first=FIRST_YEAR, last=LAST_YEAR)
+
+
+def check_iso_day(value: str) -> date:
+    """A date as stored (``2026-11-17``), in range: what a bundle or a file must hold."""
+    if not (isinstance(value, str) and len(value) == 10 and value[4] == "-"
+            and value[7] == "-"):
+        raise BadInput("date.malformed", value=str(value)[:40])
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise BadInput("date.malformed", value=value) from None
+    year_in_range(d.year, value)
+    return d
 
 
 # --- the Chinese working calendar ------------------------------------------------------

@@ -12,6 +12,7 @@ A key with no message is shown as itself, so that a clerk never sees a traceback
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from . import vocabulary
@@ -263,6 +264,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "text.too_long": ("{what}太长({length} 字,最多 {max} 字)", "{what} is too long ({length} characters, at most {max})"),
     "name.empty": ("{what}的名称不能为空", "the {what} name must not be empty"),
     "name.control": ("{what}的名称含有控制字符或换行", "the {what} name contains control characters or line breaks"),
+    "name.separator": ("{what}的名称“{name}”不能含 / 或 \\(查找时 / 用来分隔姓名和村/社区)", "the {what} name '{name}' must not contain / or \\ (a lookup reads / as the separator of a name and its village)"),
+    "name.path": ("{what}的名称“{name}”像文件路径(含 . 或 .. 或以 / 开头、结尾),请换一个名称", "the {what} name '{name}' reads as a file path (. or .., or a leading or trailing /); choose another name"),
+    "text.not_text": ("{what}不是文字", "{what} is not text"),
     "name.too_long": ("{what}的名称太长({length} 字,最多 {max} 字)", "the {what} name is too long ({length} characters, at most {max})"),
     "id_number.malformed": ("身份证号“{value}”应为 18 位(末位可为 X)", "ID number '{value}' must be 18 characters (the last may be X)"),
     "id_number.birth_date": ("身份证号“{value}”中的出生日期不存在", "ID number '{value}' has an impossible birth date"),
@@ -522,6 +526,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.own_bundle": ("{path} 是本台账自己写出的同步包", "{path} was written by this very ledger"),
     "sync.not_for_us": ("{path} 是写给“{to}”的同步包,不是本台账的", "{path} was made for '{to}', not for this ledger"),
     "sync.gap": ("{path} 从{name}日志 #{start} 之后开始,而本台账只收到 #{have}:中间缺了一个同步包,请先导入它,或请对方不加 --to 重新写出(未写入任何内容)", "{path} starts after {name}'s journal row #{start}, but this ledger has received only up to #{have}: a bundle in between is missing; import it first, or ask for one made without --to (nothing was written)"),
+    "sync.bad_event": ("{path} 中第 #{id} 条记录(诉求 {case})不能接受:{inner};整包未导入", "row #{id} of {path} (case {case}) cannot be taken in: {inner}; nothing was imported"),
+    "sync.bad_row": ("{path} 中 {table} #{id} 不能接受:{inner};整包未导入", "{table} #{id} of {path} cannot be taken in: {inner}; nothing was imported"),
+    "sync.data_not_json": ("记录的内容不是一个完整的 JSON 对象", "the row's content is not a well-formed JSON object"),
     "sync.tampered": ("{path} 中第 #{id} 条记录与对方的哈希链不符(文件被改动或损坏),整包未导入", "row #{id} of {path} does not match the sender's hash chain (the file was changed or damaged); nothing was imported"),
     "sync.unknown_own": ("{path} 提到本台账的{what} {id},本台账却没有(未写入任何内容)", "{path} names this ledger's {what} {id}, which this ledger does not have (nothing was written)"),
     "sync.case_without_acceptance": ("诉求 {id} 的记录中没有受理步骤,无法建立", "the events of demand {id} hold no acceptance; it cannot be built"),
@@ -616,6 +623,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.xlsx_number": ("“{column}”是数字格式,号码可能已丢失位数(数字只保留 15 位有效数字,开头的 0 也会丢掉);请把该列设为“文本”格式并重新填写号码", "{column} is a number, not text: digits may be lost (a number keeps only 15 digits, and no leading 0); format the column as Text and type the numbers again"),
     "import.no_sheet": ("工作簿中没有工作表“{name}”", "the workbook has no sheet {name}"),
     "import.sheet_not_csv": ("--sheet 只用于 Excel 工作簿(.xlsx),{path} 不是工作簿", "--sheet is for Excel workbooks (.xlsx); {path} is not one"),
+    "import.bad_cell": ("无法读取 Excel 工作簿 {path} 的单元格 {cell}({why});未导入任何内容", "cannot read cell {cell} of the Excel workbook {path} ({why}); nothing was imported"),
+    "import.no_worksheet": ("Excel 工作簿 {path} 中没有工作表;未导入任何内容", "the Excel workbook {path} has no worksheet; nothing was imported"),
     "import.bad_workbook": ("无法读取 Excel 工作簿 {path}:{why};未导入任何内容", "cannot read the Excel workbook {path}: {why}; nothing was imported"),
     "import.xls": ("这是旧版 Excel 工作簿(.xls);请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入,未导入任何内容", "this is an old Excel workbook (.xls): save it as .xlsx or CSV UTF-8 in Excel and import that; nothing was imported"),
     # --- issue 16 (duplicates, merge, repeats, pinyin) ---
@@ -648,6 +657,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.quality_default": ("请牵头单位及时签收，会同配合单位在办理时限内办结；办理中及时告知群众办理进度，不能按期办结的书面说明原因；办结后将办理结果和群众反馈情况书面报送交办单位。", "The lead unit signs for the case at once and, with the cooperating units, resolves it by the deadline; keeps the resident told of its progress, explains in writing any delay, and reports the result and the resident's feedback in writing."),
     "doc.urge_default": ("请你单位接此通知后立即组织力量办理，尽快办结，并将办理结果和群众反馈情况书面报送；确有困难不能办结的，请书面说明原因和下一步措施。", "Please act on it at once, resolve it as soon as possible and report the result and the resident's feedback in writing; if it cannot be resolved, explain why and what comes next in writing."),
     "doc.template_not_docx": ("{file} 不是 Word 的 .docx 文件,未安装", "{file} is not a Word .docx file; nothing was installed"),
+    "doc.template_too_big": ("模板的循环太多或运行太久(最多 {iterations} 次循环、{seconds:g} 秒),已停止", "the template loops too much or runs too long (at most {iterations} iterations, {seconds:g} seconds); stopped"),
+    "doc.template_bomb": ("{file} 不能用作模板:循环太多或运行太久(最多 {iterations} 次循环、{seconds:g} 秒),未安装", "{file} cannot be used as a template: it loops too much or runs too long (at most {iterations} iterations, {seconds:g} seconds); nothing was installed"),
     "doc.template_broken": ("{file} 不能用作模板({why}),未安装", "{file} cannot be used as a template ({why}); nothing was installed"),
     "doc.template_unknown": ("{file} 里有不认识的占位符:{names};未安装(占位符见 README)", "{file} names placeholders that do not exist: {names}; nothing was installed (placeholders: README)"),
     "doc.template_unreadable": ("读不了 {file}:{why}", "cannot read {file}: {why}"),
@@ -782,14 +793,24 @@ def _is_refusal(key: str) -> bool:
 ECHO_MAX = 80  # characters of a value a message echoes (a 100,000-character cell is cut)
 # Parameters that are not values typed or read but the ledger's own words, or a path the
 # clerk needs whole to find the file.
-_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash"})
+# ``inner``: a message of the ledger's own, its values shortened already.
+_WHOLE = frozenset({"path", "folder", "source", "fields", "steps", "command", "hash", "inner"})
 
 
 def shorten(value: Any, n: int = ECHO_MAX) -> Any:
-    """A value as a message echoes it: a string cut to ``n`` characters, ending in …"""
-    if isinstance(value, str) and len(value) > n:
-        return value[: n - 1] + "…"
+    """A value as a message echoes it: a string cut to ``n`` characters, ending in …, a
+    control character, escape sequence or text-direction override in it shown as its code
+    (``\\x1b``), so that an echoed value is one line and never acts on the terminal."""
+    if isinstance(value, str):
+        if len(value) > n:
+            value = value[: n - 1] + "…"
+        if _UNSEEN.search(value):
+            value = _UNSEEN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256
+                                else f"\\u{ord(m[0]):04x}", value)
     return value
+
+
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _echoed(key: str, value: Any, sep: str) -> Any:

@@ -88,6 +88,39 @@ def clean_name(value: str | None, field: str) -> str:
     return clean_text(normal_name(raw), field, max_len=NAME_MAX, multiline=False, kind="name")
 
 
+# Names read back as ``name/place`` (a resident 张三/东坪村, an organisation, a village
+# 青石镇/东坪村) or that become part of a file name (a ledger's): never hold a separator.
+SEPARATED = frozenset({"resident", "organisation", "village", "township", "grid",
+                       "ledger_name"})
+# A name that reads as a path: ``.``, ``..``, a part of either between separators, or one
+# that starts or ends with a separator (``../x``, ``/etc``, ``a\\``).
+_PATH_LIKE = re.compile(r"(?:^|[/\\])\.{1,2}(?:[/\\]|$)|^[/\\]|[/\\]$")
+
+
+def new_name(value: str | None, field: str) -> str:
+    """A name about to be stored, from any door (typed, imported, received in a bundle,
+    merged): ``clean_name``'s checks, and refused when it reads as a path, or (``SEPARATED``
+    kinds) holds ``/`` or ``\\``, which a later lookup would read as ``name/place``."""
+    name = clean_name(value, field)
+    if field in SEPARATED and ("/" in name or "\\" in name):
+        raise BadInput("name.separator", what=field, name=name)
+    if _PATH_LIKE.search(name):
+        raise BadInput("name.path", what=field, name=name)
+    return name
+
+
+def check_text(value: object, field: str, *, max_len: int = TEXT_MAX) -> None:
+    """A text received as stored (a bundle's, a restored ledger's): ``clean_text``'s rules
+    (no control character, escape sequence or text-direction override; at most
+    ``max_len`` characters), without changing it."""
+    if value is None or value == "":
+        return
+    if not isinstance(value, str):
+        raise BadInput("text.not_text", what=field)
+    if value.strip():
+        clean_text(value, field, max_len=max_len)
+
+
 def optional_text(value: str | None, field: str) -> str | None:
     return clean_text(value, field) if value is not None and value.strip() else None
 

@@ -33,12 +33,15 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import LedgerFileError, Refused
+from ..deadlines import check_iso_day
+from ..errors import BadInput, LedgerError, LedgerFileError, Refused
+from ..models import NAME_MAX, TEXT_MAX, check_text, new_name
 from .files import atomic_path
 
 FORMAT = "ledger-bundle-1"
@@ -170,3 +173,135 @@ def read_bundle(path: Path) -> Bundle:
         conn.close()
         raise
     return Bundle(path, conn, info)
+
+
+# --- what a bundle holds, held to the rules of every other door ------------------------------
+
+DATA_DEPTH = 16  # an event's data nests this deep at most (it is a flat record)
+_RAW_UNSEEN = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class ContentRefused(BadInput):
+    """A bundle holding a text, name, date or record no other door would take: exit 2, one
+    line naming the bundle and where in it, nothing imported."""
+
+    def __init__(self, key: str, path: str, inner: LedgerError, **place: Any) -> None:
+        super().__init__(key, path=path, **place)
+        self.inner = inner
+
+    def message(self, lang: str = "zh") -> str:
+        from ..i18n import t
+
+        return t(self.key, lang, **self.params, inner=self.inner.message(lang))
+
+
+def _check_data(data: Any, field: str) -> None:
+    """An event's data (its JSON text): a JSON object, every text in it by ``check_text``."""
+    if data is None:
+        return
+    if not isinstance(data, str):
+        raise BadInput("sync.data_not_json")
+    try:
+        record = json.loads(data)
+    except (ValueError, RecursionError):
+        raise BadInput("sync.data_not_json") from None
+    if not isinstance(record, dict):
+        raise BadInput("sync.data_not_json")
+    if len(data) <= TEXT_MAX and "\\u" not in data and not _RAW_UNSEEN.search(data):
+        # Most events: short, no escaped character (JSON holds a control character only
+        # escaped), none seen raw: no text in it can fail. A quarter of the time of a walk.
+        return
+    stack: list[tuple[Any, int]] = [(record, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > DATA_DEPTH:
+            raise BadInput("sync.data_not_json")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                check_text(k, field, max_len=NAME_MAX)
+                stack.append((v, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            check_text(value, field)
+
+
+def check_content(bundle: "Bundle", source: Path | str | None = None) -> None:
+    """Every name, text and date ``bundle`` holds, through the one function of its kind that
+    typed, imported and merged values go through (``models.new_name``, ``models.check_text``,
+    ``deadlines.check_iso_day``); ``ContentRefused`` naming the file the clerk gave
+    (``source``: a merged ledger, not the bundle made from it) and the row (an event by its
+    case) at the first that fails. Run before anything is written."""
+    path = str(source or bundle.path)
+
+    def row(table: str, rid: Any, checks: Iterable[tuple[Callable[..., Any], Any, str]]) -> None:
+        for fn, value, field in checks:
+            try:
+                fn(value, field)
+            except LedgerError as e:
+                raise ContentRefused("sync.bad_row", path, e, table=table, id=rid) from None
+
+    sender = bundle.info.get("from_name")
+    if sender:
+        row("info", "from_name", [(new_name, sender, "ledger_name")])
+    for table, kind in (("townships", "township"), ("villages", "village"), ("grids", "grid"),
+                        ("units", "unit"), ("cadres", "cadre")):
+        for r in bundle.rows(table):
+            row(table, r["id"], [(new_name, r["name"], kind)] + [
+                (check_text, r[k], k) for k in ("phone", "level", "kind") if k in r.keys()])
+    for r in bundle.rows("terms"):
+        row("terms", r["name"], [(check_text, r["kind"], "term"), (new_name, r["name"],
+                                                                    str(r["kind"]))])
+    for r in bundle.rows("residents"):
+        row("residents", r["id"], [
+            (new_name, r["name"], "organisation" if r["org_kind"] else "resident"),
+            (check_text, r["address"], "address"), (check_text, r["note"], "note"),
+            (check_text, r["phone"], "phone"), (check_text, r["id_number"], "id_number"),
+            (check_text, r["org_kind"], "org_kind"),
+            (_day, r["created_on"], "created_on"), (_data_list, r["tags"], "tag")])
+    for r in bundle.rows("visits"):
+        row("visits", r["id"], [(_day, r["visited_on"], "visited_on"),
+                                (check_text, r["note"], "note")])
+    for r in bundle.rows("meetings"):
+        row("meetings", r["id"], [(_day, r["held_on"], "held_on"),
+                                  (check_text, r["attendees"], "attendees")])
+    for r in bundle.rows("demands"):
+        row("demands", r["id"], [(new_name, r["home_name"], "ledger_name"),
+                                 (check_text, r["home_number"], "number")])
+    cursor = bundle.conn.cursor()
+    cursor.row_factory = None
+    for rid, subject_id, action, on_date, actor, os_user, reason, data in cursor.execute(
+            "select id, subject_id, action, on_date, actor, os_user, reason, data "
+            "from events order by id"):
+        try:
+            check_text(action, "action", max_len=NAME_MAX)
+            _day(on_date, "on_date")
+            check_text(actor, "actor")
+            check_text(os_user, "actor")
+            check_text(reason, "reason")
+            _check_data(data, "issue")
+        except LedgerError as e:
+            case = bundle.conn.execute(
+                "select home_name, home_number from demands where id = ?",
+                [subject_id]).fetchone()
+            name = f"{case[0]}:{case[1]}" if case else f"#{subject_id}"
+            raise ContentRefused("sync.bad_event", path, e, id=rid, case=name) from None
+
+
+def _day(value: Any, field: str) -> None:
+    if value is not None:
+        check_iso_day(value)
+
+
+def _data_list(value: Any, field: str) -> None:
+    """A JSON list of names (a resident's tags)."""
+    if value is None or value == "":
+        return
+    try:
+        items = json.loads(value) if isinstance(value, str) else None
+    except (ValueError, RecursionError):
+        items = None
+    if not isinstance(items, list):
+        raise BadInput("sync.data_not_json")
+    for item in items:
+        check_text(item, field, max_len=NAME_MAX)

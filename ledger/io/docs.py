@@ -132,10 +132,75 @@ def default_template(kind: str) -> bytes:
     return (files("ledger") / "templates" / f"{kind}.docx").read_bytes()
 
 
+# A template's work is bounded: every loop of it counts against one budget of iterations
+# and of seconds per rendering (loops nested inside one another, each under the sandbox's
+# limit, multiply), and ``*`` / ``**`` may not make a value larger than MAX_VALUE.
+MAX_ITERATIONS = 1_000_000
+MAX_SECONDS = 5.0
+MAX_VALUE = 1_000_000  # characters of a text or items of a list a ``*`` may make
+
+
 def _environment() -> Any:
+    """Jinja's sandbox, with every ``{% for %}`` counted (``MAX_ITERATIONS`` and
+    ``MAX_SECONDS`` for the whole document), ``*`` and ``**`` bounded, and no ``lipsum``."""
+    import functools
+    import operator
+    import time
+
+    from jinja2 import nodes
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(autoescape=True)
+    class Bounded(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def _parse(self, source: str, name: Any, filename: Any) -> Any:
+            tree = super()._parse(source, name, filename)
+            for node in list(tree.find_all(nodes.For)):
+                node.iter = nodes.Filter(node.iter, "_ledger_counted", [], [], None, None,
+                                         lineno=node.lineno)
+            return tree
+
+        def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+            if operator_ == "**":
+                if isinstance(right, (int, float)) and abs(right) > 64:
+                    raise _too_big()
+                return operator.pow(left, right)
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) \
+                        and len(seq) * n > MAX_VALUE:
+                    raise _too_big()
+            return operator.mul(left, right)
+
+    env = Bounded(autoescape=True)
+    env.globals.pop("lipsum", None)
+    started = time.monotonic()
+    done = [0]
+
+    def counted(iterable: Any) -> Any:
+        for item in iterable:
+            done[0] += 1
+            if done[0] > MAX_ITERATIONS or (
+                    not done[0] & 1023 and time.monotonic() - started > MAX_SECONDS):
+                raise _too_big()
+            yield item
+
+    def bounded(f: Any) -> Any:
+        """A filter refusing a width or count past MAX_VALUE (``center(999999999)``)."""
+        @functools.wraps(f)
+        def g(*args: Any, **kwargs: Any) -> Any:
+            for x in (*args[1:], *kwargs.values()):
+                if isinstance(x, int) and not isinstance(x, bool) and abs(x) > MAX_VALUE:
+                    raise _too_big()
+            return f(*args, **kwargs)
+        return g
+
+    env.filters = {name: bounded(f) for name, f in env.filters.items()}
+    env.filters["_ledger_counted"] = counted
+    return env
+
+
+def _too_big() -> BadInput:
+    return BadInput("doc.template_too_big", iterations=MAX_ITERATIONS, seconds=MAX_SECONDS)
 
 
 def render(template: bytes, context: dict[str, Any]) -> bytes:
@@ -177,6 +242,8 @@ def validate(kind: str, content: bytes, file: str) -> None:
                        choices=sorted(placeholders(kind)))
     try:
         render(content, sample(kind))
+    except BadInput as e:  # past the bounds of a template's work
+        raise BadInput("doc.template_bomb", file=file, **e.params) from None
     except Exception as e:
         raise BadInput("doc.template_broken", file=file, why=_why(e)) from None
 

@@ -44,7 +44,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
 
 from .. import lifecycle
-from ..deadlines import Deadline, Policy, demand_deadline, parse_date
+from ..deadlines import Deadline, Policy, demand_deadline, parse_date, year_in_range
 from ..errors import BadInput, LedgerError, NotFound
 from ..i18n import label, t
 from ..models import (
@@ -305,9 +305,9 @@ class _BookRows:
     numbers = True
     raw = None
 
-    def __init__(self, book: Any, sheet: Any) -> None:
+    def __init__(self, book: Any, sheet: Any, path: str = "") -> None:
         self.book = book
-        self.cells = sheet.iter_rows(values_only=True)
+        self.cells = _sheet_rows(book, sheet, path)
         self.n = 0
         self.pending: list[list[str]] = []
 
@@ -316,7 +316,7 @@ class _BookRows:
         if row is None:
             return None
         self.n += 1
-        return [_book_cell(v) for v in row]
+        return row
 
     def header(self, what: str) -> tuple[list[str] | None, int]:
         alias = _aliases(what)
@@ -353,6 +353,111 @@ class _BookRows:
         self.book.close()
 
 
+LAST_ROW, LAST_COLUMN = 1_048_576, 16_384  # the largest sheet Excel makes
+WIDE = 256  # cells of a row kept apart; any beyond are read as one more cell (no header)
+
+
+class _Forget(dict):  # type: ignore[type-arg]
+    """A dict that keeps nothing: openpyxl records every formatted row's attributes."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+def _sheet_rows(book: Any, sheet: Any, path: str) -> Iterator[list[str]]:
+    """The rows of a sheet as text cells (``_book_cell``), in constant memory whatever size
+    the sheet declares: its cells are read by openpyxl's cell parser as the XML streams by,
+    each row dropped once read (openpyxl's own reader keeps every row it has passed, and
+    pads each to the declared width). A row missing between two is an empty row; a cell
+    that cannot be read (a number that is not one, a shared string past the table, a date
+    serial no calendar has) is ``BadInput`` naming the file and the cell."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    row_tag, data_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}sheetData"
+    parser = WorkSheetParser(None, book.shared_strings, data_only=True, epoch=book.epoch,
+                             date_formats=book._date_formats,
+                             timedelta_formats=book._timedelta_formats)
+    parser.row_dimensions = _Forget()
+    counter = 0
+
+    def bad(where: str, why: str) -> BadInput:
+        return BadInput("import.bad_cell", path=path, cell=where, why=why)
+
+    try:
+        source = sheet._get_source()
+    except Exception as e:  # the sheet's part is missing from the zip
+        raise BadInput("import.bad_workbook", path=path, why=_one_line(e)) from None
+    with source:
+        holder = None
+        events = iterparse(source, events=("start", "end"))
+        while True:
+            try:
+                event, el = next(events)
+            except StopIteration:
+                break
+            except Exception as e:  # XML that does not parse, a zip member cut short
+                raise bad(f"#{counter + 1}", _one_line(e)) from None
+            if event == "start":
+                if el.tag == data_tag:
+                    holder = el
+                continue
+            if el.tag == data_tag:
+                break  # the rest of the sheet (merged cells, print settings) is not read
+            if el.tag != row_tag:
+                continue
+            r = el.get("r")
+            try:
+                index = int(r) if r is not None else counter + 1
+            except ValueError:
+                raise bad(f"#{counter + 1}", f"r={r[:20]!r}") from None
+            if not counter < index <= LAST_ROW:
+                raise bad(f"#{index}", f"r={index}")
+            parser.row_counter, parser.col_counter = index, 0
+            values: dict[int, str] = {}
+            for c in el:
+                try:
+                    cell = parser.parse_cell(c)
+                    column = cell["column"]
+                    if not 1 <= column <= LAST_COLUMN or cell["row"] != index:
+                        raise ValueError(c.get("r"))
+                    text = _book_cell(cell["value"])
+                except Exception as e:
+                    where = c.get("r") or f"{_column_name(parser.col_counter)}{index}"
+                    raise bad(where[:20], _one_line(e)) from None
+                if text:
+                    values.setdefault(min(column, WIDE + 1), text)
+            el.clear()
+            if holder is not None:
+                holder.clear()  # the rows read so far are let go
+            while counter < index - 1:  # rows the sheet left out
+                counter += 1
+                yield []
+            counter = index
+            if not values:
+                yield []
+                continue
+            row = [""] * max(values)
+            for column, text in values.items():
+                row[column - 1] = text
+            yield row
+
+
+def _column_name(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    try:
+        return get_column_letter(i)
+    except ValueError:
+        return f"#{i}"
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(f"{type(e).__name__}: {e}".split())[:200]
+
+
 def _book_cell(value: Any) -> str:
     from datetime import datetime, time
 
@@ -371,6 +476,8 @@ def _book_cell(value: Any) -> str:
     if isinstance(value, int):
         return _Number(str(value))
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value} is not a number")
         if value.is_integer() and abs(value) < 1e15:
             return _Number(str(int(value)))
         return _Number(repr(value))
@@ -396,25 +503,38 @@ def import_xlsx(ledger: Ledger, path: Any, *, sheet: str | None = None,
     """Read a workbook (.xlsx) in the ledger's format, from its first sheet or ``sheet``,
     with the checks, the report and the all-or-nothing rule of ``import_csv``."""
     what = what_of(what)
+    name = str(getattr(path, "name", path))
+    _quiet_openpyxl()
     try:
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # a zip that is not a workbook, a damaged file
-        raise BadInput("import.bad_workbook", path=str(getattr(path, "name", path)),
-                       why=str(e) or type(e).__name__) from None
+        raise BadInput("import.bad_workbook", path=name, why=str(e) or type(e).__name__) from None
     try:
+        sheets = [ws for ws in book.worksheets if hasattr(ws, "_get_source")]
         if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
+            if not sheets:
+                raise BadInput("import.no_worksheet", path=name)
+            ws = sheets[0]
+        elif sheet in book.sheetnames and hasattr(book[sheet], "_get_source"):
             ws = book[sheet]
         else:
-            raise BadInput("import.no_sheet", name=sheet, choices=list(book.sheetnames))
+            raise BadInput("import.no_sheet", name=sheet, choices=[s.title for s in sheets])
     except BaseException:
         book.close()
         raise
-    return _import(ledger, _BookRows(book, ws), what, dry_run, create_missing, None,
+    return _import(ledger, _BookRows(book, ws, name), what, dry_run, create_missing, None,
                    (update, update_reason), allow_duplicates)
+
+
+def _quiet_openpyxl() -> None:
+    """openpyxl's warnings (a style it does not know, a date serial out of range ...) name
+    its own files: never on the clerk's screen. Set here, the one place that reads
+    workbooks."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"openpyxl(\.|$)")
 
 
 def _header(head: list[str] | None, what: str) -> tuple[list[str | None], dict[str, str]]:
@@ -900,6 +1020,7 @@ class _Check:
                 d = date.fromisoformat(value)
             except ValueError:
                 d = parse_date(value)  # says why
+            year_in_range(d.year, value)  # (a workbook's serial -5 is 1899-12-25)
         else:
             d = parse_date(value)
         return d.isoformat()

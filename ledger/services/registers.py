@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import BadInput, NotFound, Refused
-from ..models import check_phone, clean_name, enum_value, is_pinyin_query, name_key, suggest
+from ..models import (
+    check_phone, clean_name, enum_value, is_pinyin_query, name_key, new_name, suggest,
+)
 from .lookup import KINDS as KEYED
 from .lookup import drop_keys, matching, write_keys
 
@@ -87,6 +89,9 @@ class Registers:
 
     def _added(self, subject: str, table: str, record: dict[str, Any],
                data: dict[str, Any] | None = None) -> int:
+        if "name" in record:  # every door: typed, imported, received, merged
+            record["name"] = new_name(record["name"], record.get("kind", subject)
+                                      if subject == "term" else subject)
         rid = self.db[table].insert(record).last_pk
         self.L.journal.write(subject, rid, "add", self.L.today.isoformat(), data or record)
         if subject in KEYED:
@@ -192,6 +197,7 @@ class Registers:
     def add_unit_unjournaled(self, name: str, level: str) -> int:
         """A unit an import creates before it knows the lowest level the file uses it at;
         journaled by ``set_unit_level`` when the file ends."""
+        name = new_name(name, "unit")
         uid = self.db.execute("insert into units (name, level) values (?, ?)",
                               [name, level]).lastrowid
         write_keys(self.db, "unit", uid, name)

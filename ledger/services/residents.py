@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import BadInput, NotFound, Refused
 from ..models import (
-    check_id_number, check_phone, clean_name, is_pinyin_query, name_key, optional_text, suggest,
+    check_id_number, check_phone, check_text, clean_name, is_pinyin_query, name_key, new_name,
+    optional_text, suggest,
 )
 from .lookup import drop_keys, matching, write_keys
 
@@ -285,6 +286,10 @@ class Residents:
         for rid, row in enumerate(rows, start=first):
             (name, village_id, grid_id, phone, id_number, address, note, tags, origin,
              created_on, org_kind) = (*row, None)[:11] if len(row) == 10 else row
+            # every door (typed, imported, received in a bundle, merged): one rule
+            name = new_name(name, "organisation" if org_kind else "resident")
+            check_text(address, "address")
+            check_text(note, "note")
             people.append((rid, name, village_id, grid_id, phone, id_number, address, note,
                            created_on or today, *(origin or (None, None)), org_kind))
             tagged += [(rid, tg) for tg in tags]

@@ -132,11 +132,10 @@ class Sync:
         raise Refused("sync.needs_name", townships="、".join(towns) or "-")
 
     def set_name(self, name: str) -> None:
-        from ..models import clean_name
-
         from ..io.files import safe_file_part
+        from ..models import new_name
 
-        name = clean_name(name, "ledger_name")
+        name = new_name(name, "ledger_name")
         if SEPARATOR in name or "：" in name:
             raise BadInput("sync.name_separator", name=name)
         if safe_file_part(name) != name:  # it names bundle files: never a folder, nor ../
@@ -825,6 +824,9 @@ class _Import:
         if start > received:
             raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
                           start=start)
+        from ..io.bundle import check_content
+
+        check_content(self.b, self.source)  # the rules of every door, for every value
         # Every row against the sender's chain: its own hash, and its link to the row
         # before when that row is in the bundle too.
         last_id, last_hash = None, None
