@@ -824,6 +824,11 @@ class _Import:
         if start > received:
             raise Refused("sync.gap", path=path, name=info["from_name"], have=received,
                           start=start)
+        # Who sent it first: a bundle changed on the way is told as changed, whatever the
+        # change broke; then its content, by the rules of every door; then its chain.
+        self.key = verified_key(self.b)
+        if self.kind != "merge":
+            self._check_key(peer)
         from ..io.bundle import check_content
 
         check_content(self.b, self.source)  # the rules of every door, for every value
@@ -844,9 +849,6 @@ class _Import:
             last_id, last_hash = rid, hash_
         if last_id == int(info["head_id"]) and last_hash != info["head_hash"]:
             raise Refused("sync.tampered", path=path, id=last_id)
-        self.key = verified_key(self.b)
-        if self.kind != "merge":
-            self._check_key(peer)
         self._check_events()
         return dict(peer) if peer else None
 
