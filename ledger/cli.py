@@ -291,6 +291,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
+            _interrupt_handled()
             s = _session(kwargs)
             s.discard_created()
             s.fail(s.t("interrupted"), 130)
@@ -313,6 +314,15 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             _session(kwargs).discard_created()
 
     return run
+
+
+def _interrupt_handled() -> None:
+    """Tell CPython the interruption was handled. An interruption that lands inside code
+    run from a string (a dataclass's generated methods, made while a module is imported)
+    leaves CPython's flag of an unhandled KeyboardInterrupt set, even once caught, and the
+    process would end killed by SIGINT (-2) instead of with exit 130; running any string
+    clears the flag."""
+    exec("")
 
 
 def _session(kwargs: dict[str, Any]) -> Session:
@@ -497,6 +507,20 @@ def _app_for(argv: list[str]) -> typer.Typer:
     return slim
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a scheduler stopping the command, a closing session) ends a command as
+    Ctrl-C does: its transaction rolled back, a file it was creating removed, exit 130 and
+    the one line that says nothing was written (Python's default would end the process at
+    once, leaving a half-built file behind)."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread
+        signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> None:
     """Console-script entry point."""
     from .terminal import prepare_streams  # (imported already, by LedgerGroup)
@@ -504,6 +528,7 @@ def main() -> None:
     # A rare character never crashes the output; redirected output on Chinese Windows is
     # GB18030, not GBK, or LEDGER_ENCODING.
     prepare_streams()
+    _stop_on_sigterm()
     run = _app_for(sys.argv[1:])
     session = Session()  # the callback fills it in; here it gives the last guard its language
     if os.environ.get("LEDGER_DEBUG"):

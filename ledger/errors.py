@@ -51,3 +51,11 @@ class LedgerFileError(LedgerError):
     """The ledger file cannot be opened or is not a ledger."""
 
     exit_code = 1
+
+
+class Interrupted(LedgerError):
+    """Ctrl-C (or SIGTERM) after a command had written what it says it wrote: the line
+    names it, where the plain interruption says nothing was written. Exit 130, as for any
+    interruption."""
+
+    exit_code = 130

@@ -450,6 +450,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export.unmasked": ("注意:导出文件含未打码的个人信息,本次导出已记入台账日志", "note: the file holds unmasked personal data; this export is recorded in the journal"),
     "step.import.bad_value": ("导入的诉求 {field} 取值“{value}”不对", "imported demand: bad {field} '{value}'"),
     "interrupted": ("已中断,未写入任何内容", "interrupted; nothing was written"),
+    "interrupted.demo_built": ("已中断;演示台账已建好:{path}", "interrupted; the demo ledger was built: {path}"),
     "internal": ("内部错误:{why}(未写入任何内容)", "internal error: {why} (nothing was written)"),
     # --- Supervision as the townships run it (签收, 催办, 三色督办) ---
     "step.receive.unassigned": ("诉求 {number} 尚未交办,无从签收", "demand {number} is not assigned; there is nothing to sign for"),

@@ -688,14 +688,18 @@ def organisations(rows: list[dict[str, Any]], lang: str) -> Sheet:
     return table
 
 
-def organisation_page(page: dict[str, Any], lang: str) -> Group:
-    """An organisation's page: the resident page's tables, with its kind."""
+def organisation_page(page: dict[str, Any], lang: str, unmask: bool = False) -> Group:
+    """An organisation's page: the resident page's tables, with its kind; its phone (and an
+    ID number, should the page hold one) masked as a resident's are, unless ``unmask``."""
     r = page["resident"]
     facts = Grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
+    phone = r["phone"] if unmask else mask_phone(r["phone"])
+    idn = r.get("id_number")
+    idn = idn if unmask else mask_id_number(idn)
     for key, value in (("id", f"#{r['id']}"), ("org", r["name"]), ("org_kind", r["org_kind"]),
-                       ("village", r["village"]), ("phone", r["phone"]),
+                       ("village", r["village"]), ("phone", phone), ("id_number", idn),
                        ("address", r["address"]), ("note", r["note"])):
         if value:
             facts.add_row(_col(key, lang), _cell(value))

@@ -223,16 +223,23 @@ def test_access_denied_on_a_read_only_file_is_still_a_permission(tmp_path: Path)
 
 def test_the_demo_replacing_a_file_held_open_is_told_so(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo is built beside the file and renamed over it at the end (issue 24): the
+    rename Windows refuses is told so, and the file is left as it was, with no temporary
+    file beside it."""
     path = tmp_path / "demo.db"
     path.write_bytes(b"")
+    replace = os.replace
 
-    def unlink(self: Path, missing_ok: bool = False) -> None:
-        e = PermissionError(errno.EACCES, "另一个程序正在使用此文件")
-        e.winerror = 32  # type: ignore[attr-defined]
-        raise e
-    monkeypatch.setattr(Path, "unlink", unlink)
+    def held(src: str, dst: str) -> None:
+        if Path(dst) == path:
+            e = PermissionError(errno.EACCES, "另一个程序正在使用此文件")
+            e.winerror = 32  # type: ignore[attr-defined]
+            raise e
+        replace(src, dst)
+    monkeypatch.setattr(os, "replace", held)
     r = Cli(path)("demo", "--db", str(path), "--force")
     assert r.exit_code == 1 and "正被另一个程序打开" in lines_of(r)[0]
+    assert path.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["demo.db"]
 
 
 def test_a_restore_over_a_ledger_another_program_holds_is_refused_cleanly(

@@ -160,12 +160,14 @@ def org_list(
 def org_show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(metavar="NAME-OR-ID", help="名称或 #编号;重名时用 名称/村名 Name or #number")],
+    unmask: Annotated[bool, typer.Option("--unmask", help="显示完整电话(记入日志) Show the full phone (journaled)")] = False,
     db: DbOpt = None,
 ) -> None:
     """一单位一账:单位/企业的每次走访、每件诉求。 One organisation's page."""
     s: Session = ctx.obj
     render = s.render()
-    s.print(render.organisation_page(s.ledger(db).organisations.page(ref), s.lang))
+    page = s.ledger(db).organisations.page(ref, unmask=unmask)  # an unmasked view is journaled
+    s.print(render.organisation_page(page, s.lang, unmask=unmask))
 
 
 # --- coverage -------------------------------------------------------------------------------

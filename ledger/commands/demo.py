@@ -36,31 +36,41 @@ def demo(
     if db is None:
         path = Path(tempfile.mkdtemp(prefix="ledger-demo-")) / "demo.db"
     else:
-        from ..io.files import check_target, os_error
-
         path = db
-        # The overwrite rule of every output (ledger.io.files): never without --force, and
-        # never over a symlink, pipe, device or folder.
-        check_target(path, force=force)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as e:  # on Windows, a file another program holds open
-            raise os_error(e, path, replacing=True) from None
+    from ..io.files import atomic_ledger
+
     data = read_township()
     today = date.fromisoformat(data["today"])
-    ledger = Ledger(open_ledger(path), today=today, user=data["user"])
-    s.opened.append(ledger.db)  # closed, like any ledger a command opens, when it ends
-    counts = load_township(ledger, data)
-    lang = s.lang
-    s.say("demo.built", path=str(path))
-    typer.echo("  ".join(f"{k}={v}" for k, v in counts.items()))
-    s.print(render.register(ledger.registers.listing("village"),
-                            ("name", "township", "kind", "residents", "demands"), "villages", lang))
-    s.print(render.demands(ledger.demands.list(status="open"), lang))
-    busiest = ledger.residents.busiest()
-    if busiest:
-        s.print(render.resident_page(ledger.residents.page(busiest), lang))
-    longest = ledger.demands.longest_history()
-    if longest:
-        s.print(render.demand_detail(ledger.demands.show(longest), lang))
-    s.say("demo.next", today=today.isoformat(), path=str(path))
+    # Built in a temporary file beside the target, which takes the target's name only when
+    # the township is in it whole (the overwrite rule of every output, ledger.io.files: never
+    # without --force, never over a symlink, pipe, device or folder). Interrupted, it leaves
+    # nothing, and an existing file given with --force is kept as it was.
+    # Nor ever over the ledger the clerk works in ($LEDGER_DB, or the app folder's).
+    with atomic_ledger(path, force=force, keep=[s.resolve(None)]) as tmp:
+        built = open_ledger(tmp)
+        try:
+            built.execute("PRAGMA journal_mode = WAL")  # as every new ledger
+            counts = load_township(Ledger(built, today=today, user=data["user"]), data)
+        finally:
+            built.close()
+    try:  # the ledger is there now: an interruption from here on says so
+        ledger = Ledger(open_ledger(path), today=today, user=data["user"])
+        s.opened.append(ledger.db)  # closed, like any ledger a command opens, when it ends
+        lang = s.lang
+        s.say("demo.built", path=str(path))
+        typer.echo("  ".join(f"{k}={v}" for k, v in counts.items()))
+        s.print(render.register(ledger.registers.listing("village"),
+                                ("name", "township", "kind", "residents", "demands"),
+                                "villages", lang))
+        s.print(render.demands(ledger.demands.list(status="open"), lang))
+        busiest = ledger.residents.busiest()
+        if busiest:
+            s.print(render.resident_page(ledger.residents.page(busiest), lang))
+        longest = ledger.demands.longest_history()
+        if longest:
+            s.print(render.demand_detail(ledger.demands.show(longest), lang))
+        s.say("demo.next", today=today.isoformat(), path=str(path))
+    except KeyboardInterrupt:
+        from ..errors import Interrupted
+
+        raise Interrupted("interrupted.demo_built", path=str(path)) from None

@@ -17,7 +17,7 @@ from typing import Iterable
 from ..errors import LedgerFileError, Refused
 from ..services import Ledger, open_ledger
 from ..store import copy_database, file_error, owner_only, path_error
-from .files import atomic_path, check_name
+from .files import atomic_ledger, atomic_path, check_name
 
 
 def backup(ledger: Ledger, dest: Path, *, force: bool = False,
@@ -63,18 +63,21 @@ def restore(target: Path, source: Path, *, today: date, force: bool = False) -> 
             shutil.copyfile(source, copy)
         except OSError as e:  # on Windows, a backup another program holds open, say
             raise path_error(e, source, "file.cannot_read") from None
-        candidate = Ledger(open_ledger(copy), today=today)
-        findings = candidate.checks.problems(candidate.checks.run())
-        candidate.db.conn.close()
+        findings = _check_copy(copy, source, today)
         if findings:
-            raise Refused("restore.bad_copy", path=str(source), n=len(findings))
+            raise Refused("restore.bad_copy", path=str(source), n=findings)
         kept = None
         try:
             if there:
                 kept = _claim_kept(target, today)
                 copy_database(target, kept)
                 owner_only(kept)
-            copy_database(copy, target)
+                copy_database(copy, target)
+            else:
+                # A new ledger: built beside it and renamed into place, so an interrupted
+                # restore leaves no half-copied file (ledger.io.files).
+                with atomic_ledger(target) as tmp:
+                    copy_database(copy, tmp)
         except sqlite3.Error as e:
             if kept is not None:  # the ledger was not replaced: no copy of it to keep
                 with contextlib.suppress(OSError):
@@ -83,6 +86,23 @@ def restore(target: Path, source: Path, *, today: date, force: bool = False) -> 
             raise file_error(e, target, replacing=True) from None
         owner_only(target)
     return kept
+
+
+def _check_copy(copy: Path, source: Path, today: date) -> int:
+    """How many problems ``ledger check`` finds in ``copy``, the working copy of the backup
+    ``source``. Whatever the copy is (not a ledger, damaged, of a newer version), the line
+    names ``source``, the file the clerk gave, never the working copy, nor the ledger."""
+    try:
+        candidate = Ledger(open_ledger(copy), today=today)
+    except LedgerFileError as e:
+        params = {k: (str(source) if str(v) == str(copy) else v) for k, v in e.params.items()}
+        raise type(e)(e.key, **params) from None
+    try:
+        return len(candidate.checks.problems(candidate.checks.run()))
+    except sqlite3.Error as e:  # a damaged page met by the check
+        raise file_error(e, source, opening=True) from None
+    finally:
+        candidate.db.conn.close()
 
 
 def _claim_kept(target: Path, today: date) -> Path:

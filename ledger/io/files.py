@@ -167,13 +167,15 @@ def atomic_path(path: Path, *, force: bool = False, private: bool = False,
     otherwise. The rules of the module apply."""
     keep = tuple(keep)
     check_target(path, force=force, keep=keep)
+    tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise os_error(e, path) from None
-    os.close(fd)
-    tmp = Path(name)  # created 0600, by this process, exclusively
-    try:
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+        except OSError as e:
+            raise os_error(e, path) from None
+        tmp = Path(name)  # created 0600, by this process, exclusively
+        os.close(fd)  # (after the name is kept: an interruption here leaves no file either)
         yield tmp
         _sync(tmp)
         if not private:
@@ -186,8 +188,30 @@ def atomic_path(path: Path, *, force: bool = False, private: bool = False,
     except OSError as e:
         raise os_error(e, path) from None
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)  # gone already when the block succeeded
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)  # gone already when the block succeeded
+
+
+# The files SQLite keeps beside a database while it is open.
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@contextlib.contextmanager
+def atomic_ledger(path: Path, *, force: bool = False,
+                  keep: Iterable[Path] = ()) -> Iterator[Path]:
+    """A new ledger file built at a temporary path beside ``path`` (``atomic_path``,
+    readable by its owner only): it takes ``path``'s name only when the block succeeds, so
+    a build that fails or is interrupted (Ctrl-C, SIGTERM) leaves neither a ledger nor a
+    temporary file behind, SQLite's side files included. The caller closes the database
+    before the block ends."""
+    with atomic_path(path, force=force, private=True, keep=keep) as tmp:
+        try:
+            yield tmp
+        finally:
+            for suffix in SIDE_FILES:  # none after a clean close; an interrupted one's
+                with contextlib.suppress(OSError):
+                    Path(str(tmp) + suffix).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

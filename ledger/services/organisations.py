@@ -81,8 +81,11 @@ class Organisations:
             "from residents r join villages v on v.id = r.village_id "
             f"where {' and '.join(where)} order by v.id, r.id", params))
 
-    def page(self, ref: str) -> dict[str, Any]:
-        """An organisation's page: what it is, every visit, every demand."""
+    def page(self, ref: str, *, unmask: bool = False) -> dict[str, Any]:
+        """An organisation's page: what it is, every visit, every demand; ``unmask`` (its
+        phone to be shown in full) is journaled, as for a resident's page."""
         r = self.get(ref)
+        if unmask:
+            self.L.unmasked("org show", {"resident_id": r["id"]})
         return {"resident": r, "tags": [], "visits": self.L.visits.of_resident(r["id"]),
                 "demands": self.L.demands.list(resident_id=r["id"])}
