@@ -143,6 +143,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "restore": "writes the ledger from a backup; prints file names",
     "sync export": "the ledger's events for another ledger, whole by design (private file)",
     "sync import": "reads a bundle; prints counts and conflicts by number",
+    "sync trust": "pins a ledger's key; prints its name and fingerprint",
+    "sync new-key": "makes this ledger a new key; prints its fingerprint",
 }
 
 # Checked by tests of their own.
