@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -21,11 +20,9 @@ from typing import Any, Callable
 
 import pytest
 
-from ledger.io.bundle import content_digest
-from ledger.io.signing import public_key, sign
 from ledger.store.journal import chain_hash
 
-from .conftest import Cli
+from .conftest import Cli, sign_as_sender
 from .test_hostile import out
 from .test_sync import at, escalated_case, make_county, make_township
 
@@ -298,22 +295,8 @@ def rechain(bundle: Path, change: Callable[[sqlite3.Connection], None]) -> None:
         last = h
     conn.execute("update info set value = ? where key = 'head_hash'", [last])
     conn.commit()
-    # Signed again with the township's own key, which a hostile township holds: only the
-    # rules of the door can refuse it.
-    sender = conn.execute("select value from info where key = 'from_id'").fetchone()[0]
-    seed = None
-    for path in bundle.parent.glob("*.db"):
-        with contextlib.closing(sqlite3.connect(path)) as c:
-            meta = dict(c.execute("select key, value from meta"))
-        if meta.get("ledger_id") == sender:
-            seed = meta["signing_key"]
-    assert seed, sender
-    conn.execute("delete from info where key in ('signed_by', 'signature')")
-    conn.execute("insert into info values ('signed_by', ?)", [public_key(seed)])
-    conn.commit()
-    conn.execute("insert into info values ('signature', ?)", [sign(seed, content_digest(conn))])
-    conn.commit()
     conn.close()
+    sign_as_sender(bundle)  # with its own key, which a hostile township holds
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from ledger.io.merge import merge_ledger
 from ledger.services import Ledger, open_ledger
 from ledger.services.demands import state_of
 
-from .conftest import Cli
+from .conftest import Cli, sign_as_sender
 
 TOWNS = ("青石镇", "白关镇", "河口镇")
 
@@ -304,7 +304,7 @@ def test_a_bundle_is_checked_before_anything_is_written(county_and_towns, tmp_pa
     with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
         L.sync.import_(bad)
     assert e.value.key == "sync.bad_signature"  # changed on the way: its signature says so
-    resign(bad)  # signed again by the sender itself: the chain still says so
+    sign_as_sender(bad)  # signed again by the sender itself: the chain still says so
     with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
         L.sync.import_(bad)
     assert e.value.key == "sync.tampered"
@@ -316,7 +316,7 @@ def test_a_bundle_is_checked_before_anything_is_written(county_and_towns, tmp_pa
         c.execute("delete from events where action = 'escalate' and id = (select min(id) from "
                   "events where action = 'escalate')")
         c.commit()
-    resign(cut)
+    sign_as_sender(cut)
     with pytest.raises(Refused) as e, at(county, "2026-11-04") as L:
         L.sync.import_(cut)
     assert e.value.key == "sync.tampered"
@@ -859,34 +859,8 @@ def forge(good: Path, bad: Path, *sql: str) -> Path:
         c.commit()
     # Signed again by the sender itself, whose key the attacker (the sending township)
     # holds: only the authority rules, not the signature, can refuse it.
-    resign(bad)
+    sign_as_sender(bad)
     return bad
-
-
-def resign(bundle: Path) -> None:
-    """``bundle`` signed as it now stands with its sender's own key, found among the ledger
-    files beside it."""
-    from ledger.io.bundle import content_digest
-    from ledger.io.signing import public_key, sign
-
-    with contextlib.closing(sqlite3.connect(bundle)) as c:
-        sender = c.execute("select value from info where key = 'from_id'").fetchone()[0]
-        seed = _seed_of(bundle.parent, sender)
-        c.execute("delete from info where key in ('signed_by', 'signature')")
-        c.execute("insert into info values ('signed_by', ?)", [public_key(seed)])
-        c.commit()
-        c.execute("insert into info values ('signature', ?)", [sign(seed, content_digest(c))])
-        c.commit()
-
-
-def _seed_of(folder: Path, ledger_id: str) -> str:
-    """The signing key of the ledger ``ledger_id`` among the ledger files in ``folder``."""
-    for path in folder.glob("*.db"):
-        with contextlib.closing(sqlite3.connect(path)) as c:
-            meta = dict(c.execute("select key, value from meta"))
-        if meta.get("ledger_id") == ledger_id:
-            return meta["signing_key"]
-    raise AssertionError(f"no ledger {ledger_id} in {folder}")
 
 
 @pytest.fixture
