@@ -21,8 +21,10 @@ public key is the ``info`` row ``signed_by`` (hex), covered like every other row
 The fingerprint, read over the phone to compare a key: the first 16 bytes of SHA-256 of the
 32-byte public key, as 32 lowercase hex digits in 8 groups of 4 (``3f2a 91c0 ...``).
 
-The ``cryptography`` library is imported inside these functions only: by the sync commands
-that sign or verify, never at start-up.
+PyNaCl (libsodium) does the Ed25519 arithmetic, imported inside these functions only: by the
+sync commands that sign or verify, never at start-up. Not ``cryptography``: its Rust core
+needs bcryptprimitives.dll, which Wine 8 lacks, so the Windows build could not be checked
+under Wine; the keys and signatures are the same bytes (Ed25519 is deterministic).
 """
 
 from __future__ import annotations
@@ -34,33 +36,31 @@ PREFIX = b"ledger-bundle-signature-1\n"
 _HEX = re.compile(r"[0-9a-f]+")
 
 
-def _private(seed_hex: str):  # -> Ed25519PrivateKey
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+def _private(seed_hex: str):  # -> nacl.signing.SigningKey
+    from nacl.signing import SigningKey
 
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
+    return SigningKey(bytes.fromhex(seed_hex))
 
 
 def public_key(seed_hex: str) -> str:
     """The public key (32 bytes, hex) of a ledger's private key."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return _private(seed_hex).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return _private(seed_hex).verify_key.encode().hex()
 
 
 def sign(seed_hex: str, digest: bytes) -> str:
     """The signature (64 bytes, hex) of a bundle's content digest."""
-    return _private(seed_hex).sign(PREFIX + digest).hex()
+    return _private(seed_hex).sign(PREFIX + digest).signature.hex()
 
 
 def verify(public_hex: str, signature_hex: str, digest: bytes) -> bool:
     """Whether ``signature_hex`` is the signature of the digest by that public key."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from nacl.exceptions import BadSignatureError, CryptoError
+    from nacl.signing import VerifyKey
 
     try:
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
-        key.verify(bytes.fromhex(signature_hex), PREFIX + digest)
-    except (InvalidSignature, ValueError, TypeError):
+        key = VerifyKey(bytes.fromhex(public_hex))
+        key.verify(PREFIX + digest, bytes.fromhex(signature_hex))
+    except (BadSignatureError, CryptoError, ValueError, TypeError):
         return False
     return True
 
